@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Every target is compiled for the build machine's CPU: without it swiftc targets baseline x86-64
+// (SSE2), loops vectorise 4-wide and `Float.addingProduct` becomes a libm call (docs/ and
+// ../shared/docs/SWIFT_NOTES.md §0.2).
+let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native"])]
+
+let package = Package(
+    name: "lem",
+    products: [
+        .library(name: "LEMModel", targets: ["LEMModel"]),
+    ],
+    targets: [
+        // MARK: - C libraries (Debian packages; scripts/setup installs them)
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: - The shared LEM implementation
+        .target(name: "LEMModel", dependencies: ["CBLAS"], swiftSettings: nativeCPU),
+
+        // MARK: - Tests
+        .testTarget(
+            name: "LEMModelTests", dependencies: ["LEMModel"],
+            resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+    ]
+)

@@ -1,0 +1,37 @@
+/// Sequence classification from the last step: logits = Linear(y_T), loss = mean softmax
+/// cross-entropy over the batch. This is how the paper classifies keywords (LEM.md).
+public final class LastStepClassifier: @unchecked Sendable {
+    public let linear: Linear
+    public var classCount: Int { linear.outputSize }
+    private var logitsBuffer: FloatBuffer?
+    private var gradBuffer: FloatBuffer?
+    private var inputBuffer: FloatBuffer?
+    private var rows = 0
+
+    public init(linear: Linear) { self.linear = linear }
+
+    /// Logits `[B, C]` of the last `forward` (before `loss` overwrites them with gradients).
+    public var logits: UnsafeMutablePointer<Float> { logitsBuffer!.pointer }
+
+    /// logits[B, C] = finalY[B, d] · Wᵀ + b. Keeps a copy of finalY for backward.
+    public func forward(finalY: UnsafePointer<Float>, batch: Int) {
+        rows = batch
+        let x = ensure(&inputBuffer, batch * linear.inputSize)
+        x.update(from: finalY, count: batch * linear.inputSize)
+        linear.forward(input: x, rows: batch, output: ensure(&logitsBuffer, batch * classCount))
+    }
+
+    /// Summed cross-entropy over the batch (in nats); with `training`, also prepares the gradient of
+    /// the mean loss for `backward`. Reads the logits without changing them.
+    public func loss(labels: UnsafePointer<Int32>, training: Bool) -> Double {
+        let g = ensure(&gradBuffer, rows * classCount)
+        g.update(from: logits, count: rows * classCount)
+        return softmaxCrossEntropy(logits: g, rows: rows, classes: classCount, targets: labels,
+                                   gradientScale: training ? 1 / Float(rows) : nil)
+    }
+
+    /// Accumulates the head's parameter gradients and writes ∂L/∂y_T `[B, d]` into `finalYGrad`.
+    public func backward(finalYGrad: UnsafeMutablePointer<Float>) {
+        linear.backward(input: inputBuffer!.pointer, outputGrad: gradBuffer!.pointer, rows: rows, inputGrad: finalYGrad)
+    }
+}

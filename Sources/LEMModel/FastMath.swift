@@ -1,0 +1,54 @@
+/// Vectorisable activation functions for the per-step gate math.
+///
+/// Glibc's `tanhf` costs about 11 ns per element; these compile to a handful of AVX-512
+/// instructions per 16 elements when the package is built with `-march=native`.
+
+/// tanh(x) by Eigen's 13/6 rational approximation on [-7.9053, 7.9053] (clamped outside, where
+/// tanh is ±1 to Float precision). Contract: |tanhFast(x) − tanh(x)| ≤ 1e-6 for every finite x
+/// (tested against Double `tanh`; the measured maximum is about 4e-7).
+@inline(__always)
+public func tanhFast(_ x: Float) -> Float {
+    let clamp: Float = 7.90531110763549805
+    let v = min(max(x, -clamp), clamp)
+    let v2 = v * v
+    var p: Float = -2.76076847742355e-16
+    p = p * v2 + 2.00018790482477e-13
+    p = p * v2 + -8.60467152213735e-11
+    p = p * v2 + 5.12229709037114e-08
+    p = p * v2 + 1.48572235717979e-05
+    p = p * v2 + 6.37261928875436e-04
+    p = p * v2 + 4.89352455891786e-03
+    p = p * v
+    var q: Float = 1.19825839466702e-06
+    q = q * v2 + 1.18534705686654e-04
+    q = q * v2 + 2.26843463243900e-03
+    q = q * v2 + 4.89352518554385e-03
+    return p / q
+}
+
+/// The logistic function 1 / (1 + e^−x), computed as ½ + ½·tanh(x/2) so it shares tanhFast's
+/// accuracy (absolute error ≤ 1e-6) and vectorises the same way.
+@inline(__always)
+public func sigmoidFast(_ x: Float) -> Float { 0.5 + 0.5 * tanhFast(0.5 * x) }
+
+/// e^x by Cody–Waite range reduction and Cephes' degree-6 polynomial, with 2ⁿ built from the
+/// exponent bits. Contract: relative error ≤ 1e-6 against Double `exp` for x in [−87, 88]
+/// (measured about 2e-7); inputs are clamped to that range, so e^x for x < −87 returns
+/// about 1.6e-38 instead of a denormal or zero, which is harmless in a softmax.
+@inline(__always)
+public func expFast(_ x: Float) -> Float {
+    let xc = min(max(x, -87), 88)
+    let magic: Float = 12_582_912  // 1.5·2²³: adding it rounds to an integer held in the mantissa
+    let shifted = xc * 1.442_695_04 + magic
+    let n = shifted - magic
+    let r = xc - n * 0.693_359_375 + n * 2.121_944_4e-4
+    var p: Float = 1.987_569_15e-4
+    p = p * r + 1.398_199_95e-3
+    p = p * r + 8.333_451_9e-3
+    p = p * r + 4.166_579_59e-2
+    p = p * r + 1.666_666_55e-1
+    p = p * r + 5.000_000_12e-1
+    let er = p * r * r + r + 1
+    let exponent = Int32(bitPattern: shifted.bitPattern &- magic.bitPattern) &+ 127
+    return er * Float(bitPattern: UInt32(bitPattern: exponent << 23))
+}

@@ -1,0 +1,300 @@
+/// Shape and time step of one LEM layer.
+public struct LEMConfig: Codable, Sendable, Equatable {
+    /// m: features per input step.
+    public var inputSize: Int
+    /// d: size of each of the two states y and z.
+    public var hiddenSize: Int
+    /// The scalar Δt that scales both learned time steps (1.0 for PTB and Google12).
+    public var dt: Float
+
+    public init(inputSize: Int, hiddenSize: Int, dt: Float = 1) {
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.dt = dt
+    }
+}
+
+/// One LEM layer (Rusch et al., ICLR 2022) over whole sequences, with hand-written backpropagation
+/// through time.
+///
+/// Parameters follow the authors' PyTorch `LEMCell` exactly (names, shapes, row order), so a
+/// PyTorch `state_dict` maps one to one:
+///
+///     inp2hid:     W [4d, m], b [4d]   rows = [ ȳ-gate | z-gate | y-candidate | z-candidate ]
+///     hid2hid:     W [3d, d], b [3d]   rows = [ ȳ-gate | z-gate | z-candidate ]
+///     transform_z: W [d, d],  b [d]    (applied to the new z, feeds the y-candidate)
+///
+/// One step, for input u and states (y, z) (σ = logistic, ⊙ elementwise, dt = `config.dt`):
+///
+///     a  = inp2hid(u)                       h = hid2hid(y)
+///     Δt̄ = dt·σ(a₀ + h₀)                    Δt = dt·σ(a₁ + h₁)
+///     z' = (1 − Δt) ⊙ z + Δt ⊙ tanh(a₃ + h₂)
+///     y' = (1 − Δt̄) ⊙ y + Δt̄ ⊙ tanh(transform_z(z') + a₂)
+///
+/// The output at each step is y'. Where the time goes:
+/// - `inp2hid` for all T steps is one GEMM `[T·B, m]·[m, 4d]` before the recurrence;
+/// - per step, only what the dependency forces: `[B, d]·[d, 3d]`, the gate math, `[B, d]·[d, d]`;
+/// - in backward, the per-step work is the two transposed products, and every weight gradient
+///   is one GEMM over the whole sequence afterwards.
+///
+/// Memory: the input projection buffer `[T, B, 4d]` is overwritten in place, first with the gate
+/// activations (forward), then with the pre-activation gradients (backward), so the cache for
+/// backward is that buffer plus the state histories y₀…y_T and z₀…z_T.
+public final class LEMLayer: @unchecked Sendable {
+    public let config: LEMConfig
+    let inputWeight: Parameter, inputBias: Parameter        // inp2hid
+    let hiddenWeight: Parameter, hiddenBias: Parameter      // hid2hid
+    let transformWeight: Parameter, transformBias: Parameter // transform_z
+
+    /// Declares the six tensors under `prefix` (e.g. "lem." gives "lem.inp2hid.weight").
+    public static func declare(_ layout: inout LayoutBuilder, prefix: String, config: LEMConfig) {
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        layout.add(prefix + "inp2hid.weight", [4 * d, m])
+        layout.add(prefix + "inp2hid.bias", [4 * d])
+        layout.add(prefix + "hid2hid.weight", [3 * d, d])
+        layout.add(prefix + "hid2hid.bias", [3 * d])
+        layout.add(prefix + "transform_z.weight", [d, d])
+        layout.add(prefix + "transform_z.bias", [d])
+    }
+
+    public init(config: LEMConfig, parameters: ParameterBlock, prefix: String) {
+        precondition(config.inputSize > 0 && config.hiddenSize > 0, "LEM sizes must be positive")
+        precondition(config.dt > 0 && config.dt.isFinite, "LEM dt must be positive")
+        self.config = config
+        inputWeight = parameters.parameter(prefix + "inp2hid.weight")
+        inputBias = parameters.parameter(prefix + "inp2hid.bias")
+        hiddenWeight = parameters.parameter(prefix + "hid2hid.weight")
+        hiddenBias = parameters.parameter(prefix + "hid2hid.bias")
+        transformWeight = parameters.parameter(prefix + "transform_z.weight")
+        transformBias = parameters.parameter(prefix + "transform_z.bias")
+    }
+
+    /// The reference initialisation: every weight and bias uniform in [−1/√d, 1/√d].
+    public func initialize(_ rng: inout RandomGenerator) {
+        let bound = 1 / Float(config.hiddenSize).squareRoot()
+        for p in [inputWeight, inputBias, hiddenWeight, hiddenBias, transformWeight, transformBias] {
+            rng.fillUniform(UnsafeMutableBufferPointer(start: p.value, count: p.count), -bound, bound)
+        }
+    }
+
+    // MARK: - Cached state of the last forward pass
+
+    public private(set) var steps = 0
+    public private(set) var batch = 0
+    private var hasStateMask = false
+    private var activationsValid = false  // backward overwrites the gate activations with gradients
+    private var gates: FloatBuffer?      // [T, B, 4d] activations after forward, ∂L/∂pre-activations after backward
+    private var ys: FloatBuffer?         // [T+1, B, d]: y₀ … y_T
+    private var zs: FloatBuffer?         // [T+1, B, d]: z₀ … z_T
+    private var inputs: FloatBuffer?     // [T, B, m]: copy of the input (for ∂L/∂inp2hid.weight)
+    private var maskedYs: FloatBuffer?   // [T, B, d]: y₀ … y_{T−1} ⊙ state mask (only with state dropout)
+    private var stateMask: FloatBuffer?  // [B, d]
+    private var hiddenProjection: FloatBuffer? // [B, 3d] scratch for hid2hid(y) in forward
+    private var hiddenGrads: FloatBuffer?      // [T, B, 3d]: ∂L/∂hid2hid pre-activations (backward)
+    private var combinedBias: FloatBuffer?     // [4d]: inp2hid.bias + hid2hid/transform_z biases
+    private var carryY: FloatBuffer?, carryZ: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
+
+    /// y₁ … y_T of the last forward pass, `[T, B, d]`.
+    public var outputs: UnsafeMutablePointer<Float> { ys!.pointer + batch * config.hiddenSize }
+    /// y_T and z_T of the last forward pass, `[B, d]` each (the state to carry to the next window).
+    public var finalY: UnsafeMutablePointer<Float> { ys!.pointer + steps * batch * config.hiddenSize }
+    public var finalZ: UnsafeMutablePointer<Float> { zs!.pointer + steps * batch * config.hiddenSize }
+
+    // MARK: - Forward
+
+    /// Runs the layer over `steps` time steps of `batch` sequences.
+    ///
+    /// - input: `[T, B, m]`, time-major.
+    /// - initialY, initialZ: `[B, d]`, or nil for zeros.
+    /// - stateMask: `[B, d]` dropout mask (already scaled by 1/(1−p)) applied to y where it enters
+    ///   `hid2hid`, the same mask at every step ("locked"/variational dropout of the recurrent
+    ///   connection); nil for none. The carried state itself is never dropped.
+    /// Results are read from `outputs`, `finalY`, `finalZ`.
+    public func forward(
+        input: UnsafePointer<Float>, steps T: Int, batch B: Int,
+        initialY: UnsafePointer<Float>? = nil, initialZ: UnsafePointer<Float>? = nil,
+        stateMask mask: UnsafePointer<Float>? = nil
+    ) {
+        precondition(T > 0 && B > 0, "LEM forward needs at least one step and one sequence")
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        let bd = B * d
+        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = true
+        let x = ensure(&gates, T * B * 4 * d)
+        let y = ensure(&ys, (T + 1) * bd)
+        let z = ensure(&zs, (T + 1) * bd)
+        let u = ensure(&inputs, T * B * m)
+        let h = ensure(&hiddenProjection, B * 3 * d)
+        let bias = ensure(&combinedBias, 4 * d)
+        let ym = mask != nil ? ensure(&maskedYs, T * bd) : y
+        let storedMask = mask != nil ? ensure(&stateMask, bd) : y
+        if let mask { storedMask.update(from: mask, count: bd) }
+
+        u.update(from: input, count: T * B * m)
+        if let initialY { y.update(from: initialY, count: bd) } else { y.update(repeating: 0, count: bd) }
+        if let initialZ { z.update(from: initialZ, count: bd) } else { z.update(repeating: 0, count: bd) }
+
+        // Sum the three linear maps' biases per gate once; the gate loops add them.
+        let bIn = inputBias.value, bH = hiddenBias.value, bZ = transformBias.value
+        for i in 0..<d {
+            bias[i] = bIn[i] + bH[i]                   // ȳ-gate
+            bias[d + i] = bIn[d + i] + bH[d + i]       // z-gate
+            bias[2 * d + i] = bIn[2 * d + i] + bZ[i]   // y-candidate
+            bias[3 * d + i] = bIn[3 * d + i] + bH[2 * d + i] // z-candidate
+        }
+
+        // inp2hid for the whole sequence: X[T·B, 4d] = U[T·B, m] · Wᵢₙᵀ
+        gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
+
+        let dt = config.dt
+        for t in 0..<T {
+            let yPrev = y + t * bd, zPrev = z + t * bd
+            let yNext = yPrev + bd, zNext = zPrev + bd
+            let xt = x + t * B * 4 * d
+            var recurrentInput = UnsafePointer(yPrev)
+            if mask != nil {
+                let dst = ym + t * bd
+                for j in 0..<bd { dst[j] = yPrev[j] * storedMask[j] }
+                recurrentInput = UnsafePointer(dst)
+            }
+            // H[B, 3d] = y · W_hᵀ
+            gemm(transposeB: true, m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenWeight.value, ldb: d, beta: 0, h, ldc: 3 * d)
+            // Gates of z and the new z; the activations replace the pre-activations in X.
+            for b in 0..<B {
+                let row = xt + b * 4 * d, hr = h + b * 3 * d
+                let zp = zPrev + b * d, zn = zNext + b * d
+                for i in 0..<d {
+                    let sBar = sigmoidFast(row[i] + hr[i] + bias[i])
+                    let sZ = sigmoidFast(row[d + i] + hr[d + i] + bias[d + i])
+                    let cz = tanhFast(row[3 * d + i] + hr[2 * d + i] + bias[3 * d + i])
+                    let dtZ = dt * sZ
+                    zn[i] = (1 - dtZ) * zp[i] + dtZ * cz
+                    row[i] = sBar
+                    row[d + i] = sZ
+                    row[3 * d + i] = cz
+                }
+            }
+            // X[:, 2d..<3d] += z' · W_zᵀ  (transform_z, in place in the y-candidate columns)
+            gemm(transposeB: true, m: B, n: d, k: d, zNext, lda: d, transformWeight.value, ldb: d, beta: 1, xt + 2 * d, ldc: 4 * d)
+            for b in 0..<B {
+                let row = xt + b * 4 * d
+                let yp = yPrev + b * d, yn = yNext + b * d
+                for i in 0..<d {
+                    let cy = tanhFast(row[2 * d + i] + bias[2 * d + i])
+                    let dtBar = dt * row[i]
+                    yn[i] = (1 - dtBar) * yp[i] + dtBar * cy
+                    row[2 * d + i] = cy
+                }
+            }
+        }
+    }
+
+    // MARK: - Backward
+
+    /// Backpropagation through time for the last forward pass.
+    ///
+    /// - outputGrad: ∂L/∂y_t for every step, `[T, B, d]`, or nil when the loss does not read the
+    ///   outputs (e.g. a classifier that reads only the final state).
+    /// - finalYGrad, finalZGrad: ∂L/∂y_T and ∂L/∂z_T from outside the outputs (the final state), or nil.
+    /// - inputGrad: receives ∂L/∂input `[T, B, m]` (overwritten), or nil if not needed.
+    /// - initialYGrad, initialZGrad: receive ∂L/∂y₀, ∂L/∂z₀ `[B, d]` (overwritten), or nil.
+    /// Parameter gradients are accumulated (`+=`) into the parameter block.
+    /// Backward consumes the cached activations: call forward again before another backward.
+    public func backward(
+        outputGrad: UnsafePointer<Float>?,
+        finalYGrad: UnsafePointer<Float>? = nil, finalZGrad: UnsafePointer<Float>? = nil,
+        inputGrad: UnsafeMutablePointer<Float>? = nil,
+        initialYGrad: UnsafeMutablePointer<Float>? = nil, initialZGrad: UnsafeMutablePointer<Float>? = nil
+    ) {
+        let (T, B) = (steps, batch)
+        precondition(activationsValid, "LEM backward needs a forward pass first (once per forward)")
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        let bd = B * d
+        let x = gates!.pointer, y = ys!.pointer, z = zs!.pointer, u = inputs!.pointer
+        let dh = ensure(&hiddenGrads, T * B * 3 * d)
+        let dy = ensure(&carryY, bd), dz = ensure(&carryZ, bd)
+        let tmp = ensure(&scratch, bd)
+        let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil
+        if let finalYGrad { dy.update(from: finalYGrad, count: bd) } else { dy.update(repeating: 0, count: bd) }
+        if let finalZGrad { dz.update(from: finalZGrad, count: bd) } else { dz.update(repeating: 0, count: bd) }
+
+        let dt = config.dt
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            let yPrev = y + t * bd, zPrev = z + t * bd
+            let xt = x + t * B * 4 * d
+            let dht = dh + t * B * 3 * d
+            if let outputGrad {
+                let g = outputGrad + t * bd
+                for j in 0..<bd { dy[j] += g[j] }
+            }
+            // y' = (1 − Δt̄)y + Δt̄·c_y: gradients of the ȳ-gate and y-candidate pre-activations.
+            for b in 0..<B {
+                let row = xt + b * 4 * d, dhr = dht + b * 3 * d
+                let yp = yPrev + b * d, dyb = dy + b * d
+                for i in 0..<d {
+                    let g = dyb[i]
+                    let sBar = row[i], cy = row[2 * d + i]
+                    let dtBar = dt * sBar
+                    let dPreBar = g * (cy - yp[i]) * dt * sBar * (1 - sBar)
+                    row[2 * d + i] = g * dtBar * (1 - cy * cy)
+                    row[i] = dPreBar
+                    dhr[i] = dPreBar
+                    dyb[i] = g * (1 - dtBar)
+                }
+            }
+            // ∂L/∂z' += ∂L/∂a_y · W_z
+            gemm(m: B, n: d, k: d, xt + 2 * d, lda: 4 * d, transformWeight.value, ldb: d, beta: 1, dz, ldc: d)
+            // z' = (1 − Δt)z + Δt·c_z: gradients of the z-gate and z-candidate pre-activations.
+            for b in 0..<B {
+                let row = xt + b * 4 * d, dhr = dht + b * 3 * d
+                let zp = zPrev + b * d, dzb = dz + b * d
+                for i in 0..<d {
+                    let g = dzb[i]
+                    let sZ = row[d + i], cz = row[3 * d + i]
+                    let dtZ = dt * sZ
+                    let dPreZ = g * (cz - zp[i]) * dt * sZ * (1 - sZ)
+                    let dPreCz = g * dtZ * (1 - cz * cz)
+                    row[d + i] = dPreZ
+                    row[3 * d + i] = dPreCz
+                    dhr[d + i] = dPreZ
+                    dhr[2 * d + i] = dPreCz
+                    dzb[i] = g * (1 - dtZ)
+                }
+            }
+            // ∂L/∂y += (∂L/∂h · W_h) ⊙ mask
+            if let mask {
+                gemm(m: B, n: d, k: 3 * d, dht, lda: 3 * d, hiddenWeight.value, ldb: d, beta: 0, tmp, ldc: d)
+                for j in 0..<bd { dy[j] += tmp[j] * mask[j] }
+            } else {
+                gemm(m: B, n: d, k: 3 * d, dht, lda: 3 * d, hiddenWeight.value, ldb: d, beta: 1, dy, ldc: d)
+            }
+        }
+        if let initialYGrad { initialYGrad.update(from: dy, count: bd) }
+        if let initialZGrad { initialZGrad.update(from: dz, count: bd) }
+
+        // Whole-sequence weight gradients (rows = T·B):
+        let rows = T * B
+        let recurrentInputs = hasStateMask ? maskedYs!.pointer : y   // y₀ … y_{T−1} (masked)
+        // ∂W_h[3d, d] += ∂Hᵀ · Y_prev
+        gemm(transposeA: true, m: 3 * d, n: d, k: rows, dh, lda: 3 * d, recurrentInputs, ldb: d, beta: 1, hiddenWeight.grad, ldc: d)
+        addColumnSums(dh, rows: rows, columns: 3 * d, stride: 3 * d, into: hiddenBias.grad)
+        // ∂W_z[d, d] += ∂A_yᵀ · Z (z₁ … z_T)
+        gemm(transposeA: true, m: d, n: d, k: rows, x + 2 * d, lda: 4 * d, z + bd, ldb: d, beta: 1, transformWeight.grad, ldc: d)
+        addColumnSums(x + 2 * d, rows: rows, columns: d, stride: 4 * d, into: transformBias.grad)
+        // ∂W_in[4d, m] += ∂Xᵀ · U ;  ∂U = ∂X · W_in
+        gemm(transposeA: true, m: 4 * d, n: m, k: rows, x, lda: 4 * d, u, ldb: m, beta: 1, inputWeight.grad, ldc: m)
+        addColumnSums(x, rows: rows, columns: 4 * d, stride: 4 * d, into: inputBias.grad)
+        if let inputGrad {
+            gemm(m: rows, n: m, k: 4 * d, x, lda: 4 * d, inputWeight.value, ldb: m, beta: 0, inputGrad, ldc: m)
+        }
+        activationsValid = false
+    }
+}
+
+/// `into[j] += Σ_r matrix[r·stride + j]` for j < columns (a bias gradient).
+@inline(__always)
+func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        let row = matrix + r * stride
+        for j in 0..<columns { out[j] += row[j] }
+    }
+}

@@ -1,0 +1,46 @@
+/// Fully connected layer `y = x·Wᵀ + b` over a batch of rows, W `[out, in]`, b `[out]`
+/// (the layout of PyTorch's `nn.Linear`, so weights map one to one).
+public final class Linear: @unchecked Sendable {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public var inputSize: Int { weight.shape[1] }
+    public var outputSize: Int { weight.shape[0] }
+
+    /// Declares "<prefix>weight" and, if `bias`, "<prefix>bias".
+    public static func declare(_ layout: inout LayoutBuilder, prefix: String, inputSize: Int, outputSize: Int, bias: Bool = true) {
+        layout.add(prefix + "weight", [outputSize, inputSize])
+        if bias { layout.add(prefix + "bias", [outputSize]) }
+    }
+
+    public init(weight: Parameter, bias: Parameter?) {
+        precondition(weight.shape.count == 2 && (bias == nil || bias!.shape == [weight.shape[0]]), "Linear shapes")
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// PyTorch's `nn.Linear` default: W and b uniform in [−1/√in, 1/√in].
+    public func initialize(_ rng: inout RandomGenerator) {
+        let bound = 1 / Float(inputSize).squareRoot()
+        rng.fillUniform(UnsafeMutableBufferPointer(start: weight.value, count: weight.count), -bound, bound)
+        if let bias { rng.fillUniform(UnsafeMutableBufferPointer(start: bias.value, count: bias.count), -bound, bound) }
+    }
+
+    /// output[N, out] = input[N, in] · Wᵀ + b
+    public func forward(input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>) {
+        let (i, o) = (inputSize, outputSize)
+        if let bias {
+            for r in 0..<rows { (output + r * o).update(from: bias.value, count: o) }
+        }
+        gemm(transposeB: true, m: rows, n: o, k: i, input, lda: i, weight.value, ldb: i, beta: bias == nil ? 0 : 1, output, ldc: o)
+    }
+
+    /// ∂W += ∂outᵀ·input, ∂b += Σ_rows ∂out, and inputGrad[N, in] = ∂out·W (overwritten) if given.
+    public func backward(input: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>, rows: Int, inputGrad: UnsafeMutablePointer<Float>?) {
+        let (i, o) = (inputSize, outputSize)
+        gemm(transposeA: true, m: o, n: i, k: rows, outputGrad, lda: o, input, ldb: i, beta: 1, weight.grad, ldc: i)
+        if let bias { addColumnSums(outputGrad, rows: rows, columns: o, stride: o, into: bias.grad) }
+        if let inputGrad {
+            gemm(m: rows, n: i, k: o, outputGrad, lda: o, weight.value, ldb: i, beta: 0, inputGrad, ldc: i)
+        }
+    }
+}

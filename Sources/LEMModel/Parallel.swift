@@ -1,0 +1,40 @@
+import Dispatch
+
+/// A pointer that may cross into a `@Sendable` closure; the caller guarantees disjoint writes.
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<T>
+    public init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
+
+/// Number of worker threads for non-BLAS loops: the machine's cores (2 on the reference machine).
+public let workerCount = max(1, min(ProcessInfoLite.activeProcessorCount, 64))
+
+/// Runs `body` over `0..<count` split into one contiguous chunk per worker, in parallel when the
+/// work is large enough to pay for the thread hand-off (≳0.3 ms per chunk; SWIFT_NOTES §7), and
+/// serially otherwise. `body` receives a range and its chunk index.
+///
+/// Work must not call BLAS with more than one thread inside `body` (oversubscription).
+public func parallelChunks(_ count: Int, costPerItem: Int, _ body: @Sendable (Range<Int>, Int) -> Void) {
+    let minimumWork = 400_000  // elementary operations per chunk worth a thread
+    let chunks = min(workerCount, max(1, count * costPerItem / minimumWork), count)
+    if chunks <= 1 { body(0..<count, 0); return }
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        let lo = count * c / chunks, hi = count * (c + 1) / chunks
+        body(lo..<hi, c)
+    }
+}
+
+enum ProcessInfoLite {
+    /// Online CPUs as the scheduler allows this process to use them.
+    static var activeProcessorCount: Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
