@@ -1,0 +1,174 @@
+import Foundation
+import XCTest
+@testable import LEMModel
+
+/// Finite-difference checks of every other layer, each against a Double reference of its own
+/// forward pass. Tolerance 1e-5 of the tensor's largest gradient entry.
+final class LayerGradientTests: XCTestCase {
+    let tolerance = 1e-5
+
+    func assertClose(_ analytic: [Float], _ numeric: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        let err = scaledMaxError(analytic, numeric)
+        print("\(what): max scaled error \(err) (tolerance \(tolerance))")
+        XCTAssertLessThan(err, tolerance, "\(what): max scaled error \(err), tolerance \(tolerance)", file: file, line: line)
+    }
+
+    func testLinear() {
+        var rng = RandomGenerator(seed: 4)
+        var layout = LayoutBuilder()
+        Linear.declare(&layout, prefix: "fc.", inputSize: 5, outputSize: 3)
+        let block = ParameterBlock(layout)
+        let fc = Linear(weight: block.parameter("fc.weight"), bias: block.parameter("fc.bias"))
+        fc.initialize(&rng)
+        let rows = 4
+        let x = randomArray(rows * 5, &rng), w = randomArray(rows * 3, &rng)
+        var out = [Float](repeating: 0, count: rows * 3), dx = [Float](repeating: 0, count: rows * 5)
+        fc.forward(input: x, rows: rows, output: &out)
+        fc.backward(input: x, outputGrad: w, rows: rows, inputGrad: &dx)
+
+        func loss(_ W: [Double], _ b: [Double], _ X: [Double]) -> Double {
+            var s = 0.0
+            for r in 0..<rows { for o in 0..<3 {
+                var v = b[o]
+                for i in 0..<5 { v += W[o * 5 + i] * X[r * 5 + i] }
+                s += v * Double(w[r * 3 + o])
+            } }
+            return s
+        }
+        let W = fc.weight.values.map(Double.init), b = fc.bias!.values.map(Double.init), X = x.map(Double.init)
+        assertClose(fc.weight.grads, numericalGradient(at: W) { loss($0, b, X) }, "Linear ∂W")
+        assertClose(fc.bias!.grads, numericalGradient(at: b) { loss(W, $0, X) }, "Linear ∂b")
+        assertClose(dx, numericalGradient(at: X) { loss(W, b, $0) }, "Linear ∂x")
+    }
+
+    func testEmbeddingWithTiedDecoder() {
+        // tokens → embedding → (tied) decoder; the shared table must receive both gradients.
+        var rng = RandomGenerator(seed: 5)
+        var layout = LayoutBuilder()
+        Embedding.declare(&layout, name: "embedding.weight", vocabularySize: 6, width: 4)
+        layout.add("decoder.bias", [6])
+        let block = ParameterBlock(layout)
+        let emb = Embedding(table: block.parameter("embedding.weight"))
+        let dec = Linear(weight: block.parameter("embedding.weight"), bias: block.parameter("decoder.bias"))
+        emb.initialize(&rng, range: 0.5)
+        block.parameter("decoder.bias").set(randomArray(6, &rng))
+        let tokens: [Int32] = [0, 3, 3, 5, 1]
+        let w = randomArray(tokens.count * 6, &rng)
+        var e = [Float](repeating: 0, count: tokens.count * 4), logits = [Float](repeating: 0, count: tokens.count * 6)
+        var de = [Float](repeating: 0, count: tokens.count * 4)
+        emb.forward(tokens: tokens, count: tokens.count, output: &e)
+        dec.forward(input: e, rows: tokens.count, output: &logits)
+        dec.backward(input: e, outputGrad: w, rows: tokens.count, inputGrad: &de)
+        emb.backward(tokens: tokens, count: tokens.count, outputGrad: de)
+
+        func loss(_ table: [Double], _ bias: [Double]) -> Double {
+            var s = 0.0
+            for (n, tok) in tokens.enumerated() { for v in 0..<6 {
+                var z = bias[v]
+                for j in 0..<4 { z += table[v * 4 + j] * table[Int(tok) * 4 + j] }
+                s += z * Double(w[n * 6 + v])
+            } }
+            return s
+        }
+        let table = emb.table.values.map(Double.init), bias = block.parameter("decoder.bias").values.map(Double.init)
+        assertClose(emb.table.grads, numericalGradient(at: table) { loss($0, bias) }, "tied embedding ∂table")
+        assertClose(block.parameter("decoder.bias").grads, numericalGradient(at: bias) { loss(table, $0) }, "decoder ∂b")
+    }
+
+    func testSoftmaxCrossEntropy() {
+        var rng = RandomGenerator(seed: 6)
+        let rows = 5, classes = 7
+        // Large logits check the max-subtraction (a naive exp would overflow at 100).
+        var logits = randomArray(rows * classes, &rng, scale: 3)
+        logits[3] = 100; logits[10] = -100
+        let targets: [Int32] = [0, 3, 6, 2, 2]
+        let x = logits.map(Double.init)
+        func reference(_ x: [Double]) -> Double {
+            (0..<rows).reduce(0.0) { s, r in
+                let row = x[r * classes ..< (r + 1) * classes]
+                let mx = row.max()!
+                return s + mx + log(row.map { exp($0 - mx) }.reduce(0, +)) - row[r * classes + Int(targets[r])]
+            } / Double(rows)
+        }
+        var g = logits
+        let sum = softmaxCrossEntropy(logits: &g, rows: rows, classes: classes, targets: targets, gradientScale: 1 / Float(rows))
+        let expected = reference(x)
+        print("softmax cross-entropy: mean \(sum / Double(rows)), reference \(expected)")
+        XCTAssertEqual(sum / Double(rows), expected, accuracy: 1e-5 * max(1, abs(expected)))
+        assertClose(g, numericalGradient(at: x, h: 1e-5, reference), "softmax cross-entropy ∂logits")
+        // Without a gradient the logits are left alone and the loss is the same.
+        var unchanged = logits
+        XCTAssertEqual(softmaxCrossEntropy(logits: &unchanged, rows: rows, classes: classes, targets: targets, gradientScale: nil), sum, accuracy: 1e-9)
+        XCTAssertEqual(unchanged, logits)
+    }
+
+    func testDropoutMasksAndBackward() {
+        var rng = RandomGenerator(seed: 7)
+        let (T, B, n) = (4, 3, 50)
+        for kind in [Dropout.Kind.plain, .locked] {
+            let drop = Dropout(kind, probability: 0.4)
+            drop.sampleMask(steps: T, batch: B, width: n, rng: &rng)
+            var x = [Float](repeating: 1, count: T * B * n)
+            drop.apply(&x, steps: T, batch: B, width: n)
+            let kept = x.filter { $0 != 0 }
+            XCTAssertTrue(kept.allSatisfy { abs($0 - 1 / 0.6) < 1e-6 }, "kept units are scaled by 1/(1−p)")
+            let fraction = Double(kept.count) / Double(x.count)
+            XCTAssertEqual(fraction, 0.6, accuracy: 0.1)
+            if kind == .locked {
+                for t in 1..<T { XCTAssertEqual(Array(x[t * B * n ..< (t + 1) * B * n]), Array(x[0 ..< B * n]), "locked mask shared across time") }
+            }
+            // Backward is the same multiplication: ∂x = ∂y ⊙ mask, the exact derivative of a linear map.
+            var g = [Float](repeating: 2, count: T * B * n)
+            drop.apply(&g, steps: T, batch: B, width: n)
+            XCTAssertEqual(g, x.map { $0 * 2 })
+        }
+    }
+
+    func testLastStepClassifier() {
+        var rng = RandomGenerator(seed: 8)
+        var layout = LayoutBuilder()
+        Linear.declare(&layout, prefix: "classifier.", inputSize: 4, outputSize: 3)
+        let block = ParameterBlock(layout)
+        let head = LastStepClassifier(linear: Linear(weight: block.parameter("classifier.weight"), bias: block.parameter("classifier.bias")))
+        head.linear.initialize(&rng)
+        let B = 5
+        let y = randomArray(B * 4, &rng)
+        let labels: [Int32] = [0, 2, 1, 1, 0]
+        head.forward(finalY: y, batch: B)
+        let total = head.loss(labels: labels, training: true)
+        var dy = [Float](repeating: 0, count: B * 4)
+        head.backward(finalYGrad: &dy)
+        func meanLoss(_ W: [Double], _ b: [Double], _ Y: [Double]) -> Double {
+            var s = 0.0
+            for r in 0..<B {
+                let z = (0..<3).map { o in b[o] + (0..<4).reduce(0.0) { $0 + W[o * 4 + $1] * Y[r * 4 + $1] } }
+                let mx = z.max()!
+                s += mx + log(z.map { exp($0 - mx) }.reduce(0, +)) - z[Int(labels[r])]
+            }
+            return s / Double(B)
+        }
+        let W = head.linear.weight.values.map(Double.init), b = head.linear.bias!.values.map(Double.init), Y = y.map(Double.init)
+        XCTAssertEqual(total / Double(B), meanLoss(W, b, Y), accuracy: 1e-5)
+        assertClose(head.linear.weight.grads, numericalGradient(at: W) { meanLoss($0, b, Y) }, "classifier ∂W")
+        assertClose(head.linear.bias!.grads, numericalGradient(at: b) { meanLoss(W, $0, Y) }, "classifier ∂b")
+        assertClose(dy, numericalGradient(at: Y) { meanLoss(W, b, $0) }, "classifier ∂y_T")
+    }
+
+    func testWeightDecayIsTheGradientOfTheL2Penalty() {
+        // Adam/SGD add λw to the gradient: the derivative of (λ/2)‖w‖². One SGD step with zero loss
+        // gradient must therefore move w to (1 − lr·λ)w exactly.
+        var layout = LayoutBuilder()
+        layout.add("w", [10])
+        let block = ParameterBlock(layout)
+        let w = block.parameter("w")
+        w.set((0..<10).map { Float($0) - 4.5 })
+        var settings = OptimizerSettings(kind: .sgd, weightDecay: 0.01)
+        settings.momentum = 0
+        let sgd = Optimizer(settings: settings, parameterCount: block.count)
+        block.zeroGrads()
+        sgd.step(block, learningRate: 0.5)
+        let expected = (0..<10).map { (Double($0) - 4.5) * (1 - 0.5 * 0.01) }
+        let err = zip(w.values, expected).map { abs(Double($0) - $1) }.max()!
+        XCTAssertLessThan(err, 1e-6, "one decayed SGD step: max |error| \(err)")
+    }
+}
