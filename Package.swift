@@ -19,8 +19,7 @@ let package = Package(
         .target(name: "LEMModel", dependencies: ["CBLAS"], swiftSettings: nativeCPU),
 
         // MARK: - Tests
-        .testTarget(
-            name: "LEMModelTests", dependencies: ["LEMModel"],
-            resources: [.copy("Fixtures")], swiftSettings: nativeCPU),
+        // Fixtures/ (safetensors files from tools/reference) are read by path, not as resources.
+        .testTarget(name: "LEMModelTests", dependencies: ["LEMModel"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
     ]
 )

@@ -1,0 +1,168 @@
+/// Settings of the language model: embedding → LEM → linear decoder over the vocabulary.
+public struct LanguageModelConfig: Codable, Sendable, Equatable {
+    public var vocabularySize: Int
+    public var embeddingSize: Int
+    public var hiddenSize: Int
+    /// Share the embedding table with the decoder weight (needs embeddingSize == hiddenSize).
+    public var tied: Bool
+    public var dt: Float = 1
+    /// Locked dropout on the embeddings (the LEM input), on the LEM outputs, and on the recurrent
+    /// state where it enters hid2hid; one mask per sequence and window, shared across time.
+    public var inputDropout: Float = 0
+    public var outputDropout: Float = 0
+    public var stateDropout: Float = 0
+
+    public init(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, tied: Bool, dt: Float = 1) {
+        self.vocabularySize = vocabularySize
+        self.embeddingSize = embeddingSize
+        self.hiddenSize = hiddenSize
+        self.tied = tied
+        self.dt = dt
+    }
+
+    /// A human-readable problem with the settings, or nil when they are usable.
+    public var problem: String? {
+        if vocabularySize < 2 { return "the vocabulary needs at least 2 tokens (has \(vocabularySize))" }
+        if embeddingSize < 1 || hiddenSize < 1 { return "embedding and hidden sizes must be positive" }
+        if tied && embeddingSize != hiddenSize {
+            return "tied weights need the embedding size (\(embeddingSize)) to equal the hidden size (\(hiddenSize))"
+        }
+        if !(dt > 0 && dt.isFinite) { return "dt must be positive (is \(dt))" }
+        for (name, p) in [("input", inputDropout), ("output", outputDropout), ("state", stateDropout)] where !(p >= 0 && p < 1) {
+            return "\(name) dropout must be in [0, 1) (is \(p))"
+        }
+        return nil
+    }
+}
+
+/// The recurrent state (y, z) of B streams, `[B, d]` each, carried from one window to the next.
+public struct RecurrentState: Sendable, Equatable {
+    public var y: [Float]
+    public var z: [Float]
+    public init(batch: Int, hiddenSize: Int) {
+        y = [Float](repeating: 0, count: batch * hiddenSize)
+        z = y
+    }
+    public init(y: [Float], z: [Float]) {
+        precondition(y.count == z.count, "y and z differ in size")
+        self.y = y
+        self.z = z
+    }
+}
+
+/// The word/char language model of the paper (LEM.md): embedding → LEM → dropout → linear to the
+/// vocabulary, trained with truncated BPTT (the final state of one window starts the next).
+///
+/// Parameter names: `embedding.weight` [V, m], `lem.*` (see `LEMLayer`), and `decoder.weight`
+/// [V, d] unless tied, `decoder.bias` [V].
+public final class LanguageModel: @unchecked Sendable {
+    public let config: LanguageModelConfig
+    public let parameters: ParameterBlock
+    let embedding: Embedding
+    let lem: LEMLayer
+    let decoder: Linear
+    let inputDropout: Dropout, outputDropout: Dropout, stateDropout: Dropout
+    private var embedded: FloatBuffer?, outputs: FloatBuffer?, logits: FloatBuffer?
+    private var outputGrads: FloatBuffer?, embeddedGrads: FloatBuffer?
+
+    public init(config: LanguageModelConfig) {
+        precondition(config.problem == nil, config.problem ?? "")
+        self.config = config
+        let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
+        let lemConfig = LEMConfig(inputSize: m, hiddenSize: d, dt: config.dt)
+        var layout = LayoutBuilder()
+        Embedding.declare(&layout, name: "embedding.weight", vocabularySize: V, width: m)
+        LEMLayer.declare(&layout, prefix: "lem.", config: lemConfig)
+        if config.tied { layout.add("decoder.bias", [V]) } else {
+            Linear.declare(&layout, prefix: "decoder.", inputSize: d, outputSize: V)
+        }
+        parameters = ParameterBlock(layout)
+        embedding = Embedding(table: parameters.parameter("embedding.weight"))
+        lem = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
+        decoder = Linear(weight: parameters.parameter(config.tied ? "embedding.weight" : "decoder.weight"),
+                         bias: parameters.parameter("decoder.bias"))
+        inputDropout = Dropout(.locked, probability: config.inputDropout)
+        outputDropout = Dropout(.locked, probability: config.outputDropout)
+        stateDropout = Dropout(.locked, probability: config.stateDropout)
+    }
+
+    /// pytorch/examples' recipe for the embedding (±0.1) and a zero decoder bias; the reference
+    /// LEM init; an untied decoder weight ±0.1 as well.
+    public func initialize(_ rng: inout RandomGenerator) {
+        embedding.initialize(&rng, range: 0.1)
+        lem.initialize(&rng)
+        if !config.tied {
+            rng.fillUniform(UnsafeMutableBufferPointer(start: decoder.weight.value, count: decoder.weight.count), -0.1, 0.1)
+        }
+        decoder.bias!.value.update(repeating: 0, count: config.vocabularySize)
+    }
+
+    /// One window of T steps for B streams: tokens and targets `[T, B]` (row t·B + b).
+    ///
+    /// Returns the summed cross-entropy (nats) over the T·B targets. Updates `state` to the final
+    /// state. With `training`, draws dropout masks from `rng`, and accumulates into the parameter
+    /// gradients the gradient of the *mean* loss over the window (the caller zeroes them).
+    public func run(tokens: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, steps T: Int, batch B: Int,
+                    state: inout RecurrentState, training: Bool, rng: inout RandomGenerator) -> Double {
+        let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
+        let rows = T * B
+        precondition(state.y.count == B * d && state.z.count == B * d, "state does not match the batch")
+        let e = ensure(&embedded, rows * m)
+        let o = ensure(&outputs, rows * d)
+        let z = ensure(&logits, rows * V)
+        embedding.forward(tokens: tokens, count: rows, output: e)
+        let useInput = training && inputDropout.isActive, useOutput = training && outputDropout.isActive
+        let useState = training && stateDropout.isActive
+        if useInput {
+            inputDropout.sampleMask(steps: T, batch: B, width: m, rng: &rng)
+            inputDropout.apply(e, steps: T, batch: B, width: m)
+        }
+        if useState { stateDropout.sampleMask(steps: T, batch: B, width: d, rng: &rng) }
+        state.y.withUnsafeBufferPointer { y0 in
+            state.z.withUnsafeBufferPointer { z0 in
+                lem.forward(input: e, steps: T, batch: B, initialY: y0.baseAddress, initialZ: z0.baseAddress,
+                            stateMask: useState ? stateDropout.mask : nil)
+            }
+        }
+        // The LEM keeps its outputs for backward; dropout works on a copy.
+        o.update(from: lem.outputs, count: rows * d)
+        state.y.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: lem.finalY, count: B * d) }
+        state.z.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: lem.finalZ, count: B * d) }
+        if useOutput {
+            outputDropout.sampleMask(steps: T, batch: B, width: d, rng: &rng)
+            outputDropout.apply(o, steps: T, batch: B, width: d)
+        }
+        decoder.forward(input: o, rows: rows, output: z)
+        let loss = softmaxCrossEntropy(logits: z, rows: rows, classes: V, targets: targets,
+                                       gradientScale: training ? 1 / Float(rows) : nil)
+        guard training else { return loss }
+
+        let dO = ensure(&outputGrads, rows * d), dE = ensure(&embeddedGrads, rows * m)
+        decoder.backward(input: o, outputGrad: z, rows: rows, inputGrad: dO)
+        if useOutput { outputDropout.apply(dO, steps: T, batch: B, width: d) }
+        lem.backward(outputGrad: dO, inputGrad: dE)
+        if useInput { inputDropout.apply(dE, steps: T, batch: B, width: m) }
+        embedding.backward(tokens: tokens, count: rows, outputGrad: dE)
+        return loss
+    }
+
+    /// Logits `[T·B, V]` of the last `run` without `training` (with training they hold gradients).
+    public var lastLogits: UnsafeMutablePointer<Float> { logits!.pointer }
+
+    /// Logits `[B, V]` for the next token after feeding one token per stream (sampling; no dropout).
+    /// The returned pointer is valid until the next call.
+    public func nextTokenLogits(after tokens: UnsafePointer<Int32>, batch B: Int, state: inout RecurrentState) -> UnsafeMutablePointer<Float> {
+        let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
+        let e = ensure(&embedded, B * m), z = ensure(&logits, B * V)
+        embedding.forward(tokens: tokens, count: B, output: e)
+        state.y.withUnsafeBufferPointer { y0 in
+            state.z.withUnsafeBufferPointer { z0 in
+                lem.forward(input: e, steps: 1, batch: B, initialY: y0.baseAddress, initialZ: z0.baseAddress)
+            }
+        }
+        state.y.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: lem.finalY, count: B * d) }
+        state.z.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: lem.finalZ, count: B * d) }
+        decoder.forward(input: lem.outputs, rows: B, output: z)
+        return z
+    }
+}

@@ -1,0 +1,90 @@
+/// Settings of the sequence classifier: per-frame features → LEM → linear head on the last y.
+public struct SequenceClassifierConfig: Codable, Sendable, Equatable {
+    public var inputSize: Int
+    public var hiddenSize: Int
+    public var classCount: Int
+    public var dt: Float = 1
+    /// Dropout on the input features (plain, per element, as the reference's `nn.Dropout`).
+    public var inputDropout: Float = 0
+
+    public init(inputSize: Int, hiddenSize: Int, classCount: Int, dt: Float = 1) {
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.classCount = classCount
+        self.dt = dt
+    }
+
+    public var problem: String? {
+        if inputSize < 1 || hiddenSize < 1 { return "input and hidden sizes must be positive" }
+        if classCount < 2 { return "a classifier needs at least 2 classes (has \(classCount))" }
+        if !(dt > 0 && dt.isFinite) { return "dt must be positive (is \(dt))" }
+        if !(inputDropout >= 0 && inputDropout < 1) { return "input dropout must be in [0, 1) (is \(inputDropout))" }
+        return nil
+    }
+}
+
+/// The keyword-spotting model of the paper (LEM.md): LEM over the frames from a zero state, then
+/// `classifier` (Linear d → C) on y_T, mean softmax cross-entropy over the batch.
+///
+/// Parameter names: `lem.*` (see `LEMLayer`), `classifier.weight` [C, d], `classifier.bias` [C].
+public final class SequenceClassifier: @unchecked Sendable {
+    public let config: SequenceClassifierConfig
+    public let parameters: ParameterBlock
+    let lem: LEMLayer
+    let head: LastStepClassifier
+    let inputDropout: Dropout
+    private var droppedInput: FloatBuffer?, finalYGrad: FloatBuffer?
+
+    public init(config: SequenceClassifierConfig) {
+        precondition(config.problem == nil, config.problem ?? "")
+        self.config = config
+        let lemConfig = LEMConfig(inputSize: config.inputSize, hiddenSize: config.hiddenSize, dt: config.dt)
+        var layout = LayoutBuilder()
+        LEMLayer.declare(&layout, prefix: "lem.", config: lemConfig)
+        Linear.declare(&layout, prefix: "classifier.", inputSize: config.hiddenSize, outputSize: config.classCount)
+        parameters = ParameterBlock(layout)
+        lem = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
+        head = LastStepClassifier(linear: Linear(weight: parameters.parameter("classifier.weight"),
+                                                 bias: parameters.parameter("classifier.bias")))
+        inputDropout = Dropout(.plain, probability: config.inputDropout)
+    }
+
+    /// The reference init: LEM ±1/√d, the head as PyTorch's nn.Linear.
+    public func initialize(_ rng: inout RandomGenerator) {
+        lem.initialize(&rng)
+        head.linear.initialize(&rng)
+    }
+
+    /// Runs a batch of B sequences of T frames, `features [T, B, m]`, `labels [B]`.
+    /// Returns the summed cross-entropy over the batch; logits are in `logits` afterwards. With
+    /// `training`, accumulates the gradient of the mean loss into the parameter gradients.
+    public func run(features: UnsafePointer<Float>, labels: UnsafePointer<Int32>, steps T: Int, batch B: Int,
+                    training: Bool, rng: inout RandomGenerator) -> Double {
+        var input = features
+        if training && inputDropout.isActive {
+            let x = ensure(&droppedInput, T * B * config.inputSize)
+            x.update(from: features, count: T * B * config.inputSize)
+            inputDropout.sampleMask(steps: T, batch: B, width: config.inputSize, rng: &rng)
+            inputDropout.apply(x, steps: T, batch: B, width: config.inputSize)
+            input = UnsafePointer(x)
+        }
+        lem.forward(input: input, steps: T, batch: B)
+        head.forward(finalY: lem.finalY, batch: B)
+        let loss = head.loss(labels: labels, training: training)
+        guard training else { return loss }
+        let dy = ensure(&finalYGrad, B * config.hiddenSize)
+        head.backward(finalYGrad: dy)
+        lem.backward(outputGrad: nil, finalYGrad: dy)
+        return loss
+    }
+
+    /// Logits `[B, C]` without computing a loss (classification); valid until the next call.
+    public func logits(features: UnsafePointer<Float>, steps T: Int, batch B: Int) -> UnsafeMutablePointer<Float> {
+        lem.forward(input: features, steps: T, batch: B)
+        head.forward(finalY: lem.finalY, batch: B)
+        return head.logits
+    }
+
+    /// Logits of the last `run` or `logits` call, `[B, C]`.
+    public var lastLogits: UnsafeMutablePointer<Float> { head.logits }
+}
