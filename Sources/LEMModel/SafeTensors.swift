@@ -143,21 +143,21 @@ public struct SafeTensorsFile: Sendable {
         floats.withUnsafeBufferPointer { add(name, shape: shape, floats: $0) }
     }
 
-    /// Adds (or replaces) an `F64` tensor. Same preconditions as ``add(_:shape:floats:)-([Float])``.
+    /// Adds (or replaces) an `F64` tensor. Same preconditions as the `floats:` variants.
     public mutating func add(_ name: String, shape: [Int], doubles: [Double]) {
         let count = Self.checkedElementCount(name: name, shape: shape, given: doubles.count)
         tensors[name] = StoredTensor(dtype: .f64, shape: shape,
                                      bytes: Self.littleEndianBytes(count: count, width: 8) { doubles[$0].bitPattern })
     }
 
-    /// Adds (or replaces) an `I64` tensor. Same preconditions as ``add(_:shape:floats:)-([Float])``.
+    /// Adds (or replaces) an `I64` tensor. Same preconditions as the `floats:` variants.
     public mutating func add(_ name: String, shape: [Int], int64s: [Int64]) {
         let count = Self.checkedElementCount(name: name, shape: shape, given: int64s.count)
         tensors[name] = StoredTensor(dtype: .i64, shape: shape,
                                      bytes: Self.littleEndianBytes(count: count, width: 8) { UInt64(bitPattern: int64s[$0]) })
     }
 
-    /// Adds (or replaces) an `I32` tensor. Same preconditions as ``add(_:shape:floats:)-([Float])``.
+    /// Adds (or replaces) an `I32` tensor. Same preconditions as the `floats:` variants.
     public mutating func add(_ name: String, shape: [Int], int32s: [Int32]) {
         let count = Self.checkedElementCount(name: name, shape: shape, given: int32s.count)
         tensors[name] = StoredTensor(dtype: .i32, shape: shape,

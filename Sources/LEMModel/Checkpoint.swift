@@ -1,0 +1,212 @@
+import Foundation
+
+/// The one checkpoint format of `lm` and `kws`: a safetensors file (docs/CHECKPOINTS.md).
+///
+/// Tensors: every model parameter under its own name (`embedding.weight`, `lem.inp2hid.weight`,
+/// …, so `safetensors.numpy.load_file` gives a PyTorch-style state dict); for a resumable
+/// checkpoint also the optimiser state as `optimizer.m.<name>` / `optimizer.v.<name>`, and any
+/// tensors of the tool's own (`extra.<name>`, e.g. the carried recurrent state of `lm`).
+///
+/// Metadata (all strings, as safetensors requires):
+///
+///     format          "lem-checkpoint"
+///     format_version  "1"
+///     kind            "lm" or "kws": which tool wrote it
+///     model           JSON: the model configuration (LanguageModelConfig / SequenceClassifierConfig)
+///     tool            JSON: the tool's own data (vocabulary, labels, feature settings, normalisation)
+///     training        JSON: TrainingProgress, only in resumable checkpoints
+///     crc32           checksum over everything else (see SafeTensorsFile.serialized)
+public struct Checkpoint: Sendable {
+    public static let format = "lem-checkpoint"
+    public static let currentVersion = 1
+
+    public var kind: String
+    public var modelJSON: String
+    public var toolJSON: String
+    public var training: TrainingProgress?
+    /// The tensors (parameters, optimiser state, extras) and metadata.
+    public private(set) var file: SafeTensorsFile
+    /// Where it was read from, for error messages ("(new checkpoint)" before it is written).
+    public private(set) var path: String
+
+    /// A checkpoint of `parameters`, optionally with the optimiser state and training progress
+    /// needed to resume exactly.
+    public init<Model: Encodable, Tool: Encodable>(
+        kind: String, model: Model, tool: Tool, parameters: ParameterBlock,
+        optimizer: Optimizer? = nil, training: TrainingProgress? = nil, extra: [String: (shape: [Int], values: [Float])] = [:]
+    ) {
+        self.kind = kind
+        modelJSON = Self.encode(model)
+        toolJSON = Self.encode(tool)
+        self.training = training
+        path = "(new checkpoint)"
+        file = SafeTensorsFile()
+        parameters.store(into: &file)
+        if let optimizer {
+            parameters.store(into: &file, prefix: "optimizer.m.", from: optimizer.firstMoment.pointer)
+            if optimizer.settings.kind == .adam {
+                parameters.store(into: &file, prefix: "optimizer.v.", from: optimizer.secondMoment.pointer)
+            }
+        }
+        for (name, tensor) in extra { file.add("extra." + name, shape: tensor.shape, floats: tensor.values) }
+    }
+
+    /// Writes the checkpoint atomically (temporary file, fsync, rename): an interrupted write
+    /// leaves any previous file at `path` intact.
+    public func write(to path: String) throws {
+        var out = file
+        out.metadata = [
+            "format": Self.format, "format_version": String(Self.currentVersion), "kind": kind,
+            "model": modelJSON, "tool": toolJSON,
+        ]
+        if let training { out.metadata["training"] = Self.encode(training) }
+        do { try out.write(atomicallyTo: path) } catch let e as SafeTensorsError {
+            throw CheckpointError(path: path, problem: e.problem)
+        }
+    }
+
+    /// Reads and validates a checkpoint written by `expectedKind` ("lm" or "kws").
+    ///
+    /// Errors name the file and the problem: missing or unreadable, truncated or corrupt (the
+    /// checksum), not a lem checkpoint, written by a newer version, or written by the other tool.
+    public static func read(path: String, expectedKind: String) throws -> Checkpoint {
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile.read(path: path) } catch let e as SafeTensorsError {
+            throw CheckpointError(path: path, problem: e.problem)
+        }
+        func fail(_ problem: String) -> CheckpointError { CheckpointError(path: path, problem: problem) }
+        guard file.metadata["format"] == format else {
+            throw fail("not a lem checkpoint (a safetensors file without format \"\(format)\" in its metadata)")
+        }
+        guard let versionText = file.metadata["format_version"], let version = Int(versionText), version >= 1 else {
+            throw fail("corrupt checkpoint: missing or invalid format_version")
+        }
+        guard version <= currentVersion else {
+            throw fail("written by a newer version of lem (checkpoint format \(version); this build reads up to \(currentVersion)); update lem")
+        }
+        guard file.hasVerifiedChecksum else { throw fail("corrupt checkpoint: its checksum is missing") }
+        guard let kind = file.metadata["kind"] else { throw fail("corrupt checkpoint: no kind") }
+        guard kind == expectedKind else {
+            throw fail("this is a \(kind) checkpoint, not a \(expectedKind) checkpoint (use `\(kind)` with it)")
+        }
+        guard let model = file.metadata["model"], let tool = file.metadata["tool"] else {
+            throw fail("corrupt checkpoint: model or tool settings missing")
+        }
+        var training: TrainingProgress?
+        if let text = file.metadata["training"] {
+            do { training = try JSONDecoder().decode(TrainingProgress.self, from: Data(text.utf8)) } catch {
+                throw fail("corrupt checkpoint: unreadable training state (\(error))")
+            }
+        }
+        var checkpoint = Checkpoint(kind: kind, modelJSON: model, toolJSON: tool, training: training, file: file, path: path)
+        checkpoint.file.metadata = [:]
+        return checkpoint
+    }
+
+    private init(kind: String, modelJSON: String, toolJSON: String, training: TrainingProgress?, file: SafeTensorsFile, path: String) {
+        (self.kind, self.modelJSON, self.toolJSON, self.training, self.file, self.path) = (kind, modelJSON, toolJSON, training, file, path)
+    }
+
+    /// Decodes the model configuration.
+    public func model<T: Decodable>(_ type: T.Type) throws -> T { try decode(type, modelJSON, "model settings") }
+    /// Decodes the tool's own data.
+    public func tool<T: Decodable>(_ type: T.Type) throws -> T { try decode(type, toolJSON, "tool data") }
+
+    /// Copies the parameters into `parameters` (names and shapes must match the model exactly).
+    public func loadParameters(into parameters: ParameterBlock) throws {
+        do { try parameters.load(from: file) } catch let e as SafeTensorsError {
+            throw CheckpointError(path: path, problem: e.problem)
+        }
+    }
+
+    /// Whether this checkpoint holds an optimiser state (it was written for resuming).
+    public var hasOptimizerState: Bool { file.tensors.keys.contains { $0.hasPrefix("optimizer.m.") } }
+
+    /// Restores the optimiser moments into `optimizer` (its step count comes from `training`).
+    public func loadOptimizerState(into optimizer: Optimizer, layout parameters: ParameterBlock) throws {
+        do {
+            try parameters.load(from: file, prefix: "optimizer.m.", into: optimizer.firstMoment.pointer)
+            if optimizer.settings.kind == .adam {
+                try parameters.load(from: file, prefix: "optimizer.v.", into: optimizer.secondMoment.pointer)
+            }
+        } catch let e as SafeTensorsError {
+            throw CheckpointError(path: path, problem: "cannot resume: \(e.problem)")
+        }
+    }
+
+    /// A tool's extra tensor, or nil if absent.
+    public func extra(_ name: String) throws -> [Float]? {
+        guard file.tensors["extra." + name] != nil else { return nil }
+        do { return try file.floats("extra." + name) } catch let e as SafeTensorsError {
+            throw CheckpointError(path: path, problem: e.problem)
+        }
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ json: String, _ what: String) throws -> T {
+        do { return try JSONDecoder().decode(type, from: Data(json.utf8)) } catch {
+            throw CheckpointError(path: path, problem: "unreadable \(what) (\(error))")
+        }
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Encoding plain Codable structs of numbers and strings cannot fail.
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// A checkpoint that cannot be read or written; `description` is "<path>: <problem>".
+public struct CheckpointError: Error, CustomStringConvertible {
+    public let path: String
+    public let problem: String
+    public init(path: String, problem: String) { (self.path, self.problem) = (path, problem) }
+    public var description: String { "\(path): \(problem)" }
+}
+
+/// Everything besides parameters and optimiser moments that an exact resume needs.
+public struct TrainingProgress: Codable, Sendable, Equatable {
+    /// Epochs fully completed (the next batch belongs to epoch `completedEpochs + 1`).
+    public var completedEpochs: Int
+    /// Batches of the current epoch already trained.
+    public var batchInEpoch: Int
+    /// Optimiser updates so far (Adam's t).
+    public var optimizerSteps: Int
+    public var optimizer: OptimizerSettings
+    public var scheduler: LearningRateScheduler
+    /// The seed of the run (shuffling is derived from seed and epoch).
+    public var seed: UInt64
+    /// State of the dropout generator, as decimal strings (JSON numbers lose 64-bit precision).
+    public var rngState: [String]
+    /// Best validation metric so far and the epoch it was reached.
+    public var bestMetric: Double?
+    public var bestEpoch: Int?
+    /// Training time spent before this checkpoint, for throughput and --max-minutes accounting.
+    public var elapsedSeconds: Double
+    /// The run's settings (clip, epochs, …) so `--resume` continues with the same ones.
+    public var clip: Float?
+    public var epochs: Int
+
+    public init(completedEpochs: Int, batchInEpoch: Int, optimizerSteps: Int, optimizer: OptimizerSettings,
+                scheduler: LearningRateScheduler, seed: UInt64, rng: RandomGenerator, bestMetric: Double?, bestEpoch: Int?,
+                elapsedSeconds: Double, clip: Float?, epochs: Int) {
+        self.completedEpochs = completedEpochs
+        self.batchInEpoch = batchInEpoch
+        self.optimizerSteps = optimizerSteps
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.seed = seed
+        rngState = rng.stateWords.map { String($0) }
+        self.bestMetric = bestMetric
+        self.bestEpoch = bestEpoch
+        self.elapsedSeconds = elapsedSeconds
+        self.clip = clip
+        self.epochs = epochs
+    }
+
+    /// The saved dropout generator, or nil if the saved state is invalid.
+    public var rng: RandomGenerator? {
+        let words = rngState.compactMap { UInt64($0) }
+        return words.count == 4 ? RandomGenerator(state: words) : nil
+    }
+}

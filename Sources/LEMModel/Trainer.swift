@@ -1,0 +1,271 @@
+import Foundation
+
+/// What a tool plugs into the shared training loop: its batches, loss and metric.
+public protocol TrainingTask: AnyObject {
+    /// "lm" or "kws": the checkpoint kind.
+    var kind: String { get }
+    var parameters: ParameterBlock { get }
+    /// What the throughput counts ("tokens", "frames").
+    var unitName: String { get }
+    var batchesPerEpoch: Int { get }
+    /// Called before the first batch of each epoch (1-based), also when a resumed run re-enters an
+    /// epoch in the middle. Derive any shuffling from `RandomGenerator(seed:stream: epoch)` so the
+    /// order does not depend on how the run was split.
+    func beginEpoch(_ epoch: Int, seed: UInt64)
+    /// Forward and backward of batch `index` of the current epoch, accumulating the gradient of the
+    /// batch's mean loss (gradients are zero on entry). Dropout draws from `rng`.
+    func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats
+    /// The validation metric with the current parameters.
+    func validate() -> Evaluation
+    /// The training loss in the task's units for the progress line, e.g. "ppl 123.4" or "bpc 1.52".
+    func describeLoss(_ meanLoss: Double) -> String
+    /// A checkpoint of the current parameters; with `optimizer`/`training` it is resumable.
+    func makeCheckpoint(optimizer: Optimizer?, training: TrainingProgress?) -> Checkpoint
+    /// Restores the task's own resume state (e.g. the carried recurrent state) from a checkpoint.
+    func restore(from checkpoint: Checkpoint) throws
+}
+
+public struct BatchStats: Sendable {
+    /// Summed loss over the batch's `lossCount` predictions (nats).
+    public var lossSum: Double
+    public var lossCount: Int
+    /// Units for the throughput figure (tokens, frames).
+    public var units: Int
+    public init(lossSum: Double, lossCount: Int, units: Int) { (self.lossSum, self.lossCount, self.units) = (lossSum, lossCount, units) }
+}
+
+/// The task's validation result.
+public struct Evaluation: Sendable {
+    /// Mean cross-entropy (nats).
+    public var loss: Double
+    /// The headline figure (perplexity, bits per character, accuracy).
+    public var metric: Double
+    public var metricName: String
+    public var higherIsBetter: Bool
+    /// One line for the log, e.g. "valid ppl 123.45 (7,376 tokens)".
+    public var summary: String
+    public init(loss: Double, metric: Double, metricName: String, higherIsBetter: Bool, summary: String) {
+        (self.loss, self.metric, self.metricName, self.higherIsBetter, self.summary) = (loss, metric, metricName, higherIsBetter, summary)
+    }
+    func isBetter(than other: Double?) -> Bool {
+        guard let other else { return true }
+        return higherIsBetter ? metric > other : metric < other
+    }
+}
+
+public struct TrainerSettings: Sendable {
+    public var epochs: Int
+    public var learningRate: Float
+    public var schedule: LearningRateSchedule
+    public var optimizer: OptimizerSettings
+    /// Global gradient-norm clip, or nil for none.
+    public var clip: Float?
+    public var seed: UInt64
+    /// Best checkpoint path; the resumable state goes to `resumePath`.
+    public var checkpointPath: String
+    /// Continue from `resumePath` instead of starting fresh.
+    public var resume: Bool
+    /// Stop (resumably) after this much training time in this run.
+    public var maxMinutes: Double?
+    /// Stop (resumably) after this many optimiser steps in total (smoke tests, `--dry-run`).
+    public var maxSteps: Int?
+
+    public init(epochs: Int, learningRate: Float, schedule: LearningRateSchedule = .constant, optimizer: OptimizerSettings,
+                clip: Float? = nil, seed: UInt64, checkpointPath: String, resume: Bool = false,
+                maxMinutes: Double? = nil, maxSteps: Int? = nil) {
+        self.epochs = epochs
+        self.learningRate = learningRate
+        self.schedule = schedule
+        self.optimizer = optimizer
+        self.clip = clip
+        self.seed = seed
+        self.checkpointPath = checkpointPath
+        self.resume = resume
+        self.maxMinutes = maxMinutes
+        self.maxSteps = maxSteps
+    }
+
+    public var resumePath: String { checkpointPath + ".resume" }
+    public var metricsPath: String { checkpointPath + ".metrics.jsonl" }
+}
+
+public enum StopReason: String, Sendable {
+    case finished = "finished all epochs"
+    case timeLimit = "reached --max-minutes"
+    case stepLimit = "reached the step limit"
+    case interrupted = "interrupted"
+}
+
+public struct TrainingOutcome: Sendable {
+    public var reason: StopReason
+    public var completedEpochs: Int
+    public var steps: Int
+    public var bestMetric: Double?
+    public var bestEpoch: Int?
+    /// Training seconds in this process (without validation).
+    public var trainingSeconds: Double
+    /// Units per second over this process's training batches.
+    public var throughput: Double
+}
+
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// The one training loop of `lm` and `kws`: epochs of batches with gradient clipping and an
+/// optimiser step each, validation after every epoch, the best checkpoint kept, the learning-rate
+/// schedule, a progress line with throughput and ETA, a JSON-lines metrics log, `--max-minutes`,
+/// and a graceful stop on Ctrl-C/SIGTERM that leaves a resumable checkpoint.
+///
+/// Exact resume: the resumable checkpoint (`<checkpoint>.resume`, rewritten atomically at every
+/// epoch end and at a stop) holds parameters, optimiser moments and step, scheduler state, the
+/// dropout generator, the position in the epoch and the task's own state; shuffling is derived
+/// from (seed, epoch). A resumed run therefore repeats the uninterrupted run's numbers bit for bit
+/// (same seed and thread count).
+public final class Trainer {
+    public let task: TrainingTask
+    public var settings: TrainerSettings
+    let progress: ProgressReporter
+
+    public init(task: TrainingTask, settings: TrainerSettings, progress: ProgressReporter = ProgressReporter()) {
+        self.task = task
+        self.settings = settings
+        self.progress = progress
+    }
+
+    public func run() throws -> TrainingOutcome {
+        let params = task.parameters
+        var optimizer = Optimizer(settings: settings.optimizer, parameterCount: params.count)
+        var scheduler = LearningRateScheduler(schedule: settings.schedule, initialRate: settings.learningRate)
+        var rng = RandomGenerator(seed: settings.seed, stream: 0x5EED_D80F)
+        var startEpoch = 1, startBatch = 0, steps = 0
+        var best: Double?, bestEpoch: Int?
+        var earlierSeconds = 0.0
+
+        if settings.resume {
+            let checkpoint = try Checkpoint.read(path: settings.resumePath, expectedKind: task.kind)
+            guard let state = checkpoint.training, let savedRNG = state.rng, checkpoint.hasOptimizerState else {
+                throw CheckpointError(path: settings.resumePath, problem: "not a resumable checkpoint (no training state)")
+            }
+            try checkpoint.loadParameters(into: params)
+            optimizer = Optimizer(settings: state.optimizer, parameterCount: params.count)
+            try checkpoint.loadOptimizerState(into: optimizer, layout: params)
+            optimizer.stepCount = state.optimizerSteps
+            scheduler = state.scheduler
+            rng = savedRNG
+            try task.restore(from: checkpoint)
+            (startEpoch, startBatch, steps) = (state.completedEpochs + 1, state.batchInEpoch, state.optimizerSteps)
+            (best, bestEpoch, earlierSeconds) = (state.bestMetric, state.bestEpoch, state.elapsedSeconds)
+            settings.seed = state.seed
+            settings.clip = state.clip
+            settings.optimizer = state.optimizer
+            progress.line("resuming \(settings.resumePath): epoch \(startEpoch), batch \(startBatch + 1) of \(task.batchesPerEpoch), step \(steps), lr \(scheduler.learningRate)")
+        }
+
+        let log = MetricsLog(path: settings.metricsPath, append: settings.resume)
+        InterruptHandler.install()
+        defer { InterruptHandler.uninstall() }
+
+        let batches = task.batchesPerEpoch
+        var trainingSeconds = 0.0, unitsDone = 0.0, batchesDone = 0
+        var reason = StopReason.finished
+        var completedEpochs = startEpoch - 1
+
+        func progressState(epoch: Int, batch: Int) -> TrainingProgress {
+            TrainingProgress(completedEpochs: epoch - 1, batchInEpoch: batch, optimizerSteps: optimizer.stepCount,
+                             optimizer: optimizer.settings, scheduler: scheduler, seed: settings.seed, rng: rng,
+                             bestMetric: best, bestEpoch: bestEpoch, elapsedSeconds: earlierSeconds + trainingSeconds,
+                             clip: settings.clip, epochs: settings.epochs)
+        }
+        func saveResumable(epoch: Int, batch: Int) throws {
+            try task.makeCheckpoint(optimizer: optimizer, training: progressState(epoch: epoch, batch: batch))
+                .write(to: settings.resumePath)
+        }
+        func stopReason() -> StopReason? {
+            if InterruptHandler.requested != nil { return .interrupted }
+            if let limit = settings.maxSteps, steps >= limit { return .stepLimit }
+            if let minutes = settings.maxMinutes, trainingSeconds >= minutes * 60 { return .timeLimit }
+            return nil
+        }
+
+        epochLoop: for epoch in startEpoch...max(startEpoch, settings.epochs) where epoch <= settings.epochs {
+            task.beginEpoch(epoch, seed: settings.seed)
+            let first = epoch == startEpoch ? startBatch : 0
+            var windowLoss = 0.0, windowCount = 0, windowUnits = 0.0, windowStart = monotonicSeconds()
+            var epochLoss = 0.0, epochCount = 0
+            let logEvery = max(1, batches / 10)
+            for b in first..<batches {
+                if let why = stopReason() {
+                    reason = why
+                    try saveResumable(epoch: epoch, batch: b)
+                    break epochLoop
+                }
+                let t0 = monotonicSeconds()
+                params.zeroGrads()
+                let stats = task.trainBatch(b, rng: &rng)
+                guard stats.lossSum.isFinite else {
+                    throw TrainingError(description: "the training loss became \(stats.lossSum) at epoch \(epoch), batch \(b + 1): "
+                        + "stopping; the last good state is in \(settings.resumePath) (try a lower --lr or a --clip)")
+                }
+                if let clip = settings.clip { clipGradientNorm(params, maxNorm: clip) }
+                optimizer.step(params, learningRate: scheduler.learningRate)
+                steps += 1
+                let dt = monotonicSeconds() - t0
+                trainingSeconds += dt
+                unitsDone += Double(stats.units)
+                batchesDone += 1
+                windowLoss += stats.lossSum; windowCount += stats.lossCount; windowUnits += Double(stats.units)
+                epochLoss += stats.lossSum; epochCount += stats.lossCount
+
+                let rate = unitsDone / max(trainingSeconds, 1e-9)
+                let secondsPerBatch = trainingSeconds / Double(batchesDone)
+                var remaining = Double((settings.epochs - epoch) * batches + (batches - b - 1)) * secondsPerBatch
+                if let minutes = settings.maxMinutes { remaining = min(remaining, max(0, minutes * 60 - trainingSeconds)) }
+                let mean = epochLoss / Double(max(epochCount, 1))
+                progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %@  lr %.3g  %@ %@/s  ETA %@",
+                                       epoch, settings.epochs, b + 1, batches, mean, task.describeLoss(mean),
+                                       Double(scheduler.learningRate), formatCount(rate), task.unitName, formatDuration(remaining)))
+                if (b + 1) % logEvery == 0 || b + 1 == batches {
+                    let now = monotonicSeconds()
+                    log.record("train", ["epoch": Double(epoch), "batch": Double(b + 1), "step": Double(steps),
+                                         "loss": windowLoss / Double(max(windowCount, 1)), "lr": Double(scheduler.learningRate),
+                                         "units_per_s": windowUnits / max(now - windowStart, 1e-9),
+                                         "elapsed_s": earlierSeconds + trainingSeconds])
+                    windowLoss = 0; windowCount = 0; windowUnits = 0; windowStart = now
+                }
+            }
+
+            let evaluation = task.validate()
+            completedEpochs = epoch
+            var note = ""
+            if evaluation.isBetter(than: best) {
+                best = evaluation.metric
+                bestEpoch = epoch
+                try task.makeCheckpoint(optimizer: nil, training: nil).write(to: settings.checkpointPath)
+                note = "  (best, saved)"
+            }
+            let changed = scheduler.epochEnded(epoch, validationMetric: evaluation.higherIsBetter ? -evaluation.metric : evaluation.metric)
+            if changed { note += String(format: "  lr → %.3g", Double(scheduler.learningRate)) }
+            log.record("valid", ["epoch": Double(epoch), "step": Double(steps), "loss": evaluation.loss,
+                                 "metric": evaluation.metric, "lr": Double(scheduler.learningRate),
+                                 "train_loss": epochLoss / Double(max(epochCount, 1)),
+                                 "elapsed_s": earlierSeconds + trainingSeconds])
+            progress.line(String(format: "epoch %d/%d done: train loss %.4f (%@), %@, %@ %@/s%@",
+                                 epoch, settings.epochs, epochLoss / Double(max(epochCount, 1)),
+                                 task.describeLoss(epochLoss / Double(max(epochCount, 1))), evaluation.summary,
+                                 formatCount(unitsDone / max(trainingSeconds, 1e-9)), task.unitName, note))
+            try saveResumable(epoch: epoch + 1, batch: 0)
+        }
+
+        if reason != .finished {
+            if best == nil {
+                // No validation yet: keep the current parameters as the model so eval/sample work.
+                try task.makeCheckpoint(optimizer: nil, training: nil).write(to: settings.checkpointPath)
+            }
+            progress.line("stopped: \(reason.rawValue) at step \(steps); resumable state saved to \(settings.resumePath) (continue with --resume)")
+        }
+        log.record("stop", ["epoch": Double(completedEpochs), "step": Double(steps), "elapsed_s": earlierSeconds + trainingSeconds])
+        return TrainingOutcome(reason: reason, completedEpochs: completedEpochs, steps: steps, bestMetric: best, bestEpoch: bestEpoch,
+                               trainingSeconds: trainingSeconds, throughput: unitsDone / max(trainingSeconds, 1e-9))
+    }
+}
