@@ -14,6 +14,9 @@ let package = Package(
     targets: [
         // MARK: - C libraries (Debian packages; scripts/setup installs them)
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
 
         // MARK: - The shared LEM implementation
         .target(name: "LEMModel", dependencies: ["CBLAS"], swiftSettings: nativeCPU),
