@@ -10,6 +10,10 @@ let package = Package(
     name: "lem",
     products: [
         .library(name: "LEMModel", targets: ["LEMModel"]),
+        .executable(name: "lm", targets: ["lm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages; scripts/setup installs them)
@@ -21,8 +25,18 @@ let package = Package(
         // MARK: - The shared LEM implementation
         .target(name: "LEMModel", dependencies: ["CBLAS"], swiftSettings: nativeCPU),
 
+        // MARK: - Language modelling: text handling and the `lm` tool
+        .target(name: "Text", swiftSettings: nativeCPU),
+        .executableTarget(
+            name: "lm",
+            dependencies: ["LEMModel", "Text", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: nativeCPU),
+
         // MARK: - Tests
         // Fixtures/ (safetensors files from tools/reference) are read by path, not as resources.
         .testTarget(name: "LEMModelTests", dependencies: ["LEMModel"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
+        .testTarget(name: "TextTests", dependencies: ["Text"], swiftSettings: nativeCPU),
+        // Runs the built `lm` binary (CLI behaviour, end-to-end training on tiny corpora).
+        .testTarget(name: "LMTests", dependencies: ["lm", "Text", "LEMModel"], swiftSettings: nativeCPU),
     ]
 )

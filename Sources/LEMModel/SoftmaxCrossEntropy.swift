@@ -12,7 +12,8 @@
 /// `gradientScale · Σ_r loss_r`, i.e. `gradientScale · (softmax(x) − onehot(k))`; use `1/rows` for
 /// the mean loss. Rows are split over the cores when there are enough of them.
 ///
-/// - logits: `[rows, classes]`; targets: `[rows]`, each in `0..<classes`.
+/// - logits: `[rows, classes]`; targets: `[rows]`, each in `0..<classes`, or negative for a padding
+///   row that is ignored (loss 0, gradient 0), as PyTorch's `ignore_index`.
 public func softmaxCrossEntropy(
     logits: UnsafeMutablePointer<Float>, rows: Int, classes: Int, targets: UnsafePointer<Int32>,
     gradientScale: Float?
@@ -27,7 +28,11 @@ public func softmaxCrossEntropy(
             for r in range {
                 let row = logitsP.pointer + r * classes
                 let k = Int(targetsP.pointer[r])
-                precondition(k >= 0 && k < classes, "target class \(k) outside 0..<\(classes)")
+                if k < 0 {
+                    if gradientScale != nil { (logitsP.pointer + r * classes).update(repeating: 0, count: classes) }
+                    continue
+                }
+                precondition(k < classes, "target class \(k) outside 0..<\(classes)")
                 total += Double(crossEntropyRow(row, classes: classes, target: k, gradientScale: gradientScale))
             }
             sumsP.pointer[chunk] = total

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Writes an SVG plot of a run's learning curve from its metrics log (MetricsLog JSON lines):
+/// training and validation loss per epoch, and the validation metric (perplexity, bpc,
+/// accuracy) on a second axis. Opens in any browser.
+public func writeLearningCurve(metricsPath: String, to path: String, title: String, metricName: String) throws {
+    let records = MetricsLog.records(path: metricsPath).filter { $0["event"] as? String == "valid" }
+    // A resumed run may repeat epochs; keep the last record of each.
+    var byEpoch: [Int: [String: Any]] = [:]
+    for r in records { if let e = r["epoch"] as? Double { byEpoch[Int(e)] = r } }
+    let epochs = byEpoch.keys.sorted()
+    guard !epochs.isEmpty else { throw TrainingError(description: "no validation records in \(metricsPath)") }
+    let train = epochs.map { byEpoch[$0]?["train_loss"] as? Double ?? .nan }
+    let valid = epochs.map { byEpoch[$0]?["loss"] as? Double ?? .nan }
+    let values = epochs.map { byEpoch[$0]?["metric"] as? Double ?? .nan }
+
+    let (width, height, left, right, top, bottom) = (720.0, 420.0, 70.0, 80.0, 40.0, 50.0)
+    let plotW = width - left - right, plotH = height - top - bottom
+    let losses = (train + valid).filter { $0.isFinite }
+    let (lo, hi) = (losses.min() ?? 0, max(losses.max() ?? 1, (losses.min() ?? 0) + 1e-6))
+    let metricValues = values.filter { $0.isFinite }
+    let (mlo, mhi) = (metricValues.min() ?? 0, max(metricValues.max() ?? 1, (metricValues.min() ?? 0) + 1e-6))
+    let xMax = Double(max(epochs.last!, 2))
+    func x(_ e: Int) -> Double { left + plotW * (Double(e) - 1) / (xMax - 1) }
+    func y(_ v: Double) -> Double { top + plotH * (1 - (v - lo) / (hi - lo)) }
+    func ym(_ v: Double) -> Double { top + plotH * (1 - (v - mlo) / (mhi - mlo)) }
+    func line(_ series: [Double], _ map: (Double) -> Double, _ color: String, dash: String = "") -> String {
+        let points = zip(epochs, series).filter { $0.1.isFinite }.map { String(format: "%.1f,%.1f", x($0.0), map($0.1)) }
+        let dots = zip(epochs, series).filter { $0.1.isFinite }.map { String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\"/>", x($0.0), map($0.1), color) }
+        return "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" \(dash) points=\"\(points.joined(separator: " "))\"/>" + dots.joined()
+    }
+    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    svg += "<text x=\"\(Int(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(title))</text>\n"
+    svg += String(format: "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#999\"/>\n", left, top, plotW, plotH)
+    for i in 0...4 {
+        let v = lo + (hi - lo) * Double(i) / 4, mv = mlo + (mhi - mlo) * Double(i) / 4
+        svg += String(format: "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.3f</text>", left - 6, y(v) + 4, v)
+        svg += String(format: "<text x=\"%.0f\" y=\"%.1f\" fill=\"#c60\">%.4g</text>\n", left + plotW + 6, ym(mv) + 4, mv)
+    }
+    for e in epochs { svg += String(format: "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%d</text>", x(e), top + plotH + 18, e) }
+    svg += "<text x=\"\(Int(left + plotW / 2))\" y=\"\(Int(height - 10))\" text-anchor=\"middle\">epoch</text>\n"
+    svg += "<text transform=\"translate(18,\(Int(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">cross-entropy (nats)</text>\n"
+    svg += "<text transform=\"translate(\(Int(width - 14)),\(Int(top + plotH / 2))) rotate(90)\" text-anchor=\"middle\" fill=\"#c60\">valid \(escapeXML(metricName))</text>\n"
+    svg += line(train, y, "#36c") + "\n" + line(valid, y, "#393") + "\n" + line(values, ym, "#c60", dash: "stroke-dasharray=\"5,4\"") + "\n"
+    svg += "<text x=\"\(Int(left + 10))\" y=\"\(Int(top + 16))\" fill=\"#36c\">train loss</text>"
+    svg += "<text x=\"\(Int(left + 90))\" y=\"\(Int(top + 16))\" fill=\"#393\">valid loss</text>"
+    svg += "<text x=\"\(Int(left + 170))\" y=\"\(Int(top + 16))\" fill=\"#c60\">valid \(escapeXML(metricName))</text>\n</svg>\n"
+    let tmp = path + ".tmp"
+    try svg.write(toFile: tmp, atomically: false, encoding: .utf8)
+    if rename(tmp, path) != 0 { throw TrainingError(description: "\(path): cannot write the plot") }
+}
+
+private func escapeXML(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+}

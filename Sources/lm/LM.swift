@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import LEMModel
+import Text
+
+@main
+struct LM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lm",
+        abstract: "Train and run LEM language models (word- and character-level, Penn Treebank format).",
+        discussion: """
+            Start here:
+              lm train                                  # trains on the built-in default corpus
+              lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt
+              lm eval --checkpoint ptb-word.ckpt --data corpora/ptb --split test
+              lm sample --checkpoint ptb-word.ckpt --prime "the market" --length 60
+            """,
+        version: "0.1.0",
+        subcommands: [Train.self, Eval.self, Sample.self])
+}
+
+/// Where the model lives.
+struct CheckpointOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Model checkpoint (safetensors).", valueName: "file"))
+    var checkpoint: String = "lm.ckpt"
+}
+
+/// Runs `body`, turning every error into one line on stderr and exit status 1 (no stack traces).
+func reportingErrors(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        writeStandardError("lm: error: \(error)\n")
+        throw ExitCode.failure
+    }
+}

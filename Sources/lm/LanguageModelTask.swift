@@ -1,0 +1,133 @@
+import Foundation
+import LEMModel
+import Text
+
+/// What `lm` stores in a checkpoint besides the model: everything eval and sample need.
+struct LMToolData: Codable {
+    var level: TextLevel
+    var vocabulary: Vocabulary
+    /// Training settings, for the record (shown by eval; used by --resume).
+    var batch: Int
+    var bptt: Int
+    var evalStreams: Int
+    /// Where the training text came from.
+    var corpus: [String]
+}
+
+/// The token that precedes the first token of a split, so that every token is predicted:
+/// `<eos>` at the PTB levels (each line follows a line end); a line break for plain text.
+func contextToken(_ vocabulary: Vocabulary, level: TextLevel) -> Int32 {
+    switch level {
+    case .word, .char: return vocabulary.id(endOfSentence) ?? 0
+    case .text: return vocabulary.id("\n") ?? 0
+    }
+}
+
+/// Summed cross-entropy (nats) over every token of `tokens`, with `streams` parallel streams
+/// (1 = the exact sequential evaluation the literature reports). No dropout.
+func evaluate(_ model: LanguageModel, tokens: [Int32], context: Int32, streams: Int, window: Int = 200) -> (loss: Double, tokens: Int) {
+    let data = EvaluationStreams(tokens: tokens, context: context, streams: streams)
+    var state = RecurrentState(batch: data.streams, hiddenSize: model.config.hiddenSize)
+    var rng = RandomGenerator(seed: 0)   // unused without dropout
+    var total = 0.0
+    var start = 0
+    while start < data.length {
+        let steps = min(window, data.length - start)
+        let range = start * data.streams ..< (start + steps) * data.streams
+        total += data.inputs[range].withUnsafeBufferPointer { inputs in
+            data.targets[range].withUnsafeBufferPointer { targets in
+                model.run(tokens: inputs.baseAddress!, targets: targets.baseAddress!, steps: steps, batch: data.streams,
+                          state: &state, training: false, rng: &rng)
+            }
+        }
+        start += steps
+    }
+    return (total, data.predictionCount)
+}
+
+/// Perplexity = exp(mean NLL) for words; bits per character = mean NLL / ln 2 otherwise.
+func headline(_ meanLoss: Double, level: TextLevel) -> Double {
+    level == .word ? exp(meanLoss) : meanLoss / log(2)
+}
+
+func formatHeadline(_ meanLoss: Double, level: TextLevel) -> String {
+    level == .word ? String(format: "ppl %.2f", exp(meanLoss)) : String(format: "bpc %.4f", meanLoss / log(2))
+}
+
+/// The language-modelling task for the shared training loop.
+final class LanguageModelTask: TrainingTask {
+    let kind = "lm"
+    let unitName = "tokens"
+    let model: LanguageModel
+    let tool: LMToolData
+    let batches: StreamBatches
+    let valid: [Int32]
+    let context: Int32
+    /// The recurrent state carried from window to window (reset at each epoch start).
+    var state: RecurrentState
+
+    init(model: LanguageModel, corpus: LanguageCorpus, tool: LMToolData) {
+        self.model = model
+        self.tool = tool
+        batches = StreamBatches(tokens: corpus.train, batch: tool.batch, bptt: tool.bptt)
+        valid = corpus.valid
+        context = contextToken(corpus.vocabulary, level: corpus.level)
+        state = RecurrentState(batch: tool.batch, hiddenSize: model.config.hiddenSize)
+    }
+
+    var parameters: ParameterBlock { model.parameters }
+    var batchesPerEpoch: Int { batches.windowCount }
+
+    func beginEpoch(_ epoch: Int, seed: UInt64) {
+        state = RecurrentState(batch: tool.batch, hiddenSize: model.config.hiddenSize)
+    }
+
+    func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
+        let (inputs, targets, steps) = batches.window(index)
+        let loss = inputs.withUnsafeBufferPointer { i in
+            targets.withUnsafeBufferPointer { t in
+                model.run(tokens: i.baseAddress!, targets: t.baseAddress!, steps: steps, batch: batches.batch,
+                          state: &state, training: true, rng: &rng)
+            }
+        }
+        return BatchStats(lossSum: loss, lossCount: steps * batches.batch, units: steps * batches.batch)
+    }
+
+    func validate() -> Evaluation {
+        let (loss, count) = evaluate(model, tokens: valid, context: context, streams: tool.evalStreams)
+        let mean = loss / Double(count)
+        return Evaluation(loss: mean, metric: headline(mean, level: tool.level), metricName: tool.level.metricName,
+                          higherIsBetter: false, summary: "valid \(formatHeadline(mean, level: tool.level)) (\(formatCount(Double(count))) tokens)")
+    }
+
+    func describeLoss(_ meanLoss: Double) -> String { formatHeadline(meanLoss, level: tool.level) }
+
+    func makeCheckpoint(optimizer: Optimizer?, training: TrainingProgress?) -> Checkpoint {
+        let shape = [tool.batch, model.config.hiddenSize]
+        let extra: [String: (shape: [Int], values: [Float])] = training == nil ? [:] : ["state.y": (shape, state.y), "state.z": (shape, state.z)]
+        return Checkpoint(kind: kind, model: model.config, tool: tool, parameters: model.parameters,
+                          optimizer: optimizer, training: training, extra: extra)
+    }
+
+    func restore(from checkpoint: Checkpoint) throws {
+        guard let y = try checkpoint.extra("state.y"), let z = try checkpoint.extra("state.z"),
+              y.count == state.y.count, z.count == state.z.count else {
+            throw CheckpointError(path: checkpoint.path, problem: "cannot resume: the carried recurrent state is missing or has another batch size")
+        }
+        state = RecurrentState(y: y, z: z)
+    }
+}
+
+/// Loads an `lm` checkpoint: the model with its parameters, and the tool data.
+func loadLanguageModel(_ path: String) throws -> (LanguageModel, LMToolData, Checkpoint) {
+    let checkpoint = try Checkpoint.read(path: path, expectedKind: "lm")
+    let config = try checkpoint.model(LanguageModelConfig.self)
+    if let problem = config.problem { throw CheckpointError(path: path, problem: "invalid model settings: \(problem)") }
+    let tool = try checkpoint.tool(LMToolData.self)
+    guard tool.vocabulary.count == config.vocabularySize else {
+        throw CheckpointError(path: path, problem: "the vocabulary (\(tool.vocabulary.count) tokens) does not match the model (\(config.vocabularySize))")
+    }
+    let model = LanguageModel(config: config)
+    try checkpoint.loadParameters(into: model.parameters)
+    return (model, tool, checkpoint)
+}

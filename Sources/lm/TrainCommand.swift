@@ -1,0 +1,206 @@
+import ArgumentParser
+import Foundation
+import LEMModel
+import Text
+
+extension LM {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a LEM language model.",
+            discussion: """
+                Reads a corpus in Mikolov's PTB layout (--data DIR with ptb.train.txt, ptb.valid.txt,
+                ptb.test.txt, or ptb.char.*.txt for --level char), or your own files (--train/--valid/
+                --test; --level text treats any UTF-8 file as characters). Without --data or --train it
+                trains on the built-in default corpus (built on first use by corpora/make-default-text.sh).
+
+                Validates after every epoch, keeps the best model in --checkpoint, decays the learning
+                rate when validation stops improving, then reports the test metric of the best model.
+                Ctrl-C (or --max-minutes) stops cleanly: the state is saved to <checkpoint>.resume and
+                `lm train --resume` continues exactly where it stopped. The metrics history goes to
+                <checkpoint>.metrics.jsonl and a plot to <checkpoint>.curve.svg.
+
+                Examples:
+                  lm train
+                  lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt --max-minutes 60
+                  lm train --data corpora/ptb --level char --hidden 512 --epochs 5 --checkpoint char.ckpt
+                  lm train --level text --train novel.txt --valid novel-valid.txt --checkpoint novel.ckpt
+                  lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt --resume
+                """)
+
+        @Option(help: ArgumentHelp("Corpus directory in Mikolov's layout.", valueName: "dir")) var data: String?
+        @Option(help: "Tokens: word (PTB words), char (PTB characters), text (characters of any UTF-8 text).") var level: TextLevel = .word
+        @Option(help: ArgumentHelp("Training text (instead of --data).", valueName: "file")) var train: String?
+        @Option(help: ArgumentHelp("Validation text (with --train).", valueName: "file")) var valid: String?
+        @Option(help: ArgumentHelp("Test text (optional, with --train).", valueName: "file")) var test: String?
+        @OptionGroup var checkpoint: CheckpointOption
+        @Option(help: "Hyperparameters of the paper: ptb-word or ptb-char (flags override).") var preset: Preset?
+
+        @Option(help: "Hidden size d of the LEM.") var hidden: Int?
+        @Option(help: "Embedding size.") var embedding: Int?
+        @Flag(inversion: .prefixedNo, help: "Share the embedding with the output layer (needs embedding = hidden).") var tied: Bool?
+        @Option(help: "Parallel streams per batch.") var batch: Int?
+        @Option(help: "Truncated BPTT window length.") var bptt: Int?
+        @Option(help: "Optimizer: adam or sgd.") var optimizer: OptimizerKind?
+        @Option(help: "Learning rate.") var lr: Float?
+        @Option(help: "Global gradient-norm clip (0 = none).") var clip: Float?
+        @Option(help: "Dropout on the embeddings and on the LEM outputs (locked: one mask per window).") var dropout: Float?
+        @Option(name: .customLong("dropout-input"), help: "Dropout on the embeddings only.") var dropoutInput: Float?
+        @Option(name: .customLong("dropout-output"), help: "Dropout on the LEM outputs only.") var dropoutOutput: Float?
+        @Option(name: .customLong("dropout-state"), help: "Dropout on the recurrent state where it enters the LEM's hidden projection.") var dropoutState: Float?
+        @Option(name: .customLong("weight-decay"), help: "L2 penalty added to the gradients.") var weightDecay: Float?
+        @Option(help: "The LEM's Δt.") var dt: Float?
+        @Option(help: "Epochs to train.") var epochs: Int?
+        @Option(name: .customLong("lr-decay"), help: "Multiply the learning rate by this when validation does not improve (1 = never).") var lrDecay: Float?
+        @Option(help: "Epochs without improvement before the learning rate decays.") var patience: Int?
+        @Option(name: .customLong("decay-at"), parsing: .upToNextOption, help: "Decay at these epochs instead of on plateau (e.g. --decay-at 30 40).") var decayAt: [Int] = []
+        @Option(name: .customLong("eval-streams"), help: "Parallel streams for evaluation (1 = exact sequential evaluation).") var evalStreams: Int?
+        @Option(name: .customLong("max-minutes"), help: "Stop (resumably) after this many minutes of training.") var maxMinutes: Double?
+        @Option(name: .customLong("max-steps"), help: "Stop (resumably) after this many optimizer steps (smoke tests).") var maxSteps: Int?
+        @Option(help: "Random seed (initialisation and dropout).") var seed: UInt64 = 1
+        @Flag(help: "Continue from <checkpoint>.resume.") var resume = false
+
+        mutating func validate() throws {
+            if data != nil && train != nil { throw ValidationError("give either --data or --train/--valid, not both") }
+            if train != nil && valid == nil { throw ValidationError("--train needs --valid (validation text)") }
+            if (valid != nil || test != nil) && train == nil { throw ValidationError("--valid/--test need --train") }
+            if level == .text && data != nil { throw ValidationError("--level text reads --train/--valid files, not --data") }
+            if let preset, (preset == .ptbWord) != (level == .word) {
+                throw ValidationError("--preset \(preset.rawValue) is for --level \(preset == .ptbWord ? "word" : "char")")
+            }
+            for (name, v) in [("--hidden", hidden), ("--embedding", embedding), ("--batch", batch), ("--bptt", bptt),
+                              ("--epochs", epochs), ("--eval-streams", evalStreams), ("--max-steps", maxSteps)] {
+                if let v, v < 1 { throw ValidationError("\(name) must be at least 1 (got \(v))") }
+            }
+            for (name, v) in [("--dropout", dropout), ("--dropout-input", dropoutInput), ("--dropout-output", dropoutOutput), ("--dropout-state", dropoutState)] {
+                if let v, !(v >= 0 && v < 1) { throw ValidationError("\(name) must be in [0, 1) (got \(v))") }
+            }
+            if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive (got \(lr))") }
+            if let clip, !(clip >= 0 && clip.isFinite) { throw ValidationError("--clip must be 0 (off) or positive (got \(clip))") }
+            if let dt, !(dt > 0 && dt.isFinite) { throw ValidationError("--dt must be positive (got \(dt))") }
+            if let weightDecay, !(weightDecay >= 0) { throw ValidationError("--weight-decay must not be negative") }
+            if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
+            if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
+        }
+
+        func hyperparameters() -> Hyperparameters {
+            var h = preset.map(Hyperparameters.preset) ?? Hyperparameters.defaults(for: level)
+            if let embedding { h.embedding = embedding }
+            if let hidden {
+                h.hidden = hidden
+                // A tied model follows the hidden size unless the embedding is given too.
+                if h.tied && embedding == nil && tied != false { h.embedding = hidden }
+            }
+            if let tied { h.tied = tied }
+            if let batch { h.batch = batch }
+            if let bptt { h.bptt = bptt }
+            if let optimizer { h.optimizer = optimizer }
+            if let lr { h.learningRate = lr }
+            if let clip { h.clip = clip > 0 ? clip : nil }
+            if let dropout { h.inputDropout = dropout; h.outputDropout = dropout }
+            if let dropoutInput { h.inputDropout = dropoutInput }
+            if let dropoutOutput { h.outputDropout = dropoutOutput }
+            if let dropoutState { h.stateDropout = dropoutState }
+            if let weightDecay { h.weightDecay = weightDecay }
+            if let dt { h.dt = dt }
+            if let epochs { h.epochs = epochs }
+            if let lrDecay { h.lrDecay = lrDecay }
+            if let patience { h.patience = patience }
+            if !decayAt.isEmpty { h.decayAt = decayAt }
+            if let evalStreams { h.evalStreams = evalStreams }
+            return h
+        }
+
+        func loadCorpus() throws -> LanguageCorpus {
+            if let train, let valid { return try LanguageCorpus.load(train: train, valid: valid, test: test, level: level) }
+            let directory = try data ?? DefaultCorpus.textDirectory()
+            return try LanguageCorpus.load(directory: directory, level: level)
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let corpus = try loadCorpus()
+                let path = checkpoint.checkpoint
+                var h = hyperparameters()
+                let model: LanguageModel
+                let tool: LMToolData
+                if resume {
+                    let saved = try Checkpoint.read(path: path + ".resume", expectedKind: "lm")
+                    let config = try saved.model(LanguageModelConfig.self)
+                    let savedTool = try saved.tool(LMToolData.self)
+                    guard savedTool.vocabulary == corpus.vocabulary, savedTool.level == corpus.level else {
+                        throw CheckpointError(path: path + ".resume", problem: "vocabulary mismatch: it was trained on other data (or another --level) than \(corpus.files[0])")
+                    }
+                    model = LanguageModel(config: config)
+                    tool = savedTool
+                    h.batch = tool.batch; h.bptt = tool.bptt; h.evalStreams = tool.evalStreams
+                } else {
+                    var config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: h.embedding,
+                                                     hiddenSize: h.hidden, tied: h.tied, dt: h.dt)
+                    config.inputDropout = h.inputDropout
+                    config.outputDropout = h.outputDropout
+                    config.stateDropout = h.stateDropout
+                    if let problem = config.problem { throw ValidationError(problem) }
+                    model = LanguageModel(config: config)
+                    var rng = RandomGenerator(seed: seed)
+                    model.initialize(&rng)
+                    tool = LMToolData(level: corpus.level, vocabulary: corpus.vocabulary, batch: h.batch, bptt: h.bptt,
+                                      evalStreams: h.evalStreams, corpus: corpus.files)
+                }
+                let batches = corpus.train.count / h.batch
+                guard batches >= 2 else {
+                    throw ValidationError("--batch \(h.batch) is too large for \(corpus.files[0]) (\(corpus.train.count) tokens): each stream needs at least 2 tokens")
+                }
+                if h.bptt > batches - 1 {
+                    throw ValidationError("--bptt \(h.bptt) is longer than the data: each of the \(h.batch) streams of \(corpus.files[0]) has only \(batches) tokens")
+                }
+                let task = LanguageModelTask(model: model, corpus: corpus, tool: tool)
+                printHeader(corpus: corpus, model: model, h: h, batchesPerEpoch: task.batchesPerEpoch)
+
+                let settings = TrainerSettings(
+                    epochs: h.epochs, learningRate: h.learningRate, schedule: h.schedule,
+                    optimizer: OptimizerSettings(kind: h.optimizer, weightDecay: h.weightDecay), clip: h.clip, seed: seed,
+                    checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
+                let outcome = try Trainer(task: task, settings: settings).run()
+                try finish(outcome: outcome, corpus: corpus, settings: settings, level: tool.level)
+            }
+        }
+
+        func printHeader(corpus: LanguageCorpus, model: LanguageModel, h: Hyperparameters, batchesPerEpoch: Int) {
+            let c = model.config
+            var lines = [
+                "lm train: \(corpus.level.rawValue) level, vocabulary \(formatCount(Double(corpus.vocabulary.count))), train \(formatCount(Double(corpus.train.count))) / valid \(formatCount(Double(corpus.valid.count))) / test \(corpus.test.map { formatCount(Double($0.count)) } ?? "-") tokens (\(corpus.files[0]))",
+                "model: embedding \(c.embeddingSize)\(c.tied ? " (tied)" : ""), LEM hidden \(c.hiddenSize), dt \(c.dt); \(formatCount(Double(model.parameters.scalarCount))) parameters",
+                String(format: "training: %@ lr %g, clip %@, dropout in/out/state %.2f/%.2f/%.2f, weight decay %g, batch %d × bptt %d = %d batches/epoch, %d epochs",
+                       h.optimizer.rawValue, Double(h.learningRate), h.clip.map { String(format: "%g", Double($0)) } ?? "none",
+                       Double(c.inputDropout), Double(c.outputDropout), Double(c.stateDropout), Double(h.weightDecay), h.batch, h.bptt, batchesPerEpoch, h.epochs),
+                "BLAS: OpenBLAS \(blasCoreName()) kernels, \(blasThreadCount()) threads; checkpoint \(checkpoint.checkpoint)",
+            ]
+            if resume { lines[1] += " (resumed)" }
+            writeStandardError(lines.joined(separator: "\n") + "\n")
+        }
+
+        /// Test metric of the best checkpoint, the metrics log entry, and the learning-curve plot.
+        func finish(outcome: TrainingOutcome, corpus: LanguageCorpus, settings: TrainerSettings, level: TextLevel) throws {
+            let path = checkpoint.checkpoint
+            let (best, tool, _) = try loadLanguageModel(path)
+            var result = "training \(outcome.reason.rawValue) after \(outcome.completedEpochs) epoch(s), \(outcome.steps) steps, "
+                + "\(formatCount(outcome.throughput)) tokens/s"
+            if let metric = outcome.bestMetric, let epoch = outcome.bestEpoch {
+                result += String(format: "; best valid %@ %.4g at epoch %d", level.metricName, metric, epoch)
+            }
+            print(result)
+            let log = MetricsLog(path: settings.metricsPath, append: true)
+            if let test = corpus.test {
+                let (loss, count) = evaluate(best, tokens: test, context: contextToken(tool.vocabulary, level: level), streams: tool.evalStreams)
+                let mean = loss / Double(count)
+                print("test \(level.metricName) \(String(format: "%.4g", headline(mean, level: level))) over \(formatCount(Double(count))) tokens (best checkpoint \(path))")
+                log.record("test", ["loss": mean, "metric": headline(mean, level: level), "tokens": Double(count)])
+            }
+            let svg = path + ".curve.svg"
+            if (try? writeLearningCurve(metricsPath: settings.metricsPath, to: svg, title: "lm \(level.rawValue): \(path)",
+                                        metricName: level.metricName)) != nil {
+                print("learning curve: \(svg)")
+            }
+        }
+    }
+}
