@@ -21,7 +21,8 @@ public protocol TrainingTask: AnyObject {
     func describeLoss(_ meanLoss: Double) -> String
     /// A checkpoint of the current parameters; with `optimizer`/`training` it is resumable.
     func makeCheckpoint(optimizer: Optimizer?, training: TrainingProgress?) -> Checkpoint
-    /// Restores the task's own resume state (e.g. the carried recurrent state) from a checkpoint.
+    /// Restores the task's own resume state (e.g. the carried recurrent state) from a checkpoint;
+    /// called after `beginEpoch` of the epoch being resumed.
     func restore(from checkpoint: Checkpoint) throws
 }
 
@@ -141,6 +142,7 @@ public final class Trainer {
         var startEpoch = 1, startBatch = 0, steps = 0
         var best: Double?, bestEpoch: Int?
         var earlierSeconds = 0.0
+        var resumeFrom: Checkpoint?
 
         if settings.resume {
             let checkpoint = try Checkpoint.read(path: settings.resumePath, expectedKind: task.kind)
@@ -153,7 +155,7 @@ public final class Trainer {
             optimizer.stepCount = state.optimizerSteps
             scheduler = state.scheduler
             rng = savedRNG
-            try task.restore(from: checkpoint)
+            resumeFrom = checkpoint
             (startEpoch, startBatch, steps) = (state.completedEpochs + 1, state.batchInEpoch, state.optimizerSteps)
             (best, bestEpoch, earlierSeconds) = (state.bestMetric, state.bestEpoch, state.elapsedSeconds)
             settings.seed = state.seed
@@ -190,6 +192,10 @@ public final class Trainer {
 
         epochLoop: for epoch in startEpoch...max(startEpoch, settings.epochs) where epoch <= settings.epochs {
             task.beginEpoch(epoch, seed: settings.seed)
+            if let checkpoint = resumeFrom {
+                try task.restore(from: checkpoint)
+                resumeFrom = nil
+            }
             let first = epoch == startEpoch ? startBatch : 0
             var windowLoss = 0.0, windowCount = 0, windowUnits = 0.0, windowStart = monotonicSeconds()
             var epochLoss = 0.0, epochCount = 0

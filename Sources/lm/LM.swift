@@ -17,6 +17,11 @@ struct LM: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Train.self, Eval.self, Sample.self])
+
+    static func main() {
+        selectFastBLASKernels()
+        main(nil)
+    }
 }
 
 /// Where the model lives.
