@@ -25,6 +25,9 @@ let package = Package(
         // MARK: - The shared LEM implementation
         .target(name: "LEMModel", dependencies: ["CBLAS"], swiftSettings: nativeCPU),
 
+        // MARK: - Audio: reading, resampling, MFCC/log-mel features, Speech Commands
+        .target(name: "Audio", dependencies: ["LEMModel", "CFFTW", "CSndFile", "CSampleRate"], swiftSettings: nativeCPU),
+
         // MARK: - Language modelling: text handling and the `lm` tool
         .target(name: "Text", swiftSettings: nativeCPU),
         .executableTarget(
@@ -35,6 +38,7 @@ let package = Package(
         // MARK: - Tests
         // Fixtures/ (safetensors files from tools/reference) are read by path, not as resources.
         .testTarget(name: "LEMModelTests", dependencies: ["LEMModel"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
+        .testTarget(name: "AudioTests", dependencies: ["Audio"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
         .testTarget(name: "TextTests", dependencies: ["Text"], swiftSettings: nativeCPU),
         // Runs the built `lm` binary (CLI behaviour, end-to-end training on tiny corpora).
         .testTarget(name: "LMTests", dependencies: ["lm", "Text", "LEMModel"], swiftSettings: nativeCPU),
