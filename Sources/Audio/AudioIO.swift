@@ -51,10 +51,30 @@ public struct AudioError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(source): \(problem)" }
 }
 
-/// Sample encodings `writeAudio` can produce (all in a WAV container).
+/// File containers `writeAudio` can produce.
+public enum AudioContainer: String, Sendable, CaseIterable {
+    /// RIFF WAVE.
+    case wav
+    /// Apple/SGI AIFF (big-endian).
+    case aiff
+    /// FLAC (lossless compressed; PCM 8/16/24-bit only).
+    case flac
+
+    var sndfileType: Int32 {
+        switch self {
+        case .wav: return Int32(SF_FORMAT_WAV)
+        case .aiff: return Int32(SF_FORMAT_AIFF)
+        case .flac: return Int32(SF_FORMAT_FLAC)
+        }
+    }
+}
+
+/// Sample encodings `writeAudio` can produce.
 public enum AudioSampleFormat: String, Sendable, CaseIterable {
-    /// 8-bit unsigned PCM (the only 8-bit PCM WAV allows).
+    /// 8-bit unsigned PCM (the only 8-bit PCM WAV allows; use `.pcmS8` for AIFF and FLAC).
     case pcmU8
+    /// 8-bit signed PCM.
+    case pcmS8
     /// 16-bit signed PCM (Speech Commands' format).
     case pcm16
     /// 24-bit signed PCM.
@@ -69,6 +89,7 @@ public enum AudioSampleFormat: String, Sendable, CaseIterable {
     var sndfileSubtype: Int32 {
         switch self {
         case .pcmU8: return Int32(SF_FORMAT_PCM_U8)
+        case .pcmS8: return Int32(SF_FORMAT_PCM_S8)
         case .pcm16: return Int32(SF_FORMAT_PCM_16)
         case .pcm24: return Int32(SF_FORMAT_PCM_24)
         case .pcm32: return Int32(SF_FORMAT_PCM_32)
@@ -241,14 +262,14 @@ func checkContainerIsComplete(path: String, fileSize: Int) -> String? {
 
 // MARK: - Writing
 
-/// Writes interleaved samples as a WAV file with libsndfile (clipping to [−1, 1] for integer
-/// formats rather than wrapping around).
+/// Writes interleaved samples as an audio file with libsndfile (WAV unless told otherwise;
+/// clipping to [−1, 1] for integer formats rather than wrapping around).
 ///
 /// - Parameters:
 ///   - samples: interleaved frames, `channels` values per frame, nominally in [−1, 1].
 ///   - format: the sample encoding; 16-bit PCM unless told otherwise.
 public func writeAudio(path: String, interleaved samples: [Float], channels: Int, sampleRate: Int,
-                       format: AudioSampleFormat = .pcm16) throws {
+                       format: AudioSampleFormat = .pcm16, container: AudioContainer = .wav) throws {
     func fail(_ problem: String) -> AudioError { AudioError(source: path, problem: problem) }
     guard channels > 0 else { throw fail("cannot write \(channels) channels") }
     guard sampleRate > 0 else { throw fail("cannot write at \(sampleRate) Hz") }
@@ -258,8 +279,8 @@ public func writeAudio(path: String, interleaved samples: [Float], channels: Int
     var info = SF_INFO()
     info.samplerate = Int32(sampleRate)
     info.channels = Int32(channels)
-    info.format = Int32(SF_FORMAT_WAV) | format.sndfileSubtype
-    guard sf_format_check(&info) != 0 else { throw fail("libsndfile rejects WAV with \(format)") }
+    info.format = container.sndfileType | format.sndfileSubtype
+    guard sf_format_check(&info) != 0 else { throw fail("libsndfile cannot write \(format) samples in \(container)") }
     let (opened, openError) = openSoundFile(path, mode: Int32(SFM_WRITE), info: &info)
     guard let handle = opened else { throw fail("cannot create the file: \(openError)") }
     sf_command(handle, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
