@@ -52,3 +52,80 @@ public func expFast(_ x: Float) -> Float {
     let exponent = Int32(bitPattern: shifted.bitPattern &- magic.bitPattern) &+ 127
     return er * Float(bitPattern: UInt32(bitPattern: exponent << 23))
 }
+
+// MARK: - 16-wide versions for reductions
+//
+// Swift does not reassociate floating-point sums or maxima, so loops that reduce (Σ e^x, max x)
+// stay scalar unless written with explicit vector accumulators, as below.
+
+/// `expFast` on 16 lanes at once (same constants, same accuracy contract).
+@inline(__always)
+public func expFast(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let xc = x.clamped(lowerBound: SIMD16(repeating: -87), upperBound: SIMD16(repeating: 88))
+    let magic = SIMD16<Float>(repeating: 12_582_912)
+    let shifted = xc * 1.442_695_04 + magic
+    let n = shifted - magic
+    let r = xc - n * 0.693_359_375 + n * 2.121_944_4e-4
+    var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
+    p = p * r + 1.398_199_95e-3
+    p = p * r + 8.333_451_9e-3
+    p = p * r + 4.166_579_59e-2
+    p = p * r + 1.666_666_55e-1
+    p = p * r + 5.000_000_12e-1
+    let er = p * r * r + r + 1
+    let exponent = (unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- Int32(bitPattern: magic[0].bitPattern)) &+ 127
+    return er * unsafeBitCast(exponent &<< 23, to: SIMD16<Float>.self)
+}
+
+/// max of `count` floats (count ≥ 1).
+@inline(__always)
+func maximum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+    var i = 0
+    var best = p[0]
+    if count >= 16 {
+        var acc = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+        i = 16
+        while i + 16 <= count {
+            // `pointwiseMax` is scalarised (NaN rules); compare-and-blend is one vcmpps + vblendmps.
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+            acc.replace(with: v, where: v .> acc)
+            i += 16
+        }
+        best = acc.max()
+    }
+    while i < count { best = max(best, p[i]); i += 1 }
+    return best
+}
+
+/// Replaces p[j] by e^(p[j] − shift) and returns their sum.
+@inline(__always)
+func exponentiateAndSum(_ p: UnsafeMutablePointer<Float>, _ count: Int, shift: Float) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    let s = SIMD16<Float>(repeating: shift)
+    var i = 0
+    while i + 16 <= count {
+        let raw = UnsafeMutableRawPointer(p + i)
+        let e = expFast(raw.loadUnaligned(as: SIMD16<Float>.self) - s)
+        raw.storeBytes(of: e, as: SIMD16<Float>.self)
+        acc += e
+        i += 16
+    }
+    var sum = acc.sum()
+    while i < count { let e = expFast(p[i] - shift); p[i] = e; sum += e; i += 1 }
+    return sum
+}
+
+/// Σ e^(p[j] − shift) without changing p.
+@inline(__always)
+func sumOfExponentials(_ p: UnsafePointer<Float>, _ count: Int, shift: Float) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    let s = SIMD16<Float>(repeating: shift)
+    var i = 0
+    while i + 16 <= count {
+        acc += expFast(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self) - s)
+        i += 16
+    }
+    var sum = acc.sum()
+    while i < count { sum += expFast(p[i] - shift); i += 1 }
+    return sum
+}

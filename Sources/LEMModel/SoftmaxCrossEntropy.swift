@@ -44,36 +44,27 @@ public func softmaxCrossEntropy(
 /// Loss of one row; overwrites the row with its scaled gradient when `gradientScale` is set.
 @inline(__always)
 func crossEntropyRow(_ row: UnsafeMutablePointer<Float>, classes: Int, target: Int, gradientScale: Float?) -> Float {
-    var maxValue = row[0]
-    for j in 1..<classes { maxValue = max(maxValue, row[j]) }
+    let maxValue = maximum(row, classes)
     let targetLogit = row[target]
-    var sum: Float = 0
+    let sum: Float
     if let scale = gradientScale {
-        for j in 0..<classes {
-            let e = expFast(row[j] - maxValue)
-            row[j] = e
-            sum += e
-        }
+        sum = exponentiateAndSum(row, classes, shift: maxValue)
         let s = scale / sum
         for j in 0..<classes { row[j] *= s }
         row[target] -= scale
     } else {
-        for j in 0..<classes { sum += expFast(row[j] - maxValue) }
+        sum = sumOfExponentials(row, classes, shift: maxValue)
     }
     return maxValue + logf(sum) - targetLogit
 }
 
 /// Replaces `row` with softmax(row / temperature) (for sampling and classification).
 public func softmaxInPlace(_ row: UnsafeMutablePointer<Float>, count: Int, temperature: Float = 1) {
-    var maxValue = row[0]
-    for j in 1..<count { maxValue = max(maxValue, row[j]) }
-    var sum: Float = 0
-    let inv = 1 / temperature
-    for j in 0..<count {
-        let e = expFast((row[j] - maxValue) * inv)
-        row[j] = e
-        sum += e
+    if temperature != 1 {
+        let inv = 1 / temperature
+        for j in 0..<count { row[j] *= inv }
     }
+    let sum = exponentiateAndSum(row, count, shift: maximum(row, count))
     let s = 1 / sum
     for j in 0..<count { row[j] *= s }
 }
