@@ -37,7 +37,7 @@ public struct AudioClip: Sendable, Equatable {
 /// A failure to read, write or convert audio. `description` is `"<source>: <problem>"`, where
 /// `source` is the file path (or the operation, e.g. `"resample"`), e.g.
 /// `"/data/yes/a.wav: truncated: the WAV data chunk declares 32000 bytes but only 956 are in the file"`.
-public struct AudioError: Error, CustomStringConvertible, Equatable {
+public struct AudioError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file path, or the name of the operation for errors that have no file.
     public let source: String
     /// What went wrong, in plain words.
