@@ -14,7 +14,7 @@ public func writeLearningCurve(metricsPath: String, to path: String, title: Stri
     let valid = epochs.map { byEpoch[$0]?["loss"] as? Double ?? .nan }
     let values = epochs.map { byEpoch[$0]?["metric"] as? Double ?? .nan }
 
-    let (width, height, left, right, top, bottom) = (720.0, 420.0, 70.0, 80.0, 40.0, 50.0)
+    let (width, height, left, right, top, bottom) = (720.0, 440.0, 70.0, 80.0, 60.0, 50.0)
     let plotW = width - left - right, plotH = height - top - bottom
     let losses = (train + valid).filter { $0.isFinite }
     let (lo, hi) = (losses.min() ?? 0, max(losses.max() ?? 1, (losses.min() ?? 0) + 1e-6))
@@ -43,9 +43,10 @@ public func writeLearningCurve(metricsPath: String, to path: String, title: Stri
     svg += "<text transform=\"translate(18,\(Int(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">cross-entropy (nats)</text>\n"
     svg += "<text transform=\"translate(\(Int(width - 14)),\(Int(top + plotH / 2))) rotate(90)\" text-anchor=\"middle\" fill=\"#c60\">valid \(escapeXML(metricName))</text>\n"
     svg += line(train, y, "#36c") + "\n" + line(valid, y, "#393") + "\n" + line(values, ym, "#c60", dash: "stroke-dasharray=\"5,4\"") + "\n"
-    svg += "<text x=\"\(Int(left + 10))\" y=\"\(Int(top + 16))\" fill=\"#36c\">train loss</text>"
-    svg += "<text x=\"\(Int(left + 90))\" y=\"\(Int(top + 16))\" fill=\"#393\">valid loss</text>"
-    svg += "<text x=\"\(Int(left + 170))\" y=\"\(Int(top + 16))\" fill=\"#c60\">valid \(escapeXML(metricName))</text>\n</svg>\n"
+    // Legend between the title and the plot, clear of the data.
+    svg += "<text x=\"\(Int(left))\" y=\"\(Int(top - 10))\" fill=\"#36c\">— train loss</text>"
+    svg += "<text x=\"\(Int(left + 100))\" y=\"\(Int(top - 10))\" fill=\"#393\">— valid loss</text>"
+    svg += "<text x=\"\(Int(left + 200))\" y=\"\(Int(top - 10))\" fill=\"#c60\">- - valid \(escapeXML(metricName))</text>\n</svg>\n"
     let tmp = path + ".tmp"
     try svg.write(toFile: tmp, atomically: false, encoding: .utf8)
     if rename(tmp, path) != 0 { throw TrainingError(description: "\(path): cannot write the plot") }
