@@ -5,7 +5,7 @@
 #   OUTDIR/speech_commands_v0.02/           one folder per word, validation_list.txt,
 #                                           testing_list.txt, _background_noise_/
 #   OUTDIR/speech_commands_test_set_v0.02/  the 12 Google12 classes incl. _unknown_, _silence_
-# The main archive is 2.4 GB (about 3.8 GB extracted); the test set 113 MB. Needs curl or wget,
+# The main archive is 2.4 GB (up to about 3.4 GB extracted); the test set 113 MB. Needs curl or wget,
 # tar, gzip and coreutils. Nothing is extracted from an archive that does not verify.
 set -euo pipefail
 export LC_ALL=C
