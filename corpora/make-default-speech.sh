@@ -261,8 +261,8 @@ make_clip() {
   fi
   local pre=$(( (16000 - n) * 10#${offset/./} / 1000 ))   # offset is 0.ddd
   local post=$(( 16000 - n - pre ))
-  sox -R -D -m -v 1 "|sox -R -D $base.word.wav -p pad ${pre}s ${post}s" \
-    -v "$ngain" "|sox -R -D $CLIP_ROOT/_background_noise_/$nfile -p trim ${nstart}s 16000s" \
+  sox -R -D -m -v 1 "|sox -R -D '$base.word.wav' -p pad ${pre}s ${post}s" \
+    -v "$ngain" "|sox -R -D '$CLIP_ROOT/_background_noise_/$nfile' -p trim ${nstart}s 16000s" \
     -r 16000 -b 16 -c 1 "$CLIP_ROOT/$rel" trim 0s 16000s
   rm -f "$base.raw.wav" "$base.word.wav" "$base.err"
 }
