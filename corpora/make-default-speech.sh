@@ -127,6 +127,7 @@ fi
 parent=$(dirname "$outdir")
 mkdir -p "$parent"
 tmp=$(mktemp -d "$parent/.speech-tmp.XXXXXX")
+chmod "$(printf '%o' $(( 0777 & ~$(umask) )))" "$tmp"   # mktemp makes it 0700
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 start=$(date +%s)

@@ -139,6 +139,7 @@ fi
 parent=$(dirname "$outdir")
 mkdir -p "$parent"
 tmp=$(mktemp -d "$parent/.text-tmp.XXXXXX")
+chmod "$(printf '%o' $(( 0777 & ~$(umask) )))" "$tmp"   # mktemp makes it 0700
 cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
