@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the default English corpus for `lm` from text that every Debian system has: the licence
-# texts in /usr/share/common-licenses (package base-files) and the copyright files of Debian's
-# essential packages. The text is normalised the way Mikolov's Penn Treebank files are (lower
+# texts in /usr/share/common-licenses (package base-files) and the copyright files of the packages
+# of a minimal Debian system (/usr/share/doc/PKG/copyright). The text is normalised the way Mikolov's Penn Treebank files are (lower
 # case, numbers -> N, PTB tokenisation with most punctuation dropped, rare words -> <unk>, one
 # sentence per line) and split deterministically into train/valid/test, word and char level.
 #
@@ -11,7 +11,8 @@
 # .stamp file. Idempotent: if OUTDIR already holds a complete corpus built by this version of the
 # script from the same input files, nothing is done. The corpus is built in a temporary folder
 # beside OUTDIR and moved into place at the end, so an interrupted run leaves no half corpus.
-# Needs only bash, coreutils and perl-base (no python).
+# Needs only bash, coreutils and perl-base (no python). For tests, LEM_LICENSES_DIR, LEM_DOC_DIR
+# and LEM_COPYRIGHT_PACKAGES (a space-separated list) replace the input locations and packages.
 set -euo pipefail
 export LC_ALL=C
 
@@ -172,7 +173,7 @@ use warnings;
 
 my ($outdir, $mincount, $maxvocab, @files) = @ARGV;
 
-my %NOSPLIT = map { $_ => 1 } qw(mr mrs ms dr prof st e.g i.e cf vs no nos art sec fig vol approx viz resp);
+my %NOSPLIT = map { $_ => 1 } qw(mr mrs ms dr prof st e.g i.e cf vs no nos sec fig vol approx viz resp);
 my %KEEP = (%NOSPLIT, map { $_ => 1 } qw(inc ltd co corp etc jr sr al u.s u.k ph.d));
 my %LATIN = (
   "\x{e0}"=>'a', "\x{e1}"=>'a', "\x{e2}"=>'a', "\x{e3}"=>'a', "\x{e4}"=>'a', "\x{e5}"=>'a',
