@@ -1,0 +1,62 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Measurement helpers shared by `lm bench` and `kws bench`.
+public enum Benchmarking {
+    /// Achieved GFLOP/s of one n×n×n sgemm through the same BLAS the models use (best of `repeats`).
+    public static func sgemmGFLOPS(n: Int, repeats: Int = 5) -> Double {
+        let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
+        var rng = RandomGenerator(seed: 1)
+        rng.fillUniform(a.buffer, -1, 1)
+        rng.fillUniform(b.buffer, -1, 1)
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let t0 = monotonicSeconds()
+            gemm(m: n, n: n, k: n, a.pointer, lda: n, b.pointer, ldb: n, beta: 0, c.pointer, ldc: n)
+            best = min(best, monotonicSeconds() - t0)
+        }
+        return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
+    }
+
+    /// The process's peak resident set size in MB (Linux ru_maxrss is in KiB).
+    public static func peakRSSMegabytes() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+
+    /// Runs `body` `warmup` times untimed, then until `minimumSeconds` have passed (at least
+    /// `minimumRuns` times); returns the mean seconds per run.
+    public static func time(warmup: Int = 1, minimumRuns: Int = 3, minimumSeconds: Double = 2, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        var runs = 0
+        let t0 = monotonicSeconds()
+        while runs < minimumRuns || monotonicSeconds() - t0 < minimumSeconds {
+            body()
+            runs += 1
+        }
+        return (monotonicSeconds() - t0) / Double(runs)
+    }
+
+    /// One JSON object per line (the `--json` output of the bench commands).
+    public static func jsonLine(_ object: [String: Any]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A one-line description of the machine: CPU model, cores, BLAS kernels and threads, load.
+    public static func machineDescription() -> String {
+        var cpu = "unknown CPU"
+        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let name = line.split(separator: ":", maxSplits: 1).last {
+            cpu = name.trimmingCharacters(in: .whitespaces)
+        }
+        var load = [Double](repeating: 0, count: 3)
+        getloadavg(&load, 3)
+        return String(format: "%@, %d cores; OpenBLAS %@ kernels, %d threads; load average %.2f", cpu, workerCount,
+                      blasCoreName(), blasThreadCount(), load[0])
+    }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import LEMModel
+import Text
+
+extension LM {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure training and sampling speed on random data of the paper's shapes.",
+            discussion: """
+                Configurations (the paper's, LEM.md):
+                  word         vocab 10,000, embedding 256 tied, hidden 256, batch 64, BPTT 70
+                  char         vocab 50, embedding 200, hidden 1024, batch 128, BPTT 150
+                  sample-word  word model, one token at a time, batch 1
+                  sample-char  char model, one token at a time, batch 1
+                  sgemm        2048³ sgemm through the same BLAS (the machine's peak)
+                Training = forward + backward + Adam step, steady state. Each training configuration
+                runs in its own process so its peak resident memory is its own. GFLOP/s counts the
+                matrix products of forward and backward (18.5 / 30.4 MFLOP per token).
+
+                Examples:
+                  lm bench
+                  lm bench --json
+                  lm bench --config word --seconds 20
+                  lm bench --short          # tiny sizes, a few seconds (CI)
+                """)
+
+        @Option(help: "Run only this configuration: word, char, sample-word, sample-char, sgemm.") var config: String?
+        @Flag(help: "One JSON object per line.") var json = false
+        @Flag(help: "Tiny sizes that finish in seconds (checks the benchmark still runs).") var short = false
+        @Option(help: "Seconds to time each configuration (after warm-up).") var seconds: Double = 8
+
+        static let configs = ["sgemm", "word", "char", "sample-word", "sample-char"]
+
+        mutating func validate() throws {
+            if let config, !Self.configs.contains(config) {
+                throw ValidationError("--config must be one of \(Self.configs.joined(separator: ", "))")
+            }
+            if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                if let config {
+                    for line in try measure(config) { print(json ? Benchmarking.jsonLine(line) : describe(line)) }
+                    return
+                }
+                if !json { print("lm bench — \(Benchmarking.machineDescription())") }
+                var results: [[String: Any]] = []
+                for config in Self.configs {
+                    // Each configuration in a fresh process: its own peak RSS, no warm caches.
+                    var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)]
+                    if short { arguments.append("--short") }
+                    let lines = try runChild(arguments)
+                    for line in lines {
+                        results.append(line)
+                        print(json ? Benchmarking.jsonLine(line) : describe(line))
+                    }
+                }
+                if !json, let sgemm = results.first(where: { $0["config"] as? String == "sgemm" })?["gflops"] as? Double {
+                    for r in results where r["gflops"] != nil && r["config"] as? String != "sgemm" {
+                        print(String(format: "  %@: %.0f%% of the measured sgemm peak (%.0f GFLOP/s)", r["config"] as! String,
+                                     100 * (r["gflops"] as! Double) / sgemm, sgemm))
+                    }
+                }
+            }
+        }
+
+        func describe(_ r: [String: Any]) -> String {
+            let name = r["config"] as? String ?? "?"
+            var parts: [String] = []
+            if let v = r["tokens_per_s"] as? Double { parts.append("\(formatCount(v)) tokens/s") }
+            if let v = r["gflops"] as? Double { parts.append(String(format: "%.1f GFLOP/s", v)) }
+            if let v = r["ms_per_step"] as? Double { parts.append(String(format: "%.1f ms/step", v)) }
+            if let v = r["peak_rss_mb"] as? Double { parts.append(String(format: "peak RSS %.0f MB", v)) }
+            return "\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) " + parts.joined(separator: ", ")
+        }
+
+        func runChild(_ arguments: [String]) throws -> [[String: Any]] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
+            return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+            }
+        }
+
+        struct Shape { var vocab, embedding, hidden, batch, bptt: Int; var tied: Bool }
+
+        func shape(_ config: String) -> Shape {
+            if short { return Shape(vocab: 100, embedding: 16, hidden: 16, batch: 4, bptt: 8, tied: config.hasSuffix("word")) }
+            return config.hasSuffix("word")
+                ? Shape(vocab: 10_000, embedding: 256, hidden: 256, batch: 64, bptt: 70, tied: true)
+                : Shape(vocab: 50, embedding: 200, hidden: 1024, batch: 128, bptt: 150, tied: false)
+        }
+
+        /// Forward + backward matrix-product FLOPs per token (3 × forward).
+        func flopsPerToken(_ s: Shape) -> Double {
+            let (m, d, V) = (Double(s.embedding), Double(s.hidden), Double(s.vocab))
+            return 3 * (2 * m * 4 * d + 2 * d * 3 * d + 2 * d * d + 2 * d * V)
+        }
+
+        func measure(_ config: String) throws -> [[String: Any]] {
+            let duration = short ? 0.05 : seconds
+            switch config {
+            case "sgemm":
+                let n = short ? 256 : 2048
+                return [["config": "sgemm", "gflops": Benchmarking.sgemmGFLOPS(n: n), "n": n, "blas": blasCoreName(), "threads": blasThreadCount()]]
+            case "word", "char":
+                let s = shape(config)
+                let model = makeModel(s, preset: config == "word" ? .ptbWord : .ptbChar)
+                var rng = RandomGenerator(seed: 2)
+                let tokens = (0..<(s.batch * s.bptt)).map { _ in Int32(rng.below(s.vocab)) }
+                let targets = (0..<(s.batch * s.bptt)).map { _ in Int32(rng.below(s.vocab)) }
+                var state = RecurrentState(batch: s.batch, hiddenSize: s.hidden)
+                let adam = Optimizer(settings: OptimizerSettings(kind: .adam), parameterCount: model.parameters.count)
+                let perStep = Benchmarking.time(warmup: 2, minimumRuns: short ? 1 : 3, minimumSeconds: duration) {
+                    model.parameters.zeroGrads()
+                    _ = model.run(tokens: tokens, targets: targets, steps: s.bptt, batch: s.batch, state: &state, training: true, rng: &rng)
+                    clipGradientNorm(model.parameters, maxNorm: 1)
+                    adam.step(model.parameters, learningRate: 1e-3)
+                }
+                let tokensPerSecond = Double(s.batch * s.bptt) / perStep
+                return [["config": config, "tokens_per_s": tokensPerSecond, "gflops": tokensPerSecond * flopsPerToken(s) / 1e9,
+                         "ms_per_step": perStep * 1000, "peak_rss_mb": Benchmarking.peakRSSMegabytes(),
+                         "batch": s.batch, "bptt": s.bptt, "hidden": s.hidden, "vocab": s.vocab]]
+            default:   // sample-word, sample-char
+                let s = shape(config)
+                let model = makeModel(s, preset: config == "sample-word" ? .ptbWord : .ptbChar)
+                var state = RecurrentState(batch: 1, hiddenSize: s.hidden)
+                var rng = RandomGenerator(seed: 3)
+                var order = [Int](repeating: 0, count: s.vocab)
+                var token: Int32 = 0
+                let count = short ? 20 : 500
+                let perRun = Benchmarking.time(warmup: 1, minimumRuns: 1, minimumSeconds: duration) {
+                    for _ in 0..<count {
+                        let logits = model.nextTokenLogits(after: &token, batch: 1, state: &state)
+                        token = sampleToken(logits: logits, count: s.vocab, temperature: 1, topK: 0, order: &order, rng: &rng)
+                    }
+                }
+                return [["config": config, "tokens_per_s": Double(count) / perRun, "hidden": s.hidden, "vocab": s.vocab]]
+            }
+        }
+
+        func makeModel(_ s: Shape, preset: Preset) -> LanguageModel {
+            let h = Hyperparameters.preset(preset)
+            var config = LanguageModelConfig(vocabularySize: s.vocab, embeddingSize: s.embedding, hiddenSize: s.hidden, tied: s.tied)
+            config.inputDropout = h.inputDropout
+            config.outputDropout = h.outputDropout
+            config.stateDropout = h.stateDropout
+            let model = LanguageModel(config: config)
+            var rng = RandomGenerator(seed: 1)
+            model.initialize(&rng)
+            return model
+        }
+    }
+}
