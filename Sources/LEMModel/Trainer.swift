@@ -70,6 +70,10 @@ public struct TrainerSettings: Sendable {
     public var maxMinutes: Double?
     /// Stop (resumably) after this many optimiser steps in total (smoke tests, `--dry-run`).
     public var maxSteps: Int?
+    /// Also save the resumable state every this many minutes of training (so a SIGKILL or a power
+    /// cut loses at most that much), and optionally every this many steps.
+    public var saveEveryMinutes: Double = 10
+    public var saveEverySteps: Int?
 
     public init(epochs: Int, learningRate: Float, schedule: LearningRateSchedule = .constant, optimizer: OptimizerSettings,
                 clip: Float? = nil, seed: UInt64, checkpointPath: String, resume: Bool = false,
@@ -171,6 +175,7 @@ public final class Trainer {
         let batches = task.batchesPerEpoch
         var trainingSeconds = 0.0, unitsDone = 0.0, batchesDone = 0
         var reason = StopReason.finished
+        var lastSave = monotonicSeconds()
         var completedEpochs = startEpoch - 1
 
         func progressState(epoch: Int, batch: Int) -> TrainingProgress {
@@ -182,6 +187,7 @@ public final class Trainer {
         func saveResumable(epoch: Int, batch: Int) throws {
             try task.makeCheckpoint(optimizer: optimizer, training: progressState(epoch: epoch, batch: batch))
                 .write(to: settings.resumePath)
+            lastSave = monotonicSeconds()
         }
         func stopReason() -> StopReason? {
             if InterruptHandler.requested != nil { return .interrupted }
@@ -221,6 +227,10 @@ public final class Trainer {
                 unitsDone += Double(stats.units)
                 batchesDone += 1
                 windowLoss += stats.lossSum; windowCount += stats.lossCount; windowUnits += Double(stats.units)
+                if b + 1 < batches, (settings.saveEverySteps.map { steps % $0 == 0 } ?? false)
+                    || monotonicSeconds() - lastSave >= settings.saveEveryMinutes * 60 {
+                    try saveResumable(epoch: epoch, batch: b + 1)
+                }
                 epochLoss += stats.lossSum; epochCount += stats.lossCount
 
                 let rate = unitsDone / max(trainingSeconds, 1e-9)

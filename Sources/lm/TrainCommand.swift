@@ -56,6 +56,8 @@ extension LM {
         @Option(name: .customLong("eval-streams"), help: "Parallel streams for evaluation (1 = exact sequential evaluation).") var evalStreams: Int?
         @Option(name: .customLong("max-minutes"), help: "Stop (resumably) after this many minutes of training.") var maxMinutes: Double?
         @Option(name: .customLong("max-steps"), help: "Stop (resumably) after this many optimizer steps (smoke tests).") var maxSteps: Int?
+        @Option(name: .customLong("save-every"), help: "Minutes between resumable saves within an epoch (a kill loses at most this much).") var saveEvery: Double = 10
+        @Option(name: .customLong("save-every-steps"), help: ArgumentHelp("Also save the resumable state every this many steps.", visibility: .hidden)) var saveEverySteps: Int?
         @Option(help: "Random seed (initialisation and dropout).") var seed: UInt64 = 1
         @Flag(help: "Continue from <checkpoint>.resume.") var resume = false
 
@@ -80,6 +82,8 @@ extension LM {
             if let weightDecay, !(weightDecay >= 0) { throw ValidationError("--weight-decay must not be negative") }
             if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
             if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
+            if !(saveEvery > 0) { throw ValidationError("--save-every must be positive") }
+            if let saveEverySteps, saveEverySteps < 1 { throw ValidationError("--save-every-steps must be at least 1") }
         }
 
         func hyperparameters() -> Hyperparameters {
@@ -156,10 +160,12 @@ extension LM {
                 let task = LanguageModelTask(model: model, corpus: corpus, tool: tool)
                 printHeader(corpus: corpus, model: model, h: h, batchesPerEpoch: task.batchesPerEpoch)
 
-                let settings = TrainerSettings(
+                var settings = TrainerSettings(
                     epochs: h.epochs, learningRate: h.learningRate, schedule: h.schedule,
                     optimizer: OptimizerSettings(kind: h.optimizer, weightDecay: h.weightDecay), clip: h.clip, seed: seed,
                     checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
+                settings.saveEveryMinutes = saveEvery
+                settings.saveEverySteps = saveEverySteps
                 let outcome = try Trainer(task: task, settings: settings).run()
                 try finish(outcome: outcome, corpus: corpus, settings: settings, level: tool.level)
             }
