@@ -123,6 +123,7 @@ final class FeatureParityTests: XCTestCase {
             XCTAssertEqual(try f.shape("mfcc"), [101, 40])
             compare(extractor.compute(x), try f.floats("mfcc"), "\(clip) mfcc", tolerance: 0.02)
             compare(extractor.compute(Array(x[..<8000])), try f.floats("mfcc_half"), "\(clip) mfcc (first 0.5 s, padded)", tolerance: 0.02)
+            compare(extractor.compute(Array(x[..<300])), try f.floats("mfcc_short"), "\(clip) mfcc (first 300 samples, padded)", tolerance: 0.02)
         }
     }
 
@@ -149,6 +150,11 @@ final class FeatureParityTests: XCTestCase {
                       base: 0.01, floorSlope: 1e-6, unit: 10, dbPerUnit: unbiasedStd(try f.floats("logmel_db")))
             compareDB(extractor.compute(Array(x[..<8000])), try f.floats("logmel_half"), bands: 80, "\(clip) logmel (first 0.5 s, padded, z-scored)",
                       base: 0.01, floorSlope: 1e-6, unit: 10, dbPerUnit: unbiasedStd(try f.floats("logmel_db_half")))
+            // 300 samples: shorter than the 512-sample centre padding (repeated reflection).
+            compareDB(dbExtractor.compute(Array(x[..<300])), try f.floats("logmel_db_short"), bands: 80, "\(clip) logmel_db (first 300 samples)",
+                      base: 0.01, floorSlope: 1e-6, unit: 10)
+            compareDB(extractor.compute(Array(x[..<300])), try f.floats("logmel_short"), bands: 80, "\(clip) logmel (first 300 samples, z-scored)",
+                      base: 0.01, floorSlope: 1e-6, unit: 10, dbPerUnit: unbiasedStd(try f.floats("logmel_db_short")))
         }
     }
 

@@ -18,7 +18,9 @@ What it makes (in Tests/AudioTests/Fixtures/, relative to the repo root):
       logmel_db     [126, 80]  LEM loader: power_to_db(melspectrogram(...), ref=np.max), padded/cut
       logmel        [126, 80]  the same after the loader's per-clip z-score
       mfcc_half, logmel_half,  the same features
-      logmel_db_half for the first 8000 samples only (0.5 s):
+      logmel_db_half
+      mfcc_short, logmel_short, the same for the first 300 samples only (shorter than the
+      logmel_db_short          centre padding: numpy 'reflect' repeats the reflection) for the first 8000 samples only (0.5 s):
                                MFCC has 51 STFT frames (padded with 0 to 101); log-mel has 63
                                (padded with 0 dB to 126 *before* the z-score, as the loader does)
       samples       [16000]    the samples as librosa read them (int16 / 32768)
@@ -37,6 +39,7 @@ back, so both sides start from the same quantised samples.
 
 import os
 import sys
+import warnings
 
 import numpy as np
 import librosa
@@ -149,6 +152,7 @@ def metadata(extra):
         "logmel_call": LOGMEL_CALL,
         "layout": "time-major [frames, features], float32",
         "half": "the *_half tensors use y[:8000] only",
+        "short": "the *_short tensors use y[:300] only",
     }
     meta.update(extra)
     return meta
@@ -182,6 +186,10 @@ def main():
         tensors["logmel_db"], tensors["logmel"] = lem_logmel(y)
         tensors["mfcc_half"] = mfcc(y[:8000].copy())
         tensors["logmel_db_half"], tensors["logmel_half"] = lem_logmel(y[:8000].copy())
+        with warnings.catch_warnings():  # "n_fft=1024 is too large for input signal of length=300"
+            warnings.simplefilter("ignore")
+            tensors["mfcc_short"] = mfcc(y[:300].copy())
+            tensors["logmel_db_short"], tensors["logmel_short"] = lem_logmel(y[:300].copy())
         save(tensors, os.path.join(OUT, name + ".safetensors"), metadata({"wav": name + ".wav"}))
         print(name, {k: v.shape for k, v in tensors.items()})
     mel_kw = {k: MFCC_KW[k] for k in ("sr", "n_fft", "n_mels", "fmin", "fmax", "htk")}
