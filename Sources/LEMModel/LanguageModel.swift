@@ -65,8 +65,11 @@ public final class LanguageModel: @unchecked Sendable {
     private var embedded: FloatBuffer?, outputs: FloatBuffer?, logits: FloatBuffer?
     private var outputGrads: FloatBuffer?, embeddedGrads: FloatBuffer?
 
-    public init(config: LanguageModelConfig) {
+    /// A model with its own parameters, or — with `sharing` — a replica that shares another
+    /// model's parameter values (for data-parallel training; it has its own gradients and buffers).
+    public init(config: LanguageModelConfig, sharing: LanguageModel? = nil) {
         precondition(config.problem == nil, config.problem ?? "")
+        precondition(sharing == nil || sharing!.config == config, "a replica needs the same configuration")
         self.config = config
         let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
         let lemConfig = LEMConfig(inputSize: m, hiddenSize: d, dt: config.dt)
@@ -76,7 +79,7 @@ public final class LanguageModel: @unchecked Sendable {
         if config.tied { layout.add("decoder.bias", [V]) } else {
             Linear.declare(&layout, prefix: "decoder.", inputSize: d, outputSize: V)
         }
-        parameters = ParameterBlock(layout)
+        parameters = sharing.map { ParameterBlock(sharingValuesWith: $0.parameters) } ?? ParameterBlock(layout)
         embedding = Embedding(table: parameters.parameter("embedding.weight"))
         lem = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
         decoder = Linear(weight: parameters.parameter(config.tied ? "embedding.weight" : "decoder.weight"),

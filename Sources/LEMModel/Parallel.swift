@@ -16,12 +16,29 @@ public let workerCount = max(1, min(ProcessInfoLite.activeProcessorCount, 64))
 /// Work must not call BLAS with more than one thread inside `body` (oversubscription).
 public func parallelChunks(_ count: Int, costPerItem: Int, _ body: @Sendable (Range<Int>, Int) -> Void) {
     let minimumWork = 400_000  // elementary operations per chunk worth a thread
-    let chunks = min(workerCount, max(1, count * costPerItem / minimumWork), count)
+    let chunks = insideDataParallel ? 1 : min(workerCount, max(1, count * costPerItem / minimumWork), count)
     if chunks <= 1 { body(0..<count, 0); return }
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
         let lo = count * c / chunks, hi = count * (c + 1) / chunks
         body(lo..<hi, c)
     }
+}
+
+/// True while `dataParallel` runs its workers: nested loops then stay serial (each core is busy).
+nonisolated(unsafe) private var insideDataParallel = false
+
+/// Runs `body(worker)` for each of `workers` workers on their own cores, with OpenBLAS set to one
+/// thread meanwhile (each worker's matrix products run on its own core; nesting BLAS threads
+/// inside would oversubscribe, SWIFT_NOTES §7). Used for data-parallel training: each worker runs
+/// a model replica on its slice of the batch, with no synchronisation inside the recurrence.
+public func dataParallel(workers: Int, _ body: @Sendable (Int) -> Void) {
+    guard workers > 1 else { body(0); return }
+    let blasThreads = blasThreadCount()
+    setBLASThreadCount(1)
+    insideDataParallel = true
+    DispatchQueue.concurrentPerform(iterations: workers, execute: body)
+    insideDataParallel = false
+    setBLASThreadCount(blasThreads)
 }
 
 enum ProcessInfoLite {

@@ -46,6 +46,30 @@ public final class ParameterBlock: @unchecked Sendable {
         index = Dictionary(uniqueKeysWithValues: specs.enumerated().map { ($1.name, $0) })
     }
 
+    /// A block that shares this block's values but has gradients of its own: a model replica for
+    /// data-parallel training builds its layers on it, runs its part of the batch, and its
+    /// gradients are then added into the main block (`accumulateGradients`).
+    public init(sharingValuesWith other: ParameterBlock) {
+        specs = other.specs
+        count = other.count
+        storage = other.storage
+        gradStorage = FloatBuffer(count: other.count)
+        index = other.index
+    }
+
+    /// grads = Σ_i weights[i] · blocks[i].grads, over blocks sharing this block's layout
+    /// (this block may be one of them).
+    public func combineGradients(_ blocks: [ParameterBlock], weights: [Float]) {
+        precondition(blocks.count == weights.count && blocks.allSatisfy { $0.specs == specs }, "layouts differ")
+        let out = grads
+        let first = blocks[0].grads, w0 = weights[0]
+        for i in 0..<count { out[i] = w0 * first[i] }
+        for (block, w) in zip(blocks.dropFirst(), weights.dropFirst()) {
+            let g = block.grads
+            for i in 0..<count { out[i] += w * g[i] }
+        }
+    }
+
     public func spec(_ name: String) -> TensorSpec? { index[name].map { specs[$0] } }
 
     /// The view of tensor `name`; a missing name is a programming error in a model definition.

@@ -35,14 +35,17 @@ public final class SequenceClassifier: @unchecked Sendable {
     let inputDropout: Dropout
     private var droppedInput: FloatBuffer?, finalYGrad: FloatBuffer?
 
-    public init(config: SequenceClassifierConfig) {
+    /// A model with its own parameters, or — with `sharing` — a replica sharing another model's
+    /// parameter values (data-parallel training).
+    public init(config: SequenceClassifierConfig, sharing: SequenceClassifier? = nil) {
         precondition(config.problem == nil, config.problem ?? "")
+        precondition(sharing == nil || sharing!.config == config, "a replica needs the same configuration")
         self.config = config
         let lemConfig = LEMConfig(inputSize: config.inputSize, hiddenSize: config.hiddenSize, dt: config.dt)
         var layout = LayoutBuilder()
         LEMLayer.declare(&layout, prefix: "lem.", config: lemConfig)
         Linear.declare(&layout, prefix: "classifier.", inputSize: config.hiddenSize, outputSize: config.classCount)
-        parameters = ParameterBlock(layout)
+        parameters = sharing.map { ParameterBlock(sharingValuesWith: $0.parameters) } ?? ParameterBlock(layout)
         lem = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
         head = LastStepClassifier(linear: Linear(weight: parameters.parameter("classifier.weight"),
                                                  bias: parameters.parameter("classifier.bias")))

@@ -120,9 +120,9 @@ extension LM {
                 let targets = (0..<(s.batch * s.bptt)).map { _ in Int32(rng.below(s.vocab)) }
                 var state = RecurrentState(batch: s.batch, hiddenSize: s.hidden)
                 let adam = Optimizer(settings: OptimizerSettings(kind: .adam), parameterCount: model.parameters.count)
+                let parallel = ParallelLanguageModel(model)   // exactly what `lm train` runs
                 let perStep = Benchmarking.time(warmup: 2, minimumRuns: short ? 1 : 3, minimumSeconds: duration) {
-                    model.parameters.zeroGrads()
-                    _ = model.run(tokens: tokens, targets: targets, steps: s.bptt, batch: s.batch, state: &state, training: true, rng: &rng)
+                    _ = parallel.trainStep(tokens: tokens, targets: targets, steps: s.bptt, batch: s.batch, state: &state, rng: &rng)
                     clipGradientNorm(model.parameters, maxNorm: 1)
                     adam.step(model.parameters, learningRate: 1e-3)
                 }

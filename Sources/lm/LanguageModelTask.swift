@@ -54,11 +54,13 @@ func formatHeadline(_ meanLoss: Double, level: TextLevel) -> String {
     level == .word ? String(format: "ppl %.2f", exp(meanLoss)) : String(format: "bpc %.4f", meanLoss / log(2))
 }
 
-/// The language-modelling task for the shared training loop.
+/// The language-modelling task for the shared training loop, data-parallel on all cores
+/// (`ParallelLanguageModel`).
 final class LanguageModelTask: TrainingTask {
     let kind = "lm"
     let unitName = "tokens"
     let model: LanguageModel
+    let parallel: ParallelLanguageModel
     let tool: LMToolData
     let batches: StreamBatches
     let valid: [Int32]
@@ -73,6 +75,7 @@ final class LanguageModelTask: TrainingTask {
         valid = corpus.valid
         context = contextToken(corpus.vocabulary, level: corpus.level)
         state = RecurrentState(batch: tool.batch, hiddenSize: model.config.hiddenSize)
+        parallel = ParallelLanguageModel(model)
     }
 
     var parameters: ParameterBlock { model.parameters }
@@ -84,13 +87,9 @@ final class LanguageModelTask: TrainingTask {
 
     func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
         let (inputs, targets, steps) = batches.window(index)
-        let loss = inputs.withUnsafeBufferPointer { i in
-            targets.withUnsafeBufferPointer { t in
-                model.run(tokens: i.baseAddress!, targets: t.baseAddress!, steps: steps, batch: batches.batch,
-                          state: &state, training: true, rng: &rng)
-            }
-        }
-        return BatchStats(lossSum: loss, lossCount: steps * batches.batch, units: steps * batches.batch)
+        let B = batches.batch
+        let loss = parallel.trainStep(tokens: Array(inputs), targets: Array(targets), steps: steps, batch: B, state: &state, rng: &rng)
+        return BatchStats(lossSum: loss, lossCount: steps * B, units: steps * B)
     }
 
     func validate() -> Evaluation {

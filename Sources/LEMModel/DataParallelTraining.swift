@@ -1,0 +1,108 @@
+/// Data-parallel training of a `LanguageModel` on all cores.
+///
+/// The B streams of a batch are split between replicas (one per worker, sharing the parameter
+/// values); each runs its streams through the whole window with single-threaded BLAS and no
+/// synchronisation inside the recurrence; the gradients are then averaged with weights
+/// proportional to each replica's streams, which gives the full-batch gradient up to summation
+/// order. Dropout masks come from per-replica generators seeded from the caller's generator, so
+/// results are reproducible for a given seed and worker count.
+public final class ParallelLanguageModel: @unchecked Sendable {
+    public let model: LanguageModel
+    let replicas: [LanguageModel]
+
+    public init(_ model: LanguageModel, workers: Int = workerCount) {
+        self.model = model
+        replicas = [model] + (1..<max(1, workers)).map { _ in LanguageModel(config: model.config, sharing: model) }
+    }
+
+    /// Forward and backward of one window `[T, B]` (as `LanguageModel.run` with training), leaving
+    /// the gradient of the mean loss in `model.parameters.grads` (overwritten) and the final
+    /// state in `state`. Returns the summed loss.
+    public func trainStep(tokens: [Int32], targets: [Int32], steps T: Int, batch B: Int,
+                          state: inout RecurrentState, rng: inout RandomGenerator) -> Double {
+        let W = min(replicas.count, B)
+        let d = model.config.hiddenSize
+        if W == 1 {
+            model.parameters.zeroGrads()
+            return model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng)
+        }
+        let ranges = (0..<W).map { w in B * w / W ..< B * (w + 1) / W }
+        let seeds = (0..<W).map { _ in rng.next() }
+        var losses = [Double](repeating: 0, count: W)
+        var states = ranges.map { r in RecurrentState(y: Array(state.y[r.lowerBound * d ..< r.upperBound * d]),
+                                                      z: Array(state.z[r.lowerBound * d ..< r.upperBound * d])) }
+        losses.withUnsafeMutableBufferPointer { lossBuffer in
+            states.withUnsafeMutableBufferPointer { stateBuffer in
+                let lossesP = SendablePointer(lossBuffer.baseAddress!), statesP = SendablePointer(stateBuffer.baseAddress!)
+                dataParallel(workers: W) { w in
+                    let r = ranges[w], bw = r.count
+                    var columnsIn = [Int32](repeating: 0, count: T * bw), columnsOut = columnsIn
+                    for t in 0..<T {
+                        for (j, b) in r.enumerated() {
+                            columnsIn[t * bw + j] = tokens[t * B + b]
+                            columnsOut[t * bw + j] = targets[t * B + b]
+                        }
+                    }
+                    let replica = self.replicas[w]
+                    replica.parameters.zeroGrads()
+                    var workerRNG = RandomGenerator(seed: seeds[w])
+                    lossesP.pointer[w] = replica.run(tokens: columnsIn, targets: columnsOut, steps: T, batch: bw,
+                                                     state: &statesP.pointer[w], training: true, rng: &workerRNG)
+                }
+            }
+        }
+        for (w, r) in ranges.enumerated() {
+            state.y.replaceSubrange(r.lowerBound * d ..< r.upperBound * d, with: states[w].y)
+            state.z.replaceSubrange(r.lowerBound * d ..< r.upperBound * d, with: states[w].z)
+        }
+        model.parameters.combineGradients(replicas.prefix(W).map(\.parameters), weights: ranges.map { Float($0.count) / Float(B) })
+        return losses.reduce(0, +)
+    }
+}
+
+/// Data-parallel training of a `SequenceClassifier`: the batch's sequences are split between
+/// replicas as in `ParallelLanguageModel`.
+public final class ParallelSequenceClassifier: @unchecked Sendable {
+    public let model: SequenceClassifier
+    let replicas: [SequenceClassifier]
+
+    public init(_ model: SequenceClassifier, workers: Int = workerCount) {
+        self.model = model
+        replicas = [model] + (1..<max(1, workers)).map { _ in SequenceClassifier(config: model.config, sharing: model) }
+    }
+
+    /// One batch `features [T, B, m]`, `labels [B]`: the gradient of the mean loss goes to
+    /// `model.parameters.grads` (overwritten); returns the summed loss.
+    public func trainStep(features: UnsafePointer<Float>, labels: UnsafePointer<Int32>, steps T: Int, batch B: Int,
+                          rng: inout RandomGenerator) -> Double {
+        let W = min(replicas.count, B)
+        let m = model.config.inputSize
+        if W == 1 {
+            model.parameters.zeroGrads()
+            return model.run(features: features, labels: labels, steps: T, batch: B, training: true, rng: &rng)
+        }
+        let ranges = (0..<W).map { w in B * w / W ..< B * (w + 1) / W }
+        let seeds = (0..<W).map { _ in rng.next() }
+        var losses = [Double](repeating: 0, count: W)
+        let featuresP = SendablePointer(UnsafeMutablePointer(mutating: features))
+        let labelsP = SendablePointer(UnsafeMutablePointer(mutating: labels))
+        losses.withUnsafeMutableBufferPointer { lossBuffer in
+            let lossesP = SendablePointer(lossBuffer.baseAddress!)
+            dataParallel(workers: W) { w in
+                let r = ranges[w], bw = r.count
+                var x = [Float](repeating: 0, count: T * bw * m)
+                for t in 0..<T {
+                    let src = featuresP.pointer + (t * B + r.lowerBound) * m
+                    x.withUnsafeMutableBufferPointer { ($0.baseAddress! + t * bw * m).update(from: src, count: bw * m) }
+                }
+                let y = Array(UnsafeBufferPointer(start: labelsP.pointer + r.lowerBound, count: bw))
+                let replica = self.replicas[w]
+                replica.parameters.zeroGrads()
+                var workerRNG = RandomGenerator(seed: seeds[w])
+                lossesP.pointer[w] = replica.run(features: x, labels: y, steps: T, batch: bw, training: true, rng: &workerRNG)
+            }
+        }
+        model.parameters.combineGradients(replicas.prefix(W).map(\.parameters), weights: ranges.map { Float($0.count) / Float(B) })
+        return losses.reduce(0, +)
+    }
+}

@@ -1,0 +1,40 @@
+import XCTest
+@testable import LEMModel
+
+/// Replicas sharing the parameter values, each on a slice of the batch, with gradients combined
+/// by stream counts, give the full-batch gradient (float tolerance: only the summation order differs).
+final class DataParallelTests: XCTestCase {
+    func testReplicaGradientsCombineToTheFullBatchGradient() {
+        let config = LanguageModelConfig(vocabularySize: 13, embeddingSize: 6, hiddenSize: 6, tied: true)
+        let model = LanguageModel(config: config)
+        var rng = RandomGenerator(seed: 1)
+        model.initialize(&rng)
+        let (T, B, d) = (5, 5, 6)
+        let tokens = (0..<T * B).map { _ in Int32(rng.below(13)) }, targets = (0..<T * B).map { _ in Int32(rng.below(13)) }
+        let y0 = randomArray(B * d, &rng, scale: 0.3), z0 = randomArray(B * d, &rng, scale: 0.3)
+
+        var full = RecurrentState(y: y0, z: z0)
+        model.parameters.zeroGrads()
+        let fullLoss = model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &full, training: true, rng: &rng)
+        let expected = Array(UnsafeBufferPointer(start: model.parameters.grads, count: model.parameters.count))
+
+        let replica = LanguageModel(config: config, sharing: model)
+        XCTAssertEqual(replica.parameters.values, model.parameters.values, "values are shared")
+        let ranges = [0..<2, 2..<5]
+        var loss = 0.0
+        for (w, r) in ranges.enumerated() {
+            let part = w == 0 ? model : replica
+            part.parameters.zeroGrads()
+            let cols = { (x: [Int32]) in (0..<T).flatMap { t in r.map { x[t * B + $0] } } }
+            var s = RecurrentState(y: Array(y0[r.lowerBound * d ..< r.upperBound * d]), z: Array(z0[r.lowerBound * d ..< r.upperBound * d]))
+            loss += part.run(tokens: cols(tokens), targets: cols(targets), steps: T, batch: r.count, state: &s, training: true, rng: &rng)
+            XCTAssertEqual(s.y, Array(full.y[r.lowerBound * d ..< r.upperBound * d]), "final state of streams \(r)")
+        }
+        model.parameters.combineGradients([model.parameters, replica.parameters], weights: [2 / 5, 3 / 5])
+        let combined = Array(UnsafeBufferPointer(start: model.parameters.grads, count: model.parameters.count))
+        XCTAssertEqual(loss, fullLoss, accuracy: 1e-9 * abs(fullLoss) + 1e-9)
+        let err = scaledMaxError(combined, expected.map(Double.init))
+        print("data-parallel gradient vs full batch: max scaled error \(err)")
+        XCTAssertLessThan(err, 1e-5)
+    }
+}
