@@ -44,6 +44,18 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
     /// Samples per clip (clips are padded with zeros or cut).
     public var clipSamples: Int
 
+    /// Throws for percentages outside 0…10000 (or NaN) and non-positive rates or lengths.
+    public func validate() throws {
+        for (name, value) in [("silencePercentage", silencePercentage), ("unknownPercentage", unknownPercentage ?? 0)] {
+            guard value.isFinite, value >= 0, value <= 10_000 else {
+                throw SpeechCommandsError("dataset options: \(name) must be in 0…10000, got \(value)")
+            }
+        }
+        guard sampleRate > 0, sampleRate <= 1_000_000, clipSamples > 0, clipSamples <= 100_000_000 else {
+            throw SpeechCommandsError("dataset options: sampleRate and clipSamples must be positive, got \(sampleRate) Hz, \(clipSamples) samples")
+        }
+    }
+
     public init(silencePercentage: Double = 10, unknownPercentage: Double? = 10, silenceInEvaluationSplits: Bool = true,
                 seed: UInt64 = 59185, sampleRate: Int = 16000, clipSamples: Int = 16000) {
         self.silencePercentage = silencePercentage
@@ -120,6 +132,19 @@ public struct AugmentationSettings: Codable, Sendable, Equatable {
 
     /// TF's defaults: ±100 ms shift, noise with probability 0.8 at U(0, 0.1), silence at U(0, 1).
     public static let tensorFlow = AugmentationSettings()
+
+    /// Throws for a negative shift or a probability/volume that is negative, NaN or infinite.
+    public func validate() throws {
+        guard timeShiftSamples >= 0, timeShiftSamples <= 100_000_000 else {
+            throw SpeechCommandsError("augmentation: timeShiftSamples must be ≥ 0, got \(timeShiftSamples)")
+        }
+        guard backgroundFrequency.isFinite, (0...1).contains(backgroundFrequency) else {
+            throw SpeechCommandsError("augmentation: backgroundFrequency must be in 0…1, got \(backgroundFrequency)")
+        }
+        for (name, value) in [("backgroundVolume", backgroundVolume), ("silenceVolume", silenceVolume)] {
+            guard value.isFinite, value >= 0 else { throw SpeechCommandsError("augmentation: \(name) must be ≥ 0, got \(value)") }
+        }
+    }
 }
 
 /// The features of a whole split, computed at once.
@@ -195,9 +220,7 @@ public final class SpeechCommands: @unchecked Sendable {
             throw SpeechCommandsError("\(root): no such directory")
         }
         guard isDirectory.boolValue else { throw SpeechCommandsError("\(root): not a directory") }
-        guard options.sampleRate > 0, options.clipSamples > 0 else {
-            throw SpeechCommandsError("\(root): sampleRate and clipSamples must be positive")
-        }
+        try options.validate()
 
         // 1. Word folders and their audio files.
         func audioFiles(in folder: String) -> [String] {
@@ -453,6 +476,7 @@ public final class SpeechCommands: @unchecked Sendable {
     ///   the file otherwise.
     public func augmentedSamples(_ split: DatasetSplit, index: Int, rng: inout RandomGenerator,
                                  audio: [Float]? = nil, settings: AugmentationSettings = .tensorFlow) throws -> [Float] {
+        try settings.validate()
         let example = examples(split)[index]
         let length = options.clipSamples
         var out = [Float](repeating: 0, count: length)
@@ -462,7 +486,8 @@ public final class SpeechCommands: @unchecked Sendable {
             let clean = try audio ?? cleanSamples(split, index: index)
             let shift = settings.timeShiftSamples > 0 ? rng.below(2 * settings.timeShiftSamples) - settings.timeShiftSamples : 0
             // shift > 0 delays the clip (zeros in front); shift < 0 advances it (zeros at the end).
-            for i in max(0, shift)..<min(length, clean.count + shift) { out[i] = clean[i - shift] }
+            let first = max(0, shift), end = min(length, clean.count + shift)
+            if first < end { for i in first..<end { out[i] = clean[i - shift] } }
             if !noise.isEmpty && Double(rng.uniformFloat()) < settings.backgroundFrequency {
                 addNoise(into: &out, volume: rng.uniform(0, Float(settings.backgroundVolume)), rng: &rng)
             }
@@ -494,6 +519,7 @@ public final class SpeechCommands: @unchecked Sendable {
             throw SpeechCommandsError("feature settings (\(s.sampleRate) Hz, \(s.clipSamples) samples) do not match the dataset's "
                                       + "(\(options.sampleRate) Hz, \(options.clipSamples) samples)")
         }
+        try augmentation?.validate()
         let examples = examples(split)
         if let audio, audio.count != examples.count {
             throw SpeechCommandsError("\(split.rawValue): \(audio.count) clips given for \(examples.count) examples")

@@ -244,5 +244,27 @@ final class SpeechCommandsTests: XCTestCase {
         assertDatasetError(dir.path, ["background noise", "_background_noise_/bad.wav", "not an audio file"])
     }
 
+    func testInvalidOptionsAreRejectedNotTrapped() throws {
+        let dir = try makeTree()
+        for options in [SpeechCommandsOptions(silencePercentage: -1), SpeechCommandsOptions(unknownPercentage: .nan),
+                        SpeechCommandsOptions(unknownPercentage: 1e300), SpeechCommandsOptions(clipSamples: 0)] {
+            XCTAssertThrowsError(try SpeechCommands(root: dir.path, options: options)) { XCTAssert("\($0)".contains("dataset options"), "\($0)") }
+        }
+        let data = try SpeechCommands(root: dir.path)
+        let extractor = try FeatureExtractor(settings: .mfcc)
+        for bad in [AugmentationSettings(timeShiftSamples: -5), AugmentationSettings(backgroundFrequency: 2),
+                    AugmentationSettings(backgroundVolume: .infinity), AugmentationSettings(silenceVolume: -1)] {
+            XCTAssertThrowsError(try data.features(.training, extractor: extractor, augmentation: bad)) { XCTAssert("\($0)".contains("augmentation"), "\($0)") }
+        }
+        // Odd but valid: a shift longer than the clip, and caller-supplied audio of the wrong length.
+        var g = RandomGenerator(seed: 8)
+        let k = data.examples(.training).firstIndex { $0.word == "no" }!
+        XCTAssertEqual(try data.augmentedSamples(.training, index: k, rng: &g, audio: [], settings: AugmentationSettings(timeShiftSamples: 40000, backgroundFrequency: 0)),
+                       [Float](repeating: 0, count: 16000))
+        let long = try data.augmentedSamples(.training, index: k, rng: &g, audio: [Float](repeating: 0.5, count: 50000),
+                                             settings: AugmentationSettings(timeShiftSamples: 40000, backgroundFrequency: 0))
+        XCTAssertEqual(long.count, 16000)
+    }
+
     func dirPrefix(_ dir: TemporaryDirectory) -> String { dir.path + "/" }
 }
