@@ -24,6 +24,30 @@ public struct FeatureNormalizer: Codable, Sendable, Equatable {
         self.frameCount = frameCount
     }
 
+    private enum CodingKeys: String, CodingKey { case mean, std, frameCount }
+
+    /// Decodes and checks the statistics (a checkpoint may be damaged or hand-edited): equal
+    /// lengths, at least one feature, finite values, std ≥ 0.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let mean = try c.decode([Float].self, forKey: .mean), std = try c.decode([Float].self, forKey: .std)
+        guard !mean.isEmpty, mean.count == std.count else {
+            throw DecodingError.dataCorruptedError(forKey: .std, in: c, debugDescription: "normaliser: \(mean.count) means but \(std.count) stds")
+        }
+        guard mean.allSatisfy(\.isFinite), std.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw DecodingError.dataCorruptedError(forKey: .std, in: c, debugDescription: "normaliser: non-finite mean or negative/non-finite std")
+        }
+        self.init(mean: mean, std: std, frameCount: try c.decode(Int.self, forKey: .frameCount))
+    }
+
+    /// Throws unless this normaliser is for `featureCount` values per frame (e.g. a checkpoint's
+    /// normaliser against its feature settings).
+    public func check(featureCount expected: Int) throws {
+        guard featureCount == expected else {
+            throw FeatureSettingsError(message: "the normaliser has \(featureCount) features but the settings produce \(expected)")
+        }
+    }
+
     /// The identity (mean 0, std 1).
     public static func identity(featureCount: Int) -> FeatureNormalizer {
         FeatureNormalizer(mean: .init(repeating: 0, count: featureCount), std: .init(repeating: 1, count: featureCount), frameCount: 0)

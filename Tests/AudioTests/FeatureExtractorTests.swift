@@ -103,6 +103,12 @@ final class FeatureExtractorTests: XCTestCase {
         let json = try JSONEncoder().encode(n)
         XCTAssertEqual(try JSONDecoder().decode(FeatureNormalizer.self, from: json), n)
         XCTAssertEqual(FeatureNormalizer.identity(featureCount: 2).mean, [0, 0])
+        XCTAssertNoThrow(try n.check(featureCount: 2))
+        XCTAssertThrowsError(try n.check(featureCount: 40))
+        for bad in [#"{"mean":[1,2],"std":[1],"frameCount":3}"#, #"{"mean":[],"std":[],"frameCount":0}"#,
+                    #"{"mean":[1],"std":[-1],"frameCount":3}"#] {
+            XCTAssertThrowsError(try JSONDecoder().decode(FeatureNormalizer.self, from: Data(bad.utf8)), bad)
+        }
 
         // Large offsets: accumulated in Double, two passes, so the std survives a mean of 1e4.
         var rng = RandomGenerator(seed: 2)
