@@ -12,6 +12,20 @@ func gemm(
     beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     guard m > 0, n > 0 else { return }
+    // A single row or column is a matrix–vector product: sgemv reads the matrix once, where
+    // sgemm would first pack (copy) all of it — 10 MB per sampled token for a 10k-word decoder.
+    if m == 1 && k > 0 {
+        // c[1, n] = a · op(B): with B [n, k] (transposed) that is B·a, with B [k, n] it is Bᵀ·a.
+        cblas_sgemv(CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, Int32(transposeB ? n : k), Int32(transposeB ? k : n),
+                    alpha, b, Int32(ldb), a, Int32(transposeA ? lda : 1), beta, c, 1)
+        return
+    }
+    if n == 1 && k > 0 {
+        // c[m, 1] = op(A) · b: with A [m, k] that is A·b, with A [k, m] (transposed) it is Aᵀ·b.
+        cblas_sgemv(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, Int32(transposeA ? k : m), Int32(transposeA ? m : k),
+                    alpha, a, Int32(lda), b, Int32(transposeB ? 1 : ldb), beta, c, Int32(ldc))
+        return
+    }
     if k == 0 {
         // BLAS leaves C untouched for k == 0 only when beta == 1; make "beta · C" explicit.
         for r in 0..<m { for j in 0..<n { c[r * ldc + j] *= beta } }
