@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "LEMModel", targets: ["LEMModel"]),
         .executable(name: "lm", targets: ["lm"]),
+        .executable(name: "kws", targets: ["kws"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,11 @@ let package = Package(
         // MARK: - Audio: reading, resampling, MFCC/log-mel features, Speech Commands
         .target(name: "Audio", dependencies: ["LEMModel", "CFFTW", "CSndFile", "CSampleRate"], swiftSettings: nativeCPU),
 
+        .executableTarget(
+            name: "kws",
+            dependencies: ["LEMModel", "Audio", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: nativeCPU),
+
         // MARK: - Language modelling: text handling and the `lm` tool
         .target(name: "Text", swiftSettings: nativeCPU),
         .executableTarget(
@@ -42,5 +48,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"], swiftSettings: nativeCPU),
         // Runs the built `lm` binary (CLI behaviour, end-to-end training on tiny corpora).
         .testTarget(name: "LMTests", dependencies: ["lm", "Text", "LEMModel"], swiftSettings: nativeCPU),
+        // Runs the built `kws` binary on generated WAV trees.
+        .testTarget(name: "KWSTests", dependencies: ["kws", "Audio", "LEMModel"], swiftSettings: nativeCPU),
     ]
 )

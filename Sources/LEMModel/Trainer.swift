@@ -238,8 +238,9 @@ public final class Trainer {
                 var remaining = Double((settings.epochs - epoch) * batches + (batches - b - 1)) * secondsPerBatch
                 if let minutes = settings.maxMinutes { remaining = min(remaining, max(0, minutes * 60 - trainingSeconds)) }
                 let mean = epochLoss / Double(max(epochCount, 1))
-                progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %@  lr %.3g  %@ %@/s  ETA %@",
-                                       epoch, settings.epochs, b + 1, batches, mean, task.describeLoss(mean),
+                let described = task.describeLoss(mean)
+                progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f%@  lr %.3g  %@ %@/s  ETA %@",
+                                       epoch, settings.epochs, b + 1, batches, mean, described.isEmpty ? "" : "  " + described,
                                        Double(scheduler.learningRate), formatCount(rate), task.unitName, formatDuration(remaining)))
                 if (b + 1) % logEvery == 0 || b + 1 == batches {
                     let now = monotonicSeconds()
@@ -266,9 +267,10 @@ public final class Trainer {
                                  "metric": evaluation.metric, "lr": Double(scheduler.learningRate),
                                  "train_loss": epochLoss / Double(max(epochCount, 1)),
                                  "elapsed_s": earlierSeconds + trainingSeconds])
-            progress.line(String(format: "epoch %d/%d done: train loss %.4f (%@), %@, %@ %@/s%@",
-                                 epoch, settings.epochs, epochLoss / Double(max(epochCount, 1)),
-                                 task.describeLoss(epochLoss / Double(max(epochCount, 1))), evaluation.summary,
+            let trainLoss = epochLoss / Double(max(epochCount, 1))
+            let described = task.describeLoss(trainLoss)
+            progress.line(String(format: "epoch %d/%d done: train loss %.4f%@, %@, %@ %@/s%@",
+                                 epoch, settings.epochs, trainLoss, described.isEmpty ? "" : " (\(described))", evaluation.summary,
                                  formatCount(unitsDone / max(trainingSeconds, 1e-9)), task.unitName, note))
             try saveResumable(epoch: epoch + 1, batch: 0)
         }

@@ -35,7 +35,7 @@ extension LM {
                 let (model, tool, _) = try loadLanguageModel(checkpoint.checkpoint)
                 let path: String
                 if let file { path = file } else {
-                    let dir = try data ?? DefaultCorpus.textDirectory()
+                    let dir = try data ?? DefaultCorpus.text.directory()
                     path = try LanguageCorpus.standardFile(directory: dir, level: tool.level, split: split)
                 }
                 let tokens = try LanguageCorpus.encode(file: path, level: tool.level, vocabulary: tool.vocabulary)

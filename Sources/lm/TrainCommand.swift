@@ -116,7 +116,7 @@ extension LM {
 
         func loadCorpus() throws -> LanguageCorpus {
             if let train, let valid { return try LanguageCorpus.load(train: train, valid: valid, test: test, level: level) }
-            let directory = try data ?? DefaultCorpus.textDirectory()
+            let directory = try data ?? DefaultCorpus.text.directory()
             return try LanguageCorpus.load(directory: directory, level: level)
         }
 

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Audio
+import Foundation
+import LEMModel
+
+extension KWS {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure keyword-spotting training, feature and classification speed.",
+            discussion: """
+                Configurations:
+                  kws       training (forward + backward + Adam) on random features of the paper's shape:
+                            80 features × 126 frames, hidden 128, batch 100, 12 classes
+                  mfcc      MFCC extraction of 1 s clips at 16 kHz on all cores (clips/s)
+                  classify  one 1 s WAV through decoding, features and the model (latency), and a
+                            batch of 100 WAVs (clips/s)
+                  sgemm     2048³ sgemm through the same BLAS (the machine's peak)
+                Each configuration runs in its own process (its own peak resident memory).
+
+                Examples:
+                  kws bench
+                  kws bench --json
+                  kws bench --short      # tiny sizes, seconds (CI)
+                """)
+
+        @Option(help: "Run only this configuration: kws, mfcc, classify, sgemm.") var config: String?
+        @Flag(help: "One JSON object per line.") var json = false
+        @Flag(help: "Tiny sizes that finish in seconds.") var short = false
+        @Option(help: "Seconds to time each configuration (after warm-up).") var seconds: Double = 8
+
+        static let configs = ["sgemm", "kws", "mfcc", "classify"]
+
+        mutating func validate() throws {
+            if let config, !Self.configs.contains(config) { throw ValidationError("--config must be one of \(Self.configs.joined(separator: ", "))") }
+            if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                if let config {
+                    for line in try measure(config) { print(json ? Benchmarking.jsonLine(line) : describe(line)) }
+                    return
+                }
+                if !json { print("kws bench — \(Benchmarking.machineDescription())") }
+                var results: [[String: Any]] = []
+                for config in Self.configs {
+                    var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)]
+                    if short { arguments.append("--short") }
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+                    process.arguments = arguments
+                    let pipe = Pipe()
+                    process.standardOutput = pipe
+                    try process.run()
+                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
+                    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                        guard let r = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { continue }
+                        results.append(r)
+                        print(json ? Benchmarking.jsonLine(r) : describe(r))
+                    }
+                }
+                if !json, let sgemm = results.first(where: { $0["config"] as? String == "sgemm" })?["gflops"] as? Double,
+                   let kws = results.first(where: { $0["config"] as? String == "kws" })?["gflops"] as? Double {
+                    print(String(format: "  kws: %.0f%% of the measured sgemm peak (%.0f GFLOP/s)", 100 * kws / sgemm, sgemm))
+                }
+            }
+        }
+
+        func describe(_ r: [String: Any]) -> String {
+            var parts: [String] = []
+            if let v = r["frames_per_s"] as? Double { parts.append("\(formatCount(v)) frames/s") }
+            if let v = r["clips_per_s"] as? Double { parts.append("\(formatCount(v)) clips/s") }
+            if let v = r["latency_ms"] as? Double { parts.append(String(format: "%.2f ms per clip (batch 1, WAV + features + model)", v)) }
+            if let v = r["gflops"] as? Double { parts.append(String(format: "%.1f GFLOP/s", v)) }
+            if let v = r["peak_rss_mb"] as? Double { parts.append(String(format: "peak RSS %.0f MB", v)) }
+            let name = (r["config"] as? String ?? "?") + ((r["mode"] as? String).map { " (\($0))" } ?? "")
+            return name.padding(toLength: 18, withPad: " ", startingAt: 0) + parts.joined(separator: ", ")
+        }
+
+        func measure(_ config: String) throws -> [[String: Any]] {
+            let duration = short ? 0.05 : seconds
+            switch config {
+            case "sgemm":
+                let n = short ? 256 : 2048
+                return [["config": "sgemm", "gflops": Benchmarking.sgemmGFLOPS(n: n), "n": n, "blas": blasCoreName(), "threads": blasThreadCount()]]
+            case "kws":
+                let (T, B, m, d, C) = short ? (10, 8, 8, 8, 12) : (126, 100, 80, 128, 12)
+                let model = SequenceClassifier(config: {
+                    var c = SequenceClassifierConfig(inputSize: m, hiddenSize: d, classCount: C)
+                    c.inputDropout = 0.03
+                    return c
+                }())
+                var rng = RandomGenerator(seed: 1)
+                model.initialize(&rng)
+                let x = (0..<(T * B * m)).map { _ in rng.normal() }
+                let y = (0..<B).map { _ in Int32(rng.below(C)) }
+                let parallel = ParallelSequenceClassifier(model)
+                let adam = Optimizer(settings: OptimizerSettings(kind: .adam), parameterCount: model.parameters.count)
+                let perStep = Benchmarking.time(warmup: 2, minimumRuns: short ? 1 : 5, minimumSeconds: duration) {
+                    _ = parallel.trainStep(features: x, labels: y, steps: T, batch: B, rng: &rng)
+                    adam.step(model.parameters, learningRate: 1e-3)
+                }
+                let frames = Double(T * B) / perStep
+                let flopsPerFrame = 3 * Double(2 * m * 4 * d + 2 * d * 3 * d + 2 * d * d)
+                return [["config": "kws", "frames_per_s": frames, "gflops": frames * flopsPerFrame / 1e9, "ms_per_step": perStep * 1000,
+                         "peak_rss_mb": Benchmarking.peakRSSMegabytes(), "batch": B, "frames": T, "hidden": d, "features": m]]
+            case "mfcc":
+                let extractor = try FeatureExtractor(settings: .mfcc)
+                var rng = RandomGenerator(seed: 2)
+                let clips = (0..<(short ? 8 : 512)).map { _ in (0..<16000).map { _ in rng.normal() * 0.1 } }
+                let perRun = Benchmarking.time(warmup: 1, minimumRuns: 1, minimumSeconds: duration) { _ = extractor.computeContiguous(clips) }
+                return [["config": "mfcc", "clips_per_s": Double(clips.count) / perRun, "features": "mfcc 40 × 101"]]
+            default:   // classify
+                let dir = NSTemporaryDirectory() + "kws-bench-\(getpid())"
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                var rng = RandomGenerator(seed: 3)
+                let count = short ? 4 : 100
+                let paths = try (0..<count).map { i -> String in
+                    let path = "\(dir)/clip\(i).wav"
+                    try writeWAV(path: path, samples: (0..<16000).map { _ in rng.normal() * 0.1 }, sampleRate: 16000)
+                    return path
+                }
+                let extractor = try FeatureExtractor(settings: .mfcc)
+                let model = SequenceClassifier(config: SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: short ? 8 : 128, classCount: 12))
+                model.initialize(&rng)
+                let normalizer = FeatureNormalizer.identity(featureCount: extractor.featureCount)
+                var index = 0
+                let one = try Benchmarking.time(warmup: 3, minimumRuns: 10, minimumSeconds: duration) {
+                    var x = extractor.compute(try! loadClip(path: paths[index % count]))
+                    normalizer.apply(&x)
+                    let logits = model.logits(features: x, steps: extractor.frameCount, batch: 1)
+                    softmaxInPlace(logits, count: 12)
+                    index += 1
+                }
+                _ = try loadClip(path: paths[0])
+                let batch = Benchmarking.time(warmup: 1, minimumRuns: 1, minimumSeconds: duration) {
+                    let clips = paths.map { try! loadClip(path: $0) }
+                    var features = extractor.computeContiguous(clips)
+                    normalizer.apply(&features)
+                    // [clips, T, F] → [T, clips, F]
+                    let (T, F) = (extractor.frameCount, extractor.featureCount)
+                    var x = [Float](repeating: 0, count: features.count)
+                    for c in 0..<count { for t in 0..<T { for f in 0..<F { x[(t * count + c) * F + f] = features[(c * T + t) * F + f] } } }
+                    _ = model.logits(features: x, steps: T, batch: count)
+                }
+                return [["config": "classify", "latency_ms": one * 1000, "clips_per_s": Double(count) / batch, "batch": count]]
+            }
+        }
+    }
+}

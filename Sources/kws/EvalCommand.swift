@@ -1,0 +1,65 @@
+import ArgumentParser
+import Audio
+import Foundation
+import LEMModel
+
+extension KWS {
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Accuracy, per-class accuracy and confusion matrix of a trained keyword spotter.",
+            discussion: """
+                Splits are those of the folder's testing_list.txt / validation_list.txt (everything
+                else is training); silence and unknown examples are made as the checkpoint's dataset
+                settings say (TF speech_commands semantics). Accuracy = correct / total over every
+                clip of the split.
+
+                Examples:
+                  kws eval --checkpoint g12.ckpt --data speech_commands_v0.02 --split test
+                  kws eval --checkpoint kws.ckpt --data corpora/generated/speech --split all --json
+                """)
+
+        @OptionGroup var checkpoint: CheckpointOption
+        @Option(help: ArgumentHelp("Speech Commands folder (default: the built-in corpus).", valueName: "dir")) var data: String?
+        @Option(help: "test, valid or all.") var split: String = "test"
+        @Flag(help: "Print one JSON object.") var json = false
+
+        mutating func validate() throws {
+            guard ["test", "valid", "all"].contains(split) else { throw ValidationError("--split must be test, valid or all (got \(split))") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
+                let root = try data ?? DefaultCorpus.speech.directory()
+                let dataset = try SpeechCommands(root: root, options: spotter.tool.dataset)
+                let splits: [DatasetSplit] = split == "test" ? [.testing] : split == "valid" ? [.validation] : DatasetSplit.allCases
+                var total: ClassificationReport?
+                for s in splits where !dataset.examples(s).isEmpty {
+                    var features = try dataset.features(s, extractor: spotter.extractor)
+                    spotter.tool.normalizer.apply(&features.values)
+                    let report = evaluate(spotter.model, features, labels: spotter.tool.labels)
+                    if var t = total {
+                        for i in t.confusion.indices { for j in t.confusion.indices { t.confusion[i][j] += report.confusion[i][j] } }
+                        t.loss = (t.loss * Double(t.count - report.count) + report.loss * Double(report.count)) / Double(t.count)
+                        total = t
+                    } else { total = report }
+                }
+                guard let report = total else {
+                    throw SpeechCommandsError("\(root): no clips in the \(split) split")
+                }
+                if json {
+                    let perClass = report.labels.indices.map { report.classAccuracy($0) as Any? ?? NSNull() }
+                    let object: [String: Any] = ["accuracy": report.accuracy, "count": report.count, "split": split,
+                                                 "confusion": report.confusion, "labels": report.labels,
+                                                 "class_accuracy": perClass, "cross_entropy": report.loss,
+                                                 "checkpoint": checkpoint.checkpoint, "data": root]
+                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    print(String(format: "%@ accuracy %.2f%% (%d of %d clips, %@)", split, 100 * report.accuracy, report.correct, report.count, root))
+                    print(report.table, terminator: "")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Audio
+import Foundation
+import LEMModel
+
+/// What `kws` stores in a checkpoint besides the model: everything `classify` needs to go from a
+/// WAV file to a label.
+struct KWSToolData: Codable {
+    var labels: [String]
+    var features: FeatureSettings
+    var normalizer: FeatureNormalizer
+    var dataset: SpeechCommandsOptions
+    /// Where the training data came from (for the record).
+    var data: String
+}
+
+/// A trained keyword spotter: model, labels and the feature pipeline.
+struct KeywordSpotter {
+    let model: SequenceClassifier
+    let tool: KWSToolData
+    let extractor: FeatureExtractor
+
+    init(checkpoint path: String) throws {
+        let checkpoint = try Checkpoint.read(path: path, expectedKind: "kws")
+        let config = try checkpoint.model(SequenceClassifierConfig.self)
+        if let problem = config.problem { throw CheckpointError(path: path, problem: "invalid model settings: \(problem)") }
+        let tool = try checkpoint.tool(KWSToolData.self)
+        guard tool.labels.count == config.classCount, tool.features.featureCount == config.inputSize,
+              tool.normalizer.featureCount == config.inputSize else {
+            throw CheckpointError(path: path, problem: "labels, feature settings and model do not agree (corrupt or hand-edited checkpoint)")
+        }
+        do { extractor = try FeatureExtractor(settings: tool.features) } catch {
+            throw CheckpointError(path: path, problem: "invalid feature settings: \(error)")
+        }
+        model = SequenceClassifier(config: config)
+        try checkpoint.loadParameters(into: model.parameters)
+        self.tool = tool
+    }
+
+    /// Normalised features `[frames, features]` of one clip of samples (already 16 kHz, 1 s).
+    func features(_ samples: [Float]) -> [Float] {
+        var f = extractor.compute(samples)
+        tool.normalizer.apply(&f)
+        return f
+    }
+}
+
+/// Accuracy, per-class accuracy and the confusion matrix (rows = true class, columns = prediction).
+struct ClassificationReport {
+    var labels: [String]
+    var confusion: [[Int]]
+    var loss: Double
+
+    var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
+    var correct: Int { confusion.indices.reduce(0) { $0 + confusion[$1][$1] } }
+    var accuracy: Double { count == 0 ? 0 : Double(correct) / Double(count) }
+    func classAccuracy(_ c: Int) -> Double? {
+        let n = confusion[c].reduce(0, +)
+        return n == 0 ? nil : Double(confusion[c][c]) / Double(n)
+    }
+
+    /// The matrix as aligned text, TF speech_commands style, with per-class accuracy.
+    var table: String {
+        let names = labels.map { String($0.prefix(9)) }
+        var out = "true \\ predicted " + names.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined(separator: " ") + "  accuracy\n"
+        for (i, row) in confusion.enumerated() {
+            out += names[i].padding(toLength: 16, withPad: " ", startingAt: 0) + " "
+            out += row.map { String($0).leftPadded(9) }.joined(separator: " ")
+            out += classAccuracy(i).map { String(format: "  %6.2f%%", 100 * $0) } ?? "       -"
+            out += "\n"
+        }
+        return out
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
+
+/// Evaluates `model` on a split's (normalised) features, in chunks, without dropout.
+func evaluate(_ model: SequenceClassifier, _ split: SplitFeatures, labels: [String], chunk: Int = 256) -> ClassificationReport {
+    let C = model.config.classCount
+    var confusion = [[Int]](repeating: [Int](repeating: 0, count: C), count: C)
+    var loss = 0.0
+    let T = split.frames
+    var start = 0
+    var rng = RandomGenerator(seed: 0)
+    while start < split.count {
+        let n = min(chunk, split.count - start)
+        let x = timeMajorBatch(split, indices: Array(start..<(start + n)))
+        let y = (start..<(start + n)).map { Int32(split.labels[$0]) }
+        loss += model.run(features: x, labels: y, steps: T, batch: n, training: false, rng: &rng)
+        let logits = model.lastLogits
+        for b in 0..<n {
+            let row = logits + b * C
+            var best = 0
+            for c in 1..<C where row[c] > row[best] { best = c }
+            confusion[split.labels[start + b]][best] += 1
+        }
+        start += n
+    }
+    return ClassificationReport(labels: labels, confusion: confusion, loss: loss / Double(max(split.count, 1)))
+}
+
+/// Clips `indices` of a split as one time-major batch `[T, B, F]` (the LEM's input layout).
+func timeMajorBatch(_ split: SplitFeatures, indices: [Int]) -> [Float] {
+    let (T, F, B) = (split.frames, split.featureCount, indices.count)
+    var x = [Float](repeating: 0, count: T * B * F)
+    split.values.withUnsafeBufferPointer { src in
+        x.withUnsafeMutableBufferPointer { dst in
+            for (b, clip) in indices.enumerated() {
+                for t in 0..<T {
+                    (dst.baseAddress! + (t * B + b) * F).update(from: src.baseAddress! + (clip * T + t) * F, count: F)
+                }
+            }
+        }
+    }
+    return x
+}

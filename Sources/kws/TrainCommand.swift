@@ -1,0 +1,197 @@
+import ArgumentParser
+import Audio
+import Foundation
+import LEMModel
+
+extension FeatureSettings.Kind: ExpressibleByArgument {}
+
+enum KWSPreset: String, CaseIterable, ExpressibleByArgument {
+    /// The paper's Google12 configuration (LEM.md): 80 log-mel bands, hidden 128, batch 100,
+    /// Adam 8.9e-4 divided by 10 at epoch 50 of 60, input dropout 0.03, no clipping.
+    case google12
+}
+
+extension KWS {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a LEM keyword spotter.",
+            discussion: """
+                Reads a Speech Commands folder (one folder per word; validation_list.txt and
+                testing_list.txt name the evaluation clips; _background_noise_/ holds noise for
+                augmentation and silence). Without --data it trains on the built-in synthetic corpus
+                (made once by corpora/make-default-speech.sh, about a minute).
+
+                Features are computed once per run on both cores (training clips augmented as
+                TensorFlow's speech_commands does: ±100 ms shift, background noise with probability
+                0.8), normalised with training-set statistics, and kept in the checkpoint with the
+                labels, so `kws classify` needs nothing else. Validates every epoch, keeps the best
+                model, prints the test accuracy and confusion matrix at the end. Ctrl-C saves a
+                resumable state (<checkpoint>.resume; continue with --resume).
+
+                Examples:
+                  kws train
+                  kws train --data speech_commands_v0.02 --preset google12 --checkpoint g12.ckpt
+                  kws train --data speech_commands_v0.02 --features mfcc --hidden 128 --epochs 30 --max-minutes 60
+                """)
+
+        @Option(help: ArgumentHelp("Speech Commands folder.", valueName: "dir")) var data: String?
+        @OptionGroup var checkpoint: CheckpointOption
+        @Option(help: "The paper's settings: google12 (flags override).") var preset: KWSPreset?
+        @Option(help: "Features: mfcc (40 MFCCs, 101 frames) or logmel (80 log-mel bands, 126 frames, as the paper).") var features: FeatureSettings.Kind?
+        @Option(help: "Hidden size d of the LEM.") var hidden: Int?
+        @Option(help: "Clips per batch.") var batch: Int?
+        @Option(help: "Learning rate (Adam).") var lr: Float?
+        @Option(help: "Epochs to train.") var epochs: Int?
+        @Option(name: .customLong("decay-at"), parsing: .upToNextOption, help: "Epochs after which the learning rate is multiplied by --lr-decay.") var decayAt: [Int] = []
+        @Option(name: .customLong("lr-decay"), help: "Learning-rate factor at --decay-at epochs (or on plateau without --decay-at; 1 = never).") var lrDecay: Float?
+        @Option(help: "Global gradient-norm clip (0 = none).") var clip: Float?
+        @Option(help: "Dropout on the input features.") var dropout: Float?
+        @Option(name: .customLong("weight-decay"), help: "L2 penalty added to the gradients.") var weightDecay: Float?
+        @Option(help: "The LEM's Δt.") var dt: Float?
+        @Flag(inversion: .prefixedNo, help: "Augment the training clips (time shift, background noise).") var augment = true
+        @Option(name: .customLong("reaugment-every"), help: "Draw fresh augmentations every N epochs (0 = one draw per run).") var reaugmentEvery: Int = 0
+        @Option(name: .customLong("silence-percentage"), help: "Silence examples per split, % of keyword examples.") var silencePercentage: Double = 10
+        @Option(name: .customLong("unknown-percentage"), help: "Unknown-word examples kept per split, % of keyword examples.") var unknownPercentage: Double = 10
+        @Flag(name: .customLong("all-unknown"), help: "Keep every unknown-word clip (instead of --unknown-percentage).") var allUnknown = false
+        @Option(name: .customLong("max-minutes"), help: "Stop (resumably) after this many minutes of training.") var maxMinutes: Double?
+        @Option(name: .customLong("max-steps"), help: "Stop (resumably) after this many optimizer steps (smoke tests).") var maxSteps: Int?
+        @Option(name: .customLong("save-every"), help: "Minutes between resumable saves within an epoch.") var saveEvery: Double = 10
+        @Option(help: "Random seed (initialisation, shuffling, dropout).") var seed: UInt64 = 1
+        @Flag(help: "Continue from <checkpoint>.resume.") var resume = false
+
+        struct Settings {
+            var features: FeatureSettings.Kind = .mfcc
+            var hidden = 128, batch = 100, epochs = 30
+            var lr: Float = 2e-3
+            var decayAt: [Int] = []
+            var lrDecay: Float = 0.5
+            var clip: Float? = nil
+            var dropout: Float = 0.03
+            var weightDecay: Float = 0
+            var dt: Float = 1
+        }
+
+        mutating func validate() throws {
+            for (name, v) in [("--hidden", hidden), ("--batch", batch), ("--epochs", epochs), ("--max-steps", maxSteps)] {
+                if let v, v < 1 { throw ValidationError("\(name) must be at least 1 (got \(v))") }
+            }
+            if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive (got \(lr))") }
+            if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
+            if let clip, !(clip >= 0) { throw ValidationError("--clip must be 0 (off) or positive") }
+            if let dt, !(dt > 0 && dt.isFinite) { throw ValidationError("--dt must be positive") }
+            if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
+            if reaugmentEvery < 0 { throw ValidationError("--reaugment-every must not be negative") }
+            if !(silencePercentage >= 0 && silencePercentage <= 100) { throw ValidationError("--silence-percentage must be in [0, 100]") }
+            if !(unknownPercentage >= 0 && unknownPercentage <= 10_000) { throw ValidationError("--unknown-percentage must be in [0, 10000]") }
+            if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
+            if !(saveEvery > 0) { throw ValidationError("--save-every must be positive") }
+        }
+
+        func settings() -> Settings {
+            var s = Settings()
+            if preset == .google12 {
+                s = Settings(features: .logmel, hidden: 128, batch: 100, epochs: 60, lr: 8.9e-4, decayAt: [50], lrDecay: 0.1,
+                             clip: nil, dropout: 0.03, weightDecay: 0, dt: 1)
+            }
+            if let features { s.features = features }
+            if let hidden { s.hidden = hidden }
+            if let batch { s.batch = batch }
+            if let epochs { s.epochs = epochs }
+            if let lr { s.lr = lr }
+            if !decayAt.isEmpty { s.decayAt = decayAt }
+            if let lrDecay { s.lrDecay = lrDecay }
+            if let clip { s.clip = clip > 0 ? clip : nil }
+            if let dropout { s.dropout = dropout }
+            if let weightDecay { s.weightDecay = weightDecay }
+            if let dt { s.dt = dt }
+            return s
+        }
+
+        func run() throws {
+            try reportingErrors {
+                var s = settings()
+                let root = try data ?? DefaultCorpus.speech.directory()
+                let path = checkpoint.checkpoint
+                var savedTool: KWSToolData?
+                var savedConfig: SequenceClassifierConfig?
+                if resume {
+                    let saved = try Checkpoint.read(path: path + ".resume", expectedKind: "kws")
+                    savedTool = try saved.tool(KWSToolData.self)
+                    savedConfig = try saved.model(SequenceClassifierConfig.self)
+                }
+                let options = savedTool?.dataset ?? SpeechCommandsOptions(
+                    silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage, seed: seed)
+                let dataset = try SpeechCommands(root: root, options: options)
+                let featureSettings = savedTool?.features ?? FeatureSettings.preset(s.features)
+                let extractor = try FeatureExtractor(settings: featureSettings)
+                writeStandardError("kws train: \(root)\n\(dataset.summary)\n")
+                for split in [DatasetSplit.training, .validation] where dataset.examples(split).isEmpty {
+                    throw SpeechCommandsError("\(root): the \(split.rawValue) split is empty (check validation_list.txt / testing_list.txt)")
+                }
+
+                let t0 = monotonicSeconds()
+                let trainAudio = try dataset.loadAudio(.training)
+                let augmentation: AugmentationSettings? = augment ? .tensorFlow : nil
+                var train = try dataset.features(.training, extractor: extractor, audio: trainAudio, augmentation: augmentation, epoch: 0)
+                var valid = try dataset.features(.validation, extractor: extractor)
+                var test = dataset.examples(.testing).isEmpty ? nil : try dataset.features(.testing, extractor: extractor)
+                // Normalisation statistics from the (augmented) training features; log-mel clips are
+                // already z-scored per clip, as the paper's loader does.
+                let normalizer = savedTool?.normalizer ?? (featureSettings.perClipNormalization
+                    ? FeatureNormalizer.identity(featureCount: extractor.featureCount)
+                    : FeatureNormalizer(fitting: train.values, featureCount: extractor.featureCount))
+                normalizer.apply(&train.values)
+                normalizer.apply(&valid.values)
+                if test != nil { normalizer.apply(&test!.values) }
+                writeStandardError(String(format: "features: %@, %d clips in %.1fs on %d cores\n", featureSettings.description,
+                                          train.count + valid.count + (test?.count ?? 0), monotonicSeconds() - t0, workerCount))
+
+                let tool = savedTool ?? KWSToolData(labels: SpeechCommands.google12Labels, features: featureSettings,
+                                                    normalizer: normalizer, dataset: options, data: root)
+                var config = savedConfig ?? SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: s.hidden,
+                                                                      classCount: tool.labels.count, dt: s.dt)
+                if savedConfig == nil { config.inputDropout = s.dropout }
+                if let problem = config.problem { throw ValidationError(problem) }
+                let model = SequenceClassifier(config: config)
+                var rng = RandomGenerator(seed: seed)
+                model.initialize(&rng)
+
+                let reaugment: ((Int) throws -> SplitFeatures)? = augment ? { draw in
+                    var f = try dataset.features(.training, extractor: extractor, audio: trainAudio, augmentation: augmentation, epoch: draw)
+                    normalizer.apply(&f.values)
+                    return f
+                } : nil
+                let task = KeywordTask(model: model, tool: tool, train: train, valid: valid, batchSize: s.batch,
+                                       reaugmentEvery: reaugmentEvery, reaugment: reaugment)
+                writeStandardError("""
+                    model: LEM hidden \(config.hiddenSize), dt \(config.dt), \(config.inputSize) features × \(train.frames) frames → \(config.classCount) classes; \(formatCount(Double(model.parameters.scalarCount))) parameters
+                    training: adam lr \(s.lr)\(s.decayAt.isEmpty ? "" : " ×\(s.lrDecay) after epochs \(s.decayAt)"), batch \(s.batch) = \(task.batchesPerEpoch) batches/epoch, \(s.epochs) epochs, input dropout \(config.inputDropout), clip \(s.clip.map { "\($0)" } ?? "none")
+                    BLAS: OpenBLAS \(blasCoreName()) kernels; \(workerCount) workers; checkpoint \(path)\n
+                    """)
+
+                let schedule: LearningRateSchedule = !s.decayAt.isEmpty ? .stepDecay(milestones: s.decayAt, factor: s.lrDecay)
+                    : s.lrDecay < 1 ? .plateau(factor: s.lrDecay, patience: 2, threshold: 0, minimum: 0) : .constant
+                var trainer = TrainerSettings(epochs: s.epochs, learningRate: s.lr, schedule: schedule,
+                                              optimizer: OptimizerSettings(kind: .adam, weightDecay: s.weightDecay), clip: s.clip,
+                                              seed: seed, checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
+                trainer.saveEveryMinutes = saveEvery
+                let outcome = try Trainer(task: task, settings: trainer).run()
+
+                print("training \(outcome.reason.rawValue) after \(outcome.completedEpochs) epoch(s), \(outcome.steps) steps, "
+                      + "\(formatCount(outcome.throughput)) frames/s"
+                      + (outcome.bestMetric.map { String(format: "; best valid accuracy %.2f%% at epoch %d", 100 * $0, outcome.bestEpoch ?? 0) } ?? ""))
+                if let test {
+                    let best = try KeywordSpotter(checkpoint: path)
+                    let report = evaluate(best.model, test, labels: best.tool.labels)
+                    print(String(format: "test accuracy %.2f%% (N=%d, best checkpoint %@)", 100 * report.accuracy, report.count, path))
+                    print(report.table, terminator: "")
+                    MetricsLog(path: trainer.metricsPath, append: true).record("test", ["accuracy": report.accuracy, "count": Double(report.count), "loss": report.loss])
+                }
+                let svg = path + ".curve.svg"
+                if (try? writeLearningCurve(metricsPath: trainer.metricsPath, to: svg, title: "kws: \(path)", metricName: "accuracy")) != nil {
+                    print("learning curve: \(svg)")
+                }
+            }
+        }
+    }
+}
