@@ -33,24 +33,45 @@ public struct LanguageCorpus: Sendable {
         return try load(train: files[0], valid: files[1], test: files[2], level: level)
     }
 
-    /// Reads the given files; the vocabulary is built from all of them (as pytorch/examples does).
+    /// Reads the given files; the vocabulary is built from all of them (as pytorch/examples does),
+    /// ids in order of first appearance. Files are streamed: memory holds the token ids (4 bytes
+    /// per token) and the vocabulary, not the text.
     public static func load(train: String, valid: String, test: String?, level: TextLevel) throws -> LanguageCorpus {
         let paths = [train, valid] + (test.map { [$0] } ?? [])
-        let tokenLists = try paths.map { path -> [String] in
-            let tokens = tokenize(try readTextFile(path), level: level)
-            guard tokens.count >= 2 else { throw TextError(file: path, problem: "has fewer than 2 tokens") }
-            return tokens
+        var tokens: [String] = []
+        var index: [String: Int32] = [:]
+        let ids = try paths.map { path -> [Int32] in
+            var out: [Int32] = []
+            try forEachToken(inFile: path, level: level) { token in
+                if let id = index[token] { out.append(id); return }
+                let id = Int32(tokens.count)
+                index[token] = id
+                tokens.append(token)
+                out.append(id)
+            }
+            guard out.count >= 2 else { throw TextError(file: path, problem: "has fewer than 2 tokens") }
+            return out
         }
-        let vocabulary = Vocabulary(building: tokenLists)
+        let vocabulary = try Vocabulary(tokens: tokens)
         guard vocabulary.count >= 2 else { throw TextError(file: train, problem: "the corpus has fewer than 2 distinct tokens") }
-        let ids = try zip(tokenLists, paths).map { try vocabulary.encode($0, file: $1) }
         return LanguageCorpus(level: level, vocabulary: vocabulary, train: ids[0], valid: ids[1], test: ids.count > 2 ? ids[2] : nil, files: paths)
     }
 
-    /// Reads one file with an existing vocabulary (evaluation of a trained model).
+    /// Reads one file with an existing vocabulary (evaluation of a trained model), streamed.
+    /// Tokens outside the vocabulary become `<unk>` when it has one; otherwise an error says how
+    /// many there are, with examples.
     public static func encode(file: String, level: TextLevel, vocabulary: Vocabulary) throws -> [Int32] {
-        let tokens = tokenize(try readTextFile(file), level: level)
-        guard !tokens.isEmpty else { throw TextError(file: file, problem: "has no tokens") }
-        return try vocabulary.encode(tokens, file: file)
+        var out: [Int32] = []
+        var missing: [String] = []
+        var missingCount = 0
+        let unk = vocabulary.unknownID
+        try forEachToken(inFile: file, level: level) { token in
+            if let id = vocabulary.id(token) ?? unk { out.append(id); return }
+            missingCount += 1
+            if missing.count < 3 && !missing.contains(token) { missing.append(token) }
+        }
+        if missingCount > 0 { throw Vocabulary.missingTokensError(file: file, count: missingCount, examples: missing) }
+        guard !out.isEmpty else { throw TextError(file: file, problem: "has no tokens") }
+        return out
     }
 }

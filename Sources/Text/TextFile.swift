@@ -1,35 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Reads a whole text file as validated UTF-8.
-///
-/// Errors name the file: missing or unreadable, a directory, empty, or not UTF-8 (with the byte
-/// offset of the first bad sequence, so the user can find it). The bytes are read once and decoded
-/// in place; nothing is held twice beyond the decoded String.
-public func readTextFile(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw TextError(file: path, problem: "cannot open: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw TextError(file: path, problem: "cannot read: \(String(cString: strerror(errno)))") }
-    guard (info.st_mode & S_IFMT) == S_IFREG else { throw TextError(file: path, problem: "not a regular file") }
-    let size = Int(info.st_size)
-    guard size > 0 else { throw TextError(file: path, problem: "the file is empty") }
-    var bytes = [UInt8](repeating: 0, count: size)
-    var offset = 0
-    while offset < size {
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, size - offset) }
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { throw TextError(file: path, problem: "cannot read: \(n < 0 ? String(cString: strerror(errno)) : "the file shrank while reading")") }
-        offset += n
-    }
-    if let bad = firstInvalidUTF8(bytes) {
-        throw TextError(file: path, problem: "not valid UTF-8 text (bad byte 0x\(String(bytes[bad], radix: 16)) at offset \(bad))")
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
 /// Offset of the first byte that does not start or continue a valid UTF-8 sequence, or nil.
 func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
     var i = 0

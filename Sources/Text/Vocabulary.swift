@@ -5,21 +5,6 @@ public struct Vocabulary: Codable, Sendable, Equatable {
     public let tokens: [String]
     private var ids: [String: Int32]
 
-    /// Ids in order of first appearance across `corpora` (train, valid, test — as pytorch/examples'
-    /// `Corpus`), so the same files always give the same ids.
-    public init(building corpora: [[String]]) {
-        var tokens: [String] = []
-        var ids: [String: Int32] = [:]
-        for corpus in corpora {
-            for t in corpus where ids[t] == nil {
-                ids[t] = Int32(tokens.count)
-                tokens.append(t)
-            }
-        }
-        self.tokens = tokens
-        self.ids = ids
-    }
-
     public init(tokens: [String]) throws {
         var ids: [String: Int32] = [:]
         for (i, t) in tokens.enumerated() {
@@ -57,10 +42,12 @@ public struct Vocabulary: Codable, Sendable, Equatable {
             missingCount += 1
             if missing.count < 3 && !missing.contains(t) { missing.append(t) }
         }
-        if missingCount > 0 {
-            let shown = missing.map { "\"\($0)\"" }.joined(separator: ", ")
-            throw TextError(file: file, problem: "\(missingCount) token(s) are not in the model's vocabulary and it has no \(unknownToken) (e.g. \(shown)); was the model trained on other data?")
-        }
+        if missingCount > 0 { throw Self.missingTokensError(file: file, count: missingCount, examples: missing) }
         return out
+    }
+
+    static func missingTokensError(file: String, count: Int, examples: [String]) -> TextError {
+        let shown = examples.map { "\"\($0)\"" }.joined(separator: ", ")
+        return TextError(file: file, problem: "\(count) token(s) are not in the model's vocabulary and it has no \(unknownToken) (e.g. \(shown)); was the model trained on other data?")
     }
 }

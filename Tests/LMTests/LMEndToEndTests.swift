@@ -50,7 +50,7 @@ final class LMEndToEndTests: XCTestCase {
         try checkpoint.loadParameters(into: model.parameters)
         struct Tool: Decodable { let vocabulary: Vocabulary }
         let vocabulary = try checkpoint.tool(Tool.self).vocabulary
-        let tokens = try vocabulary.encode(tokenize(try readTextFile(dir + "/ptb.valid.txt"), level: .word), file: "valid")
+        let tokens = try LanguageCorpus.encode(file: dir + "/ptb.valid.txt", level: .word, vocabulary: vocabulary)
         var state = RecurrentState(batch: 1, hiddenSize: model.config.hiddenSize)
         var previous = vocabulary.id("<eos>")!
         var nll = 0.0

@@ -27,15 +27,22 @@ final class TokenizerTests: XCTestCase {
 
 final class VocabularyTests: XCTestCase {
     func testIdsInOrderOfFirstAppearanceAcrossSplits() throws {
-        let v = Vocabulary(building: [["b", "a", "b"], ["c", "a"], ["d"]])
-        XCTAssertEqual(v.tokens, ["b", "a", "c", "d"])
-        XCTAssertEqual(try v.encode(["d", "b"], file: "x"), [3, 0])
+        let dir = NSTemporaryDirectory() + "lem-vocab-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (name, text) in [("train", " b a b \n"), ("valid", " c a \n"), ("test", " d \n")] {
+            try text.write(toFile: "\(dir)/ptb.\(name).txt", atomically: true, encoding: .utf8)
+        }
+        let corpus = try LanguageCorpus.load(directory: dir, level: .word)
+        XCTAssertEqual(corpus.vocabulary.tokens, ["b", "a", "<eos>", "c", "d"])
+        XCTAssertEqual(corpus.train, [0, 1, 0, 2])
+        XCTAssertEqual(corpus.test, [4, 2])
+        XCTAssertEqual(try corpus.vocabulary.encode(["d", "b"], file: "x"), [4, 0])
     }
 
     func testUnknownTokensMapToUnkOrFail() throws {
-        let withUnk = Vocabulary(building: [["a", "<unk>"]])
+        let withUnk = try Vocabulary(tokens: ["a", "<unk>"])
         XCTAssertEqual(try withUnk.encode(["a", "zzz"], file: "f"), [0, 1])
-        let without = Vocabulary(building: [["a", "b"]])
+        let without = try Vocabulary(tokens: ["a", "b"])
         XCTAssertThrowsError(try without.encode(["a", "zzz", "yyy", "zzz"], file: "eval.txt")) { error in
             let text = "\(error)"
             XCTAssertTrue(text.hasPrefix("eval.txt: 3 token(s) are not in the model's vocabulary"), text)
@@ -44,7 +51,7 @@ final class VocabularyTests: XCTestCase {
     }
 
     func testCodableRoundTripAndDuplicateRejection() throws {
-        let v = Vocabulary(building: [["x", "y", "<eos>"]])
+        let v = try Vocabulary(tokens: ["x", "y", "<eos>"])
         let decoded = try JSONDecoder().decode(Vocabulary.self, from: try JSONEncoder().encode(v))
         XCTAssertEqual(decoded, v)
         XCTAssertEqual(decoded.id("<eos>"), 2)
@@ -95,6 +102,27 @@ final class BatchingTests: XCTestCase {
 }
 
 final class TextFileTests: XCTestCase {
+    func testStreamingGivesTheWholeFileTokensAcrossChunkBoundaries() throws {
+        // Lines longer than the chunk, CRLF endings, multi-byte characters cut by chunk edges,
+        // and no final newline: the streamed tokens equal tokenize(whole text).
+        var rng = 12345 as UInt64
+        var text = ""
+        for i in 0..<300 {
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            let words = (0..<Int(rng >> 60) + 1).map { j in ["é", "the", "€uro", "𝄞", "a_b", "<unk>"][(i + j) % 6] }
+            text += " " + words.joined(separator: " ") + (i % 7 == 0 ? " \r\n" : " \n")
+        }
+        text += String(repeating: "long ", count: 500) + "end"
+        let path = write(Array(text.utf8), "stream.txt")
+        for level in TextLevel.allCases {
+            for chunk in [4096, 5000, 1 << 20] {
+                var streamed: [String] = []
+                try forEachToken(inFile: path, level: level, chunkSize: chunk) { streamed.append($0) }
+                XCTAssertEqual(streamed, tokenize(text, level: level), "level \(level), chunk \(chunk)")
+            }
+        }
+    }
+
     func write(_ bytes: [UInt8], _ name: String) -> String {
         let dir = NSTemporaryDirectory() + "lem-text-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -103,9 +131,9 @@ final class TextFileTests: XCTestCase {
         return path
     }
 
-    func testBadFilesGetClearErrors() {
+    func testBadFilesGetClearErrors() throws {
         func expect(_ path: String, _ phrase: String) {
-            XCTAssertThrowsError(try readTextFile(path)) { error in
+            XCTAssertThrowsError(try forEachToken(inFile: path, level: .text) { _ in }) { error in
                 XCTAssertTrue("\(error)".hasPrefix(path + ": "), "\(error)")
                 XCTAssertTrue("\(error)".contains(phrase), "expected “\(phrase)” in \(error)")
             }
@@ -117,7 +145,9 @@ final class TextFileTests: XCTestCase {
         expect(write([0xC0, 0xAF], "overlong.txt"), "not valid UTF-8")
         expect("/nonexistent/lem.txt", "No such file")
         expect(NSTemporaryDirectory(), "not a regular file")
-        XCTAssertEqual(try readTextFile(write(Array("héllo €𝄞\n".utf8), "good.txt")), "héllo €𝄞\n")
+        var tokens: [String] = []
+        try forEachToken(inFile: write(Array("héllo €𝄞\n".utf8), "good.txt"), level: .text) { tokens.append($0) }
+        XCTAssertEqual(tokens.joined(), "héllo €𝄞\n")
     }
 
     func testCorpusDirectoryErrors() throws {
