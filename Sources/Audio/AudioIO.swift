@@ -108,7 +108,7 @@ public enum AudioSampleFormat: String, Sendable, CaseIterable {
 private let libsndfileOpenLock = Mutex<Void>(())
 
 /// Opens `path` with libsndfile, returning the handle or the library's error text.
-private func openSoundFile(_ path: String, mode: Int32, info: inout SF_INFO) -> (OpaquePointer?, String) {
+func openSoundFile(_ path: String, mode: Int32, info: inout SF_INFO) -> (OpaquePointer?, String) {
     libsndfileOpenLock.withLock { _ in
         guard let handle = sf_open(path, mode, &info) else {
             return (nil, String(cString: sf_strerror(nil)))

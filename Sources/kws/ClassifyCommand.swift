@@ -9,22 +9,32 @@ extension KWS {
             abstract: "Label audio files with a trained keyword spotter.",
             discussion: """
                 Each file is read with libsndfile (WAV of any sample format, FLAC, OGG, AIFF, …),
-                mixed to mono, resampled to 16 kHz, padded or cut to 1 s, and classified. A file that
-                cannot be read gets an error line and the others are still classified; the exit
-                status is 1 if any file failed.
+                mixed to mono and resampled to 16 kHz. A clip of up to 1.5 s is padded or cut to 1 s
+                and classified. A longer recording is scanned in a streaming way, with bounded memory
+                however long it is: 1 s windows every --stride-ms, and each run of windows whose most
+                likely label is a keyword with probability ≥ --threshold is reported as a detection
+                with its start and end time.
+
+                A file that cannot be read gets an error line and the others are still processed;
+                the exit status is 1 if any file failed.
 
                 Examples:
                   kws classify --checkpoint kws.ckpt yes.wav no.wav
                   kws classify --checkpoint kws.ckpt clips/*.wav --top 3 --json
+                  kws classify --checkpoint kws.ckpt meeting-1h.wav --stride-ms 250 --threshold 0.8
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption
-        @Option(help: "Show the K most likely labels.") var top: Int = 1
-        @Flag(help: "One JSON object per line: file, label, probability (and top).") var json = false
+        @Option(help: "Show the K most likely labels (single clips).") var top: Int = 1
+        @Flag(help: "One JSON object per line: file, label, probability (and top); detections also start, end.") var json = false
+        @Option(name: .customLong("stride-ms"), help: "Long recordings: milliseconds between the starts of consecutive 1 s windows.") var strideMs: Int = 250
+        @Option(help: "Long recordings: minimum probability of a keyword window.") var threshold: Double = 0.5
         @Argument(help: ArgumentHelp("Audio files.", valueName: "file")) var files: [String]
 
         mutating func validate() throws {
             if top < 1 { throw ValidationError("--top must be at least 1") }
+            if strideMs < 10 { throw ValidationError("--stride-ms must be at least 10") }
+            if !(threshold >= 0 && threshold <= 1) { throw ValidationError("--threshold must be in [0, 1]") }
         }
 
         func run() throws {
@@ -32,23 +42,13 @@ extension KWS {
             try reportingErrors {
                 let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
                 let options = spotter.tool.dataset
-                let C = spotter.tool.labels.count
-                let k = min(top, C)
                 for file in files {
                     do {
-                        let samples = try loadClip(path: file, sampleRate: options.sampleRate, length: options.clipSamples)
-                        let x = spotter.features(samples)
-                        let logits = spotter.model.logits(features: x, steps: spotter.extractor.frameCount, batch: 1)
-                        softmaxInPlace(logits, count: C)
-                        let ranked = (0..<C).sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }.prefix(k)
-                        let best = ranked.first!
-                        if json {
-                            var object: [String: Any] = ["file": file, "label": spotter.tool.labels[best], "probability": Double(logits[best])]
-                            if k > 1 { object["top"] = ranked.map { ["label": spotter.tool.labels[$0], "probability": Double(logits[$0])] } }
-                            print(Benchmarking.jsonLine(object))
+                        let stream = try AudioStream(path: file, outputRate: options.sampleRate)
+                        if stream.duration <= 1.5 * Double(options.clipSamples) / Double(options.sampleRate) {
+                            try classifyClip(file, spotter)
                         } else {
-                            let alternatives = ranked.map { String(format: "%@ %.3f", spotter.tool.labels[$0], Double(logits[$0])) }
-                            print("\(file)\t" + alternatives.joined(separator: "\t"))
+                            try scanRecording(file, stream, spotter)
                         }
                     } catch {
                         failed = true
@@ -57,7 +57,86 @@ extension KWS {
                     }
                 }
             }
+            reportPeakMemoryIfAsked()
             if failed { throw ExitCode.failure }
+        }
+
+        func classifyClip(_ file: String, _ spotter: KeywordSpotter) throws {
+            let options = spotter.tool.dataset
+            let samples = try loadClip(path: file, sampleRate: options.sampleRate, length: options.clipSamples)
+            let probabilities = spotter.probabilities(ofClips: [samples])[0]
+            let ranked = probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
+                .prefix(min(top, probabilities.count))
+            let labels = spotter.tool.labels, best = ranked.first!
+            if json {
+                var object: [String: Any] = ["file": file, "label": labels[best], "probability": Double(probabilities[best])]
+                if top > 1 { object["top"] = ranked.map { ["label": labels[$0], "probability": Double(probabilities[$0])] } }
+                print(Benchmarking.jsonLine(object))
+            } else {
+                print("\(file)\t" + ranked.map { String(format: "%@ %.3f", labels[$0], Double(probabilities[$0])) }.joined(separator: "\t"))
+            }
+        }
+
+        /// Sliding 1 s windows over a long recording, classified in batches; consecutive windows
+        /// with the same keyword above the threshold merge into one detection.
+        func scanRecording(_ file: String, _ stream: AudioStream, _ spotter: KeywordSpotter) throws {
+            let rate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
+            let stride = max(1, strideMs * rate / 1000)
+            let labels = spotter.tool.labels
+            let background: Set<String> = ["_silence_", "_unknown_"]
+            var window = try stream.read(maximum: clip)
+            window += [Float](repeating: 0, count: clip - window.count)
+            var start = 0, windows = 0
+            var pending: [(start: Int, samples: [Float])] = []
+            var current: (label: Int, start: Int, end: Int, probability: Float)?
+            var detections = 0
+
+            func emit(_ d: (label: Int, start: Int, end: Int, probability: Float)) {
+                detections += 1
+                let (s, e) = (Double(d.start) / Double(rate), Double(d.end) / Double(rate))
+                if json {
+                    print(Benchmarking.jsonLine(["file": file, "start": s, "end": e, "label": labels[d.label], "probability": Double(d.probability)]))
+                } else {
+                    print(String(format: "%@\t%.2f-%.2f s\t%@ %.3f", file, s, e, labels[d.label], Double(d.probability)))
+                }
+            }
+            func flush() {
+                guard !pending.isEmpty else { return }
+                let results = spotter.probabilities(ofClips: pending.map(\.samples))
+                for (w, p) in zip(pending, results) {
+                    let best = p.indices.max { p[$0] < p[$1] }!
+                    let isKeyword = !background.contains(labels[best]) && Double(p[best]) >= threshold
+                    if isKeyword, var c = current, c.label == best, w.start <= c.end {
+                        c.end = w.start + clip
+                        c.probability = max(c.probability, p[best])
+                        current = c
+                    } else {
+                        if let c = current { emit(c) }
+                        current = isKeyword ? (best, w.start, w.start + clip, p[best]) : nil
+                    }
+                }
+                windows += pending.count
+                pending.removeAll(keepingCapacity: true)
+            }
+            while true {
+                pending.append((start, window))
+                if pending.count == 64 { flush() }
+                let next = try stream.read(maximum: stride)
+                if next.isEmpty { break }
+                // Keep the last `clip` samples (a stride longer than the window skips audio).
+                window = Array((window + next).suffix(clip))
+                start += next.count
+            }
+            flush()
+            if let c = current { emit(c) }
+            if detections == 0 {
+                let duration = Double(start + clip) / Double(rate)
+                if json {
+                    print(Benchmarking.jsonLine(["file": file, "label": NSNull(), "detections": 0, "windows": windows, "duration": duration]))
+                } else {
+                    print(String(format: "%@\tno keyword detected (%d windows over %.1f s)", file, windows, duration))
+                }
+            }
         }
     }
 }

@@ -36,11 +36,28 @@ struct KeywordSpotter {
         self.tool = tool
     }
 
-    /// Normalised features `[frames, features]` of one clip of samples (already 16 kHz, 1 s).
-    func features(_ samples: [Float]) -> [Float] {
-        var f = extractor.compute(samples)
-        tool.normalizer.apply(&f)
-        return f
+    /// Class probabilities of clips (each already at the model's rate and length), one batch.
+    func probabilities(ofClips clips: [[Float]]) -> [[Float]] {
+        let (T, F, B, C) = (extractor.frameCount, extractor.featureCount, clips.count, tool.labels.count)
+        var x = [Float](repeating: 0, count: T * B * F)
+        for (b, clip) in clips.enumerated() {
+            var f = extractor.compute(clip)
+            tool.normalizer.apply(&f)
+            for t in 0..<T { for j in 0..<F { x[(t * B + b) * F + j] = f[t * F + j] } }
+        }
+        let logits = model.logits(features: x, steps: T, batch: B)
+        return (0..<B).map { b in
+            softmaxInPlace(logits + b * C, count: C)
+            return Array(UnsafeBufferPointer(start: logits + b * C, count: C))
+        }
+    }
+}
+
+/// With LEM_REPORT_PEAK_RSS=1 in the environment, prints the process's peak resident memory to
+/// stderr (used by the tests that check long recordings are processed in bounded memory).
+func reportPeakMemoryIfAsked() {
+    if ProcessInfo.processInfo.environment["LEM_REPORT_PEAK_RSS"] == "1" {
+        writeStandardError(String(format: "peak RSS %.1f MB\n", Benchmarking.peakRSSMegabytes()))
     }
 }
 

@@ -1,0 +1,131 @@
+// Reading long recordings piece by piece: bounded memory whatever the file's length.
+
+@preconcurrency import Glibc
+import CSampleRate
+import CSndFile
+
+/// A recording read block by block: mono, resampled to `outputRate`, never held whole.
+///
+/// Opens and validates like `readAudio` (missing, empty, not audio, zero-length, truncated WAV or
+/// AIFF containers: errors name the file), then `read(maximum:)` hands out consecutive samples.
+/// Resampling uses libsamplerate's streaming interface (`src_process`, the same converter as
+/// `resample`), so a one-hour 44.1 kHz file needs only the current block in memory.
+public final class AudioStream {
+    public let path: String
+    public let sourceRate: Int
+    public let channels: Int
+    /// Frames the file announces (at `sourceRate`).
+    public let frames: Int
+    public let outputRate: Int
+    private let handle: OpaquePointer
+    private var resampler: OpaquePointer?
+    private var framesRead = 0
+    private var inputBlock: [Float] = []        // interleaved frames from libsndfile
+    private var monoBlock: [Float] = []
+    private var resampleInput: [Float] = []     // mono samples not yet consumed by the resampler
+    private var finished = false
+
+    public var duration: Double { Double(frames) / Double(sourceRate) }
+
+    public init(path: String, outputRate: Int = 16000) throws {
+        func fail(_ problem: String) -> AudioError { AudioError(source: path, problem: problem) }
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw fail(errno == ENOENT ? "no such file" : "cannot access the file (\(String(cString: strerror(errno))))") }
+        if (status.st_mode & S_IFMT) == S_IFDIR { throw fail("is a directory, not an audio file") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("is not a regular file") }
+        guard status.st_size > 0 else { throw fail("empty file (0 bytes)") }
+        guard outputRate > 0 else { throw fail("output rate must be positive") }
+        var info = SF_INFO()
+        let (opened, openError) = openSoundFile(path, mode: Int32(SFM_READ), info: &info)
+        guard let handle = opened else {
+            throw fail(openError.contains("Format not recognised") ? "not an audio file libsndfile can read (\(openError))" : "libsndfile cannot open it: \(openError)")
+        }
+        self.handle = handle
+        self.path = path
+        channels = Int(info.channels)
+        sourceRate = Int(info.samplerate)
+        frames = Int(info.frames)
+        self.outputRate = outputRate
+        guard channels > 0, channels <= 1024 else { sf_close(handle); throw fail("reports \(channels) channels") }
+        guard sourceRate > 0 else { sf_close(handle); throw fail("reports a sample rate of \(sourceRate) Hz") }
+        guard frames > 0 else { sf_close(handle); throw fail("contains no audio (zero-length: 0 frames)") }
+        if let problem = checkContainerIsComplete(path: path, fileSize: Int(status.st_size)) { sf_close(handle); throw fail(problem) }
+        if sourceRate != outputRate {
+            var error: Int32 = 0
+            guard src_is_valid_ratio(Double(outputRate) / Double(sourceRate)) != 0,
+                  let state = src_new(Int32(SRC_SINC_BEST_QUALITY), 1, &error) else {
+                sf_close(handle)
+                throw fail("cannot resample \(sourceRate) Hz to \(outputRate) Hz")
+            }
+            resampler = state
+        }
+    }
+
+    deinit {
+        sf_close(handle)
+        if let resampler { src_delete(resampler) }
+    }
+
+    /// Up to `count` further mono samples at `outputRate`; an empty array once the file is done.
+    public func read(maximum count: Int) throws -> [Float] {
+        guard count > 0, !finished else { return [] }
+        if resampler == nil {
+            let mono = try readMono(count)
+            if mono.isEmpty { finished = true }
+            return mono
+        }
+        let ratio = Double(outputRate) / Double(sourceRate)
+        var out = [Float](repeating: 0, count: count)
+        var produced = 0
+        while produced < count {
+            var endOfInput: Int32 = 0
+            if resampleInput.count < 4096 && framesRead < frames {
+                resampleInput += try readMono(max(4096, Int(Double(count) / ratio) + 64))
+            }
+            if framesRead >= frames { endOfInput = 1 }
+            var used = 0, generated = 0
+            let status: Int32 = resampleInput.withUnsafeBufferPointer { input in
+                out.withUnsafeMutableBufferPointer { output in
+                    var data = SRC_DATA(data_in: input.baseAddress, data_out: output.baseAddress! + produced,
+                                        input_frames: input.count, output_frames: count - produced,
+                                        input_frames_used: 0, output_frames_gen: 0, end_of_input: endOfInput, src_ratio: ratio)
+                    let s = src_process(resampler, &data)
+                    used = data.input_frames_used
+                    generated = data.output_frames_gen
+                    return s
+                }
+            }
+            guard status == 0 else { throw AudioError(source: path, problem: "libsamplerate: \(String(cString: src_strerror(status)))") }
+            resampleInput.removeFirst(used)
+            produced += generated
+            if endOfInput == 1 && generated == 0 { finished = true; break }
+        }
+        out.removeSubrange(produced...)
+        return out
+    }
+
+    /// Up to `count` frames from the file, mixed to mono; checks that the file delivers what it announced.
+    private func readMono(_ count: Int) throws -> [Float] {
+        let want = min(count, frames - framesRead)
+        guard want > 0 else { return [] }
+        if inputBlock.count < want * channels { inputBlock = [Float](repeating: 0, count: want * channels) }
+        let got = inputBlock.withUnsafeMutableBufferPointer { Int(sf_readf_float(handle, $0.baseAddress!, sf_count_t(want))) }
+        if sf_error(handle) != 0 {
+            throw AudioError(source: path, problem: "decoding failed after \(framesRead) of \(frames) frames: \(String(cString: sf_strerror(handle)))")
+        }
+        guard got == want else {
+            throw AudioError(source: path, problem: "truncated: only \(framesRead + max(got, 0)) of the \(frames) frames the header announces could be read")
+        }
+        framesRead += got
+        monoBlock = [Float](repeating: 0, count: got)
+        let scale = 1 / Float(channels)
+        for f in 0..<got {
+            var sum: Float = 0
+            for c in 0..<channels { sum += inputBlock[f * channels + c] }
+            let v = sum * scale
+            guard v.isFinite else { throw AudioError(source: path, problem: "sample \(framesRead - got + f) is not a finite number; the file is corrupt") }
+            monoBlock[f] = v
+        }
+        return monoBlock
+    }
+}
