@@ -56,6 +56,7 @@ extension KWS {
         @Option(name: .customLong("max-minutes"), help: "Stop (resumably) after this many minutes of training.") var maxMinutes: Double?
         @Option(name: .customLong("max-steps"), help: "Stop (resumably) after this many optimizer steps (smoke tests).") var maxSteps: Int?
         @Option(name: .customLong("save-every"), help: "Minutes between resumable saves within an epoch.") var saveEvery: Double = 10
+        @Option(name: .customLong("save-every-steps"), help: ArgumentHelp("Also save the resumable state every this many steps.", visibility: .hidden)) var saveEverySteps: Int?
         @Option(help: "Random seed (initialisation, shuffling, dropout).") var seed: UInt64 = 1
         @Flag(help: "Continue from <checkpoint>.resume.") var resume = false
 
@@ -175,6 +176,7 @@ extension KWS {
                                               optimizer: OptimizerSettings(kind: .adam, weightDecay: s.weightDecay), clip: s.clip,
                                               seed: seed, checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
                 trainer.saveEveryMinutes = saveEvery
+                trainer.saveEverySteps = saveEverySteps
                 let outcome = try Trainer(task: task, settings: trainer).run()
 
                 print("training \(outcome.reason.rawValue) after \(outcome.completedEpochs) epoch(s), \(outcome.steps) steps, "
