@@ -10,6 +10,8 @@ let package = Package(
     name: "lem",
     products: [
         .library(name: "LEMModel", targets: ["LEMModel"]),
+        .library(name: "Text", targets: ["Text"]),
+        .library(name: "Audio", targets: ["Audio"]),
         .executable(name: "lm", targets: ["lm"]),
         .executable(name: "kws", targets: ["kws"]),
     ],

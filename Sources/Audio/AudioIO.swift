@@ -128,72 +128,16 @@ func openSoundFile(_ path: String, mode: Int32, info: inout SF_INFO) -> (OpaqueP
 ///   declared data size is compared with the bytes actually present;
 /// - fewer frames can be decoded than libsndfile announced, or a decoded sample is NaN/infinite.
 public func readAudio(path: String) throws -> AudioClip {
-    func fail(_ problem: String) -> AudioError { AudioError(source: path, problem: problem) }
-
-    var status = stat()
-    guard stat(path, &status) == 0 else {
-        let reason = String(cString: strerror(errno))
-        throw fail(errno == ENOENT ? "no such file" : "cannot access the file (\(reason))")
+    // Read block by block: memory grows with the audio actually decoded, never with what a
+    // (possibly lying) header announces.
+    let stream = try AudioStream(path: path)
+    var mono: [Float] = []
+    while true {
+        let block = try stream.read(maximum: 1 << 16)
+        if block.isEmpty { break }
+        mono += block
     }
-    if (status.st_mode & S_IFMT) == S_IFDIR { throw fail("is a directory, not an audio file") }
-    guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("is not a regular file") }
-    guard status.st_size > 0 else { throw fail("empty file (0 bytes)") }
-
-    var info = SF_INFO()
-    let (opened, openError) = openSoundFile(path, mode: Int32(SFM_READ), info: &info)
-    guard let handle = opened else {
-        if openError.contains("Format not recognised") {
-            throw fail("not an audio file libsndfile can read (\(openError))")
-        }
-        throw fail("libsndfile cannot open it: \(openError)")
-    }
-    defer { sf_close(handle) }
-
-    let channels = Int(info.channels), sampleRate = Int(info.samplerate), frames = Int(info.frames)
-    guard channels > 0 else { throw fail("reports \(channels) channels") }
-    guard sampleRate > 0 else { throw fail("reports a sample rate of \(sampleRate) Hz") }
-    guard frames > 0 else { throw fail("contains no audio (zero-length: 0 frames)") }
-    guard frames <= Int(Int32.max) / channels else {
-        throw fail("too long (\(frames) frames × \(channels) channels)")
-    }
-    if let problem = checkContainerIsComplete(path: path, fileSize: Int(status.st_size)) {
-        throw fail(problem)
-    }
-
-    // Decode (interleaved), in a loop because a read may return fewer frames than asked.
-    var interleaved = [Float](repeating: 0, count: frames * channels)
-    var done = 0
-    interleaved.withUnsafeMutableBufferPointer { buffer in
-        while done < frames {
-            let got = Int(sf_readf_float(handle, buffer.baseAddress! + done * channels, sf_count_t(frames - done)))
-            if got <= 0 { break }
-            done += got
-        }
-    }
-    let readError = sf_error(handle)
-    if readError != 0 {
-        throw fail("decoding failed after \(done) of \(frames) frames: \(String(cString: sf_strerror(handle)))")
-    }
-    guard done == frames else {
-        throw fail("truncated: only \(done) of the \(frames) frames the header announces could be read")
-    }
-
-    var mono: [Float]
-    if channels == 1 {
-        mono = interleaved
-    } else {
-        mono = [Float](repeating: 0, count: frames)
-        let scale = 1 / Float(channels)
-        for f in 0..<frames {
-            var sum: Float = 0
-            for c in 0..<channels { sum += interleaved[f * channels + c] }
-            mono[f] = sum * scale
-        }
-    }
-    if let bad = mono.firstIndex(where: { !$0.isFinite }) {
-        throw fail("sample \(bad) is not a finite number (\(mono[bad])); the file is corrupt")
-    }
-    return AudioClip(samples: mono, sampleRate: sampleRate, channels: channels, frames: frames)
+    return AudioClip(samples: mono, sampleRate: stream.sourceRate, channels: stream.channels, frames: mono.count)
 }
 
 /// Detects truncated WAV (RIFF, RIFX, RF64) and AIFF/AIFC files, which libsndfile opens without

@@ -27,14 +27,15 @@ public final class AudioStream {
 
     public var duration: Double { Double(frames) / Double(sourceRate) }
 
-    public init(path: String, outputRate: Int = 16000) throws {
+    /// Opens `path`; samples come out at `outputRate`, or at the file's own rate when nil.
+    public init(path: String, outputRate: Int? = nil) throws {
         func fail(_ problem: String) -> AudioError { AudioError(source: path, problem: problem) }
         var status = stat()
         guard stat(path, &status) == 0 else { throw fail(errno == ENOENT ? "no such file" : "cannot access the file (\(String(cString: strerror(errno))))") }
         if (status.st_mode & S_IFMT) == S_IFDIR { throw fail("is a directory, not an audio file") }
         guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("is not a regular file") }
         guard status.st_size > 0 else { throw fail("empty file (0 bytes)") }
-        guard outputRate > 0 else { throw fail("output rate must be positive") }
+        if let outputRate, outputRate <= 0 { throw fail("output rate must be positive") }
         var info = SF_INFO()
         let (opened, openError) = openSoundFile(path, mode: Int32(SFM_READ), info: &info)
         guard let handle = opened else {
@@ -45,17 +46,17 @@ public final class AudioStream {
         channels = Int(info.channels)
         sourceRate = Int(info.samplerate)
         frames = Int(info.frames)
-        self.outputRate = outputRate
+        self.outputRate = outputRate ?? Int(info.samplerate)
         guard channels > 0, channels <= 1024 else { sf_close(handle); throw fail("reports \(channels) channels") }
         guard sourceRate > 0 else { sf_close(handle); throw fail("reports a sample rate of \(sourceRate) Hz") }
         guard frames > 0 else { sf_close(handle); throw fail("contains no audio (zero-length: 0 frames)") }
         if let problem = checkContainerIsComplete(path: path, fileSize: Int(status.st_size)) { sf_close(handle); throw fail(problem) }
-        if sourceRate != outputRate {
+        if sourceRate != self.outputRate {
             var error: Int32 = 0
-            guard src_is_valid_ratio(Double(outputRate) / Double(sourceRate)) != 0,
+            guard src_is_valid_ratio(Double(self.outputRate) / Double(sourceRate)) != 0,
                   let state = src_new(Int32(SRC_SINC_BEST_QUALITY), 1, &error) else {
                 sf_close(handle)
-                throw fail("cannot resample \(sourceRate) Hz to \(outputRate) Hz")
+                throw fail("cannot resample \(sourceRate) Hz to \(self.outputRate) Hz")
             }
             resampler = state
         }

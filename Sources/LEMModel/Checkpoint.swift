@@ -74,6 +74,19 @@ public struct Checkpoint: Sendable {
         do { file = try SafeTensorsFile.read(path: path) } catch let e as SafeTensorsError {
             throw CheckpointError(path: path, problem: e.problem)
         }
+        return try validate(file, path: path, expectedKind: expectedKind)
+    }
+
+    /// `read` for bytes already in memory (`source` names them in errors).
+    public static func decode(_ bytes: [UInt8], source: String, expectedKind: String) throws -> Checkpoint {
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile.parse(bytes, source: source) } catch let e as SafeTensorsError {
+            throw CheckpointError(path: source, problem: e.problem)
+        }
+        return try validate(file, path: source, expectedKind: expectedKind)
+    }
+
+    private static func validate(_ file: SafeTensorsFile, path: String, expectedKind: String) throws -> Checkpoint {
         func fail(_ problem: String) -> CheckpointError { CheckpointError(path: path, problem: problem) }
         guard file.metadata["format"] == format else {
             throw fail("not a lem checkpoint (a safetensors file without format \"\(format)\" in its metadata)")
@@ -101,6 +114,38 @@ public struct Checkpoint: Sendable {
         var checkpoint = Checkpoint(kind: kind, modelJSON: model, toolJSON: tool, training: training, file: file, path: path)
         checkpoint.file.metadata = [:]
         return checkpoint
+    }
+
+    /// Checks that the file holds every tensor of `layout` with exactly its shape. Call it before
+    /// building a model from settings read from the file: the tensors' sizes are bounded by the
+    /// file's length, so a lying configuration cannot make the loader allocate more than that.
+    public func checkLayout(_ layout: LayoutBuilder) throws {
+        for (name, shape) in layout.entries {
+            guard let stored = file.tensors[name] else { throw CheckpointError(path: path, problem: "missing tensor \"\(name)\"") }
+            guard stored.shape == shape else {
+                throw CheckpointError(path: path, problem: "tensor \"\(name)\" has shape \(stored.shape), the model settings need \(shape)")
+            }
+        }
+    }
+
+    /// The language model stored in this checkpoint, validated before anything is allocated.
+    public func languageModel() throws -> LanguageModel {
+        let config = try model(LanguageModelConfig.self)
+        if let problem = config.problem { throw CheckpointError(path: path, problem: "invalid model settings: \(problem)") }
+        try checkLayout(LanguageModel.layout(config))
+        let model = LanguageModel(config: config)
+        try loadParameters(into: model.parameters)
+        return model
+    }
+
+    /// The sequence classifier stored in this checkpoint, validated before anything is allocated.
+    public func sequenceClassifier() throws -> SequenceClassifier {
+        let config = try model(SequenceClassifierConfig.self)
+        if let problem = config.problem { throw CheckpointError(path: path, problem: "invalid model settings: \(problem)") }
+        try checkLayout(SequenceClassifier.layout(config))
+        let model = SequenceClassifier(config: config)
+        try loadParameters(into: model.parameters)
+        return model
     }
 
     private init(kind: String, modelJSON: String, toolJSON: String, training: TrainingProgress?, file: SafeTensorsFile, path: String) {

@@ -71,15 +71,8 @@ public final class LanguageModel: @unchecked Sendable {
         precondition(config.problem == nil, config.problem ?? "")
         precondition(sharing == nil || sharing!.config == config, "a replica needs the same configuration")
         self.config = config
-        let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
-        let lemConfig = LEMConfig(inputSize: m, hiddenSize: d, dt: config.dt)
-        var layout = LayoutBuilder()
-        Embedding.declare(&layout, name: "embedding.weight", vocabularySize: V, width: m)
-        LEMLayer.declare(&layout, prefix: "lem.", config: lemConfig)
-        if config.tied { layout.add("decoder.bias", [V]) } else {
-            Linear.declare(&layout, prefix: "decoder.", inputSize: d, outputSize: V)
-        }
-        parameters = sharing.map { ParameterBlock(sharingValuesWith: $0.parameters) } ?? ParameterBlock(layout)
+        let lemConfig = LEMConfig(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, dt: config.dt)
+        parameters = sharing.map { ParameterBlock(sharingValuesWith: $0.parameters) } ?? ParameterBlock(Self.layout(config))
         embedding = Embedding(table: parameters.parameter("embedding.weight"))
         lem = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
         decoder = Linear(weight: parameters.parameter(config.tied ? "embedding.weight" : "decoder.weight"),
@@ -87,6 +80,18 @@ public final class LanguageModel: @unchecked Sendable {
         inputDropout = Dropout(.locked, probability: config.inputDropout)
         outputDropout = Dropout(.locked, probability: config.outputDropout)
         stateDropout = Dropout(.locked, probability: config.stateDropout)
+    }
+
+    /// The parameter tensors of a model with these settings.
+    public static func layout(_ config: LanguageModelConfig) -> LayoutBuilder {
+        let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
+        var layout = LayoutBuilder()
+        Embedding.declare(&layout, name: "embedding.weight", vocabularySize: V, width: m)
+        LEMLayer.declare(&layout, prefix: "lem.", config: LEMConfig(inputSize: m, hiddenSize: d, dt: config.dt))
+        if config.tied { layout.add("decoder.bias", [V]) } else {
+            Linear.declare(&layout, prefix: "decoder.", inputSize: d, outputSize: V)
+        }
+        return layout
     }
 
     /// pytorch/examples' recipe for the embedding (±0.1) and a zero decoder bias; the reference

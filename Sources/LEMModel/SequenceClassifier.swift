@@ -42,14 +42,19 @@ public final class SequenceClassifier: @unchecked Sendable {
         precondition(sharing == nil || sharing!.config == config, "a replica needs the same configuration")
         self.config = config
         let lemConfig = LEMConfig(inputSize: config.inputSize, hiddenSize: config.hiddenSize, dt: config.dt)
-        var layout = LayoutBuilder()
-        LEMLayer.declare(&layout, prefix: "lem.", config: lemConfig)
-        Linear.declare(&layout, prefix: "classifier.", inputSize: config.hiddenSize, outputSize: config.classCount)
-        parameters = sharing.map { ParameterBlock(sharingValuesWith: $0.parameters) } ?? ParameterBlock(layout)
+        parameters = sharing.map { ParameterBlock(sharingValuesWith: $0.parameters) } ?? ParameterBlock(Self.layout(config))
         lem = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
         head = LastStepClassifier(linear: Linear(weight: parameters.parameter("classifier.weight"),
                                                  bias: parameters.parameter("classifier.bias")))
         inputDropout = Dropout(.plain, probability: config.inputDropout)
+    }
+
+    /// The parameter tensors of a model with these settings.
+    public static func layout(_ config: SequenceClassifierConfig) -> LayoutBuilder {
+        var layout = LayoutBuilder()
+        LEMLayer.declare(&layout, prefix: "lem.", config: LEMConfig(inputSize: config.inputSize, hiddenSize: config.hiddenSize, dt: config.dt))
+        Linear.declare(&layout, prefix: "classifier.", inputSize: config.hiddenSize, outputSize: config.classCount)
+        return layout
     }
 
     /// The reference init: LEM ±1/√d, the head as PyTorch's nn.Linear.

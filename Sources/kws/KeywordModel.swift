@@ -21,9 +21,9 @@ struct KeywordSpotter {
 
     init(checkpoint path: String) throws {
         let checkpoint = try Checkpoint.read(path: path, expectedKind: "kws")
-        let config = try checkpoint.model(SequenceClassifierConfig.self)
-        if let problem = config.problem { throw CheckpointError(path: path, problem: "invalid model settings: \(problem)") }
         let tool = try checkpoint.tool(KWSToolData.self)
+        let model = try checkpoint.sequenceClassifier()
+        let config = model.config
         guard tool.labels.count == config.classCount, tool.features.featureCount == config.inputSize,
               tool.normalizer.featureCount == config.inputSize else {
             throw CheckpointError(path: path, problem: "labels, feature settings and model do not agree (corrupt or hand-edited checkpoint)")
@@ -31,8 +31,7 @@ struct KeywordSpotter {
         do { extractor = try FeatureExtractor(settings: tool.features) } catch {
             throw CheckpointError(path: path, problem: "invalid feature settings: \(error)")
         }
-        model = SequenceClassifier(config: config)
-        try checkpoint.loadParameters(into: model.parameters)
+        self.model = model
         self.tool = tool
     }
 

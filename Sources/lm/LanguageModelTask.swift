@@ -120,13 +120,10 @@ final class LanguageModelTask: TrainingTask {
 /// Loads an `lm` checkpoint: the model with its parameters, and the tool data.
 func loadLanguageModel(_ path: String) throws -> (LanguageModel, LMToolData, Checkpoint) {
     let checkpoint = try Checkpoint.read(path: path, expectedKind: "lm")
-    let config = try checkpoint.model(LanguageModelConfig.self)
-    if let problem = config.problem { throw CheckpointError(path: path, problem: "invalid model settings: \(problem)") }
     let tool = try checkpoint.tool(LMToolData.self)
-    guard tool.vocabulary.count == config.vocabularySize else {
-        throw CheckpointError(path: path, problem: "the vocabulary (\(tool.vocabulary.count) tokens) does not match the model (\(config.vocabularySize))")
+    let model = try checkpoint.languageModel()
+    guard tool.vocabulary.count == model.config.vocabularySize else {
+        throw CheckpointError(path: path, problem: "the vocabulary (\(tool.vocabulary.count) tokens) does not match the model (\(model.config.vocabularySize))")
     }
-    let model = LanguageModel(config: config)
-    try checkpoint.loadParameters(into: model.parameters)
     return (model, tool, checkpoint)
 }
