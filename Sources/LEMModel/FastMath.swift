@@ -61,7 +61,9 @@ public func expFast(_ x: Float) -> Float {
 /// `expFast` on 16 lanes at once (same constants, same accuracy contract).
 @inline(__always)
 public func expFast(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let xc = x.clamped(lowerBound: SIMD16(repeating: -87), upperBound: SIMD16(repeating: 88))
+    var xc = x
+    xc.replace(with: -87, where: xc .< -87)
+    xc.replace(with: 88, where: xc .> 88)
     let magic = SIMD16<Float>(repeating: 12_582_912)
     let shifted = xc * 1.442_695_04 + magic
     let n = shifted - magic
@@ -128,4 +130,60 @@ func sumOfExponentials(_ p: UnsafePointer<Float>, _ count: Int, shift: Float) ->
     var sum = acc.sum()
     while i < count { sum += expFast(p[i] - shift); i += 1 }
     return sum
+}
+
+// MARK: - 16 lanes of the gate functions
+//
+// The per-step gate loops read and write several buffers through pointers the compiler cannot
+// prove distinct, so it leaves them scalar; the LEM layer therefore works on explicit 16-lane
+// vectors (one AVX-512 register), with the same formulas and accuracy as the scalar versions.
+
+/// x clamped to [−limit, limit] with compare-and-blend (`clamped(lowerBound:upperBound:)` goes
+/// through the scalarised `pointwiseMin`/`pointwiseMax`).
+@inline(__always)
+func clamp(_ x: SIMD16<Float>, _ limit: Float) -> SIMD16<Float> {
+    var v = x
+    v.replace(with: limit, where: v .> limit)
+    v.replace(with: -limit, where: v .< -limit)
+    return v
+}
+
+/// `tanhFast` on 16 lanes.
+@inline(__always)
+public func tanhFast(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let v = clamp(x, 7.90531110763549805)
+    let v2 = v * v
+    var p = SIMD16<Float>(repeating: -2.76076847742355e-16)
+    p = p * v2 + 2.00018790482477e-13
+    p = p * v2 + -8.60467152213735e-11
+    p = p * v2 + 5.12229709037114e-08
+    p = p * v2 + 1.48572235717979e-05
+    p = p * v2 + 6.37261928875436e-04
+    p = p * v2 + 4.89352455891786e-03
+    p = p * v
+    var q = SIMD16<Float>(repeating: 1.19825839466702e-06)
+    q = q * v2 + 1.18534705686654e-04
+    q = q * v2 + 2.26843463243900e-03
+    q = q * v2 + 4.89352518554385e-03
+    return p / q
+}
+
+/// `sigmoidFast` on 16 lanes.
+@inline(__always)
+public func sigmoidFast(_ x: SIMD16<Float>) -> SIMD16<Float> { 0.5 + 0.5 * tanhFast(0.5 * x) }
+
+/// 16 floats from `p` (no alignment needed).
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+@inline(__always) func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
+
+/// `count` (< 16) floats from `p` in the first lanes, zeros after: the tail of a row.
+@inline(__always) func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD16<Float> {
+    var v = SIMD16<Float>(repeating: 0)
+    for k in 0..<count { v[k] = p[k] }
+    return v
+}
+@inline(__always) func loadPartial(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> SIMD16<Float> { loadPartial(UnsafePointer(p), count) }
+@inline(__always) func storePartial(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    for k in 0..<count { p[k] = v[k] }
 }

@@ -92,6 +92,7 @@ public final class LEMLayer: @unchecked Sendable {
     private var hiddenProjection: FloatBuffer? // [B, 3d] scratch for hid2hid(y) in forward
     private var hiddenGrads: FloatBuffer?      // [T, B, 3d]: ∂L/∂hid2hid pre-activations (backward)
     private var combinedBias: FloatBuffer?     // [4d]: inp2hid.bias + hid2hid/transform_z biases
+    private var hiddenWeightT: FloatBuffer?, transformWeightT: FloatBuffer?  // [d, 3d], [d, d]
     private var carryY: FloatBuffer?, carryZ: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
 
     /// y₁ … y_T of the last forward pass, `[T, B, d]`.
@@ -142,6 +143,13 @@ public final class LEMLayer: @unchecked Sendable {
             bias[3 * d + i] = bIn[3 * d + i] + bH[2 * d + i] // z-candidate
         }
 
+        // The per-step products use transposed copies of W_h and W_z, so that they are plain
+        // A·B products: OpenBLAS then runs them with its small-matrix kernels, which skip the
+        // packing (copying) of the weights that every call would otherwise repeat.
+        let hiddenT = ensure(&hiddenWeightT, 3 * d * d), transformT = ensure(&transformWeightT, d * d)
+        transpose(hiddenWeight.value, rows: 3 * d, columns: d, into: hiddenT)
+        transpose(transformWeight.value, rows: d, columns: d, into: transformT)
+
         // inp2hid for the whole sequence: X[T·B, 4d] = U[T·B, m] · Wᵢₙᵀ
         gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
 
@@ -157,32 +165,38 @@ public final class LEMLayer: @unchecked Sendable {
                 recurrentInput = UnsafePointer(dst)
             }
             // H[B, 3d] = y · W_hᵀ
-            gemm(transposeB: true, m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenWeight.value, ldb: d, beta: 0, h, ldc: 3 * d)
+            gemm(m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenT, ldb: 3 * d, beta: 0, h, ldc: 3 * d)
             // Gates of z and the new z; the activations replace the pre-activations in X.
             for b in 0..<B {
                 let row = xt + b * 4 * d, hr = h + b * 3 * d
                 let zp = zPrev + b * d, zn = zNext + b * d
-                for i in 0..<d {
-                    let sBar = sigmoidFast(row[i] + hr[i] + bias[i])
-                    let sZ = sigmoidFast(row[d + i] + hr[d + i] + bias[d + i])
-                    let cz = tanhFast(row[3 * d + i] + hr[2 * d + i] + bias[3 * d + i])
-                    let dtZ = dt * sZ
-                    zn[i] = (1 - dtZ) * zp[i] + dtZ * cz
-                    row[i] = sBar
-                    row[d + i] = sZ
-                    row[3 * d + i] = cz
+                var i = 0
+                while i < d {
+                    let n = min(16, d - i)
+                    let (sBar, sZ, cz, z) = zGates(
+                        lanes(row + i, n) + lanes(hr + i, n) + lanes(bias + i, n),
+                        lanes(row + d + i, n) + lanes(hr + d + i, n) + lanes(bias + d + i, n),
+                        lanes(row + 3 * d + i, n) + lanes(hr + 2 * d + i, n) + lanes(bias + 3 * d + i, n),
+                        lanes(zp + i, n), dt: dt)
+                    put(z, zn + i, n)
+                    put(sBar, row + i, n)
+                    put(sZ, row + d + i, n)
+                    put(cz, row + 3 * d + i, n)
+                    i += 16
                 }
             }
             // X[:, 2d..<3d] += z' · W_zᵀ  (transform_z, in place in the y-candidate columns)
-            gemm(transposeB: true, m: B, n: d, k: d, zNext, lda: d, transformWeight.value, ldb: d, beta: 1, xt + 2 * d, ldc: 4 * d)
+            gemm(m: B, n: d, k: d, zNext, lda: d, transformT, ldb: d, beta: 1, xt + 2 * d, ldc: 4 * d)
             for b in 0..<B {
                 let row = xt + b * 4 * d
                 let yp = yPrev + b * d, yn = yNext + b * d
-                for i in 0..<d {
-                    let cy = tanhFast(row[2 * d + i] + bias[2 * d + i])
-                    let dtBar = dt * row[i]
-                    yn[i] = (1 - dtBar) * yp[i] + dtBar * cy
-                    row[2 * d + i] = cy
+                var i = 0
+                while i < d {
+                    let n = min(16, d - i)
+                    let (cy, y) = yState(lanes(row + 2 * d + i, n) + lanes(bias + 2 * d + i, n), lanes(row + i, n), lanes(yp + i, n), dt: dt)
+                    put(y, yn + i, n)
+                    put(cy, row + 2 * d + i, n)
+                    i += 16
                 }
             }
         }
@@ -230,15 +244,15 @@ public final class LEMLayer: @unchecked Sendable {
             for b in 0..<B {
                 let row = xt + b * 4 * d, dhr = dht + b * 3 * d
                 let yp = yPrev + b * d, dyb = dy + b * d
-                for i in 0..<d {
-                    let g = dyb[i]
-                    let sBar = row[i], cy = row[2 * d + i]
-                    let dtBar = dt * sBar
-                    let dPreBar = g * (cy - yp[i]) * dt * sBar * (1 - sBar)
-                    row[2 * d + i] = g * dtBar * (1 - cy * cy)
-                    row[i] = dPreBar
-                    dhr[i] = dPreBar
-                    dyb[i] = g * (1 - dtBar)
+                var i = 0
+                while i < d {
+                    let n = min(16, d - i)
+                    let (dPreBar, dPreCy, dyPrev) = yStateBackward(lanes(dyb + i, n), lanes(row + i, n), lanes(row + 2 * d + i, n), lanes(yp + i, n), dt: dt)
+                    put(dPreCy, row + 2 * d + i, n)
+                    put(dPreBar, row + i, n)
+                    put(dPreBar, dhr + i, n)
+                    put(dyPrev, dyb + i, n)
+                    i += 16
                 }
             }
             // ∂L/∂z' += ∂L/∂a_y · W_z
@@ -247,17 +261,16 @@ public final class LEMLayer: @unchecked Sendable {
             for b in 0..<B {
                 let row = xt + b * 4 * d, dhr = dht + b * 3 * d
                 let zp = zPrev + b * d, dzb = dz + b * d
-                for i in 0..<d {
-                    let g = dzb[i]
-                    let sZ = row[d + i], cz = row[3 * d + i]
-                    let dtZ = dt * sZ
-                    let dPreZ = g * (cz - zp[i]) * dt * sZ * (1 - sZ)
-                    let dPreCz = g * dtZ * (1 - cz * cz)
-                    row[d + i] = dPreZ
-                    row[3 * d + i] = dPreCz
-                    dhr[d + i] = dPreZ
-                    dhr[2 * d + i] = dPreCz
-                    dzb[i] = g * (1 - dtZ)
+                var i = 0
+                while i < d {
+                    let n = min(16, d - i)
+                    let (dPreZ, dPreCz, dzPrev) = zGatesBackward(lanes(dzb + i, n), lanes(row + d + i, n), lanes(row + 3 * d + i, n), lanes(zp + i, n), dt: dt)
+                    put(dPreZ, row + d + i, n)
+                    put(dPreCz, row + 3 * d + i, n)
+                    put(dPreZ, dhr + d + i, n)
+                    put(dPreCz, dhr + 2 * d + i, n)
+                    put(dzPrev, dzb + i, n)
+                    i += 16
                 }
             }
             // ∂L/∂y += (∂L/∂h · W_h) ⊙ mask
@@ -287,6 +300,64 @@ public final class LEMLayer: @unchecked Sendable {
             gemm(m: rows, n: m, k: 4 * d, x, lda: 4 * d, inputWeight.value, ldb: m, beta: 0, inputGrad, ldc: m)
         }
         activationsValid = false
+    }
+}
+
+// MARK: - Gate math on 16 lanes (σ = logistic; s̄, s are the gate sigmoids, Δt̄ = dt·s̄, Δt = dt·s)
+
+/// Forward, z part: s̄ = σ(a_ȳ), s = σ(a_z), c_z = tanh(a_cz), z' = (1 − dt·s)·z + dt·s·c_z.
+@inline(__always)
+func zGates(_ aBar: SIMD16<Float>, _ aZ: SIMD16<Float>, _ aCz: SIMD16<Float>, _ z: SIMD16<Float>, dt: Float)
+    -> (sBar: SIMD16<Float>, sZ: SIMD16<Float>, cz: SIMD16<Float>, z: SIMD16<Float>) {
+    let sBar = sigmoidFast(aBar), sZ = sigmoidFast(aZ), cz = tanhFast(aCz)
+    let dtZ = dt * sZ
+    return (sBar, sZ, cz, (1 - dtZ) * z + dtZ * cz)
+}
+
+/// Forward, y part: c_y = tanh(a_cy), y' = (1 − dt·s̄)·y + dt·s̄·c_y.
+@inline(__always)
+func yState(_ aCy: SIMD16<Float>, _ sBar: SIMD16<Float>, _ y: SIMD16<Float>, dt: Float) -> (cy: SIMD16<Float>, y: SIMD16<Float>) {
+    let cy = tanhFast(aCy)
+    let dtBar = dt * sBar
+    return (cy, (1 - dtBar) * y + dtBar * cy)
+}
+
+/// Backward of `yState` for g = ∂L/∂y': ∂L/∂a_ȳ = g·(c_y − y)·dt·s̄(1 − s̄),
+/// ∂L/∂a_cy = g·Δt̄·(1 − c_y²), and the direct part of ∂L/∂y = g·(1 − Δt̄).
+@inline(__always)
+func yStateBackward(_ g: SIMD16<Float>, _ sBar: SIMD16<Float>, _ cy: SIMD16<Float>, _ y: SIMD16<Float>, dt: Float)
+    -> (dPreBar: SIMD16<Float>, dPreCy: SIMD16<Float>, dy: SIMD16<Float>) {
+    let dtBar = dt * sBar
+    return (g * (cy - y) * dt * sBar * (1 - sBar), g * dtBar * (1 - cy * cy), g * (1 - dtBar))
+}
+
+/// Backward of the z update for g = ∂L/∂z': ∂L/∂a_z = g·(c_z − z)·dt·s(1 − s),
+/// ∂L/∂a_cz = g·Δt·(1 − c_z²), and ∂L/∂z = g·(1 − Δt).
+@inline(__always)
+func zGatesBackward(_ g: SIMD16<Float>, _ sZ: SIMD16<Float>, _ cz: SIMD16<Float>, _ z: SIMD16<Float>, dt: Float)
+    -> (dPreZ: SIMD16<Float>, dPreCz: SIMD16<Float>, dz: SIMD16<Float>) {
+    let dtZ = dt * sZ
+    return (g * (cz - z) * dt * sZ * (1 - sZ), g * dtZ * (1 - cz * cz), g * (1 - dtZ))
+}
+
+/// 16 floats at `p`, or the first `n` (< 16) and zeros: a full vector or a row's tail.
+@inline(__always) func lanes(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> SIMD16<Float> {
+    n == 16 ? load16(p) : loadPartial(p, n)
+}
+/// Stores the first `n` lanes of `v` at `p`.
+@inline(__always) func put(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n == 16 { store16(v, p) } else { storePartial(v, p, n) }
+}
+
+/// out[c, r] = matrix[r, c] for a row-major [rows, columns] matrix, in cache-sized tiles.
+func transpose(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+    let tile = 32
+    for r0 in stride(from: 0, to: rows, by: tile) {
+        for c0 in stride(from: 0, to: columns, by: tile) {
+            for r in r0..<min(r0 + tile, rows) {
+                for c in c0..<min(c0 + tile, columns) { out[c * rows + r] = matrix[r * columns + c] }
+            }
+        }
     }
 }
 
