@@ -143,12 +143,16 @@ public final class LEMLayer: @unchecked Sendable {
             bias[3 * d + i] = bIn[3 * d + i] + bH[2 * d + i] // z-candidate
         }
 
-        // The per-step products use transposed copies of W_h and W_z, so that they are plain
-        // A·B products: OpenBLAS then runs them with its small-matrix kernels, which skip the
-        // packing (copying) of the weights that every call would otherwise repeat.
+        // Over several steps, the per-step products use transposed copies of W_h and W_z, so that
+        // they are plain A·B products: OpenBLAS then runs small ones with its small-matrix
+        // kernels, which skip the packing (copying) of the weights that every call would
+        // otherwise repeat. A single step (sampling) uses the weights as they are.
+        let transposed = T > 1
         let hiddenT = ensure(&hiddenWeightT, 3 * d * d), transformT = ensure(&transformWeightT, d * d)
-        transpose(hiddenWeight.value, rows: 3 * d, columns: d, into: hiddenT)
-        transpose(transformWeight.value, rows: d, columns: d, into: transformT)
+        if transposed {
+            transpose(hiddenWeight.value, rows: 3 * d, columns: d, into: hiddenT)
+            transpose(transformWeight.value, rows: d, columns: d, into: transformT)
+        }
 
         // inp2hid for the whole sequence: X[T·B, 4d] = U[T·B, m] · Wᵢₙᵀ
         gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
@@ -165,7 +169,11 @@ public final class LEMLayer: @unchecked Sendable {
                 recurrentInput = UnsafePointer(dst)
             }
             // H[B, 3d] = y · W_hᵀ
-            gemm(m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenT, ldb: 3 * d, beta: 0, h, ldc: 3 * d)
+            if transposed {
+                gemm(m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenT, ldb: 3 * d, beta: 0, h, ldc: 3 * d)
+            } else {
+                gemm(transposeB: true, m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenWeight.value, ldb: d, beta: 0, h, ldc: 3 * d)
+            }
             // Gates of z and the new z; the activations replace the pre-activations in X.
             for b in 0..<B {
                 let row = xt + b * 4 * d, hr = h + b * 3 * d
@@ -186,7 +194,11 @@ public final class LEMLayer: @unchecked Sendable {
                 }
             }
             // X[:, 2d..<3d] += z' · W_zᵀ  (transform_z, in place in the y-candidate columns)
-            gemm(m: B, n: d, k: d, zNext, lda: d, transformT, ldb: d, beta: 1, xt + 2 * d, ldc: 4 * d)
+            if transposed {
+                gemm(m: B, n: d, k: d, zNext, lda: d, transformT, ldb: d, beta: 1, xt + 2 * d, ldc: 4 * d)
+            } else {
+                gemm(transposeB: true, m: B, n: d, k: d, zNext, lda: d, transformWeight.value, ldb: d, beta: 1, xt + 2 * d, ldc: 4 * d)
+            }
             for b in 0..<B {
                 let row = xt + b * 4 * d
                 let yp = yPrev + b * d, yn = yNext + b * d
