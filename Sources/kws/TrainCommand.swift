@@ -38,6 +38,7 @@ extension KWS {
         @OptionGroup var checkpoint: CheckpointOption
         @Option(help: "The paper's settings: google12 (flags override).") var preset: KWSPreset?
         @Option(help: "Features: mfcc (40 MFCCs, 101 frames) or logmel (80 log-mel bands, 126 frames, as the paper).") var features: FeatureSettings.Kind?
+        @Flag(name: .customLong("per-clip-norm"), inversion: .prefixedNo, help: "z-score each clip's feature matrix (default: on for logmel, as the paper; off for mfcc).") var perClipNorm: Bool?
         @Option(help: "Hidden size d of the LEM.") var hidden: Int?
         @Option(help: "Clips per batch.") var batch: Int?
         @Option(help: "Learning rate (Adam).") var lr: Float?
@@ -123,7 +124,8 @@ extension KWS {
                 let options = savedTool?.dataset ?? SpeechCommandsOptions(
                     silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage, seed: seed)
                 let dataset = try SpeechCommands(root: root, options: options)
-                let featureSettings = savedTool?.features ?? FeatureSettings.preset(s.features)
+                var featureSettings = savedTool?.features ?? FeatureSettings.preset(s.features)
+                if savedTool == nil, let perClipNorm { featureSettings.perClipNormalization = perClipNorm }
                 let extractor = try FeatureExtractor(settings: featureSettings)
                 writeStandardError("kws train: \(root)\n\(dataset.summary)\n")
                 for split in [DatasetSplit.training, .validation] where dataset.examples(split).isEmpty {
