@@ -47,6 +47,26 @@ public enum Benchmarking {
         return (monotonicSeconds() - t0) / Double(runs)
     }
 
+    /// Runs this executable again with `arguments` (one bench configuration, `--json`) and returns
+    /// the JSON objects it printed: each configuration in a fresh process, so its peak resident
+    /// memory is its own and no caches are warm.
+    public static func runChild(_ arguments: [String]) throws -> [[String: Any]] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TrainingError(description: "benchmark \(arguments.joined(separator: " ")) failed (exit \(process.terminationStatus))")
+        }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+    }
+
     /// One JSON object per line (the `--json` output of the bench commands).
     public static func jsonLine(_ object: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)

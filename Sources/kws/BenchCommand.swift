@@ -46,17 +46,7 @@ extension KWS {
                 for config in Self.configs {
                     var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)]
                     if short { arguments.append("--short") }
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-                    process.arguments = arguments
-                    let pipe = Pipe()
-                    process.standardOutput = pipe
-                    try process.run()
-                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
-                    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-                        guard let r = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { continue }
+                    for r in try Benchmarking.runChild(arguments) {
                         results.append(r)
                         print(json ? Benchmarking.jsonLine(r) : describe(r))
                     }

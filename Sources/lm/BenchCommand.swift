@@ -51,8 +51,7 @@ extension LM {
                     // Each configuration in a fresh process: its own peak RSS, no warm caches.
                     var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)]
                     if short { arguments.append("--short") }
-                    let lines = try runChild(arguments)
-                    for line in lines {
+                    for line in try Benchmarking.runChild(arguments) {
                         results.append(line)
                         print(json ? Benchmarking.jsonLine(line) : describe(line))
                     }
@@ -74,21 +73,6 @@ extension LM {
             if let v = r["ms_per_step"] as? Double { parts.append(String(format: "%.1f ms/step", v)) }
             if let v = r["peak_rss_mb"] as? Double { parts.append(String(format: "peak RSS %.0f MB", v)) }
             return "\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) " + parts.joined(separator: ", ")
-        }
-
-        func runChild(_ arguments: [String]) throws -> [[String: Any]] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
-            return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-                (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
-            }
         }
 
         struct Shape { var vocab, embedding, hidden, batch, bptt: Int; var tied: Bool }
