@@ -38,6 +38,8 @@ extension KWS {
         @OptionGroup var checkpoint: CheckpointOption
         @Option(help: "The paper's settings: google12 (flags override).") var preset: KWSPreset?
         @Option(help: "Features: mfcc (40 MFCCs, 101 frames) or logmel (80 log-mel bands, 126 frames, as the paper).") var features: FeatureSettings.Kind?
+        @Option(help: "Feature front end: highest filterbank frequency in Hz (mfcc 4000, logmel 8000).") var fmax: Double?
+        @Option(name: .customLong("feature-count"), help: "Feature front end: mel bands (log-mel) or mel bands and coefficients (MFCC).") var featureCount: Int?
         @Flag(name: .customLong("per-clip-norm"), inversion: .prefixedNo, help: "z-score each clip's feature matrix (default: on for logmel, as the paper; off for mfcc).") var perClipNorm: Bool?
         @Option(help: "Hidden size d of the LEM.") var hidden: Int?
         @Option(help: "Clips per batch.") var batch: Int?
@@ -125,7 +127,15 @@ extension KWS {
                     silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage, seed: seed)
                 let dataset = try SpeechCommands(root: root, options: options)
                 var featureSettings = savedTool?.features ?? FeatureSettings.preset(s.features)
-                if savedTool == nil, let perClipNorm { featureSettings.perClipNormalization = perClipNorm }
+                if savedTool == nil {
+                    if let perClipNorm { featureSettings.perClipNormalization = perClipNorm }
+                    if let fmax { featureSettings.fmax = fmax }
+                    if let featureCount {
+                        featureSettings.nMels = featureCount
+                        if featureSettings.kind == .mfcc { featureSettings.nMFCC = featureCount }
+                    }
+                    do { try featureSettings.validate() } catch { throw ValidationError("feature settings: \(error)") }
+                }
                 let extractor = try FeatureExtractor(settings: featureSettings)
                 writeStandardError("kws train: \(root)\n\(dataset.summary)\n")
                 for split in [DatasetSplit.training, .validation] where dataset.examples(split).isEmpty {
