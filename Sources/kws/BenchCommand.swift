@@ -118,7 +118,7 @@ extension KWS {
                 model.initialize(&rng)
                 let normalizer = FeatureNormalizer.identity(featureCount: extractor.featureCount)
                 var index = 0
-                let one = try Benchmarking.time(warmup: 3, minimumRuns: 10, minimumSeconds: duration) {
+                let one = Benchmarking.time(warmup: 3, minimumRuns: 10, minimumSeconds: duration) {
                     var x = extractor.compute(try! loadClip(path: paths[index % count]))
                     normalizer.apply(&x)
                     let logits = model.logits(features: x, steps: extractor.frameCount, batch: 1)
