@@ -14,7 +14,7 @@ public final class MetricsLog: @unchecked Sendable {
     public init(path: String, append: Bool) {
         self.path = path
         let fm = FileManager.default
-        if !append || !fm.fileExists(atPath: path) { fm.createFile(atPath: path, contents: nil) }
+        if !append || !fm.fileExists(atPath: path) { _ = fm.createFile(atPath: path, contents: nil) }
         handle = FileHandle(forWritingAtPath: path)
         if handle == nil { writeStandardError("warning: cannot write the metrics log \(path)\n") }
         _ = try? handle?.seekToEnd()

@@ -113,7 +113,7 @@ extension KWS {
 
         func run() throws {
             try reportingErrors {
-                var s = settings()
+                let s = settings()
                 let root = try data ?? DefaultCorpus.speech.directory()
                 let path = checkpoint.checkpoint
                 var savedTool: KWSToolData?

@@ -174,7 +174,7 @@ final class AudioIOTests: XCTestCase {
         try aiff.prefix(aiff.count - 1000).write(to: URL(fileURLWithPath: dir.file("cut.aiff")))
         assertAudioError(dir.file("cut.aiff"), "truncated: the AIFF SSND chunk")
         // Empty file, zero-length audio, text, missing, directory.
-        FileManager.default.createFile(atPath: dir.file("empty.wav"), contents: Data())
+        _ = FileManager.default.createFile(atPath: dir.file("empty.wav"), contents: Data())
         assertAudioError(dir.file("empty.wav"), "empty file (0 bytes)")
         try writeWAV(path: dir.file("zero.wav"), samples: [], sampleRate: 16000)
         assertAudioError(dir.file("zero.wav"), "contains no audio (zero-length")

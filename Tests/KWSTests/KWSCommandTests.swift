@@ -11,8 +11,8 @@ func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, st
     process.executableURL = binary.appendingPathComponent(name)
     process.arguments = arguments
     let base = NSTemporaryDirectory() + "kws-run-\(getpid())-\(UInt64.random(in: 0 ... .max))"
-    FileManager.default.createFile(atPath: base + ".out", contents: nil)
-    FileManager.default.createFile(atPath: base + ".err", contents: nil)
+    _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+    _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
     defer { try? FileManager.default.removeItem(atPath: base + ".out"); try? FileManager.default.removeItem(atPath: base + ".err") }
     process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
     process.standardError = FileHandle(forWritingAtPath: base + ".err")
@@ -111,8 +111,8 @@ final class KWSEndToEndTests: XCTestCase {
         try "not audio".write(toFile: dir + "/text.wav", atomically: true, encoding: .utf8)
         let good = dir + "/data/no/00001000_nohash_0.wav"
         let bytes = FileManager.default.contents(atPath: good)!
-        FileManager.default.createFile(atPath: dir + "/truncated.wav", contents: bytes.prefix(2000))
-        FileManager.default.createFile(atPath: dir + "/empty.wav", contents: Data())
+        _ = FileManager.default.createFile(atPath: dir + "/truncated.wav", contents: bytes.prefix(2000))
+        _ = FileManager.default.createFile(atPath: dir + "/empty.wav", contents: Data())
         let r = try runTool("kws", ["classify", "--checkpoint", ckpt, dir + "/text.wav", good, dir + "/missing.wav", dir + "/truncated.wav", dir + "/empty.wav"])
         XCTAssertEqual(r.status, 1, "a failed file makes the exit status non-zero")
         XCTAssertTrue(r.stdout.contains(good), "the good file is still classified:\n\(r.stdout)")

@@ -24,7 +24,7 @@ final class KWSKillResumeTests: XCTestCase {
             process.executableURL = binary.appendingPathComponent("kws")
             process.arguments = common + ["--checkpoint", ckpt] + (FileManager.default.fileExists(atPath: ckpt + ".resume") ? ["--resume"] : [])
             let out = dir + "/run\(attempt).out"
-            FileManager.default.createFile(atPath: out, contents: nil)
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
             process.standardOutput = FileHandle(forWritingAtPath: out)
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try process.run()

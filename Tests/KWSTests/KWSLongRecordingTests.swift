@@ -16,7 +16,7 @@ final class KWSLongRecordingTests: XCTestCase {
         header.append(Data("RIFF".utf8)); u32(36 + total * 2); header.append(Data("WAVEfmt ".utf8))
         u32(16); u16(1); u16(1); u32(rate); u32(rate * 2); u16(2); u16(16)
         header.append(Data("data".utf8)); u32(total * 2)
-        FileManager.default.createFile(atPath: path, contents: header)
+        _ = FileManager.default.createFile(atPath: path, contents: header)
         let handle = FileHandle(forWritingAtPath: path)!
         handle.seekToEndOfFile()
         var rng = RandomGenerator(seed: 8)
@@ -51,8 +51,8 @@ final class KWSLongRecordingTests: XCTestCase {
         process.arguments = ["classify", "--checkpoint", ckpt, long, "--stride-ms", "3000", "--threshold", "0.42", "--json"]
         process.environment = ProcessInfo.processInfo.environment.merging(["LEM_REPORT_PEAK_RSS": "1"]) { $1 }
         let out = dir + "/out.txt", err = dir + "/err.txt"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: out)
         process.standardError = FileHandle(forWritingAtPath: err)
         try process.run()

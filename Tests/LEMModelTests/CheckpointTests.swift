@@ -72,7 +72,7 @@ final class CheckpointTests: XCTestCase {
 
         for cut in [0, 7, 100, bytes.count / 2, bytes.count - 1] {
             let p = dir + "/cut\(cut).ckpt"
-            FileManager.default.createFile(atPath: p, contents: Data(bytes.prefix(cut)))
+            _ = FileManager.default.createFile(atPath: p, contents: Data(bytes.prefix(cut)))
             assertRejected(p, "truncated")
         }
         // Flip one bit at a spread of positions (header and data): every one must be rejected.
@@ -81,7 +81,7 @@ final class CheckpointTests: XCTestCase {
             var b = bytes
             b[position] ^= 0x10
             let p = dir + "/flip.ckpt"
-            FileManager.default.createFile(atPath: p, contents: Data(b))
+            _ = FileManager.default.createFile(atPath: p, contents: Data(b))
             XCTAssertThrowsError(try Checkpoint.read(path: p, expectedKind: "lm"), "bit flip at byte \(position) went unnoticed")
             flipped += 1
         }
@@ -89,7 +89,7 @@ final class CheckpointTests: XCTestCase {
 
         assertRejected(path, kind: "kws", "this is a lm checkpoint, not a kws checkpoint")
         assertRejected(dir + "/missing.ckpt", "No such file")
-        FileManager.default.createFile(atPath: dir + "/text.ckpt", contents: Data("hello world, not a checkpoint\n".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/text.ckpt", contents: Data("hello world, not a checkpoint\n".utf8))
         assertRejected(dir + "/text.ckpt", "safetensors")
 
         // A safetensors file from elsewhere (no lem metadata) and one from a newer lem.

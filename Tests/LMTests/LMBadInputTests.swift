@@ -15,7 +15,7 @@ final class LMBadInputTests: XCTestCase {
     func corpus() -> String {
         let dir = makeTemporaryDirectory()
         for name in ["ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"] {
-            FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(" a b c a b \n b c a \n".utf8))
+            _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(" a b c a b \n b c a \n".utf8))
         }
         return dir
     }
@@ -33,9 +33,9 @@ final class LMBadInputTests: XCTestCase {
         try assertFails(["train", "--data", empty + "/missing", "--checkpoint", empty + "/x.ckpt"], "no such directory")
         try assertFails(["train", "--data", empty, "--checkpoint", empty + "/x.ckpt"], "missing ptb.train.txt")
         let dir = corpus()
-        FileManager.default.createFile(atPath: dir + "/ptb.valid.txt", contents: Data())
+        _ = FileManager.default.createFile(atPath: dir + "/ptb.valid.txt", contents: Data())
         try assertFails(["train", "--data", dir, "--checkpoint", dir + "/x.ckpt"], "ptb.valid.txt: the file is empty")
-        FileManager.default.createFile(atPath: dir + "/ptb.valid.txt", contents: Data([0x61, 0x20, 0xC3, 0x28, 0x0A]))
+        _ = FileManager.default.createFile(atPath: dir + "/ptb.valid.txt", contents: Data([0x61, 0x20, 0xC3, 0x28, 0x0A]))
         try assertFails(["train", "--data", dir, "--checkpoint", dir + "/x.ckpt"], "ptb.valid.txt: not valid UTF-8")
     }
 
@@ -68,14 +68,14 @@ final class LMBadInputTests: XCTestCase {
         try assertFails(["sample", "--checkpoint", dir + "/newer.ckpt"], "newer version of lem")
         // Truncated and corrupted.
         let bytes = FileManager.default.contents(atPath: ckpt)!
-        FileManager.default.createFile(atPath: dir + "/cut.ckpt", contents: bytes.prefix(bytes.count - 10))
+        _ = FileManager.default.createFile(atPath: dir + "/cut.ckpt", contents: bytes.prefix(bytes.count - 10))
         try assertFails(["eval", "--checkpoint", dir + "/cut.ckpt", "--data", dir], "cut.ckpt: truncated")
         var flipped = bytes
         flipped[flipped.count - 5] ^= 1
-        FileManager.default.createFile(atPath: dir + "/flip.ckpt", contents: flipped)
+        _ = FileManager.default.createFile(atPath: dir + "/flip.ckpt", contents: flipped)
         try assertFails(["eval", "--checkpoint", dir + "/flip.ckpt", "--data", dir], "corrupt")
         // Vocabulary mismatch: text with tokens the model never saw, and no <unk>.
-        FileManager.default.createFile(atPath: dir + "/other.txt", contents: Data(" a zebra q \n".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/other.txt", contents: Data(" a zebra q \n".utf8))
         try assertFails(["eval", "--checkpoint", ckpt, "--file", dir + "/other.txt"], "other.txt: 2 token(s) are not in the model's vocabulary")
         try assertFails(["sample", "--checkpoint", ckpt, "--prime", "zebra"], "--prime: 1 token(s) are not in the model's vocabulary")
     }

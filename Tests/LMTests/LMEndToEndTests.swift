@@ -13,7 +13,7 @@ final class LMEndToEndTests: XCTestCase {
     func writeAlternatingCorpus(_ dir: String, repeats: Int) {
         let line = " a b b b \n a c c c \n"
         for (name, n) in [("ptb.train.txt", repeats), ("ptb.valid.txt", 2), ("ptb.test.txt", 2)] {
-            FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(String(repeating: line, count: n).utf8))
+            _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(String(repeating: line, count: n).utf8))
         }
     }
 

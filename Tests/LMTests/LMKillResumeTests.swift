@@ -10,7 +10,7 @@ final class LMKillResumeTests: XCTestCase {
         let words = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran", "far", "away"]
         for (name, lines) in [("ptb.train.txt", 500), ("ptb.valid.txt", 10), ("ptb.test.txt", 10)] {
             let text = (0..<lines).map { _ in " " + (0..<8).map { _ in words[rng.below(words.count)] }.joined(separator: " ") + " \n" }.joined()
-            FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(text.utf8))
         }
     }
 
@@ -32,7 +32,7 @@ final class LMKillResumeTests: XCTestCase {
             process.executableURL = binary
             process.arguments = common + ["--checkpoint", ckpt] + (FileManager.default.fileExists(atPath: ckpt + ".resume") ? ["--resume"] : [])
             let out = dir + "/run\(attempt).out"
-            FileManager.default.createFile(atPath: out, contents: nil)
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
             process.standardOutput = FileHandle(forWritingAtPath: out)
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try process.run()

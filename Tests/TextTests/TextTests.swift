@@ -127,7 +127,7 @@ final class TextFileTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "lem-text-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
@@ -153,7 +153,7 @@ final class TextFileTests: XCTestCase {
     func testCorpusDirectoryErrors() throws {
         let dir = NSTemporaryDirectory() + "lem-corpus-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/ptb.train.txt", contents: Data(" a b \n".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/ptb.train.txt", contents: Data(" a b \n".utf8))
         XCTAssertThrowsError(try LanguageCorpus.load(directory: dir, level: .word)) { error in
             XCTAssertTrue("\(error)".contains("missing ptb.valid.txt"), "\(error)")
         }
