@@ -49,8 +49,10 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
         .testTarget(name: "TextTests", dependencies: ["Text"], swiftSettings: nativeCPU),
         // Runs the built `lm` binary (CLI behaviour, end-to-end training on tiny corpora).
-        .testTarget(name: "LMTests", dependencies: ["lm", "Text", "LEMModel"], swiftSettings: nativeCPU),
+        // Shared by the CLI tests: running a built tool, temporary folders, kill-and-resume runs.
+        .target(name: "ToolTestSupport", dependencies: ["LEMModel"], path: "Tests/ToolTestSupport"),
+        .testTarget(name: "LMTests", dependencies: ["lm", "Text", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
         // Runs the built `kws` binary on generated WAV trees.
-        .testTarget(name: "KWSTests", dependencies: ["kws", "Audio", "LEMModel"], swiftSettings: nativeCPU),
+        .testTarget(name: "KWSTests", dependencies: ["kws", "Audio", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
     ]
 )

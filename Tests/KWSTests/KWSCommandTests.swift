@@ -1,32 +1,8 @@
 import Audio
 import Foundation
 import LEMModel
+import ToolTestSupport
 import XCTest
-
-/// Runs the built `kws` binary (same helper as the lm tests: output to files, never a full pipe).
-func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    var binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { binary = bundle.bundleURL.deletingLastPathComponent() }
-    let process = Process()
-    process.executableURL = binary.appendingPathComponent(name)
-    process.arguments = arguments
-    let base = NSTemporaryDirectory() + "kws-run-\(getpid())-\(UInt64.random(in: 0 ... .max))"
-    _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
-    _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: base + ".out"); try? FileManager.default.removeItem(atPath: base + ".err") }
-    process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
-    process.standardError = FileHandle(forWritingAtPath: base + ".err")
-    try process.run()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: FileManager.default.contents(atPath: base + ".out") ?? Data(), as: UTF8.self),
-            String(decoding: FileManager.default.contents(atPath: base + ".err") ?? Data(), as: UTF8.self))
-}
-
-func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "kws-tests-\(getpid())-\(UInt64.random(in: 0 ... .max))"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// A tiny Speech Commands tree whose "words" are tones: yes = 400 Hz, no = 1200 Hz, up = 2500 Hz,
 /// and "bed" (→ _unknown_) a 700→2000 Hz chirp; each starts at a random onset in the first half
@@ -66,7 +42,7 @@ func makeToneCorpus(_ root: String, perClass: Int = 12, seed: UInt64 = 1) throws
 
 final class KWSEndToEndTests: XCTestCase {
     func testTinyModelSeparatesSyntheticClassesAndTheToolsAgree() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         try makeToneCorpus(dir + "/data", perClass: 18)
         let ckpt = dir + "/tones.ckpt"
         let train = try runTool("kws", ["train", "--data", dir + "/data", "--checkpoint", ckpt, "--hidden", "16", "--batch", "4",
@@ -104,7 +80,7 @@ final class KWSEndToEndTests: XCTestCase {
     }
 
     func testClassifyReportsBadFilesAndContinues() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         try makeToneCorpus(dir + "/data", perClass: 6)
         let ckpt = dir + "/m.ckpt"
         XCTAssertEqual(try runTool("kws", ["train", "--data", dir + "/data", "--checkpoint", ckpt, "--hidden", "4", "--epochs", "1", "--batch", "8"]).status, 0)
@@ -140,7 +116,7 @@ final class KWSBadInputTests: XCTestCase {
     }
 
     func testBadDataAndCheckpoints() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
         try assertFails(["train", "--data", dir + "/empty", "--checkpoint", dir + "/x.ckpt"], dir + "/empty")
         try assertFails(["train", "--data", dir + "/nope", "--checkpoint", dir + "/x.ckpt"], "nope")

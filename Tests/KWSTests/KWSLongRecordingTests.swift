@@ -1,6 +1,7 @@
 import Audio
 import Foundation
 import LEMModel
+import ToolTestSupport
 import XCTest
 
 /// A long recording is scanned with sliding windows in bounded memory, and keywords are reported
@@ -34,7 +35,7 @@ final class KWSLongRecordingTests: XCTestCase {
     }
 
     func testThirtyMinuteRecordingIsScannedInBoundedMemory() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         try makeToneCorpus(dir + "/data", perClass: 18)
         let ckpt = dir + "/tones.ckpt"
         XCTAssertEqual(try runTool("kws", ["train", "--data", dir + "/data", "--checkpoint", ckpt, "--hidden", "16", "--batch", "4",
@@ -45,9 +46,7 @@ final class KWSLongRecordingTests: XCTestCase {
         let samplesMB = Double(minutes * 60 * 16000 * 4) / 1e6   // what decoding it whole as Float would take
 
         let process = Process()
-        var binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { binary = bundle.bundleURL.deletingLastPathComponent() }
-        process.executableURL = binary.appendingPathComponent("kws")
+        process.executableURL = productsDirectory().appendingPathComponent("kws")
         process.arguments = ["classify", "--checkpoint", ckpt, long, "--stride-ms", "3000", "--threshold", "0.42", "--json"]
         process.environment = ProcessInfo.processInfo.environment.merging(["LEM_REPORT_PEAK_RSS": "1"]) { $1 }
         let out = dir + "/out.txt", err = dir + "/err.txt"

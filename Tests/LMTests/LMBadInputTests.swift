@@ -1,4 +1,5 @@
 import Foundation
+import ToolTestSupport
 import XCTest
 import LEMModel
 
