@@ -67,6 +67,29 @@ public enum Benchmarking {
         }
     }
 
+    /// The whole table of a bench command: every configuration in its own child process
+    /// (`runChild`), each result printed as a JSON line or through `describe`, then each training
+    /// configuration's GFLOP/s as a share of the sgemm peak measured in the same run.
+    public static func runAll(tool: String, configurations: [String], seconds: Double, short: Bool, json: Bool,
+                              describe: ([String: Any]) -> String) throws {
+        if !json { print("\(tool) bench — \(machineDescription())") }
+        var results: [[String: Any]] = []
+        for config in configurations {
+            var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)]
+            if short { arguments.append("--short") }
+            for line in try runChild(arguments) {
+                results.append(line)
+                print(json ? jsonLine(line) : describe(line))
+            }
+        }
+        guard !json, let sgemm = results.first(where: { $0["config"] as? String == "sgemm" })?["gflops"] as? Double else { return }
+        for r in results where r["config"] as? String != "sgemm" {
+            if let name = r["config"] as? String, let gflops = r["gflops"] as? Double {
+                print(String(format: "  %@: %.0f%% of the measured sgemm peak (%.0f GFLOP/s)", name, 100 * gflops / sgemm, sgemm))
+            }
+        }
+    }
+
     /// One JSON object per line (the `--json` output of the bench commands).
     public static func jsonLine(_ object: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)

@@ -41,20 +41,8 @@ extension KWS {
                     for line in try measure(config) { print(json ? Benchmarking.jsonLine(line) : describe(line)) }
                     return
                 }
-                if !json { print("kws bench — \(Benchmarking.machineDescription())") }
-                var results: [[String: Any]] = []
-                for config in Self.configs {
-                    var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)]
-                    if short { arguments.append("--short") }
-                    for r in try Benchmarking.runChild(arguments) {
-                        results.append(r)
-                        print(json ? Benchmarking.jsonLine(r) : describe(r))
-                    }
-                }
-                if !json, let sgemm = results.first(where: { $0["config"] as? String == "sgemm" })?["gflops"] as? Double,
-                   let kws = results.first(where: { $0["config"] as? String == "kws" })?["gflops"] as? Double {
-                    print(String(format: "  kws: %.0f%% of the measured sgemm peak (%.0f GFLOP/s)", 100 * kws / sgemm, sgemm))
-                }
+                try Benchmarking.runAll(tool: "kws", configurations: Self.configs, seconds: seconds, short: short, json: json,
+                                        describe: describe)
             }
         }
 

@@ -45,23 +45,8 @@ extension LM {
                     for line in try measure(config) { print(json ? Benchmarking.jsonLine(line) : describe(line)) }
                     return
                 }
-                if !json { print("lm bench — \(Benchmarking.machineDescription())") }
-                var results: [[String: Any]] = []
-                for config in Self.configs {
-                    // Each configuration in a fresh process: its own peak RSS, no warm caches.
-                    var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)]
-                    if short { arguments.append("--short") }
-                    for line in try Benchmarking.runChild(arguments) {
-                        results.append(line)
-                        print(json ? Benchmarking.jsonLine(line) : describe(line))
-                    }
-                }
-                if !json, let sgemm = results.first(where: { $0["config"] as? String == "sgemm" })?["gflops"] as? Double {
-                    for r in results where r["gflops"] != nil && r["config"] as? String != "sgemm" {
-                        print(String(format: "  %@: %.0f%% of the measured sgemm peak (%.0f GFLOP/s)", r["config"] as! String,
-                                     100 * (r["gflops"] as! Double) / sgemm, sgemm))
-                    }
-                }
+                try Benchmarking.runAll(tool: "lm", configurations: Self.configs, seconds: seconds, short: short, json: json,
+                                        describe: describe)
             }
         }
 
