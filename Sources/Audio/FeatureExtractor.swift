@@ -25,7 +25,7 @@ private func withFFTWPlanner<R: Sendable>(_ body: () -> R) -> R {
 
 /// Σ a[i]·b[i] with two 8-wide accumulators (fixed order, so the result is the same on every
 /// run and thread; the filterbank dot products are 2–40 long).
-@inline(__always)
+@inline(always)
 private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
     var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
     var i = 0
@@ -195,7 +195,7 @@ public final class FeatureExtractor: @unchecked Sendable {
 
         let reflect = s.padMode == .reflect
         let base = samples.baseAddress
-        @inline(__always) func paddedSample(_ index: Int) -> Float {
+        @inline(always) func paddedSample(_ index: Int) -> Float {
             if index >= 0 && index < n { return base![index] }
             guard reflect, n > 0 else { return 0 }
             if n == 1 { return base![0] }

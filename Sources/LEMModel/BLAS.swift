@@ -5,7 +5,7 @@ import CBLAS
 
 /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, all row-major; `op(X)` is `Xᵀ` when the flag is set.
 /// `lda`, `ldb`, `ldc` are row strides, so sub-blocks of wider matrices can be used in place.
-@inline(__always)
+@inline(always)
 func gemm(
     transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
     _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,

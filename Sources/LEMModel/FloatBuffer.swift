@@ -24,7 +24,7 @@ public final class FloatBuffer: @unchecked Sendable {
 }
 
 /// Returns `buffer` if it holds at least `count` floats, else a new buffer of that size.
-@inline(__always)
+@inline(always)
 func ensure(_ buffer: inout FloatBuffer?, _ count: Int) -> UnsafeMutablePointer<Float> {
     if let b = buffer, b.count >= count { return b.pointer }
     let b = FloatBuffer(count: count)

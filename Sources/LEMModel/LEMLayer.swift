@@ -177,21 +177,7 @@ public final class LEMLayer: @unchecked Sendable {
             // Gates of z and the new z; the activations replace the pre-activations in X.
             for b in 0..<B {
                 let row = xt + b * 4 * d, hr = h + b * 3 * d
-                let zp = zPrev + b * d, zn = zNext + b * d
-                var i = 0
-                while i < d {
-                    let n = min(16, d - i)
-                    let (sBar, sZ, cz, z) = zGates(
-                        lanes(row + i, n) + lanes(hr + i, n) + lanes(bias + i, n),
-                        lanes(row + d + i, n) + lanes(hr + d + i, n) + lanes(bias + d + i, n),
-                        lanes(row + 3 * d + i, n) + lanes(hr + 2 * d + i, n) + lanes(bias + 3 * d + i, n),
-                        lanes(zp + i, n), dt: dt)
-                    put(z, zn + i, n)
-                    put(sBar, row + i, n)
-                    put(sZ, row + d + i, n)
-                    put(cz, row + 3 * d + i, n)
-                    i += 16
-                }
+                forEachLaneBlock(d, ZGatesForward(row: row, h: hr, bias: bias, zPrev: zPrev + b * d, zNext: zNext + b * d, d: d, dt: dt))
             }
             // X[:, 2d..<3d] += z' · W_zᵀ  (transform_z, in place in the y-candidate columns)
             if transposed {
@@ -201,15 +187,7 @@ public final class LEMLayer: @unchecked Sendable {
             }
             for b in 0..<B {
                 let row = xt + b * 4 * d
-                let yp = yPrev + b * d, yn = yNext + b * d
-                var i = 0
-                while i < d {
-                    let n = min(16, d - i)
-                    let (cy, y) = yState(lanes(row + 2 * d + i, n) + lanes(bias + 2 * d + i, n), lanes(row + i, n), lanes(yp + i, n), dt: dt)
-                    put(y, yn + i, n)
-                    put(cy, row + 2 * d + i, n)
-                    i += 16
-                }
+                forEachLaneBlock(d, YStateForward(row: row, bias: bias, yPrev: yPrev + b * d, yNext: yNext + b * d, d: d, dt: dt))
             }
         }
     }
@@ -255,35 +233,14 @@ public final class LEMLayer: @unchecked Sendable {
             // y' = (1 − Δt̄)y + Δt̄·c_y: gradients of the ȳ-gate and y-candidate pre-activations.
             for b in 0..<B {
                 let row = xt + b * 4 * d, dhr = dht + b * 3 * d
-                let yp = yPrev + b * d, dyb = dy + b * d
-                var i = 0
-                while i < d {
-                    let n = min(16, d - i)
-                    let (dPreBar, dPreCy, dyPrev) = yStateBackward(lanes(dyb + i, n), lanes(row + i, n), lanes(row + 2 * d + i, n), lanes(yp + i, n), dt: dt)
-                    put(dPreCy, row + 2 * d + i, n)
-                    put(dPreBar, row + i, n)
-                    put(dPreBar, dhr + i, n)
-                    put(dyPrev, dyb + i, n)
-                    i += 16
-                }
+                forEachLaneBlock(d, YStateBackward(row: row, hGrad: dhr, yPrev: yPrev + b * d, yGrad: dy + b * d, d: d, dt: dt))
             }
             // ∂L/∂z' += ∂L/∂a_y · W_z
             gemm(m: B, n: d, k: d, xt + 2 * d, lda: 4 * d, transformWeight.value, ldb: d, beta: 1, dz, ldc: d)
             // z' = (1 − Δt)z + Δt·c_z: gradients of the z-gate and z-candidate pre-activations.
             for b in 0..<B {
                 let row = xt + b * 4 * d, dhr = dht + b * 3 * d
-                let zp = zPrev + b * d, dzb = dz + b * d
-                var i = 0
-                while i < d {
-                    let n = min(16, d - i)
-                    let (dPreZ, dPreCz, dzPrev) = zGatesBackward(lanes(dzb + i, n), lanes(row + d + i, n), lanes(row + 3 * d + i, n), lanes(zp + i, n), dt: dt)
-                    put(dPreZ, row + d + i, n)
-                    put(dPreCz, row + 3 * d + i, n)
-                    put(dPreZ, dhr + d + i, n)
-                    put(dPreCz, dhr + 2 * d + i, n)
-                    put(dzPrev, dzb + i, n)
-                    i += 16
-                }
+                forEachLaneBlock(d, ZGatesBackward(row: row, hGrad: dhr, zPrev: zPrev + b * d, zGrad: dz + b * d, d: d, dt: dt))
             }
             // ∂L/∂y += (∂L/∂h · W_h) ⊙ mask
             if let mask {
@@ -315,52 +272,6 @@ public final class LEMLayer: @unchecked Sendable {
     }
 }
 
-// MARK: - Gate math on 16 lanes (σ = logistic; s̄, s are the gate sigmoids, Δt̄ = dt·s̄, Δt = dt·s)
-
-/// Forward, z part: s̄ = σ(a_ȳ), s = σ(a_z), c_z = tanh(a_cz), z' = (1 − dt·s)·z + dt·s·c_z.
-@inline(__always)
-func zGates(_ aBar: SIMD16<Float>, _ aZ: SIMD16<Float>, _ aCz: SIMD16<Float>, _ z: SIMD16<Float>, dt: Float)
-    -> (sBar: SIMD16<Float>, sZ: SIMD16<Float>, cz: SIMD16<Float>, z: SIMD16<Float>) {
-    let sBar = sigmoidFast(aBar), sZ = sigmoidFast(aZ), cz = tanhFast(aCz)
-    let dtZ = dt * sZ
-    return (sBar, sZ, cz, (1 - dtZ) * z + dtZ * cz)
-}
-
-/// Forward, y part: c_y = tanh(a_cy), y' = (1 − dt·s̄)·y + dt·s̄·c_y.
-@inline(__always)
-func yState(_ aCy: SIMD16<Float>, _ sBar: SIMD16<Float>, _ y: SIMD16<Float>, dt: Float) -> (cy: SIMD16<Float>, y: SIMD16<Float>) {
-    let cy = tanhFast(aCy)
-    let dtBar = dt * sBar
-    return (cy, (1 - dtBar) * y + dtBar * cy)
-}
-
-/// Backward of `yState` for g = ∂L/∂y': ∂L/∂a_ȳ = g·(c_y − y)·dt·s̄(1 − s̄),
-/// ∂L/∂a_cy = g·Δt̄·(1 − c_y²), and the direct part of ∂L/∂y = g·(1 − Δt̄).
-@inline(__always)
-func yStateBackward(_ g: SIMD16<Float>, _ sBar: SIMD16<Float>, _ cy: SIMD16<Float>, _ y: SIMD16<Float>, dt: Float)
-    -> (dPreBar: SIMD16<Float>, dPreCy: SIMD16<Float>, dy: SIMD16<Float>) {
-    let dtBar = dt * sBar
-    return (g * (cy - y) * dt * sBar * (1 - sBar), g * dtBar * (1 - cy * cy), g * (1 - dtBar))
-}
-
-/// Backward of the z update for g = ∂L/∂z': ∂L/∂a_z = g·(c_z − z)·dt·s(1 − s),
-/// ∂L/∂a_cz = g·Δt·(1 − c_z²), and ∂L/∂z = g·(1 − Δt).
-@inline(__always)
-func zGatesBackward(_ g: SIMD16<Float>, _ sZ: SIMD16<Float>, _ cz: SIMD16<Float>, _ z: SIMD16<Float>, dt: Float)
-    -> (dPreZ: SIMD16<Float>, dPreCz: SIMD16<Float>, dz: SIMD16<Float>) {
-    let dtZ = dt * sZ
-    return (g * (cz - z) * dt * sZ * (1 - sZ), g * dtZ * (1 - cz * cz), g * (1 - dtZ))
-}
-
-/// 16 floats at `p`, or the first `n` (< 16) and zeros: a full vector or a row's tail.
-@inline(__always) func lanes(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> SIMD16<Float> {
-    n == 16 ? load16(p) : loadPartial(p, n)
-}
-/// Stores the first `n` lanes of `v` at `p`.
-@inline(__always) func put(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
-    if n == 16 { store16(v, p) } else { storePartial(v, p, n) }
-}
-
 /// out[c, r] = matrix[r, c] for a row-major [rows, columns] matrix, in cache-sized tiles.
 func transpose(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
     let tile = 32
@@ -374,7 +285,7 @@ func transpose(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into out
 }
 
 /// `into[j] += Σ_r matrix[r·stride + j]` for j < columns (a bias gradient).
-@inline(__always)
+@inline(always)
 func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
     for r in 0..<rows {
         let row = matrix + r * stride

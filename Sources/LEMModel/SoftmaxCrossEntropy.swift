@@ -42,7 +42,7 @@ public func softmaxCrossEntropy(
 }
 
 /// Loss of one row; overwrites the row with its scaled gradient when `gradientScale` is set.
-@inline(__always)
+@inline(always)
 func crossEntropyRow(_ row: UnsafeMutablePointer<Float>, classes: Int, target: Int, gradientScale: Float?) -> Float {
     let maxValue = maximum(row, classes)
     let targetLogit = row[target]
