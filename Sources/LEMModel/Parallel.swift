@@ -41,6 +41,19 @@ public func dataParallel(workers: Int, _ body: @Sendable (Int) -> Void) {
     setBLASThreadCount(blasThreads)
 }
 
+/// Runs `body` with OpenBLAS at one thread, then restores the previous count.
+///
+/// For a recurrence over one or a few sequences every product is tiny (a [1, 128]·[128, 384]
+/// product is 0.1 MFLOP), and handing half of it to a second BLAS thread costs more than it
+/// saves: one keyword clip takes 0.68 ms instead of 0.83 ms on the reference machine.
+public func withSingleThreadedBLAS<Result>(_ body: () throws -> Result) rethrows -> Result {
+    let blasThreads = blasThreadCount()
+    guard blasThreads > 1 else { return try body() }
+    setBLASThreadCount(1)
+    defer { setBLASThreadCount(blasThreads) }
+    return try body()
+}
+
 enum ProcessInfoLite {
     /// Online CPUs as the scheduler allows this process to use them.
     static var activeProcessorCount: Int {

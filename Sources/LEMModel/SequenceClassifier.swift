@@ -87,11 +87,18 @@ public final class SequenceClassifier: @unchecked Sendable {
     }
 
     /// Logits `[B, C]` without computing a loss (classification); valid until the next call.
+    /// A few sequences run with one BLAS thread (their per-step products are too small to split).
     public func logits(features: UnsafePointer<Float>, steps T: Int, batch B: Int) -> UnsafeMutablePointer<Float> {
-        lem.forward(input: features, steps: T, batch: B)
-        head.forward(finalY: lem.finalY, batch: B)
+        let forward = {
+            self.lem.forward(input: features, steps: T, batch: B)
+            self.head.forward(finalY: self.lem.finalY, batch: B)
+        }
+        if B <= Self.singleThreadedBatch { withSingleThreadedBLAS(forward) } else { forward() }
         return head.logits
     }
+
+    /// Largest batch whose forward pass runs with one BLAS thread.
+    static let singleThreadedBatch = 16
 
     /// Logits of the last `run` or `logits` call, `[B, C]`.
     public var lastLogits: UnsafeMutablePointer<Float> { head.logits }

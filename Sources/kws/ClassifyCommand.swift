@@ -42,32 +42,47 @@ extension KWS {
             try reportingErrors {
                 let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
                 let options = spotter.tool.dataset
+                // Clips are classified in batches (features on all cores, one model pass); results
+                // are printed in the order of the files, so a batch is flushed before anything else
+                // is printed.
+                var pending: [(file: String, samples: [Float])] = []
+                func flush() {
+                    guard !pending.isEmpty else { return }
+                    let probabilities = spotter.probabilities(ofClips: pending.map(\.samples))
+                    for (clip, p) in zip(pending, probabilities) { report(clip.file, p, spotter.tool.labels) }
+                    pending.removeAll(keepingCapacity: true)
+                }
                 for file in files {
                     do {
                         let stream = try AudioStream(path: file, outputRate: options.sampleRate)
                         if stream.duration <= 1.5 * Double(options.clipSamples) / Double(options.sampleRate) {
-                            try classifyClip(file, spotter)
+                            pending.append((file, try loadClip(path: file, sampleRate: options.sampleRate, length: options.clipSamples)))
+                            if pending.count == Self.clipBatch { flush() }
                         } else {
+                            flush()
                             try scanRecording(file, stream, spotter)
                         }
                     } catch {
+                        flush()
                         failed = true
                         if json { print(Benchmarking.jsonLine(["file": file, "error": "\(error)"])) }
                         writeStandardError("kws: error: \(error)\n")
                     }
                 }
+                flush()
             }
             reportPeakMemoryIfAsked()
             if failed { throw ExitCode.failure }
         }
 
-        func classifyClip(_ file: String, _ spotter: KeywordSpotter) throws {
-            let options = spotter.tool.dataset
-            let samples = try loadClip(path: file, sampleRate: options.sampleRate, length: options.clipSamples)
-            let probabilities = spotter.probabilities(ofClips: [samples])[0]
+        /// Clips per model pass (a batch of 64 is about twice as fast per clip as one at a time).
+        static let clipBatch = 64
+
+        /// Prints one clip's top classes.
+        func report(_ file: String, _ probabilities: [Float], _ labels: [String]) {
             let ranked = probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
                 .prefix(min(top, probabilities.count))
-            let labels = spotter.tool.labels, best = ranked.first!
+            let best = ranked.first!
             if json {
                 var object: [String: Any] = ["file": file, "label": labels[best], "probability": Double(probabilities[best])]
                 if top > 1 { object["top"] = ranked.map { ["label": labels[$0], "probability": Double(probabilities[$0])] } }

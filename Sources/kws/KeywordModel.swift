@@ -38,9 +38,10 @@ struct KeywordSpotter {
     /// Class probabilities of clips (each already at the model's rate and length), one batch.
     func probabilities(ofClips clips: [[Float]]) -> [[Float]] {
         let (T, F, B, C) = (extractor.frameCount, extractor.featureCount, clips.count, tool.labels.count)
+        let features = extractor.computeBatch(clips)   // on all cores for a batch
         var x = [Float](repeating: 0, count: T * B * F)
-        for (b, clip) in clips.enumerated() {
-            var f = extractor.compute(clip)
+        for (b, clipFeatures) in features.enumerated() {
+            var f = clipFeatures
             tool.normalizer.apply(&f)
             for t in 0..<T { for j in 0..<F { x[(t * B + b) * F + j] = f[t * F + j] } }
         }

@@ -97,6 +97,31 @@ final class KWSEndToEndTests: XCTestCase {
         }
         XCTAssertFalse(r.stderr.contains("Fatal error"))
     }
+
+    /// Clips are classified in batches of 64: more than two batches with a bad file in the middle
+    /// must give one line per file, in the files' order, each as if classified alone.
+    func testClassifyManyFilesInOrderAsIfOneByOne() throws {
+        let dir = makeTemporaryDirectory()
+        try makeToneCorpus(dir + "/data", perClass: 34)
+        let ckpt = dir + "/m.ckpt"
+        XCTAssertEqual(try runTool("kws", ["train", "--data", dir + "/data", "--checkpoint", ckpt, "--hidden", "8", "--epochs", "1", "--batch", "8"]).status, 0)
+        var files = try FileManager.default.subpathsOfDirectory(atPath: dir + "/data").filter { $0.hasSuffix(".wav") && !$0.hasPrefix("_background_noise_") }.sorted().map { dir + "/data/" + $0 }
+        XCTAssertGreaterThan(files.count, 2 * 64)
+        files.insert(dir + "/missing.wav", at: 70)
+        let r = try runTool("kws", ["classify", "--checkpoint", ckpt, "--json"] + files)
+        XCTAssertEqual(r.status, 1, "the missing file makes the exit status non-zero")
+        let lines = r.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(lines.map { $0["file"] as? String }, files, "one line per file, in order")
+        XCTAssertNotNil(lines[70]["error"])
+        for index in [0, 69, 71, files.count - 1] {
+            let alone = try runTool("kws", ["classify", "--checkpoint", ckpt, "--json", files[index]])
+            let object = try JSONSerialization.jsonObject(with: Data(alone.stdout.utf8)) as! [String: Any]
+            let batched = lines[index]["probability"] as! Double, single = object["probability"] as! Double
+            print("file \(index): probability in a batch \(batched), alone \(single)")
+            XCTAssertEqual(lines[index]["label"] as? String, object["label"] as? String)
+            XCTAssertEqual(batched, single, accuracy: 1e-5)
+        }
+    }
 }
 
 final class KWSBadInputTests: XCTestCase {
