@@ -9,11 +9,12 @@ extension KWS {
             abstract: "Measure keyword-spotting training, feature and classification speed.",
             discussion: """
                 Configurations:
-                  kws       training (forward + backward + Adam) on random features of the paper's shape:
-                            80 features × 126 frames, hidden 128, batch 100, 12 classes
+                  kws       training (forward + backward + Adam) on random features of
+                            the paper's shape: 80 features × 126 frames, hidden 128,
+                            batch 100, 12 classes
                   mfcc      MFCC extraction of 1 s clips at 16 kHz on all cores (clips/s)
-                  classify  one 1 s WAV through decoding, features and the model (latency), and a
-                            batch of 100 WAVs (clips/s)
+                  classify  one 1 s WAV through decoding, features and the model
+                            (latency), and a batch of 100 WAVs (clips/s)
                   sgemm     2048³ sgemm through the same BLAS (the machine's peak)
                 Each configuration runs in its own process (its own peak resident memory).
 

@@ -8,20 +8,22 @@ extension KWS {
         static let configuration = CommandConfiguration(
             abstract: "Label audio files with a trained keyword spotter.",
             discussion: """
-                Each file is read with libsndfile (WAV of any sample format, FLAC, OGG, AIFF, …),
-                mixed to mono and resampled to 16 kHz. A clip of up to 1.5 s is padded or cut to 1 s
-                and classified. A longer recording is scanned in a streaming way, with bounded memory
-                however long it is: 1 s windows every --stride-ms, and each run of windows whose most
-                likely label is a keyword with probability ≥ --threshold is reported as a detection
-                with its start and end time.
+                Each file is read with libsndfile (WAV of any sample format, FLAC, OGG,
+                AIFF, …), mixed to mono and resampled to 16 kHz. A clip of up to 1.5 s is
+                padded or cut to 1 s and classified. A longer recording is scanned in a
+                streaming way, with bounded memory however long it is: 1 s windows every
+                --stride-ms, and each run of windows whose most likely label is a keyword
+                with probability ≥ --threshold is reported as a detection with its start
+                and end time.
 
-                A file that cannot be read gets an error line and the others are still processed;
-                the exit status is 1 if any file failed.
+                A file that cannot be read gets an error line and the others are still
+                processed; the exit status is 1 if any file failed.
 
                 Examples:
                   kws classify --checkpoint kws.ckpt yes.wav no.wav
                   kws classify --checkpoint kws.ckpt clips/*.wav --top 3 --json
-                  kws classify --checkpoint kws.ckpt meeting-1h.wav --stride-ms 250 --threshold 0.8
+                  kws classify --checkpoint kws.ckpt meeting-1h.wav --stride-ms 250 \\
+                      --threshold 0.8
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption

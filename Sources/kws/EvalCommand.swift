@@ -6,16 +6,17 @@ import LEMModel
 extension KWS {
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Accuracy, per-class accuracy and confusion matrix of a trained keyword spotter.",
+            abstract: "Accuracy, per-class accuracy and confusion matrix of a trained model.",
             discussion: """
-                Splits are those of the folder's testing_list.txt / validation_list.txt (everything
-                else is training); silence and unknown examples are made as the checkpoint's dataset
-                settings say (TF speech_commands semantics). Accuracy = correct / total over every
-                clip of the split.
+                Splits are those of the folder's testing_list.txt / validation_list.txt
+                (everything else is training); silence and unknown examples are made as the
+                checkpoint's dataset settings say (TF speech_commands semantics).
+                Accuracy = correct / total over every clip of the split.
 
                 Examples:
                   kws eval --checkpoint g12.ckpt --data speech_commands_v0.02 --split test
-                  kws eval --checkpoint kws.ckpt --data corpora/generated/speech --split all --json
+                  kws eval --checkpoint kws.ckpt --data corpora/generated/speech \\
+                      --split all --json
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption

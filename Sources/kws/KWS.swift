@@ -6,12 +6,14 @@ import LEMModel
 struct KWS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kws",
-        abstract: "Train and run LEM keyword spotters (Google Speech Commands, 12 classes).",
+        abstract: "Train and run LEM keyword spotters (Speech Commands, 12 classes).",
         discussion: """
-            Classes (Google12): _silence_, _unknown_, yes, no, up, down, left, right, on, off, stop, go.
+            Classes (Google12):
+              _silence_, _unknown_, yes, no, up, down, left, right, on, off, stop, go.
             Start here:
-              kws train                                   # trains on the built-in synthetic corpus
-              kws train --data speech_commands_v0.02 --preset google12 --checkpoint g12.ckpt
+              kws train                # trains on the built-in synthetic corpus
+              kws train --data speech_commands_v0.02 --preset google12 \\
+                  --checkpoint g12.ckpt
               kws eval --checkpoint g12.ckpt --data speech_commands_v0.02 --split test
               kws classify --checkpoint g12.ckpt recording.wav another.flac --top 3
             """,

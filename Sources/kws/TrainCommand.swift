@@ -18,20 +18,23 @@ extension KWS {
             discussion: """
                 Reads a Speech Commands folder (one folder per word; validation_list.txt and
                 testing_list.txt name the evaluation clips; _background_noise_/ holds noise for
-                augmentation and silence). Without --data it trains on the built-in synthetic corpus
-                (made once by corpora/make-default-speech.sh, about a minute).
+                augmentation and silence). Without --data it trains on the built-in synthetic
+                corpus (made once by corpora/make-default-speech.sh, about a minute).
 
                 Features are computed once per run on both cores (training clips augmented as
-                TensorFlow's speech_commands does: ±100 ms shift, background noise with probability
-                0.8), normalised with training-set statistics, and kept in the checkpoint with the
-                labels, so `kws classify` needs nothing else. Validates every epoch, keeps the best
-                model, prints the test accuracy and confusion matrix at the end. Ctrl-C saves a
-                resumable state (<checkpoint>.resume; continue with --resume).
+                TensorFlow's speech_commands does: ±100 ms shift, background noise with
+                probability 0.8), normalised with training-set statistics, and kept in the
+                checkpoint with the labels, so `kws classify` needs nothing else. Validates
+                every epoch, keeps the best model, prints the test accuracy and confusion
+                matrix at the end. Ctrl-C saves a resumable state (<checkpoint>.resume;
+                continue with --resume).
 
                 Examples:
                   kws train
-                  kws train --data speech_commands_v0.02 --preset google12 --checkpoint g12.ckpt
-                  kws train --data speech_commands_v0.02 --features mfcc --hidden 128 --epochs 30 --max-minutes 60
+                  kws train --data speech_commands_v0.02 --preset google12 \\
+                      --checkpoint g12.ckpt
+                  kws train --data speech_commands_v0.02 --features mfcc --hidden 128 \\
+                      --epochs 30 --max-minutes 60
                 """)
 
         @Option(help: ArgumentHelp("Speech Commands folder.", valueName: "dir")) var data: String?

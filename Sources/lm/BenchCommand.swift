@@ -6,7 +6,7 @@ import Text
 extension LM {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure training and sampling speed on random data of the paper's shapes.",
+            abstract: "Measure training and sampling speed (random data, paper's shapes).",
             discussion: """
                 Configurations (the paper's, LEM.md):
                   word         vocab 10,000, embedding 256 tied, hidden 256, batch 64, BPTT 70
@@ -14,9 +14,10 @@ extension LM {
                   sample-word  word model, one token at a time, batch 1
                   sample-char  char model, one token at a time, batch 1
                   sgemm        2048³ sgemm through the same BLAS (the machine's peak)
-                Training = forward + backward + Adam step, steady state. Each training configuration
-                runs in its own process so its peak resident memory is its own. GFLOP/s counts the
-                matrix products of forward and backward (18.5 / 30.4 MFLOP per token).
+                Training = forward + backward + Adam step, steady state. Each training
+                configuration runs in its own process so its peak resident memory is its own.
+                GFLOP/s counts the matrix products of forward and backward
+                (18.5 / 30.4 MFLOP per token).
 
                 Examples:
                   lm bench

@@ -6,10 +6,10 @@ import Text
 extension LM {
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Perplexity (word level) or bits per character of a trained model on a split.",
+            abstract: "Perplexity (word level) or bits per character of a model on a split.",
             discussion: """
-                Evaluates every token of the split, with an end-of-sentence token after each line
-                (Mikolov's convention), as one sequential stream from a zero state:
+                Evaluates every token of the split, with an end-of-sentence token after each
+                line (Mikolov's convention), as one sequential stream from a zero state:
                 perplexity = exp(mean cross-entropy in nats); bpc = mean cross-entropy / ln 2.
 
                 Examples:

@@ -7,10 +7,10 @@ import Text
 struct LM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
-        abstract: "Train and run LEM language models (word- and character-level, Penn Treebank format).",
+        abstract: "Train and run LEM language models (words or characters, PTB format).",
         discussion: """
             Start here:
-              lm train                                  # trains on the built-in default corpus
+              lm train                 # trains on the built-in default corpus
               lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt
               lm eval --checkpoint ptb-word.ckpt --data corpora/ptb --split test
               lm sample --checkpoint ptb-word.ckpt --prime "the market" --length 60

@@ -8,14 +8,15 @@ extension LM {
         static let configuration = CommandConfiguration(
             abstract: "Generate text from a trained model.",
             discussion: """
-                Feeds --prime (tokenised like the training data) and then samples one token at a time
-                from softmax(logits / temperature), optionally restricted to the --top-k most likely
-                tokens. The same seed gives the same text. Word level: <eos> becomes a line break;
-                char level: _ becomes a space.
+                Feeds --prime (tokenised like the training data) and then samples one token at
+                a time from softmax(logits / temperature), optionally restricted to the --top-k
+                most likely tokens. The same seed gives the same text. Word level: <eos>
+                becomes a line break; char level: _ becomes a space.
 
                 Examples:
                   lm sample --checkpoint ptb-word.ckpt --length 100
-                  lm sample --checkpoint char.ckpt --prime "the company" --temperature 0.7 --top-k 20 --seed 7
+                  lm sample --checkpoint char.ckpt --prime "the company" --temperature 0.7 \\
+                      --top-k 20 --seed 7
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption

@@ -8,23 +8,29 @@ extension LM {
         static let configuration = CommandConfiguration(
             abstract: "Train a LEM language model.",
             discussion: """
-                Reads a corpus in Mikolov's PTB layout (--data DIR with ptb.train.txt, ptb.valid.txt,
-                ptb.test.txt, or ptb.char.*.txt for --level char), or your own files (--train/--valid/
-                --test; --level text treats any UTF-8 file as characters). Without --data or --train it
-                trains on the built-in default corpus (built on first use by corpora/make-default-text.sh).
+                Reads a corpus in Mikolov's PTB layout (--data DIR with ptb.train.txt,
+                ptb.valid.txt, ptb.test.txt, or ptb.char.*.txt for --level char), or your own
+                files (--train/--valid/--test; --level text treats any UTF-8 file as
+                characters). Without --data or --train it trains on the built-in default corpus
+                (built on first use by corpora/make-default-text.sh).
 
-                Validates after every epoch, keeps the best model in --checkpoint, decays the learning
-                rate when validation stops improving, then reports the test metric of the best model.
-                Ctrl-C (or --max-minutes) stops cleanly: the state is saved to <checkpoint>.resume and
-                `lm train --resume` continues exactly where it stopped. The metrics history goes to
-                <checkpoint>.metrics.jsonl and a plot to <checkpoint>.curve.svg.
+                Validates after every epoch, keeps the best model in --checkpoint, decays the
+                learning rate when validation stops improving, then reports the test metric of
+                the best model. Ctrl-C (or --max-minutes) stops cleanly: the state is saved to
+                <checkpoint>.resume and `lm train --resume` continues exactly where it stopped.
+                The metrics history goes to <checkpoint>.metrics.jsonl and a plot to
+                <checkpoint>.curve.svg.
 
                 Examples:
                   lm train
-                  lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt --max-minutes 60
-                  lm train --data corpora/ptb --level char --hidden 512 --epochs 5 --checkpoint char.ckpt
-                  lm train --level text --train novel.txt --valid novel-valid.txt --checkpoint novel.ckpt
-                  lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt --resume
+                  lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt \\
+                      --max-minutes 60
+                  lm train --data corpora/ptb --level char --hidden 512 --epochs 5 \\
+                      --checkpoint char.ckpt
+                  lm train --level text --train novel.txt --valid novel-valid.txt \\
+                      --checkpoint novel.ckpt
+                  lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt \\
+                      --resume
                 """)
 
         @Option(help: ArgumentHelp("Corpus directory in Mikolov's layout.", valueName: "dir")) var data: String?
