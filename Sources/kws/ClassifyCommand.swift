@@ -16,8 +16,10 @@ extension KWS {
                 with probability ≥ --threshold is reported as a detection with its start
                 and end time.
 
-                A file that cannot be read gets an error line and the others are still
-                processed; the exit status is 1 if any file failed.
+                Clips go through the model 64 at a time (features on all cores); results
+                are printed in the order of the files. A file that cannot be read gets an
+                error line and the others are still processed; the exit status is 1 if any
+                file failed.
 
                 Examples:
                   kws classify --checkpoint kws.ckpt yes.wav no.wav
