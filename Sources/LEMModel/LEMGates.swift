@@ -2,8 +2,9 @@
 ///
 /// σ is the logistic function; s̄ and s are the gate sigmoids, Δt̄ = dt·s̄ and Δt = dt·s.
 /// Each kernel handles one sequence's row of the gate matrix X[B, 4d], whose columns are
-/// [a_ȳ | a_z | a_cy | a_cz]; the activations overwrite their pre-activations in forward and
-/// the pre-activation gradients overwrite the activations in backward.
+/// [a_ȳ | a_z | a_cz | a_cy] (see `LEMLayer.gates`); the activations overwrite their
+/// pre-activations in forward and the pre-activation gradients overwrite the activations in
+/// backward.
 
 // MARK: - The math
 
@@ -63,61 +64,55 @@ protocol LaneKernel {
     if i < d { kernel(i, d - i) }
 }
 
-/// Forward, first half of a step: z-gates from X + H + bias; writes z' and s̄, s, c_z into X.
+/// Forward, first half of a step: from the pre-activations in X (inp2hid + hid2hid + biases),
+/// writes z' and the activations s̄, s, c_z over their pre-activations.
 struct ZGatesForward: LaneKernel {
-    let row: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>
+    let row: UnsafeMutablePointer<Float>
     let zPrev: UnsafeMutablePointer<Float>, zNext: UnsafeMutablePointer<Float>
     let d: Int, dt: Float
     @inline(always) func callAsFunction(_ i: Int, _ n: Int) {
-        let (sBar, sZ, cz, z) = zGates(
-            lanes(row + i, n) + lanes(h + i, n) + lanes(bias + i, n),
-            lanes(row + d + i, n) + lanes(h + d + i, n) + lanes(bias + d + i, n),
-            lanes(row + 3 * d + i, n) + lanes(h + 2 * d + i, n) + lanes(bias + 3 * d + i, n),
-            lanes(zPrev + i, n), dt: dt)
+        let (sBar, sZ, cz, z) = zGates(lanes(row + i, n), lanes(row + d + i, n), lanes(row + 2 * d + i, n), lanes(zPrev + i, n), dt: dt)
         put(z, zNext + i, n)
         put(sBar, row + i, n)
         put(sZ, row + d + i, n)
-        put(cz, row + 3 * d + i, n)
+        put(cz, row + 2 * d + i, n)
     }
 }
 
-/// Forward, second half: y' from a_cy (already holding transform_z(z')) and s̄; writes y' and c_y.
+/// Forward, second half: y' from a_cy (inp2hid + transform_z(z') + biases) and s̄; writes y' and c_y.
 struct YStateForward: LaneKernel {
-    let row: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>
+    let row: UnsafeMutablePointer<Float>
     let yPrev: UnsafeMutablePointer<Float>, yNext: UnsafeMutablePointer<Float>
     let d: Int, dt: Float
     @inline(always) func callAsFunction(_ i: Int, _ n: Int) {
-        let (cy, y) = yState(lanes(row + 2 * d + i, n) + lanes(bias + 2 * d + i, n), lanes(row + i, n), lanes(yPrev + i, n), dt: dt)
+        let (cy, y) = yState(lanes(row + 3 * d + i, n), lanes(row + i, n), lanes(yPrev + i, n), dt: dt)
         put(y, yNext + i, n)
-        put(cy, row + 2 * d + i, n)
+        put(cy, row + 3 * d + i, n)
     }
 }
 
-/// Backward of `YStateForward`: ∂a_ȳ, ∂a_cy into X (and ∂a_ȳ into ∂H); ∂L/∂y becomes its direct part.
+/// Backward of `YStateForward`: ∂a_ȳ and ∂a_cy over s̄ and c_y; ∂L/∂y becomes its direct part.
 struct YStateBackward: LaneKernel {
-    let row: UnsafeMutablePointer<Float>, hGrad: UnsafeMutablePointer<Float>
+    let row: UnsafeMutablePointer<Float>
     let yPrev: UnsafeMutablePointer<Float>, yGrad: UnsafeMutablePointer<Float>
     let d: Int, dt: Float
     @inline(always) func callAsFunction(_ i: Int, _ n: Int) {
-        let (dPreBar, dPreCy, dyPrev) = yStateBackward(lanes(yGrad + i, n), lanes(row + i, n), lanes(row + 2 * d + i, n), lanes(yPrev + i, n), dt: dt)
-        put(dPreCy, row + 2 * d + i, n)
+        let (dPreBar, dPreCy, dyPrev) = yStateBackward(lanes(yGrad + i, n), lanes(row + i, n), lanes(row + 3 * d + i, n), lanes(yPrev + i, n), dt: dt)
+        put(dPreCy, row + 3 * d + i, n)
         put(dPreBar, row + i, n)
-        put(dPreBar, hGrad + i, n)
         put(dyPrev, yGrad + i, n)
     }
 }
 
-/// Backward of `ZGatesForward`: ∂a_z, ∂a_cz into X and ∂H; ∂L/∂z becomes its direct part.
+/// Backward of `ZGatesForward`: ∂a_z and ∂a_cz over s and c_z; ∂L/∂z becomes its direct part.
 struct ZGatesBackward: LaneKernel {
-    let row: UnsafeMutablePointer<Float>, hGrad: UnsafeMutablePointer<Float>
+    let row: UnsafeMutablePointer<Float>
     let zPrev: UnsafeMutablePointer<Float>, zGrad: UnsafeMutablePointer<Float>
     let d: Int, dt: Float
     @inline(always) func callAsFunction(_ i: Int, _ n: Int) {
-        let (dPreZ, dPreCz, dzPrev) = zGatesBackward(lanes(zGrad + i, n), lanes(row + d + i, n), lanes(row + 3 * d + i, n), lanes(zPrev + i, n), dt: dt)
+        let (dPreZ, dPreCz, dzPrev) = zGatesBackward(lanes(zGrad + i, n), lanes(row + d + i, n), lanes(row + 2 * d + i, n), lanes(zPrev + i, n), dt: dt)
         put(dPreZ, row + d + i, n)
-        put(dPreCz, row + 3 * d + i, n)
-        put(dPreZ, hGrad + d + i, n)
-        put(dPreCz, hGrad + 2 * d + i, n)
+        put(dPreCz, row + 2 * d + i, n)
         put(dzPrev, zGrad + i, n)
     }
 }

@@ -83,15 +83,19 @@ public final class LEMLayer: @unchecked Sendable {
     public private(set) var batch = 0
     private var hasStateMask = false
     private var activationsValid = false  // backward overwrites the gate activations with gradients
-    private var gates: FloatBuffer?      // [T, B, 4d] activations after forward, ∂L/∂pre-activations after backward
+    /// [T, B, 4d]: pre-activations, then activations after forward, then ∂L/∂pre-activations after
+    /// backward. Columns in the gate order [ ȳ-gate | z-gate | z-candidate | y-candidate ]: the
+    /// first 3d columns line up with hid2hid's rows and the last d with transform_z's, so the
+    /// per-step products add into X in place and ∂X serves as ∂hid2hid and ∂transform_z as is.
+    private var gates: FloatBuffer?
     private var ys: FloatBuffer?         // [T+1, B, d]: y₀ … y_T
     private var zs: FloatBuffer?         // [T+1, B, d]: z₀ … z_T
     private var inputs: FloatBuffer?     // [T, B, m]: copy of the input (for ∂L/∂inp2hid.weight)
     private var maskedYs: FloatBuffer?   // [T, B, d]: y₀ … y_{T−1} ⊙ state mask (only with state dropout)
     private var stateMask: FloatBuffer?  // [B, d]
-    private var hiddenProjection: FloatBuffer? // [B, 3d] scratch for hid2hid(y) in forward
-    private var hiddenGrads: FloatBuffer?      // [T, B, 3d]: ∂L/∂hid2hid pre-activations (backward)
-    private var combinedBias: FloatBuffer?     // [4d]: inp2hid.bias + hid2hid/transform_z biases
+    private var combinedBias: FloatBuffer?     // [4d]: inp2hid.bias + hid2hid/transform_z biases, gate order
+    private var inputWeightInGateOrder: FloatBuffer? // [4d, m]: inp2hid.weight's rows in the gate order
+    private var columnSums: FloatBuffer?       // [4d]: Σ over rows of ∂X (bias gradients)
     private var hiddenWeightT: FloatBuffer?, transformWeightT: FloatBuffer?  // [d, 3d], [d, d]
     private var carryY: FloatBuffer?, carryZ: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
 
@@ -124,8 +128,8 @@ public final class LEMLayer: @unchecked Sendable {
         let y = ensure(&ys, (T + 1) * bd)
         let z = ensure(&zs, (T + 1) * bd)
         let u = ensure(&inputs, T * B * m)
-        let h = ensure(&hiddenProjection, B * 3 * d)
         let bias = ensure(&combinedBias, 4 * d)
+        let wIn = ensure(&inputWeightInGateOrder, 4 * d * m)
         let ym = mask != nil ? ensure(&maskedYs, T * bd) : y
         let storedMask = mask != nil ? ensure(&stateMask, bd) : y
         if let mask { storedMask.update(from: mask, count: bd) }
@@ -134,13 +138,16 @@ public final class LEMLayer: @unchecked Sendable {
         if let initialY { y.update(from: initialY, count: bd) } else { y.update(repeating: 0, count: bd) }
         if let initialZ { z.update(from: initialZ, count: bd) } else { z.update(repeating: 0, count: bd) }
 
-        // Sum the three linear maps' biases per gate once; the gate loops add them.
-        let bIn = inputBias.value, bH = hiddenBias.value, bZ = transformBias.value
+        // inp2hid's rows and the three biases in the gate order of X (see `gates`).
+        let (wSource, bIn, bH, bZ) = (inputWeight.value, inputBias.value, hiddenBias.value, transformBias.value)
+        wIn.update(from: wSource, count: 2 * d * m)                     // ȳ-gate, z-gate
+        (wIn + 2 * d * m).update(from: wSource + 3 * d * m, count: d * m) // z-candidate
+        (wIn + 3 * d * m).update(from: wSource + 2 * d * m, count: d * m) // y-candidate
         for i in 0..<d {
-            bias[i] = bIn[i] + bH[i]                   // ȳ-gate
-            bias[d + i] = bIn[d + i] + bH[d + i]       // z-gate
-            bias[2 * d + i] = bIn[2 * d + i] + bZ[i]   // y-candidate
-            bias[3 * d + i] = bIn[3 * d + i] + bH[2 * d + i] // z-candidate
+            bias[i] = bIn[i] + bH[i]                     // ȳ-gate
+            bias[d + i] = bIn[d + i] + bH[d + i]         // z-gate
+            bias[2 * d + i] = bIn[3 * d + i] + bH[2 * d + i] // z-candidate
+            bias[3 * d + i] = bIn[2 * d + i] + bZ[i]     // y-candidate
         }
 
         // Over several steps, the per-step products use transposed copies of W_h and W_z, so that
@@ -154,8 +161,9 @@ public final class LEMLayer: @unchecked Sendable {
             transpose(transformWeight.value, rows: d, columns: d, into: transformT)
         }
 
-        // inp2hid for the whole sequence: X[T·B, 4d] = U[T·B, m] · Wᵢₙᵀ
-        gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
+        // inp2hid for the whole sequence, biases included: X[T·B, 4d] = bias + U[T·B, m] · Wᵢₙᵀ
+        for r in 0..<(T * B) { (x + r * 4 * d).update(from: bias, count: 4 * d) }
+        gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, wIn, ldb: m, beta: 1, x, ldc: 4 * d)
 
         let dt = config.dt
         for t in 0..<T {
@@ -168,26 +176,24 @@ public final class LEMLayer: @unchecked Sendable {
                 for j in 0..<bd { dst[j] = yPrev[j] * storedMask[j] }
                 recurrentInput = UnsafePointer(dst)
             }
-            // H[B, 3d] = y · W_hᵀ
+            // X[:, 0..<3d] += y · W_hᵀ  (hid2hid's rows are in the gate order of X's first 3d columns)
             if transposed {
-                gemm(m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenT, ldb: 3 * d, beta: 0, h, ldc: 3 * d)
+                gemm(m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenT, ldb: 3 * d, beta: 1, xt, ldc: 4 * d)
             } else {
-                gemm(transposeB: true, m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenWeight.value, ldb: d, beta: 0, h, ldc: 3 * d)
+                gemm(transposeB: true, m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 4 * d)
             }
             // Gates of z and the new z; the activations replace the pre-activations in X.
             for b in 0..<B {
-                let row = xt + b * 4 * d, hr = h + b * 3 * d
-                forEachLaneBlock(d, ZGatesForward(row: row, h: hr, bias: bias, zPrev: zPrev + b * d, zNext: zNext + b * d, d: d, dt: dt))
+                forEachLaneBlock(d, ZGatesForward(row: xt + b * 4 * d, zPrev: zPrev + b * d, zNext: zNext + b * d, d: d, dt: dt))
             }
-            // X[:, 2d..<3d] += z' · W_zᵀ  (transform_z, in place in the y-candidate columns)
+            // X[:, 3d..<4d] += z' · W_zᵀ  (transform_z, into the y-candidate columns)
             if transposed {
-                gemm(m: B, n: d, k: d, zNext, lda: d, transformT, ldb: d, beta: 1, xt + 2 * d, ldc: 4 * d)
+                gemm(m: B, n: d, k: d, zNext, lda: d, transformT, ldb: d, beta: 1, xt + 3 * d, ldc: 4 * d)
             } else {
-                gemm(transposeB: true, m: B, n: d, k: d, zNext, lda: d, transformWeight.value, ldb: d, beta: 1, xt + 2 * d, ldc: 4 * d)
+                gemm(transposeB: true, m: B, n: d, k: d, zNext, lda: d, transformWeight.value, ldb: d, beta: 1, xt + 3 * d, ldc: 4 * d)
             }
             for b in 0..<B {
-                let row = xt + b * 4 * d
-                forEachLaneBlock(d, YStateForward(row: row, bias: bias, yPrev: yPrev + b * d, yNext: yNext + b * d, d: d, dt: dt))
+                forEachLaneBlock(d, YStateForward(row: xt + b * 4 * d, yPrev: yPrev + b * d, yNext: yNext + b * d, d: d, dt: dt))
             }
         }
     }
@@ -214,7 +220,6 @@ public final class LEMLayer: @unchecked Sendable {
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d
         let x = gates!.pointer, y = ys!.pointer, z = zs!.pointer, u = inputs!.pointer
-        let dh = ensure(&hiddenGrads, T * B * 3 * d)
         let dy = ensure(&carryY, bd), dz = ensure(&carryZ, bd)
         let tmp = ensure(&scratch, bd)
         let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil
@@ -225,48 +230,57 @@ public final class LEMLayer: @unchecked Sendable {
         for t in stride(from: T - 1, through: 0, by: -1) {
             let yPrev = y + t * bd, zPrev = z + t * bd
             let xt = x + t * B * 4 * d
-            let dht = dh + t * B * 3 * d
             if let outputGrad {
                 let g = outputGrad + t * bd
                 for j in 0..<bd { dy[j] += g[j] }
             }
             // y' = (1 − Δt̄)y + Δt̄·c_y: gradients of the ȳ-gate and y-candidate pre-activations.
             for b in 0..<B {
-                let row = xt + b * 4 * d, dhr = dht + b * 3 * d
-                forEachLaneBlock(d, YStateBackward(row: row, hGrad: dhr, yPrev: yPrev + b * d, yGrad: dy + b * d, d: d, dt: dt))
+                forEachLaneBlock(d, YStateBackward(row: xt + b * 4 * d, yPrev: yPrev + b * d, yGrad: dy + b * d, d: d, dt: dt))
             }
-            // ∂L/∂z' += ∂L/∂a_y · W_z
-            gemm(m: B, n: d, k: d, xt + 2 * d, lda: 4 * d, transformWeight.value, ldb: d, beta: 1, dz, ldc: d)
+            // ∂L/∂z' += ∂L/∂a_cy · W_z
+            gemm(m: B, n: d, k: d, xt + 3 * d, lda: 4 * d, transformWeight.value, ldb: d, beta: 1, dz, ldc: d)
             // z' = (1 − Δt)z + Δt·c_z: gradients of the z-gate and z-candidate pre-activations.
             for b in 0..<B {
-                let row = xt + b * 4 * d, dhr = dht + b * 3 * d
-                forEachLaneBlock(d, ZGatesBackward(row: row, hGrad: dhr, zPrev: zPrev + b * d, zGrad: dz + b * d, d: d, dt: dt))
+                forEachLaneBlock(d, ZGatesBackward(row: xt + b * 4 * d, zPrev: zPrev + b * d, zGrad: dz + b * d, d: d, dt: dt))
             }
-            // ∂L/∂y += (∂L/∂h · W_h) ⊙ mask
+            // ∂L/∂y += (∂L/∂X[:, 0..<3d] · W_h) ⊙ mask
             if let mask {
-                gemm(m: B, n: d, k: 3 * d, dht, lda: 3 * d, hiddenWeight.value, ldb: d, beta: 0, tmp, ldc: d)
+                gemm(m: B, n: d, k: 3 * d, xt, lda: 4 * d, hiddenWeight.value, ldb: d, beta: 0, tmp, ldc: d)
                 for j in 0..<bd { dy[j] += tmp[j] * mask[j] }
             } else {
-                gemm(m: B, n: d, k: 3 * d, dht, lda: 3 * d, hiddenWeight.value, ldb: d, beta: 1, dy, ldc: d)
+                gemm(m: B, n: d, k: 3 * d, xt, lda: 4 * d, hiddenWeight.value, ldb: d, beta: 1, dy, ldc: d)
             }
         }
         if let initialYGrad { initialYGrad.update(from: dy, count: bd) }
         if let initialZGrad { initialZGrad.update(from: dz, count: bd) }
 
-        // Whole-sequence weight gradients (rows = T·B):
+        // Whole-sequence weight gradients (rows = T·B; ∂X in the gate order ȳ, z, c_z, c_y):
         let rows = T * B
         let recurrentInputs = hasStateMask ? maskedYs!.pointer : y   // y₀ … y_{T−1} (masked)
-        // ∂W_h[3d, d] += ∂Hᵀ · Y_prev
-        gemm(transposeA: true, m: 3 * d, n: d, k: rows, dh, lda: 3 * d, recurrentInputs, ldb: d, beta: 1, hiddenWeight.grad, ldc: d)
-        addColumnSums(dh, rows: rows, columns: 3 * d, stride: 3 * d, into: hiddenBias.grad)
-        // ∂W_z[d, d] += ∂A_yᵀ · Z (z₁ … z_T)
-        gemm(transposeA: true, m: d, n: d, k: rows, x + 2 * d, lda: 4 * d, z + bd, ldb: d, beta: 1, transformWeight.grad, ldc: d)
-        addColumnSums(x + 2 * d, rows: rows, columns: d, stride: 4 * d, into: transformBias.grad)
-        // ∂W_in[4d, m] += ∂Xᵀ · U ;  ∂U = ∂X · W_in
-        gemm(transposeA: true, m: 4 * d, n: m, k: rows, x, lda: 4 * d, u, ldb: m, beta: 1, inputWeight.grad, ldc: m)
-        addColumnSums(x, rows: rows, columns: 4 * d, stride: 4 * d, into: inputBias.grad)
+        // ∂W_h[3d, d] += ∂X[:, 0..<3d]ᵀ · Y_prev
+        gemm(transposeA: true, m: 3 * d, n: d, k: rows, x, lda: 4 * d, recurrentInputs, ldb: d, beta: 1, hiddenWeight.grad, ldc: d)
+        // ∂W_z[d, d] += ∂X[:, 3d..<4d]ᵀ · Z (z₁ … z_T)
+        gemm(transposeA: true, m: d, n: d, k: rows, x + 3 * d, lda: 4 * d, z + bd, ldb: d, beta: 1, transformWeight.grad, ldc: d)
+        // ∂W_in[4d, m] += ∂Xᵀ · U, block by block back into inp2hid's row order
+        let wInGrad = inputWeight.grad
+        gemm(transposeA: true, m: 2 * d, n: m, k: rows, x, lda: 4 * d, u, ldb: m, beta: 1, wInGrad, ldc: m)
+        gemm(transposeA: true, m: d, n: m, k: rows, x + 3 * d, lda: 4 * d, u, ldb: m, beta: 1, wInGrad + 2 * d * m, ldc: m)
+        gemm(transposeA: true, m: d, n: m, k: rows, x + 2 * d, lda: 4 * d, u, ldb: m, beta: 1, wInGrad + 3 * d * m, ldc: m)
+        // Each bias gradient is a column sum of ∂X; the three linear maps share them.
+        let sums = ensure(&columnSums, 4 * d)
+        sums.update(repeating: 0, count: 4 * d)
+        addColumnSums(x, rows: rows, columns: 4 * d, stride: 4 * d, into: sums)
+        let (gIn, gH, gZ) = (inputBias.grad, hiddenBias.grad, transformBias.grad)
+        for i in 0..<d {
+            gIn[i] += sums[i]; gH[i] += sums[i]                                   // ȳ-gate
+            gIn[d + i] += sums[d + i]; gH[d + i] += sums[d + i]                   // z-gate
+            gIn[3 * d + i] += sums[2 * d + i]; gH[2 * d + i] += sums[2 * d + i]   // z-candidate
+            gIn[2 * d + i] += sums[3 * d + i]; gZ[i] += sums[3 * d + i]           // y-candidate
+        }
+        // ∂U = ∂X · W_in (rows in the gate order, as in forward)
         if let inputGrad {
-            gemm(m: rows, n: m, k: 4 * d, x, lda: 4 * d, inputWeight.value, ldb: m, beta: 0, inputGrad, ldc: m)
+            gemm(m: rows, n: m, k: 4 * d, x, lda: 4 * d, inputWeightInGateOrder!.pointer, ldb: m, beta: 0, inputGrad, ldc: m)
         }
         activationsValid = false
     }
