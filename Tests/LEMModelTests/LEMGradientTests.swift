@@ -10,7 +10,9 @@ import XCTest
 final class LEMGradientTests: XCTestCase {
     let tolerance = 2e-5
 
-    func checkLEM(m: Int, d: Int, T: Int, B: Int, dt: Float, stateDropout: Bool, seed: UInt64) {
+    /// `perGateProducts`: force the per-step hid2hid products gate by gate (true) or as one call
+    /// (false); nil leaves the layer's own choice (per gate at these small sizes).
+    func checkLEM(m: Int, d: Int, T: Int, B: Int, dt: Float, stateDropout: Bool, seed: UInt64, perGateProducts: Bool? = nil) {
         var rng = RandomGenerator(seed: seed)
         let config = LEMConfig(inputSize: m, hiddenSize: d, dt: dt)
         var layout = LayoutBuilder()
@@ -18,6 +20,7 @@ final class LEMGradientTests: XCTestCase {
         let block = ParameterBlock(layout)
         let lem = LEMLayer(config: config, parameters: block, prefix: "lem.")
         lem.initialize(&rng)
+        lem.perGateProductsOverride = perGateProducts
         // Larger weights than the default init so the gates use their whole range.
         for i in 0..<block.count { block.values[i] *= 2.5 }
 
@@ -75,7 +78,7 @@ final class LEMGradientTests: XCTestCase {
             report.append("\(name): \(err)")
             XCTAssertLessThan(err, tolerance, "∂L/∂\(name): max scaled error \(err), tolerance \(tolerance)")
         }
-        print("LEM gradient check m=\(m) d=\(d) T=\(T) B=\(B) dt=\(dt) stateDropout=\(stateDropout): max scaled errors " + report.joined(separator: ", "))
+        print("LEM gradient check m=\(m) d=\(d) T=\(T) B=\(B) dt=\(dt) stateDropout=\(stateDropout) perGateProducts=\(lem.perGateProducts): max scaled errors " + report.joined(separator: ", "))
     }
 
     func testGradientsOverTwentyStepsWithInitialState() {
@@ -88,6 +91,12 @@ final class LEMGradientTests: XCTestCase {
 
     func testGradientsWithLockedStateDropout() {
         checkLEM(m: 3, d: 4, T: 20, B: 2, dt: 0.8, stateDropout: true, seed: 3)
+    }
+
+    /// Large layers (word, char) run each step's hid2hid product as one call; small ones gate by gate.
+    func testGradientsWithOneHiddenProductPerStep() {
+        checkLEM(m: 3, d: 4, T: 20, B: 2, dt: 0.6, stateDropout: false, seed: 1, perGateProducts: false)
+        checkLEM(m: 3, d: 4, T: 20, B: 2, dt: 0.8, stateDropout: true, seed: 3, perGateProducts: false)
     }
 
     func testRepeatedForwardBackwardGivesTheSameGradients() {
