@@ -77,6 +77,13 @@ public final class LEMLayer: @unchecked Sendable {
         }
     }
 
+    /// inp2hid's rows in blocks that map to X's columns: ȳ- and z-gates stay in place, the
+    /// y- and z-candidates swap (X's gate order, see `gates`).
+    private var inputBlocks: [(column: Int, weightRow: Int, width: Int)] {
+        let d = config.hiddenSize
+        return [(column: 0, weightRow: 0, width: 2 * d), (column: 2 * d, weightRow: 3 * d, width: d), (column: 3 * d, weightRow: 2 * d, width: d)]
+    }
+
     // MARK: - Cached state of the last forward pass
 
     public private(set) var steps = 0
@@ -94,7 +101,8 @@ public final class LEMLayer: @unchecked Sendable {
     private var maskedYs: FloatBuffer?   // [T, B, d]: y₀ … y_{T−1} ⊙ state mask (only with state dropout)
     private var stateMask: FloatBuffer?  // [B, d]
     private var combinedBias: FloatBuffer?     // [4d]: inp2hid.bias + hid2hid/transform_z biases, gate order
-    private var inputWeightInGateOrder: FloatBuffer? // [4d, m]: inp2hid.weight's rows in the gate order
+    private var inputWeightInGateOrder: FloatBuffer? // [4d, m]: inp2hid.weight's rows in the gate order (T > 1)
+    private var usesGateOrderWeights = false
     private var columnSums: FloatBuffer?       // [4d]: Σ over rows of ∂X (bias gradients)
     private var hiddenWeightT: FloatBuffer?, transformWeightT: FloatBuffer?  // [d, 3d], [d, d]
     private var carryY: FloatBuffer?, carryZ: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
@@ -129,7 +137,6 @@ public final class LEMLayer: @unchecked Sendable {
         let z = ensure(&zs, (T + 1) * bd)
         let u = ensure(&inputs, T * B * m)
         let bias = ensure(&combinedBias, 4 * d)
-        let wIn = ensure(&inputWeightInGateOrder, 4 * d * m)
         let ym = mask != nil ? ensure(&maskedYs, T * bd) : y
         let storedMask = mask != nil ? ensure(&stateMask, bd) : y
         if let mask { storedMask.update(from: mask, count: bd) }
@@ -138,11 +145,8 @@ public final class LEMLayer: @unchecked Sendable {
         if let initialY { y.update(from: initialY, count: bd) } else { y.update(repeating: 0, count: bd) }
         if let initialZ { z.update(from: initialZ, count: bd) } else { z.update(repeating: 0, count: bd) }
 
-        // inp2hid's rows and the three biases in the gate order of X (see `gates`).
-        let (wSource, bIn, bH, bZ) = (inputWeight.value, inputBias.value, hiddenBias.value, transformBias.value)
-        wIn.update(from: wSource, count: 2 * d * m)                     // ȳ-gate, z-gate
-        (wIn + 2 * d * m).update(from: wSource + 3 * d * m, count: d * m) // z-candidate
-        (wIn + 3 * d * m).update(from: wSource + 2 * d * m, count: d * m) // y-candidate
+        // The three biases summed in the gate order of X (see `gates`).
+        let (bIn, bH, bZ) = (inputBias.value, hiddenBias.value, transformBias.value)
         for i in 0..<d {
             bias[i] = bIn[i] + bH[i]                     // ȳ-gate
             bias[d + i] = bIn[d + i] + bH[d + i]         // z-gate
@@ -163,7 +167,21 @@ public final class LEMLayer: @unchecked Sendable {
 
         // inp2hid for the whole sequence, biases included: X[T·B, 4d] = bias + U[T·B, m] · Wᵢₙᵀ
         for r in 0..<(T * B) { (x + r * 4 * d).update(from: bias, count: 4 * d) }
-        gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, wIn, ldb: m, beta: 1, x, ldc: 4 * d)
+        // Over several steps one product with a copy of W_in in the gate order; a single step
+        // (sampling) reads W_in's blocks in place rather than copy it for each token.
+        usesGateOrderWeights = T > 1
+        if usesGateOrderWeights {
+            let w = ensure(&inputWeightInGateOrder, 4 * d * m)
+            for block in inputBlocks {
+                (w + block.column * m).update(from: inputWeight.value + block.weightRow * m, count: block.width * m)
+            }
+            gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, w, ldb: m, beta: 1, x, ldc: 4 * d)
+        } else {
+            for block in inputBlocks {
+                gemm(transposeB: true, m: T * B, n: block.width, k: m, u, lda: m, inputWeight.value + block.weightRow * m, ldb: m,
+                     beta: 1, x + block.column, ldc: 4 * d)
+            }
+        }
 
         let dt = config.dt
         for t in 0..<T {
@@ -287,10 +305,10 @@ public final class LEMLayer: @unchecked Sendable {
         // ∂W_z[d, d] += ∂X[:, 3d..<4d]ᵀ · Z (z₁ … z_T)
         gemm(transposeA: true, m: d, n: d, k: rows, x + 3 * d, lda: 4 * d, z + bd, ldb: d, beta: 1, transformWeight.grad, ldc: d)
         // ∂W_in[4d, m] += ∂Xᵀ · U, block by block back into inp2hid's row order
-        let wInGrad = inputWeight.grad
-        gemm(transposeA: true, m: 2 * d, n: m, k: rows, x, lda: 4 * d, u, ldb: m, beta: 1, wInGrad, ldc: m)
-        gemm(transposeA: true, m: d, n: m, k: rows, x + 3 * d, lda: 4 * d, u, ldb: m, beta: 1, wInGrad + 2 * d * m, ldc: m)
-        gemm(transposeA: true, m: d, n: m, k: rows, x + 2 * d, lda: 4 * d, u, ldb: m, beta: 1, wInGrad + 3 * d * m, ldc: m)
+        for block in inputBlocks {
+            gemm(transposeA: true, m: block.width, n: m, k: rows, x + block.column, lda: 4 * d, u, ldb: m,
+                 beta: 1, inputWeight.grad + block.weightRow * m, ldc: m)
+        }
         // Each bias gradient is a column sum of ∂X; the three linear maps share them.
         let sums = ensure(&columnSums, 4 * d)
         sums.update(repeating: 0, count: 4 * d)
@@ -302,9 +320,14 @@ public final class LEMLayer: @unchecked Sendable {
             gIn[3 * d + i] += sums[2 * d + i]; gH[2 * d + i] += sums[2 * d + i]   // z-candidate
             gIn[2 * d + i] += sums[3 * d + i]; gZ[i] += sums[3 * d + i]           // y-candidate
         }
-        // ∂U = ∂X · W_in (rows in the gate order, as in forward)
-        if let inputGrad {
+        // ∂U = ∂X · W_in (in the gate order)
+        if let inputGrad, usesGateOrderWeights {
             gemm(m: rows, n: m, k: 4 * d, x, lda: 4 * d, inputWeightInGateOrder!.pointer, ldb: m, beta: 0, inputGrad, ldc: m)
+        } else if let inputGrad {
+            for (i, block) in inputBlocks.enumerated() {
+                gemm(m: rows, n: m, k: block.width, x + block.column, lda: 4 * d, inputWeight.value + block.weightRow * m, ldb: m,
+                     beta: i == 0 ? 0 : 1, inputGrad, ldc: m)
+            }
         }
         activationsValid = false
     }

@@ -93,6 +93,12 @@ final class LEMGradientTests: XCTestCase {
         checkLEM(m: 3, d: 4, T: 20, B: 2, dt: 0.8, stateDropout: true, seed: 3)
     }
 
+    /// A single step (sampling's shape) reads the weights in place instead of reordered copies.
+    func testGradientsOfASingleStep() {
+        checkLEM(m: 3, d: 4, T: 1, B: 2, dt: 0.7, stateDropout: false, seed: 4)
+        checkLEM(m: 3, d: 4, T: 1, B: 2, dt: 0.7, stateDropout: true, seed: 5, perGateProducts: false)
+    }
+
     /// Large layers (word, char) run each step's hid2hid product as one call; small ones gate by gate.
     func testGradientsWithOneHiddenProductPerStep() {
         checkLEM(m: 3, d: 4, T: 20, B: 2, dt: 0.6, stateDropout: false, seed: 1, perGateProducts: false)
