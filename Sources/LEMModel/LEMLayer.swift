@@ -240,6 +240,37 @@ public final class LEMLayer: @unchecked Sendable {
         }
     }
 
+    /// Steps per weight-gradient GEMM in backward. When the weight gradients are small enough to
+    /// stay in cache (kws: 0.4 MB), they are accumulated every ~512 rows, while those rows of ∂X
+    /// are still in cache (kws +4 %); otherwise once over the whole sequence (word, char: their
+    /// 2–17 MB of gradients would be re-read for every chunk; char −4 %).
+    func weightGradientChunk(steps T: Int, batch B: Int) -> Int {
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        if let rows = weightGradientChunkRowsOverride { return max(1, min(T, rows / B)) }
+        guard 4 * d * (d + m) * MemoryLayout<Float>.size <= 512 * 1024 else { return T }
+        return max(1, min(T, 512 / B))
+    }
+    /// Tests force chunks of this many rows.
+    var weightGradientChunkRowsOverride: Int?
+
+    /// Weight gradients of rows `rows` of ∂X (gate order ȳ, z, c_z, c_y), and their column sums.
+    private func accumulateWeightGradients(rows: Range<Int>, recurrentInputs: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>) {
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        let x = gates!.pointer + rows.lowerBound * 4 * d, z = zs!.pointer + (batch + rows.lowerBound) * d
+        let u = inputs!.pointer + rows.lowerBound * m, yPrev = recurrentInputs + rows.lowerBound * d
+        let k = rows.count
+        // ∂W_h[3d, d] += ∂X[:, 0..<3d]ᵀ · Y_prev
+        gemm(transposeA: true, m: 3 * d, n: d, k: k, x, lda: 4 * d, yPrev, ldb: d, beta: 1, hiddenWeight.grad, ldc: d)
+        // ∂W_z[d, d] += ∂X[:, 3d..<4d]ᵀ · Z (z₁ … z_T)
+        gemm(transposeA: true, m: d, n: d, k: k, x + 3 * d, lda: 4 * d, z, ldb: d, beta: 1, transformWeight.grad, ldc: d)
+        // ∂W_in[4d, m] += ∂Xᵀ · U, block by block back into inp2hid's row order
+        for block in inputBlocks {
+            gemm(transposeA: true, m: block.width, n: m, k: k, x + block.column, lda: 4 * d, u, ldb: m,
+                 beta: 1, inputWeight.grad + block.weightRow * m, ldc: m)
+        }
+        addColumnSums(x, rows: k, columns: 4 * d, stride: 4 * d, into: sums)
+    }
+
     // MARK: - Backward
 
     /// Backpropagation through time for the last forward pass.
@@ -269,6 +300,11 @@ public final class LEMLayer: @unchecked Sendable {
         if let finalZGrad { dz.update(from: finalZGrad, count: bd) } else { dz.update(repeating: 0, count: bd) }
 
         let dt = config.dt
+        let recurrentInputs = hasStateMask ? maskedYs!.pointer : y   // y₀ … y_{T−1} (masked)
+        let sums = ensure(&columnSums, 4 * d)
+        sums.update(repeating: 0, count: 4 * d)
+        let chunk = weightGradientChunk(steps: T, batch: B)
+        var chunkEnd = T
         for t in stride(from: T - 1, through: 0, by: -1) {
             let yPrev = y + t * bd, zPrev = z + t * bd
             let xt = x + t * B * 4 * d
@@ -293,26 +329,14 @@ public final class LEMLayer: @unchecked Sendable {
             } else {
                 hiddenProductGradient(xt, B: B, into: dy, beta: 1)
             }
+            if t % chunk == 0 {
+                accumulateWeightGradients(rows: t * B..<chunkEnd * B, recurrentInputs: recurrentInputs, sums: sums)
+                chunkEnd = t
+            }
         }
         if let initialYGrad { initialYGrad.update(from: dy, count: bd) }
         if let initialZGrad { initialZGrad.update(from: dz, count: bd) }
 
-        // Whole-sequence weight gradients (rows = T·B; ∂X in the gate order ȳ, z, c_z, c_y):
-        let rows = T * B
-        let recurrentInputs = hasStateMask ? maskedYs!.pointer : y   // y₀ … y_{T−1} (masked)
-        // ∂W_h[3d, d] += ∂X[:, 0..<3d]ᵀ · Y_prev
-        gemm(transposeA: true, m: 3 * d, n: d, k: rows, x, lda: 4 * d, recurrentInputs, ldb: d, beta: 1, hiddenWeight.grad, ldc: d)
-        // ∂W_z[d, d] += ∂X[:, 3d..<4d]ᵀ · Z (z₁ … z_T)
-        gemm(transposeA: true, m: d, n: d, k: rows, x + 3 * d, lda: 4 * d, z + bd, ldb: d, beta: 1, transformWeight.grad, ldc: d)
-        // ∂W_in[4d, m] += ∂Xᵀ · U, block by block back into inp2hid's row order
-        for block in inputBlocks {
-            gemm(transposeA: true, m: block.width, n: m, k: rows, x + block.column, lda: 4 * d, u, ldb: m,
-                 beta: 1, inputWeight.grad + block.weightRow * m, ldc: m)
-        }
-        // Each bias gradient is a column sum of ∂X; the three linear maps share them.
-        let sums = ensure(&columnSums, 4 * d)
-        sums.update(repeating: 0, count: 4 * d)
-        addColumnSums(x, rows: rows, columns: 4 * d, stride: 4 * d, into: sums)
         let (gIn, gH, gZ) = (inputBias.grad, hiddenBias.grad, transformBias.grad)
         for i in 0..<d {
             gIn[i] += sums[i]; gH[i] += sums[i]                                   // ȳ-gate
@@ -321,6 +345,7 @@ public final class LEMLayer: @unchecked Sendable {
             gIn[2 * d + i] += sums[3 * d + i]; gZ[i] += sums[3 * d + i]           // y-candidate
         }
         // ∂U = ∂X · W_in (in the gate order)
+        let rows = T * B
         if let inputGrad, usesGateOrderWeights {
             gemm(m: rows, n: m, k: 4 * d, x, lda: 4 * d, inputWeightInGateOrder!.pointer, ldb: m, beta: 0, inputGrad, ldc: m)
         } else if let inputGrad {

@@ -12,7 +12,9 @@ final class LEMGradientTests: XCTestCase {
 
     /// `perGateProducts`: force the per-step hid2hid products gate by gate (true) or as one call
     /// (false); nil leaves the layer's own choice (per gate at these small sizes).
-    func checkLEM(m: Int, d: Int, T: Int, B: Int, dt: Float, stateDropout: Bool, seed: UInt64, perGateProducts: Bool? = nil) {
+    /// `chunkRows`: accumulate the weight gradients every this many rows (nil: the layer's choice).
+    func checkLEM(m: Int, d: Int, T: Int, B: Int, dt: Float, stateDropout: Bool, seed: UInt64, perGateProducts: Bool? = nil,
+                  chunkRows: Int? = nil) {
         var rng = RandomGenerator(seed: seed)
         let config = LEMConfig(inputSize: m, hiddenSize: d, dt: dt)
         var layout = LayoutBuilder()
@@ -21,6 +23,7 @@ final class LEMGradientTests: XCTestCase {
         let lem = LEMLayer(config: config, parameters: block, prefix: "lem.")
         lem.initialize(&rng)
         lem.perGateProductsOverride = perGateProducts
+        lem.weightGradientChunkRowsOverride = chunkRows
         // Larger weights than the default init so the gates use their whole range.
         for i in 0..<block.count { block.values[i] *= 2.5 }
 
@@ -78,7 +81,7 @@ final class LEMGradientTests: XCTestCase {
             report.append("\(name): \(err)")
             XCTAssertLessThan(err, tolerance, "∂L/∂\(name): max scaled error \(err), tolerance \(tolerance)")
         }
-        print("LEM gradient check m=\(m) d=\(d) T=\(T) B=\(B) dt=\(dt) stateDropout=\(stateDropout) perGateProducts=\(lem.perGateProducts): max scaled errors " + report.joined(separator: ", "))
+        print("LEM gradient check m=\(m) d=\(d) T=\(T) B=\(B) dt=\(dt) stateDropout=\(stateDropout) perGateProducts=\(lem.perGateProducts) chunk=\(lem.weightGradientChunk(steps: T, batch: B)) steps: max scaled errors " + report.joined(separator: ", "))
     }
 
     func testGradientsOverTwentyStepsWithInitialState() {
@@ -97,6 +100,13 @@ final class LEMGradientTests: XCTestCase {
     func testGradientsOfASingleStep() {
         checkLEM(m: 3, d: 4, T: 1, B: 2, dt: 0.7, stateDropout: false, seed: 4)
         checkLEM(m: 3, d: 4, T: 1, B: 2, dt: 0.7, stateDropout: true, seed: 5, perGateProducts: false)
+    }
+
+    /// Weight gradients accumulated chunk by chunk during backward (kws) rather than at the end;
+    /// 20 steps in chunks of 3 leave a partial chunk.
+    func testGradientsAccumulatedInChunks() {
+        checkLEM(m: 3, d: 4, T: 20, B: 2, dt: 0.6, stateDropout: false, seed: 1, chunkRows: 6)
+        checkLEM(m: 3, d: 4, T: 20, B: 2, dt: 0.8, stateDropout: true, seed: 3, chunkRows: 2)
     }
 
     /// Large layers (word, char) run each step's hid2hid product as one call; small ones gate by gate.
