@@ -75,11 +75,14 @@ public func dataParallelWorkers(hiddenSize d: Int) -> Int {
 public final class ParallelSequenceClassifier: @unchecked Sendable {
     public let model: SequenceClassifier
     let replicas: [SequenceClassifier]
+    /// Each replica's slice of the batch `[T, B/W, m]`, kept from step to step.
+    var replicaFeatures: [FloatBuffer?]
 
     public init(_ model: SequenceClassifier, workers: Int? = nil) {
         self.model = model
         let workers = workers ?? dataParallelWorkers(hiddenSize: model.config.hiddenSize)
         replicas = [model] + (1..<max(1, workers)).map { _ in SequenceClassifier(config: model.config, sharing: model) }
+        replicaFeatures = Array(repeating: nil, count: replicas.count)
     }
 
     /// One batch `features [T, B, m]`, `labels [B]`: the gradient of the mean loss goes to
@@ -97,14 +100,14 @@ public final class ParallelSequenceClassifier: @unchecked Sendable {
         var losses = [Double](repeating: 0, count: W)
         let featuresP = SendablePointer(UnsafeMutablePointer(mutating: features))
         let labelsP = SendablePointer(UnsafeMutablePointer(mutating: labels))
+        let slices = (0..<W).map { w in SendablePointer(ensure(&replicaFeatures[w], T * ranges[w].count * m)) }
         losses.withUnsafeMutableBufferPointer { lossBuffer in
             let lossesP = SendablePointer(lossBuffer.baseAddress!)
             dataParallel(workers: W) { w in
                 let r = ranges[w], bw = r.count
-                var x = [Float](repeating: 0, count: T * bw * m)
+                let x = slices[w].pointer
                 for t in 0..<T {
-                    let src = featuresP.pointer + (t * B + r.lowerBound) * m
-                    x.withUnsafeMutableBufferPointer { ($0.baseAddress! + t * bw * m).update(from: src, count: bw * m) }
+                    (x + t * bw * m).update(from: featuresP.pointer + (t * B + r.lowerBound) * m, count: bw * m)
                 }
                 let y = Array(UnsafeBufferPointer(start: labelsP.pointer + r.lowerBound, count: bw))
                 let replica = self.replicas[w]

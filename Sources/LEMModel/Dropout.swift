@@ -33,6 +33,16 @@ public final class Dropout: @unchecked Sendable {
         fillDropoutMask(m, count: n, probability: probability, rng: &rng)
     }
 
+    /// destination = source ⊙ a fresh plain mask, in one pass and without keeping the mask: for an
+    /// input that needs no gradient. Same draws and values as `sampleMask` then `apply`.
+    public func applyFreshMask(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int,
+                               rng: inout RandomGenerator) {
+        precondition(kind == .plain, "a fresh mask without storage is for plain dropout")
+        let (p, keep) = (probability, 1 / (1 - probability))
+        for j in 0..<count { destination[j] = source[j] * (rng.uniformFloat() < p ? 0 : keep) }
+        maskCount = 0
+    }
+
     /// data[t, b, j] *= mask (the last sampled mask, which must match the shape).
     public func apply(_ data: UnsafeMutablePointer<Float>, steps: Int, batch: Int, width: Int) {
         let m = maskBuffer!.pointer

@@ -97,7 +97,8 @@ public final class LEMLayer: @unchecked Sendable {
     private var gates: FloatBuffer?
     private var ys: FloatBuffer?         // [T+1, B, d]: y₀ … y_T
     private var zs: FloatBuffer?         // [T+1, B, d]: z₀ … z_T
-    private var inputs: FloatBuffer?     // [T, B, m]: copy of the input (for ∂L/∂inp2hid.weight)
+    private var inputCopy: FloatBuffer?  // [T, B, m]: copy of the input (for ∂L/∂inp2hid.weight)
+    private var input: UnsafePointer<Float>? // the input of the last forward pass (or its copy)
     private var maskedYs: FloatBuffer?   // [T, B, d]: y₀ … y_{T−1} ⊙ state mask (only with state dropout)
     private var stateMask: FloatBuffer?  // [B, d]
     private var combinedBias: FloatBuffer?     // [4d]: inp2hid.bias + hid2hid/transform_z biases, gate order
@@ -122,11 +123,13 @@ public final class LEMLayer: @unchecked Sendable {
     /// - stateMask: `[B, d]` dropout mask (already scaled by 1/(1−p)) applied to y where it enters
     ///   `hid2hid`, the same mask at every step ("locked"/variational dropout of the recurrent
     ///   connection); nil for none. The carried state itself is never dropped.
+    /// - inputStaysValid: the caller keeps `input` allocated and unchanged until `backward` has
+    ///   returned (or runs no backward), so the layer reads it there instead of keeping a copy.
     /// Results are read from `outputs`, `finalY`, `finalZ`.
     public func forward(
         input: UnsafePointer<Float>, steps T: Int, batch B: Int,
         initialY: UnsafePointer<Float>? = nil, initialZ: UnsafePointer<Float>? = nil,
-        stateMask mask: UnsafePointer<Float>? = nil
+        stateMask mask: UnsafePointer<Float>? = nil, inputStaysValid: Bool = false
     ) {
         precondition(T > 0 && B > 0, "LEM forward needs at least one step and one sequence")
         let (m, d) = (config.inputSize, config.hiddenSize)
@@ -135,13 +138,20 @@ public final class LEMLayer: @unchecked Sendable {
         let x = ensure(&gates, T * B * 4 * d)
         let y = ensure(&ys, (T + 1) * bd)
         let z = ensure(&zs, (T + 1) * bd)
-        let u = ensure(&inputs, T * B * m)
+        let u: UnsafePointer<Float>
+        if inputStaysValid {
+            u = input
+        } else {
+            let copy = ensure(&inputCopy, T * B * m)
+            copy.update(from: input, count: T * B * m)
+            u = UnsafePointer(copy)
+        }
+        self.input = u
         let bias = ensure(&combinedBias, 4 * d)
         let ym = mask != nil ? ensure(&maskedYs, T * bd) : y
         let storedMask = mask != nil ? ensure(&stateMask, bd) : y
         if let mask { storedMask.update(from: mask, count: bd) }
 
-        u.update(from: input, count: T * B * m)
         if let initialY { y.update(from: initialY, count: bd) } else { y.update(repeating: 0, count: bd) }
         if let initialZ { z.update(from: initialZ, count: bd) } else { z.update(repeating: 0, count: bd) }
 
@@ -257,7 +267,7 @@ public final class LEMLayer: @unchecked Sendable {
     private func accumulateWeightGradients(rows: Range<Int>, recurrentInputs: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>) {
         let (m, d) = (config.inputSize, config.hiddenSize)
         let x = gates!.pointer + rows.lowerBound * 4 * d, z = zs!.pointer + (batch + rows.lowerBound) * d
-        let u = inputs!.pointer + rows.lowerBound * m, yPrev = recurrentInputs + rows.lowerBound * d
+        let u = input! + rows.lowerBound * m, yPrev = recurrentInputs + rows.lowerBound * d
         let k = rows.count
         // ∂W_h[3d, d] += ∂X[:, 0..<3d]ᵀ · Y_prev
         gemm(transposeA: true, m: 3 * d, n: d, k: k, x, lda: 4 * d, yPrev, ldb: d, beta: 1, hiddenWeight.grad, ldc: d)
@@ -292,7 +302,7 @@ public final class LEMLayer: @unchecked Sendable {
         precondition(activationsValid, "LEM backward needs a forward pass first (once per forward)")
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d
-        let x = gates!.pointer, y = ys!.pointer, z = zs!.pointer, u = inputs!.pointer
+        let x = gates!.pointer, y = ys!.pointer, z = zs!.pointer
         let dy = ensure(&carryY, bd), dz = ensure(&carryZ, bd)
         let tmp = ensure(&scratch, bd)
         let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil

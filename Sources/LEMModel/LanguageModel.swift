@@ -128,8 +128,9 @@ public final class LanguageModel: @unchecked Sendable {
         if useState { stateDropout.sampleMask(steps: T, batch: B, width: d, rng: &rng) }
         state.y.withUnsafeBufferPointer { y0 in
             state.z.withUnsafeBufferPointer { z0 in
+                // `e` stays unchanged until lem.backward below.
                 lem.forward(input: e, steps: T, batch: B, initialY: y0.baseAddress, initialZ: z0.baseAddress,
-                            stateMask: useState ? stateDropout.mask : nil)
+                            stateMask: useState ? stateDropout.mask : nil, inputStaysValid: true)
             }
         }
         // The LEM keeps its outputs for backward; dropout works on a copy.
@@ -165,7 +166,7 @@ public final class LanguageModel: @unchecked Sendable {
         embedding.forward(tokens: tokens, count: B, output: e)
         state.y.withUnsafeBufferPointer { y0 in
             state.z.withUnsafeBufferPointer { z0 in
-                lem.forward(input: e, steps: 1, batch: B, initialY: y0.baseAddress, initialZ: z0.baseAddress)
+                lem.forward(input: e, steps: 1, batch: B, initialY: y0.baseAddress, initialZ: z0.baseAddress, inputStaysValid: true)
             }
         }
         state.y.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: lem.finalY, count: B * d) }

@@ -71,12 +71,11 @@ public final class SequenceClassifier: @unchecked Sendable {
         var input = features
         if training && inputDropout.isActive {
             let x = ensure(&droppedInput, T * B * config.inputSize)
-            x.update(from: features, count: T * B * config.inputSize)
-            inputDropout.sampleMask(steps: T, batch: B, width: config.inputSize, rng: &rng)
-            inputDropout.apply(x, steps: T, batch: B, width: config.inputSize)
+            inputDropout.applyFreshMask(features, into: x, count: T * B * config.inputSize, rng: &rng)
             input = UnsafePointer(x)
         }
-        lem.forward(input: input, steps: T, batch: B)
+        // `input` stays valid until backward below.
+        lem.forward(input: input, steps: T, batch: B, inputStaysValid: true)
         head.forward(finalY: lem.finalY, batch: B)
         let loss = head.loss(labels: labels, training: training)
         guard training else { return loss }
@@ -90,7 +89,7 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// A few sequences run with one BLAS thread (their per-step products are too small to split).
     public func logits(features: UnsafePointer<Float>, steps T: Int, batch B: Int) -> UnsafeMutablePointer<Float> {
         let forward = {
-            self.lem.forward(input: features, steps: T, batch: B)
+            self.lem.forward(input: features, steps: T, batch: B, inputStaysValid: true)   // no backward
             self.head.forward(finalY: self.lem.finalY, batch: B)
         }
         if B <= Self.singleThreadedBatch { withSingleThreadedBLAS(forward) } else { forward() }

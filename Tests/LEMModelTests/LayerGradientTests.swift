@@ -124,6 +124,19 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    func testFreshMaskWithoutStorageEqualsSampleThenApply() {
+        let drop = Dropout(.plain, probability: 0.3)
+        var rng = RandomGenerator(seed: 11)
+        let source = randomArray(1000, &rng)
+        var sampled = source, fresh = [Float](repeating: .nan, count: 1000)
+        var rngA = RandomGenerator(seed: 12), rngB = rngA
+        drop.sampleMask(steps: 10, batch: 10, width: 10, rng: &rngA)
+        drop.apply(&sampled, steps: 10, batch: 10, width: 10)
+        drop.applyFreshMask(source, into: &fresh, count: 1000, rng: &rngB)
+        XCTAssertEqual(fresh, sampled)
+        XCTAssertEqual(rngA.next(), rngB.next(), "the same number of draws")
+    }
+
     func testLastStepClassifier() {
         var rng = RandomGenerator(seed: 8)
         var layout = LayoutBuilder()
