@@ -64,14 +64,18 @@ protocol LaneKernel {
     if i < d { kernel(i, d - i) }
 }
 
-/// Forward, first half of a step: from the pre-activations in X (inp2hid + hid2hid + biases),
-/// writes z' and the activations s̄, s, c_z over their pre-activations.
+/// Forward, first half of a step: from the pre-activations in X (inp2hid + hid2hid) and the
+/// biases, writes z' and the activations s̄, s, c_z over their pre-activations.
 struct ZGatesForward: LaneKernel {
-    let row: UnsafeMutablePointer<Float>
+    let row: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>
     let zPrev: UnsafeMutablePointer<Float>, zNext: UnsafeMutablePointer<Float>
     let d: Int, dt: Float
     @inline(always) func callAsFunction(_ i: Int, _ n: Int) {
-        let (sBar, sZ, cz, z) = zGates(lanes(row + i, n), lanes(row + d + i, n), lanes(row + 2 * d + i, n), lanes(zPrev + i, n), dt: dt)
+        let (sBar, sZ, cz, z) = zGates(
+            lanes(row + i, n) + lanes(bias + i, n),
+            lanes(row + d + i, n) + lanes(bias + d + i, n),
+            lanes(row + 2 * d + i, n) + lanes(bias + 2 * d + i, n),
+            lanes(zPrev + i, n), dt: dt)
         put(z, zNext + i, n)
         put(sBar, row + i, n)
         put(sZ, row + d + i, n)
@@ -79,13 +83,14 @@ struct ZGatesForward: LaneKernel {
     }
 }
 
-/// Forward, second half: y' from a_cy (inp2hid + transform_z(z') + biases) and s̄; writes y' and c_y.
+/// Forward, second half: y' from a_cy (inp2hid + transform_z(z'), plus bias) and s̄; writes y'
+/// and c_y.
 struct YStateForward: LaneKernel {
-    let row: UnsafeMutablePointer<Float>
+    let row: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>
     let yPrev: UnsafeMutablePointer<Float>, yNext: UnsafeMutablePointer<Float>
     let d: Int, dt: Float
     @inline(always) func callAsFunction(_ i: Int, _ n: Int) {
-        let (cy, y) = yState(lanes(row + 3 * d + i, n), lanes(row + i, n), lanes(yPrev + i, n), dt: dt)
+        let (cy, y) = yState(lanes(row + 3 * d + i, n) + lanes(bias + 3 * d + i, n), lanes(row + i, n), lanes(yPrev + i, n), dt: dt)
         put(y, yNext + i, n)
         put(cy, row + 3 * d + i, n)
     }

@@ -104,6 +104,7 @@ public final class LEMLayer: @unchecked Sendable {
     private var combinedBias: FloatBuffer?     // [4d]: inp2hid.bias + hid2hid/transform_z biases, gate order
     private var inputWeightInGateOrder: FloatBuffer? // [4d, m]: inp2hid.weight's rows in the gate order (T > 1)
     private var usesGateOrderWeights = false
+    private var inputWeightT: FloatBuffer?     // [m, 4d]: that copy transposed (step-by-step input products)
     private var columnSums: FloatBuffer?       // [4d]: Σ over rows of ∂X (bias gradients)
     private var hiddenWeightT: FloatBuffer?, transformWeightT: FloatBuffer?  // [d, 3d], [d, d]
     private var carryY: FloatBuffer?, carryZ: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
@@ -175,21 +176,29 @@ public final class LEMLayer: @unchecked Sendable {
             transpose(transformWeight.value, rows: d, columns: d, into: transformT)
         }
 
-        // inp2hid for the whole sequence, biases included: X[T·B, 4d] = bias + U[T·B, m] · Wᵢₙᵀ
-        for r in 0..<(T * B) { (x + r * 4 * d).update(from: bias, count: 4 * d) }
-        // Over several steps one product with a copy of W_in in the gate order; a single step
-        // (sampling) reads W_in's blocks in place rather than copy it for each token.
+        // inp2hid: X[T·B, 4d] = U[T·B, m] · Wᵢₙᵀ (the gate math adds the biases). Over several
+        // steps with a copy of W_in in the gate order: one product for the whole sequence, or,
+        // when each gate's product of a step is small, step by step from its transpose (OpenBLAS's
+        // small-matrix kernels write X directly, without the zeroing pass a large product with
+        // β = 0 makes over all of X). A single step (sampling) reads W_in's blocks in place
+        // rather than copy it for each token.
         usesGateOrderWeights = T > 1
+        let stepwiseInput = usesGateOrderWeights && perGateProducts && B * m * d <= 1_000_000
+        let inputT = ensure(&inputWeightT, stepwiseInput ? m * 4 * d : 0)
         if usesGateOrderWeights {
             let w = ensure(&inputWeightInGateOrder, 4 * d * m)
             for block in inputBlocks {
                 (w + block.column * m).update(from: inputWeight.value + block.weightRow * m, count: block.width * m)
             }
-            gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, w, ldb: m, beta: 1, x, ldc: 4 * d)
+            if stepwiseInput {
+                transpose(w, rows: 4 * d, columns: m, into: inputT)
+            } else {
+                gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, w, ldb: m, beta: 0, x, ldc: 4 * d)
+            }
         } else {
             for block in inputBlocks {
                 gemm(transposeB: true, m: T * B, n: block.width, k: m, u, lda: m, inputWeight.value + block.weightRow * m, ldb: m,
-                     beta: 1, x + block.column, ldc: 4 * d)
+                     beta: 0, x + block.column, ldc: 4 * d)
             }
         }
 
@@ -198,6 +207,11 @@ public final class LEMLayer: @unchecked Sendable {
             let yPrev = y + t * bd, zPrev = z + t * bd
             let yNext = yPrev + bd, zNext = zPrev + bd
             let xt = x + t * B * 4 * d
+            if stepwiseInput {
+                for g in 0..<4 {
+                    gemm(m: B, n: d, k: m, u + t * B * m, lda: m, inputT + g * d, ldb: 4 * d, beta: 0, xt + g * d, ldc: 4 * d)
+                }
+            }
             var recurrentInput = UnsafePointer(yPrev)
             if mask != nil {
                 let dst = ym + t * bd
@@ -215,7 +229,7 @@ public final class LEMLayer: @unchecked Sendable {
             }
             // Gates of z and the new z; the activations replace the pre-activations in X.
             for b in 0..<B {
-                forEachLaneBlock(d, ZGatesForward(row: xt + b * 4 * d, zPrev: zPrev + b * d, zNext: zNext + b * d, d: d, dt: dt))
+                forEachLaneBlock(d, ZGatesForward(row: xt + b * 4 * d, bias: bias, zPrev: zPrev + b * d, zNext: zNext + b * d, d: d, dt: dt))
             }
             // X[:, 3d..<4d] += z' · W_zᵀ  (transform_z, into the y-candidate columns)
             if transposed {
@@ -224,7 +238,7 @@ public final class LEMLayer: @unchecked Sendable {
                 gemm(transposeB: true, m: B, n: d, k: d, zNext, lda: d, transformWeight.value, ldb: d, beta: 1, xt + 3 * d, ldc: 4 * d)
             }
             for b in 0..<B {
-                forEachLaneBlock(d, YStateForward(row: xt + b * 4 * d, yPrev: yPrev + b * d, yNext: yNext + b * d, d: d, dt: dt))
+                forEachLaneBlock(d, YStateForward(row: xt + b * 4 * d, bias: bias, yPrev: yPrev + b * d, yNext: yNext + b * d, d: d, dt: dt))
             }
         }
     }
