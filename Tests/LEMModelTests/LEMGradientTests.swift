@@ -96,6 +96,12 @@ final class LEMGradientTests: XCTestCase {
         checkLEM(m: 3, d: 4, T: 20, B: 2, dt: 0.8, stateDropout: true, seed: 3)
     }
 
+    /// From 16 sequences on, small layers project their input step by step (kws training).
+    func testGradientsWithTheInputProjectedStepByStep() {
+        checkLEM(m: 3, d: 4, T: 12, B: 16, dt: 0.9, stateDropout: false, seed: 6)
+        checkLEM(m: 3, d: 4, T: 12, B: 16, dt: 0.9, stateDropout: true, seed: 7, chunkRows: 48)
+    }
+
     /// A single step (sampling's shape) reads the weights in place instead of reordered copies.
     func testGradientsOfASingleStep() {
         checkLEM(m: 3, d: 4, T: 1, B: 2, dt: 0.7, stateDropout: false, seed: 4)
