@@ -32,10 +32,12 @@ public struct LEMConfig: Codable, Sendable, Equatable {
 ///     y' = (1 − Δt̄) ⊙ y + Δt̄ ⊙ tanh(transform_z(z') + a₂)
 ///
 /// The output at each step is y'. Where the time goes:
-/// - `inp2hid` for all T steps is one GEMM `[T·B, m]·[m, 4d]` before the recurrence;
+/// - `inp2hid` for all T steps is one GEMM `[T·B, m]·[m, 4d]` before the recurrence (small layers
+///   with many sequences: per step, gate by gate, see `forward`);
 /// - per step, only what the dependency forces: `[B, d]·[d, 3d]`, the gate math, `[B, d]·[d, d]`;
 /// - in backward, the per-step work is the two transposed products, and every weight gradient
-///   is one GEMM over the whole sequence afterwards.
+///   is one GEMM over the whole sequence afterwards (small layers: over chunks of ~512 rows,
+///   see `weightGradientChunk`).
 ///
 /// Memory: the input projection buffer `[T, B, 4d]` is overwritten in place, first with the gate
 /// activations (forward), then with the pre-activation gradients (backward), so the cache for
