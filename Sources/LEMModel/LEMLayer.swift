@@ -187,13 +187,13 @@ public final class LEMLayer: @unchecked Sendable {
         // blocks in place rather than copy it for each token.
         usesGateOrderWeights = T > 1
         let stepwiseInput = usesGateOrderWeights && perGateProducts && B >= 16 && B * m * d <= 1_000_000
-        let inputT = ensure(&inputWeightT, stepwiseInput ? m * 4 * d : 0)
+        let inputT = stepwiseInput ? ensure(&inputWeightT, m * 4 * d) : nil
         if usesGateOrderWeights {
             let w = ensure(&inputWeightInGateOrder, 4 * d * m)
             for block in inputBlocks {
                 (w + block.column * m).update(from: inputWeight.value + block.weightRow * m, count: block.width * m)
             }
-            if stepwiseInput {
+            if let inputT {
                 transpose(w, rows: 4 * d, columns: m, into: inputT)
             } else {
                 gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, w, ldb: m, beta: 0, x, ldc: 4 * d)
@@ -210,7 +210,7 @@ public final class LEMLayer: @unchecked Sendable {
             let yPrev = y + t * bd, zPrev = z + t * bd
             let yNext = yPrev + bd, zNext = zPrev + bd
             let xt = x + t * B * 4 * d
-            if stepwiseInput {
+            if let inputT {
                 for g in 0..<4 {
                     gemm(m: B, n: d, k: m, u + t * B * m, lda: m, inputT + g * d, ldb: 4 * d, beta: 0, xt + g * d, ldc: 4 * d)
                 }
