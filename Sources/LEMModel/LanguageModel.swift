@@ -142,12 +142,14 @@ public final class LanguageModel: @unchecked Sendable {
             outputDropout.apply(o, steps: T, batch: B, width: d)
         }
         decoder.forward(input: o, rows: rows, output: z)
+        // With training, the softmax pass also sums the decoder's bias gradient.
         let loss = softmaxCrossEntropy(logits: z, rows: rows, classes: V, targets: targets,
-                                       gradientScale: training ? 1 / Float(rows) : nil)
+                                       gradientScale: training ? 1 / Float(rows) : nil,
+                                       gradientColumnSums: training ? decoder.bias?.grad : nil)
         guard training else { return loss }
 
         let dO = ensure(&outputGrads, rows * d), dE = ensure(&embeddedGrads, rows * m)
-        decoder.backward(input: o, outputGrad: z, rows: rows, inputGrad: dO)
+        decoder.backward(input: o, outputGrad: z, rows: rows, inputGrad: dO, biasGradientDone: true)
         if useOutput { outputDropout.apply(dO, steps: T, batch: B, width: d) }
         lem.backward(outputGrad: dO, inputGrad: dE)
         if useInput { inputDropout.apply(dE, steps: T, batch: B, width: m) }

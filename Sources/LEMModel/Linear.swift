@@ -34,11 +34,13 @@ public final class Linear: @unchecked Sendable {
         gemm(transposeB: true, m: rows, n: o, k: i, input, lda: i, weight.value, ldb: i, beta: bias == nil ? 0 : 1, output, ldc: o)
     }
 
-    /// ∂W += ∂outᵀ·input, ∂b += Σ_rows ∂out, and inputGrad[N, in] = ∂out·W (overwritten) if given.
-    public func backward(input: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>, rows: Int, inputGrad: UnsafeMutablePointer<Float>?) {
+    /// ∂W += ∂outᵀ·input, ∂b += Σ_rows ∂out (unless `biasGradientDone`: the caller has added it,
+    /// e.g. the softmax pass), and inputGrad[N, in] = ∂out·W (overwritten) if given.
+    public func backward(input: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>, rows: Int, inputGrad: UnsafeMutablePointer<Float>?,
+                         biasGradientDone: Bool = false) {
         let (i, o) = (inputSize, outputSize)
         gemm(transposeA: true, m: o, n: i, k: rows, outputGrad, lda: o, input, ldb: i, beta: 1, weight.grad, ldc: i)
-        if let bias { addColumnSums(outputGrad, rows: rows, columns: o, stride: o, into: bias.grad) }
+        if let bias, !biasGradientDone { addColumnSums(outputGrad, rows: rows, columns: o, stride: o, into: bias.grad) }
         if let inputGrad {
             gemm(m: rows, n: i, k: o, outputGrad, lda: o, weight.value, ldb: i, beta: 0, inputGrad, ldc: i)
         }

@@ -15,13 +15,18 @@ public let workerCount = max(1, min(ProcessInfoLite.activeProcessorCount, 64))
 ///
 /// Work must not call BLAS with more than one thread inside `body` (oversubscription).
 public func parallelChunks(_ count: Int, costPerItem: Int, _ body: @Sendable (Range<Int>, Int) -> Void) {
-    let minimumWork = 400_000  // elementary operations per chunk worth a thread
-    let chunks = insideDataParallel ? 1 : min(workerCount, max(1, count * costPerItem / minimumWork), count)
+    let chunks = parallelChunkCount(count, costPerItem: costPerItem)
     if chunks <= 1 { body(0..<count, 0); return }
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
         let lo = count * c / chunks, hi = count * (c + 1) / chunks
         body(lo..<hi, c)
     }
+}
+
+/// How many chunks `parallelChunks` makes of this work (chunk indices are 0..<that).
+public func parallelChunkCount(_ count: Int, costPerItem: Int) -> Int {
+    let minimumWork = 400_000  // elementary operations per chunk worth a thread
+    return insideDataParallel ? 1 : max(1, min(workerCount, max(1, count * costPerItem / minimumWork), count))
 }
 
 /// True while `dataParallel` runs its workers: nested loops then stay serial (each core is busy).

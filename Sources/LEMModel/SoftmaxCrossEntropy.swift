@@ -14,43 +14,70 @@
 ///
 /// - logits: `[rows, classes]`; targets: `[rows]`, each in `0..<classes`, or negative for a padding
 ///   row that is ignored (loss 0, gradient 0), as PyTorch's `ignore_index`.
+/// - gradientColumnSums: with `gradientScale`, receives `+=` the sum of the gradient rows (the
+///   gradient of a bias added to every row), computed while each row is still in cache.
 public func softmaxCrossEntropy(
     logits: UnsafeMutablePointer<Float>, rows: Int, classes: Int, targets: UnsafePointer<Int32>,
-    gradientScale: Float?
+    gradientScale: Float?, gradientColumnSums: UnsafeMutablePointer<Float>? = nil
 ) -> Double {
-    var partial = [Double](repeating: 0, count: workerCount)
+    let chunks = parallelChunkCount(rows, costPerItem: classes * 8)
+    var partial = [Double](repeating: 0, count: chunks)
+    // Each chunk sums its rows' gradients apart (the first into the caller's sums directly).
+    var chunkColumnSums = [Float](repeating: 0, count: gradientColumnSums == nil ? 0 : (chunks - 1) * classes)
     let logitsP = SendablePointer(logits)
     let targetsP = SendablePointer(UnsafeMutablePointer(mutating: targets))
     partial.withUnsafeMutableBufferPointer { sums in
-        let sumsP = SendablePointer(sums.baseAddress!)
-        parallelChunks(rows, costPerItem: classes * 8) { range, chunk in
-            var total = 0.0
-            for r in range {
-                let row = logitsP.pointer + r * classes
-                let k = Int(targetsP.pointer[r])
-                if k < 0 {
-                    if gradientScale != nil { (logitsP.pointer + r * classes).update(repeating: 0, count: classes) }
-                    continue
-                }
-                precondition(k < classes, "target class \(k) outside 0..<\(classes)")
-                total += Double(crossEntropyRow(row, classes: classes, target: k, gradientScale: gradientScale))
+        chunkColumnSums.withUnsafeMutableBufferPointer { columnSums in
+            let sumsP = SendablePointer(sums.baseAddress!)
+            let columnSumsP = gradientColumnSums.map { target in
+                (0..<chunks).map { c in SendablePointer(c == 0 ? target : columnSums.baseAddress! + (c - 1) * classes) }
             }
-            sumsP.pointer[chunk] = total
+            parallelChunks(rows, costPerItem: classes * 8) { range, chunk in
+                var total = 0.0
+                let columnSum = columnSumsP?[chunk].pointer
+                for r in range {
+                    let row = logitsP.pointer + r * classes
+                    let k = Int(targetsP.pointer[r])
+                    if k < 0 {
+                        if gradientScale != nil { (logitsP.pointer + r * classes).update(repeating: 0, count: classes) }
+                        continue
+                    }
+                    precondition(k < classes, "target class \(k) outside 0..<\(classes)")
+                    total += Double(crossEntropyRow(row, classes: classes, target: k, gradientScale: gradientScale, columnSum: columnSum))
+                }
+                sumsP.pointer[chunk] = total
+            }
+        }
+    }
+    if let gradientColumnSums {
+        for c in 1..<max(1, chunks) {
+            for j in 0..<classes { gradientColumnSums[j] += chunkColumnSums[(c - 1) * classes + j] }
         }
     }
     return partial.reduce(0, +)
 }
 
 /// Loss of one row; overwrites the row with its scaled gradient when `gradientScale` is set.
+/// With `columnSum`, also adds the gradient row into it.
 @inline(always)
-func crossEntropyRow(_ row: UnsafeMutablePointer<Float>, classes: Int, target: Int, gradientScale: Float?) -> Float {
+func crossEntropyRow(_ row: UnsafeMutablePointer<Float>, classes: Int, target: Int, gradientScale: Float?,
+                     columnSum: UnsafeMutablePointer<Float>? = nil) -> Float {
     let maxValue = maximum(row, classes)
     let targetLogit = row[target]
     let sum: Float
     if let scale = gradientScale {
         sum = exponentiateAndSum(row, classes, shift: maxValue)
         let s = scale / sum
-        for j in 0..<classes { row[j] *= s }
+        if let columnSum {
+            for j in 0..<classes {
+                let g = row[j] * s
+                row[j] = g
+                columnSum[j] += g
+            }
+            columnSum[target] -= scale
+        } else {
+            for j in 0..<classes { row[j] *= s }
+        }
         row[target] -= scale
     } else {
         sum = sumOfExponentials(row, classes, shift: maxValue)

@@ -102,6 +102,26 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(unchanged, logits)
     }
 
+    /// The bias gradient summed during the softmax pass equals the column sums of the gradient,
+    /// also when the rows are split over the cores and a padding row is skipped.
+    func testSoftmaxSumsTheGradientColumns() {
+        var rng = RandomGenerator(seed: 13)
+        let rows = 300, classes = 1000
+        XCTAssertGreaterThan(parallelChunkCount(rows, costPerItem: classes * 8), workerCount > 1 ? 1 : 0)
+        var logits = randomArray(rows * classes, &rng, scale: 2)
+        var targets = (0..<rows).map { _ in Int32(rng.below(classes)) }
+        targets[17] = -1
+        var sums = [Float](repeating: 1, count: classes)   // added to, not overwritten
+        _ = softmaxCrossEntropy(logits: &logits, rows: rows, classes: classes, targets: targets, gradientScale: 1 / Float(rows),
+                                gradientColumnSums: &sums)
+        var expected = [Float](repeating: 1, count: classes)
+        addColumnSums(logits, rows: rows, columns: classes, stride: classes, into: &expected)
+        let worst = zip(sums, expected).map { abs($0 - $1) }.max()!
+        // Float sums of 300 terms near 1/300 onto 1, in two orders: a few ulps of 1 each.
+        print("softmax column sums: max |difference| \(worst) (tolerance 1e-5)")
+        XCTAssertLessThan(worst, 1e-5)
+    }
+
     func testDropoutMasksAndBackward() {
         var rng = RandomGenerator(seed: 7)
         let (T, B, n) = (4, 3, 50)
