@@ -170,22 +170,25 @@ public final class LEMLayer: @unchecked Sendable {
         // Over several steps, the per-step products use transposed copies of W_h and W_z, so that
         // they are plain A·B products: OpenBLAS then runs small ones with its small-matrix
         // kernels, which skip the packing (copying) of the weights that every call would
-        // otherwise repeat. A single step (sampling) uses the weights as they are.
-        let transposed = T > 1
-        let hiddenT = ensure(&hiddenWeightT, 3 * d * d), transformT = ensure(&transformWeightT, d * d)
-        if transposed {
+        // otherwise repeat. A single step (sampling), or a single sequence through a large layer
+        // (exact evaluation of the char model: matrix-vector products, which pack nothing, and
+        // copying 16 MB of weights for each window took 10 % of the time), uses the weights as
+        // they are.
+        let copiesWeights = T > 1 && (weightCopiesOverride ?? (B > 1 || 4 * d * d <= 1 << 20))
+        let hiddenT = copiesWeights ? ensure(&hiddenWeightT, 3 * d * d) : nil
+        let transformT = copiesWeights ? ensure(&transformWeightT, d * d) : nil
+        if let hiddenT, let transformT {
             transpose(hiddenWeight.value, rows: 3 * d, columns: d, into: hiddenT)
             transpose(transformWeight.value, rows: d, columns: d, into: transformT)
         }
 
-        // inp2hid: X[T·B, 4d] = U[T·B, m] · Wᵢₙᵀ (the gate math adds the biases). Over several
-        // steps with a copy of W_in in the gate order: one product for the whole sequence, or,
-        // when each gate's product of a step is small but not a single row or so, step by step
-        // from its transpose (OpenBLAS's small-matrix kernels write X directly, without the
-        // zeroing pass a large product with β = 0 makes over all of X: kws +5 %; for one clip the
-        // per-step calls cost more, 0.72 against 0.81 ms). A single step (sampling) reads W_in's
-        // blocks in place rather than copy it for each token.
-        usesGateOrderWeights = T > 1
+        // inp2hid: X[T·B, 4d] = U[T·B, m] · Wᵢₙᵀ (the gate math adds the biases). With the copies
+        // above, a copy of W_in in the gate order too: one product for the whole sequence, or,
+        // when each gate's product of a step is small (and there are at least 16 sequences:
+        // below, the per-step calls cost more than they save), step by step from its transpose (OpenBLAS's small-matrix kernels write X directly, without the
+        // zeroing pass a large product with β = 0 makes over all of X: kws +5 %). A single step
+        // or a single sequence through a large layer reads W_in's blocks in place.
+        usesGateOrderWeights = copiesWeights
         let stepwiseInput = usesGateOrderWeights && perGateProducts && B >= 16 && B * m * d <= 1_000_000
         let inputT = stepwiseInput ? ensure(&inputWeightT, m * 4 * d) : nil
         if usesGateOrderWeights {
@@ -222,7 +225,7 @@ public final class LEMLayer: @unchecked Sendable {
                 recurrentInput = UnsafePointer(dst)
             }
             // X[:, 0..<3d] += y · W_hᵀ  (hid2hid's rows are in the gate order of X's first 3d columns)
-            if transposed {
+            if let hiddenT {
                 let gateBlocks = perGateProducts ? 3 : 1, width = 3 * d / gateBlocks
                 for g in 0..<gateBlocks {
                     gemm(m: B, n: width, k: d, recurrentInput, lda: d, hiddenT + g * width, ldb: 3 * d, beta: 1, xt + g * width, ldc: 4 * d)
@@ -235,7 +238,7 @@ public final class LEMLayer: @unchecked Sendable {
                 forEachLaneBlock(d, ZGatesForward(row: xt + b * 4 * d, bias: bias, zPrev: zPrev + b * d, zNext: zNext + b * d, d: d, dt: dt))
             }
             // X[:, 3d..<4d] += z' · W_zᵀ  (transform_z, into the y-candidate columns)
-            if transposed {
+            if let transformT {
                 gemm(m: B, n: d, k: d, zNext, lda: d, transformT, ldb: d, beta: 1, xt + 3 * d, ldc: 4 * d)
             } else {
                 gemm(transposeB: true, m: B, n: d, k: d, zNext, lda: d, transformWeight.value, ldb: d, beta: 1, xt + 3 * d, ldc: 4 * d)
@@ -254,6 +257,8 @@ public final class LEMLayer: @unchecked Sendable {
     var perGateProducts: Bool { perGateProductsOverride ?? (batch * config.hiddenSize * config.hiddenSize <= 1_000_000) }
     /// Tests force either way with this.
     var perGateProductsOverride: Bool?
+    /// Tests force whether several steps use transposed and reordered weight copies.
+    var weightCopiesOverride: Bool?
 
     /// out[B, d] = β·out + ∂X[:, 0..<3d] · W_h for one step's rows of ∂X (gate by gate if small).
     private func hiddenProductGradient(_ xt: UnsafeMutablePointer<Float>, B: Int, into out: UnsafeMutablePointer<Float>, beta: Float) {

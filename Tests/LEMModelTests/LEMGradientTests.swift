@@ -13,8 +13,9 @@ final class LEMGradientTests: XCTestCase {
     /// `perGateProducts`: force the per-step hid2hid products gate by gate (true) or as one call
     /// (false); nil leaves the layer's own choice (per gate at these small sizes).
     /// `chunkRows`: accumulate the weight gradients every this many rows (nil: the layer's choice).
+    /// `weightCopies`: force whether several steps use copies of the weights (nil: the layer's choice).
     func checkLEM(m: Int, d: Int, T: Int, B: Int, dt: Float, stateDropout: Bool, seed: UInt64, perGateProducts: Bool? = nil,
-                  chunkRows: Int? = nil) {
+                  chunkRows: Int? = nil, weightCopies: Bool? = nil) {
         var rng = RandomGenerator(seed: seed)
         let config = LEMConfig(inputSize: m, hiddenSize: d, dt: dt)
         var layout = LayoutBuilder()
@@ -24,6 +25,7 @@ final class LEMGradientTests: XCTestCase {
         lem.initialize(&rng)
         lem.perGateProductsOverride = perGateProducts
         lem.weightGradientChunkRowsOverride = chunkRows
+        lem.weightCopiesOverride = weightCopies
         // Larger weights than the default init so the gates use their whole range.
         for i in 0..<block.count { block.values[i] *= 2.5 }
 
@@ -99,6 +101,11 @@ final class LEMGradientTests: XCTestCase {
     /// From 16 sequences on, small layers project their input step by step (kws training).
     func testGradientsWithTheInputProjectedStepByStep() {
         checkLEM(m: 3, d: 4, T: 5, B: 16, dt: 0.9, stateDropout: true, seed: 7, chunkRows: 32)
+    }
+
+    /// One sequence through a large layer (exact char evaluation) uses the weights without copies.
+    func testGradientsOfOneSequenceWithoutWeightCopies() {
+        checkLEM(m: 3, d: 4, T: 20, B: 1, dt: 0.7, stateDropout: true, seed: 8, weightCopies: false)
     }
 
     /// A single step (sampling's shape) reads the weights in place instead of reordered copies.
