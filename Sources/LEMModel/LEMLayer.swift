@@ -105,7 +105,7 @@ public final class LEMLayer: @unchecked Sendable {
     private var stateMask: FloatBuffer?  // [B, d]
     private var combinedBias: FloatBuffer?     // [4d]: inp2hid.bias + hid2hid/transform_z biases, gate order
     private var inputWeightInGateOrder: FloatBuffer? // [4d, m]: inp2hid.weight's rows in the gate order (T > 1)
-    private var usesGateOrderWeights = false
+    private var usesWeightCopies = false   // the last forward made the copies below (several steps)
     private var inputWeightT: FloatBuffer?     // [m, 4d]: that copy transposed (step-by-step input products)
     private var columnSums: FloatBuffer?       // [4d]: Σ over rows of ∂X (bias gradients)
     private var hiddenWeightT: FloatBuffer?, transformWeightT: FloatBuffer?  // [d, 3d], [d, d]
@@ -174,9 +174,9 @@ public final class LEMLayer: @unchecked Sendable {
         // (exact evaluation of the char model: matrix-vector products, which pack nothing, and
         // copying 16 MB of weights for each window took 10 % of the time), uses the weights as
         // they are.
-        let copiesWeights = T > 1 && (weightCopiesOverride ?? (B > 1 || 4 * d * d <= 1 << 20))
-        let hiddenT = copiesWeights ? ensure(&hiddenWeightT, 3 * d * d) : nil
-        let transformT = copiesWeights ? ensure(&transformWeightT, d * d) : nil
+        usesWeightCopies = T > 1 && (weightCopiesOverride ?? (B > 1 || 4 * d * d <= 1 << 20))
+        let hiddenT = usesWeightCopies ? ensure(&hiddenWeightT, 3 * d * d) : nil
+        let transformT = usesWeightCopies ? ensure(&transformWeightT, d * d) : nil
         if let hiddenT, let transformT {
             transpose(hiddenWeight.value, rows: 3 * d, columns: d, into: hiddenT)
             transpose(transformWeight.value, rows: d, columns: d, into: transformT)
@@ -188,10 +188,9 @@ public final class LEMLayer: @unchecked Sendable {
         // below, the per-step calls cost more than they save), step by step from its transpose (OpenBLAS's small-matrix kernels write X directly, without the
         // zeroing pass a large product with β = 0 makes over all of X: kws +5 %). A single step
         // or a single sequence through a large layer reads W_in's blocks in place.
-        usesGateOrderWeights = copiesWeights
-        let stepwiseInput = usesGateOrderWeights && perGateProducts && B >= 16 && B * m * d <= 1_000_000
+        let stepwiseInput = usesWeightCopies && perGateProducts && B >= 16 && B * m * d <= 1_000_000
         let inputT = stepwiseInput ? ensure(&inputWeightT, m * 4 * d) : nil
-        if usesGateOrderWeights {
+        if usesWeightCopies {
             let w = ensure(&inputWeightInGateOrder, 4 * d * m)
             for block in inputBlocks {
                 (w + block.column * m).update(from: inputWeight.value + block.weightRow * m, count: block.width * m)
@@ -378,7 +377,7 @@ public final class LEMLayer: @unchecked Sendable {
         }
         // ∂U = ∂X · W_in (in the gate order)
         let rows = T * B
-        if let inputGrad, usesGateOrderWeights {
+        if let inputGrad, usesWeightCopies {
             gemm(m: rows, n: m, k: 4 * d, x, lda: 4 * d, inputWeightInGateOrder!.pointer, ldb: m, beta: 0, inputGrad, ldc: m)
         } else if let inputGrad {
             for (i, block) in inputBlocks.enumerated() {

@@ -38,12 +38,11 @@ nonisolated(unsafe) private var insideDataParallel = false
 /// a model replica on its slice of the batch, with no synchronisation inside the recurrence.
 public func dataParallel(workers: Int, _ body: @Sendable (Int) -> Void) {
     guard workers > 1 else { body(0); return }
-    let blasThreads = blasThreadCount()
-    setBLASThreadCount(1)
-    insideDataParallel = true
-    DispatchQueue.concurrentPerform(iterations: workers, execute: body)
-    insideDataParallel = false
-    setBLASThreadCount(blasThreads)
+    withSingleThreadedBLAS {
+        insideDataParallel = true
+        defer { insideDataParallel = false }
+        DispatchQueue.concurrentPerform(iterations: workers, execute: body)
+    }
 }
 
 /// Runs `body` with OpenBLAS at one thread, then restores the previous count.
