@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LEMModel", targets: ["LEMModel"]),
         .library(name: "Text", targets: ["Text"]),
         .library(name: "Audio", targets: ["Audio"]),
+        .library(name: "ToolSupport", targets: ["ToolSupport"]),
         .executable(name: "lm", targets: ["lm"]),
         .executable(name: "kws", targets: ["kws"]),
     ],
@@ -24,23 +25,26 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // MARK: - The shared LEM implementation
-        .target(name: "LEMModel", dependencies: ["CBLAS"], swiftSettings: nativeCPU),
+        // MARK: - The shared LEM implementation, in rooms by job (Sources/LEMModel/*/; see the README)
+        .target(name: "LEMModel", dependencies: ["CBLAS", "CZlib"], swiftSettings: nativeCPU),
+        // What only the two executables share: progress line, benchmark runner, default corpora, plots.
+        .target(name: "ToolSupport", dependencies: ["LEMModel"], swiftSettings: nativeCPU),
 
         // MARK: - Audio: reading, resampling, MFCC/log-mel features, Speech Commands
         .target(name: "Audio", dependencies: ["LEMModel", "CFFTW", "CSndFile", "CSampleRate"], swiftSettings: nativeCPU),
 
         .executableTarget(
             name: "kws",
-            dependencies: ["LEMModel", "Audio", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LEMModel", "Audio", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: nativeCPU),
 
         // MARK: - Language modelling: text handling and the `lm` tool
         .target(name: "Text", swiftSettings: nativeCPU),
         .executableTarget(
             name: "lm",
-            dependencies: ["LEMModel", "Text", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LEMModel", "Text", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: nativeCPU),
 
         // MARK: - Tests

@@ -2,6 +2,7 @@ import ArgumentParser
 import Audio
 import Foundation
 import LEMModel
+import ToolSupport
 
 extension KWS {
     struct Bench: ParsableCommand {
@@ -39,7 +40,7 @@ extension KWS {
         func run() throws {
             try reportingErrors {
                 if let config {
-                    for line in try measure(config) { print(json ? Benchmarking.jsonLine(line) : describe(line)) }
+                    for line in try measure(config) { print(json ? jsonLine(line) : describe(line)) }
                     return
                 }
                 try Benchmarking.runAll(tool: "kws", configurations: Self.configs, seconds: seconds, short: short, json: json,
@@ -63,7 +64,7 @@ extension KWS {
             switch config {
             case "sgemm":
                 let n = short ? 256 : 2048
-                return [["config": "sgemm", "gflops": Benchmarking.sgemmGFLOPS(n: n), "n": n, "blas": blasCoreName(), "threads": blasThreadCount()]]
+                return [["config": "sgemm", "gflops": sgemmGFLOPS(n: n), "n": n, "blas": blasCoreName(), "threads": blasThreadCount()]]
             case "kws":
                 let (T, B, m, d, C) = short ? (10, 8, 8, 8, 12) : (126, 100, 80, 128, 12)
                 let model = SequenceClassifier(config: {

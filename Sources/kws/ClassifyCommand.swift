@@ -2,6 +2,7 @@ import ArgumentParser
 import Audio
 import Foundation
 import LEMModel
+import ToolSupport
 
 extension KWS {
     struct Classify: ParsableCommand {
@@ -69,7 +70,7 @@ extension KWS {
                     } catch {
                         flush()
                         failed = true
-                        if json { print(Benchmarking.jsonLine(["file": file, "error": "\(error)"])) }
+                        if json { print(jsonLine(["file": file, "error": "\(error)"])) }
                         writeStandardError("kws: error: \(error)\n")
                     }
                 }
@@ -90,7 +91,7 @@ extension KWS {
             if json {
                 var object: [String: Any] = ["file": file, "label": labels[best], "probability": Double(probabilities[best])]
                 if top > 1 { object["top"] = ranked.map { ["label": labels[$0], "probability": Double(probabilities[$0])] } }
-                print(Benchmarking.jsonLine(object))
+                print(jsonLine(object))
             } else {
                 print("\(file)\t" + ranked.map { String(format: "%@ %.3f", labels[$0], Double(probabilities[$0])) }.joined(separator: "\t"))
             }
@@ -114,7 +115,7 @@ extension KWS {
                 detections += 1
                 let (s, e) = (Double(d.start) / Double(rate), Double(d.end) / Double(rate))
                 if json {
-                    print(Benchmarking.jsonLine(["file": file, "start": s, "end": e, "label": labels[d.label], "probability": Double(d.probability)]))
+                    print(jsonLine(["file": file, "start": s, "end": e, "label": labels[d.label], "probability": Double(d.probability)]))
                 } else {
                     print(String(format: "%@\t%.2f-%.2f s\t%@ %.3f", file, s, e, labels[d.label], Double(d.probability)))
                 }
@@ -151,7 +152,7 @@ extension KWS {
             if detections == 0 {
                 let duration = Double(start + clip) / Double(rate)
                 if json {
-                    print(Benchmarking.jsonLine(["file": file, "label": NSNull(), "detections": 0, "windows": windows, "duration": duration]))
+                    print(jsonLine(["file": file, "label": NSNull(), "detections": 0, "windows": windows, "duration": duration]))
                 } else {
                     print(String(format: "%@\tno keyword detected (%d windows over %.1f s)", file, windows, duration))
                 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Audio
 import Foundation
 import LEMModel
+import ToolSupport
 
 extension KWS {
     struct Eval: ParsableCommand {

@@ -1,6 +1,7 @@
 import Audio
 import Foundation
 import LEMModel
+import ToolSupport
 
 /// What `kws` stores in a checkpoint besides the model: everything `classify` needs to go from a
 /// WAV file to a label.

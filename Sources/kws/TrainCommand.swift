@@ -2,6 +2,7 @@ import ArgumentParser
 import Audio
 import Foundation
 import LEMModel
+import ToolSupport
 
 extension FeatureSettings.Kind: ExpressibleByArgument {}
 
@@ -216,7 +217,7 @@ extension KWS {
                                               seed: seed, checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
                 trainer.saveEveryMinutes = saveEvery
                 trainer.saveEverySteps = saveEverySteps
-                let outcome = try Trainer(task: task, settings: trainer).run()
+                let outcome = try Trainer(task: task, settings: trainer, progress: TerminalProgress()).run()
 
                 print("training \(outcome.reason.rawValue) after \(outcome.completedEpochs) epoch(s), \(outcome.steps) steps, "
                       + "\(formatCount(outcome.throughput)) frames/s"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LEMModel
+import ToolSupport
 import Text
 
 extension LM {
@@ -43,7 +44,7 @@ extension LM {
         func run() throws {
             try reportingErrors {
                 if let config {
-                    for line in try measure(config) { print(json ? Benchmarking.jsonLine(line) : describe(line)) }
+                    for line in try measure(config) { print(json ? jsonLine(line) : describe(line)) }
                     return
                 }
                 try Benchmarking.runAll(tool: "lm", configurations: Self.configs, seconds: seconds, short: short, json: json,
@@ -81,7 +82,7 @@ extension LM {
             switch config {
             case "sgemm":
                 let n = short ? 256 : 2048
-                return [["config": "sgemm", "gflops": Benchmarking.sgemmGFLOPS(n: n), "n": n, "blas": blasCoreName(), "threads": blasThreadCount()]]
+                return [["config": "sgemm", "gflops": sgemmGFLOPS(n: n), "n": n, "blas": blasCoreName(), "threads": blasThreadCount()]]
             case "word", "char":
                 let s = shape(config)
                 let model = makeModel(s, preset: config == "word" ? .ptbWord : .ptbChar)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LEMModel
+import ToolSupport
 import Text
 
 extension LM {

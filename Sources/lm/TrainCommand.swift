@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LEMModel
+import ToolSupport
 import Text
 
 extension LM {
@@ -172,7 +173,7 @@ extension LM {
                     checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
                 settings.saveEveryMinutes = saveEvery
                 settings.saveEverySteps = saveEverySteps
-                let outcome = try Trainer(task: task, settings: settings).run()
+                let outcome = try Trainer(task: task, settings: settings, progress: TerminalProgress()).run()
                 try finish(outcome: outcome, corpus: corpus, settings: settings, level: tool.level)
             }
         }

@@ -98,7 +98,7 @@ final class TrainerTests: XCTestCase {
                         checkpointPath: dir + "/toy.ckpt", resume: resume, maxSteps: maxSteps)
     }
 
-    let quiet = ProgressReporter(interactive: false, plainInterval: .infinity)
+    let quiet = RecordedProgress()
 
     func testTrainingLearnsAndKeepsTheBestCheckpoint() throws {
         let dir = temporaryDirectory()
@@ -186,4 +186,11 @@ final class LearningRateScheduleTests: XCTestCase {
         // Two epochs without improvement (patience 1) → ×0.25; never below the minimum.
         XCTAssertEqual(rates, [1, 1, 1, 0.25, 0.25, 0.25, 0.0625, 0.0625, 0.015625, 0.015625])
     }
+}
+
+/// A progress sink that keeps the trainer's permanent lines instead of printing them.
+final class RecordedProgress: ProgressSink {
+    private(set) var lines: [String] = []
+    func update(_ text: String, force: Bool) {}
+    func line(_ text: String) { lines.append(text) }
 }

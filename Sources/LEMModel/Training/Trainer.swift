@@ -130,9 +130,10 @@ public struct TrainingError: Error, CustomStringConvertible {
 public final class Trainer {
     public let task: TrainingTask
     public var settings: TrainerSettings
-    let progress: ProgressReporter
+    let progress: ProgressSink
 
-    public init(task: TrainingTask, settings: TrainerSettings, progress: ProgressReporter = ProgressReporter()) {
+    /// `progress` receives the status line and the epoch summaries (the tools pass a terminal line).
+    public init(task: TrainingTask, settings: TrainerSettings, progress: ProgressSink) {
         self.task = task
         self.settings = settings
         self.progress = progress

@@ -1,28 +1,11 @@
 import Foundation
+import LEMModel
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Measurement helpers shared by `lm bench` and `kws bench`.
 public enum Benchmarking {
-    /// Achieved GFLOP/s of one n×n×n sgemm through the same BLAS the models use: the best of
-    /// `repeats` calls after one warm-up, so that a moment of interference on a shared machine
-    /// (seen on the reference VM: one run of 5 calls at 273 instead of 330) does not lower the peak.
-    public static func sgemmGFLOPS(n: Int, repeats: Int = 20) -> Double {
-        let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
-        var rng = RandomGenerator(seed: 1)
-        rng.fillUniform(a.buffer, -1, 1)
-        rng.fillUniform(b.buffer, -1, 1)
-        var best = Double.infinity
-        gemm(m: n, n: n, k: n, a.pointer, lda: n, b.pointer, ldb: n, beta: 0, c.pointer, ldc: n)
-        for _ in 0..<repeats {
-            let t0 = monotonicSeconds()
-            gemm(m: n, n: n, k: n, a.pointer, lda: n, b.pointer, ldb: n, beta: 0, c.pointer, ldc: n)
-            best = min(best, monotonicSeconds() - t0)
-        }
-        return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
-    }
-
     /// The process's peak resident set size in MB: `VmHWM` of /proc/self/status, which belongs
     /// to this program's memory map. (`getrusage`'s ru_maxrss survives `exec`, so a child started
     /// from a large process would report its parent's size.)
@@ -63,7 +46,7 @@ public enum Benchmarking {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TrainingError(description: "benchmark \(arguments.joined(separator: " ")) failed (exit \(process.terminationStatus))")
+            throw ToolError(description: "benchmark \(arguments.joined(separator: " ")) failed (exit \(process.terminationStatus))")
         }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
@@ -93,12 +76,6 @@ public enum Benchmarking {
         }
     }
 
-    /// One JSON object per line (the `--json` output of the bench commands).
-    public static func jsonLine(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// A one-line description of the machine: CPU model, cores, BLAS kernels and threads, load.
     public static func machineDescription() -> String {
         var cpu = "unknown CPU"
@@ -112,4 +89,16 @@ public enum Benchmarking {
         return String(format: "%@, %d cores; OpenBLAS %@ kernels, %d threads; load average %.2f", cpu, workerCount,
                       blasCoreName(), blasThreadCount(), load[0])
     }
+}
+
+/// One JSON object per line, keys sorted (the `--json` output of the bench and classify commands).
+public func jsonLine(_ object: [String: Any]) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// A failure of the tools' shared support code; `description` is the whole message.
+public struct ToolError: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
 }

@@ -177,3 +177,15 @@ public final class LanguageModel: @unchecked Sendable {
         return z
     }
 }
+
+extension Checkpoint {
+    /// The language model stored in this checkpoint, validated before anything is allocated.
+    public func languageModel() throws -> LanguageModel {
+        let config = try model(LanguageModelConfig.self)
+        if let problem = config.problem { throw CheckpointError(path: path, problem: "invalid model settings: \(problem)") }
+        try checkLayout(LanguageModel.layout(config))
+        let model = LanguageModel(config: config)
+        try loadParameters(into: model.parameters)
+        return model
+    }
+}

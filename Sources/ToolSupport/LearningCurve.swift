@@ -1,4 +1,5 @@
 import Foundation
+import LEMModel
 
 /// Writes an SVG plot of a run's learning curve from its metrics log (MetricsLog JSON lines):
 /// training and validation loss per epoch, and the validation metric (perplexity, bpc,
@@ -9,7 +10,7 @@ public func writeLearningCurve(metricsPath: String, to path: String, title: Stri
     var byEpoch: [Int: [String: Any]] = [:]
     for r in records { if let e = r["epoch"] as? Double { byEpoch[Int(e)] = r } }
     let epochs = byEpoch.keys.sorted()
-    guard !epochs.isEmpty else { throw TrainingError(description: "no validation records in \(metricsPath)") }
+    guard !epochs.isEmpty else { throw ToolError(description: "no validation records in \(metricsPath)") }
     let train = epochs.map { byEpoch[$0]?["train_loss"] as? Double ?? .nan }
     let valid = epochs.map { byEpoch[$0]?["loss"] as? Double ?? .nan }
     let values = epochs.map { byEpoch[$0]?["metric"] as? Double ?? .nan }
@@ -49,7 +50,7 @@ public func writeLearningCurve(metricsPath: String, to path: String, title: Stri
     svg += "<text x=\"\(Int(left + 200))\" y=\"\(Int(top - 10))\" fill=\"#c60\">- - valid \(escapeXML(metricName))</text>\n</svg>\n"
     let tmp = path + ".tmp"
     try svg.write(toFile: tmp, atomically: false, encoding: .utf8)
-    if rename(tmp, path) != 0 { throw TrainingError(description: "\(path): cannot write the plot") }
+    if rename(tmp, path) != 0 { throw ToolError(description: "\(path): cannot write the plot") }
 }
 
 private func escapeXML(_ s: String) -> String {

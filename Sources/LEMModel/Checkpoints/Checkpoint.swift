@@ -128,26 +128,6 @@ public struct Checkpoint: Sendable {
         }
     }
 
-    /// The language model stored in this checkpoint, validated before anything is allocated.
-    public func languageModel() throws -> LanguageModel {
-        let config = try model(LanguageModelConfig.self)
-        if let problem = config.problem { throw CheckpointError(path: path, problem: "invalid model settings: \(problem)") }
-        try checkLayout(LanguageModel.layout(config))
-        let model = LanguageModel(config: config)
-        try loadParameters(into: model.parameters)
-        return model
-    }
-
-    /// The sequence classifier stored in this checkpoint, validated before anything is allocated.
-    public func sequenceClassifier() throws -> SequenceClassifier {
-        let config = try model(SequenceClassifierConfig.self)
-        if let problem = config.problem { throw CheckpointError(path: path, problem: "invalid model settings: \(problem)") }
-        try checkLayout(SequenceClassifier.layout(config))
-        let model = SequenceClassifier(config: config)
-        try loadParameters(into: model.parameters)
-        return model
-    }
-
     private init(kind: String, modelJSON: String, toolJSON: String, training: TrainingProgress?, file: SafeTensorsFile, path: String) {
         (self.kind, self.modelJSON, self.toolJSON, self.training, self.file, self.path) = (kind, modelJSON, toolJSON, training, file, path)
     }
@@ -207,51 +187,4 @@ public struct CheckpointError: Error, CustomStringConvertible {
     public let problem: String
     public init(path: String, problem: String) { (self.path, self.problem) = (path, problem) }
     public var description: String { "\(path): \(problem)" }
-}
-
-/// Everything besides parameters and optimiser moments that an exact resume needs.
-public struct TrainingProgress: Codable, Sendable, Equatable {
-    /// Epochs fully completed (the next batch belongs to epoch `completedEpochs + 1`).
-    public var completedEpochs: Int
-    /// Batches of the current epoch already trained.
-    public var batchInEpoch: Int
-    /// Optimiser updates so far (Adam's t).
-    public var optimizerSteps: Int
-    public var optimizer: OptimizerSettings
-    public var scheduler: LearningRateScheduler
-    /// The seed of the run (shuffling is derived from seed and epoch).
-    public var seed: UInt64
-    /// State of the dropout generator, as decimal strings (JSON numbers lose 64-bit precision).
-    public var rngState: [String]
-    /// Best validation metric so far and the epoch it was reached.
-    public var bestMetric: Double?
-    public var bestEpoch: Int?
-    /// Training time spent before this checkpoint, for throughput and --max-minutes accounting.
-    public var elapsedSeconds: Double
-    /// The run's settings (clip, epochs, …) so `--resume` continues with the same ones.
-    public var clip: Float?
-    public var epochs: Int
-
-    public init(completedEpochs: Int, batchInEpoch: Int, optimizerSteps: Int, optimizer: OptimizerSettings,
-                scheduler: LearningRateScheduler, seed: UInt64, rng: RandomGenerator, bestMetric: Double?, bestEpoch: Int?,
-                elapsedSeconds: Double, clip: Float?, epochs: Int) {
-        self.completedEpochs = completedEpochs
-        self.batchInEpoch = batchInEpoch
-        self.optimizerSteps = optimizerSteps
-        self.optimizer = optimizer
-        self.scheduler = scheduler
-        self.seed = seed
-        rngState = rng.stateWords.map { String($0) }
-        self.bestMetric = bestMetric
-        self.bestEpoch = bestEpoch
-        self.elapsedSeconds = elapsedSeconds
-        self.clip = clip
-        self.epochs = epochs
-    }
-
-    /// The saved dropout generator, or nil if the saved state is invalid.
-    public var rng: RandomGenerator? {
-        let words = rngState.compactMap { UInt64($0) }
-        return words.count == 4 ? RandomGenerator(state: words) : nil
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LEMModel
 
 /// The built-in default corpora, made on the user's machine by the scripts in `corpora/`:
 /// `text` (PTB-normalised English from Debian's licence texts, `make-default-text.sh`) and
@@ -20,12 +21,12 @@ public enum DefaultCorpus: String, Sendable {
         if let env = ProcessInfo.processInfo.environment["LEM_CORPORA"], !env.isEmpty {
             let dir = env + "/" + rawValue
             guard fm.fileExists(atPath: dir + "/" + marker) else {
-                throw CorpusError(description: "\(dir): LEM_CORPORA is set, but the default \(rawValue) corpus is not there (run corpora/\(script) \(dir))")
+                throw ToolError(description: "\(dir): LEM_CORPORA is set, but the default \(rawValue) corpus is not there (run corpora/\(script) \(dir))")
             }
             return dir
         }
         guard let root = Self.checkoutRoot() else {
-            throw CorpusError(description: "no default \(rawValue) corpus found: run the tool from the lem checkout, or pass --data DIR")
+            throw ToolError(description: "no default \(rawValue) corpus found: run the tool from the lem checkout, or pass --data DIR")
         }
         let dir = root + "/corpora/generated/" + rawValue
         if !fm.fileExists(atPath: dir + "/" + marker) {
@@ -36,7 +37,7 @@ public enum DefaultCorpus: String, Sendable {
             try process.run()
             process.waitUntilExit()
             guard process.terminationStatus == 0, fm.fileExists(atPath: dir + "/" + marker) else {
-                throw CorpusError(description: "\(root)/corpora/\(script): failed to build the default \(rawValue) corpus (exit \(process.terminationStatus))")
+                throw ToolError(description: "\(root)/corpora/\(script): failed to build the default \(rawValue) corpus (exit \(process.terminationStatus))")
             }
         }
         return dir
@@ -59,8 +60,4 @@ public enum DefaultCorpus: String, Sendable {
         }
         return nil
     }
-}
-
-public struct CorpusError: Error, CustomStringConvertible {
-    public let description: String
 }

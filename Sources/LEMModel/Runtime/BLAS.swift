@@ -44,3 +44,22 @@ public func blasThreadCount() -> Int { Int(openblas_get_num_threads()) }
 
 /// Sets OpenBLAS's thread count (both cores by default; 1 when the caller parallelises itself).
 public func setBLASThreadCount(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+
+/// Achieved GFLOP/s of one n×n×n sgemm through the same BLAS the models use (the benchmarks'
+/// "% of peak"): the best of `repeats` calls after one warm-up, so that a moment of interference
+/// on a shared machine (seen on the reference VM: one run of 5 calls at 273 instead of 330) does
+/// not lower the peak.
+public func sgemmGFLOPS(n: Int, repeats: Int = 20) -> Double {
+    let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
+    var rng = RandomGenerator(seed: 1)
+    rng.fillUniform(a.buffer, -1, 1)
+    rng.fillUniform(b.buffer, -1, 1)
+    var best = Double.infinity
+    gemm(m: n, n: n, k: n, a.pointer, lda: n, b.pointer, ldb: n, beta: 0, c.pointer, ldc: n)
+    for _ in 0..<repeats {
+        let t0 = monotonicSeconds()
+        gemm(m: n, n: n, k: n, a.pointer, lda: n, b.pointer, ldb: n, beta: 0, c.pointer, ldc: n)
+        best = min(best, monotonicSeconds() - t0)
+    }
+    return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
+}

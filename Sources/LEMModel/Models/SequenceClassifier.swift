@@ -102,3 +102,15 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// Logits of the last `run` or `logits` call, `[B, C]`.
     public var lastLogits: UnsafeMutablePointer<Float> { head.logits }
 }
+
+extension Checkpoint {
+    /// The sequence classifier stored in this checkpoint, validated before anything is allocated.
+    public func sequenceClassifier() throws -> SequenceClassifier {
+        let config = try model(SequenceClassifierConfig.self)
+        if let problem = config.problem { throw CheckpointError(path: path, problem: "invalid model settings: \(problem)") }
+        try checkLayout(SequenceClassifier.layout(config))
+        let model = SequenceClassifier(config: config)
+        try loadParameters(into: model.parameters)
+        return model
+    }
+}
