@@ -21,7 +21,7 @@ final class GradientStabilityTests: XCTestCase {
         let w = randomArray(B * d, &rng)
         var dy0 = [Float](repeating: 0, count: B * d), dz0 = dy0
         lem.forward(input: input, steps: T, batch: B)
-        lem.backward(outputGrad: nil, finalYGrad: w, initialYGrad: &dy0, initialZGrad: &dz0)
+        lem.backward(outputGrad: nil, finalHiddenGrad: w, initialHiddenGrad: &dy0, initialCellGrad: &dz0)
         return (dy0 + dz0).reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
     }
 

@@ -43,9 +43,9 @@ final class LEMGradientTests: XCTestCase {
         block.zeroGrads()
         var dInput = [Float](repeating: 0, count: T * B * m)
         var dY0 = [Float](repeating: 0, count: B * d), dZ0 = [Float](repeating: 0, count: B * d)
-        lem.forward(input: input, steps: T, batch: B, initialY: y0, initialZ: z0, stateMask: mask)
+        lem.forward(input: input, steps: T, batch: B, initialHidden: y0, initialCell: z0, stateMask: mask)
         let floatOutputs = Array(UnsafeBufferPointer(start: lem.outputs, count: T * B * d))
-        lem.backward(outputGrad: wOut, finalYGrad: wY, finalZGrad: wZ, inputGrad: &dInput, initialYGrad: &dY0, initialZGrad: &dZ0)
+        lem.backward(outputGrad: wOut, finalHiddenGrad: wY, finalCellGrad: wZ, inputGrad: &dInput, initialHiddenGrad: &dY0, initialCellGrad: &dZ0)
 
         // Double reference and its numerical gradients.
         let names = ReferenceLEM.parameterNames

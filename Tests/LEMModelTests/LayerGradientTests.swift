@@ -167,10 +167,10 @@ final class LayerGradientTests: XCTestCase {
         let B = 5
         let y = randomArray(B * 4, &rng)
         let labels: [Int32] = [0, 2, 1, 1, 0]
-        head.forward(finalY: y, batch: B)
+        head.forward(finalHidden: y, batch: B)
         let total = head.loss(labels: labels, training: true)
         var dy = [Float](repeating: 0, count: B * 4)
-        head.backward(finalYGrad: &dy)
+        head.backward(finalHiddenGrad: &dy)
         func meanLoss(_ W: [Double], _ b: [Double], _ Y: [Double]) -> Double {
             var s = 0.0
             for r in 0..<B {

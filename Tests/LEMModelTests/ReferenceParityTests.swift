@@ -45,15 +45,15 @@ final class ReferenceParityTests: XCTestCase {
         try block.load(from: f)
         let lem = LEMLayer(config: config, parameters: block, prefix: "lem.")
         let (input, y0, z0) = (try f.floats("input"), try f.floats("y0"), try f.floats("z0"))
-        lem.forward(input: input, steps: T, batch: B, initialY: y0, initialZ: z0)
+        lem.forward(input: input, steps: T, batch: B, initialHidden: y0, initialCell: z0)
         compare(Array(UnsafeBufferPointer(start: lem.outputs, count: T * B * d)), try f.floats("output"), "output")
-        compare(Array(UnsafeBufferPointer(start: lem.finalY, count: B * d)), try f.floats("y_final"), "y_final")
-        compare(Array(UnsafeBufferPointer(start: lem.finalZ, count: B * d)), try f.floats("z_final"), "z_final")
+        compare(Array(UnsafeBufferPointer(start: lem.finalHidden, count: B * d)), try f.floats("y_final"), "y_final")
+        compare(Array(UnsafeBufferPointer(start: lem.finalCell!, count: B * d)), try f.floats("z_final"), "z_final")
 
         block.zeroGrads()
         var dInput = [Float](repeating: 0, count: T * B * m), dY0 = [Float](repeating: 0, count: B * d), dZ0 = dY0
-        lem.backward(outputGrad: try f.floats("loss_weight.output"), finalYGrad: try f.floats("loss_weight.y_final"),
-                     finalZGrad: try f.floats("loss_weight.z_final"), inputGrad: &dInput, initialYGrad: &dY0, initialZGrad: &dZ0)
+        lem.backward(outputGrad: try f.floats("loss_weight.output"), finalHiddenGrad: try f.floats("loss_weight.y_final"),
+                     finalCellGrad: try f.floats("loss_weight.z_final"), inputGrad: &dInput, initialHiddenGrad: &dY0, initialCellGrad: &dZ0)
         for spec in block.specs {
             compare(block.parameter(spec.name).grads, try f.floats("grad." + spec.name), "grad." + spec.name)
         }

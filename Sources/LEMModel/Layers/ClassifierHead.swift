@@ -13,11 +13,11 @@ public final class LastStepClassifier: @unchecked Sendable {
     /// Logits `[B, C]` of the last `forward` (before `loss` overwrites them with gradients).
     public var logits: UnsafeMutablePointer<Float> { logitsBuffer!.pointer }
 
-    /// logits[B, C] = finalY[B, d] · Wᵀ + b. Keeps a copy of finalY for backward.
-    public func forward(finalY: UnsafePointer<Float>, batch: Int) {
+    /// logits[B, C] = finalHidden[B, d] · Wᵀ + b. Keeps a copy of finalHidden for backward.
+    public func forward(finalHidden: UnsafePointer<Float>, batch: Int) {
         rows = batch
         let x = ensure(&inputBuffer, batch * linear.inputSize)
-        x.update(from: finalY, count: batch * linear.inputSize)
+        x.update(from: finalHidden, count: batch * linear.inputSize)
         linear.forward(input: x, rows: batch, output: ensure(&logitsBuffer, batch * classCount))
     }
 
@@ -30,8 +30,8 @@ public final class LastStepClassifier: @unchecked Sendable {
                                    gradientScale: training ? 1 / Float(rows) : nil)
     }
 
-    /// Accumulates the head's parameter gradients and writes ∂L/∂y_T `[B, d]` into `finalYGrad`.
-    public func backward(finalYGrad: UnsafeMutablePointer<Float>) {
-        linear.backward(input: inputBuffer!.pointer, outputGrad: gradBuffer!.pointer, rows: rows, inputGrad: finalYGrad)
+    /// Accumulates the head's parameter gradients and writes ∂L/∂y_T `[B, d]` into `finalHiddenGrad`.
+    public func backward(finalHiddenGrad: UnsafeMutablePointer<Float>) {
+        linear.backward(input: inputBuffer!.pointer, outputGrad: gradBuffer!.pointer, rows: rows, inputGrad: finalHiddenGrad)
     }
 }

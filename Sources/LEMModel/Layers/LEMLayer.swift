@@ -42,8 +42,13 @@ public struct LEMConfig: Codable, Sendable, Equatable {
 /// Memory: the input projection buffer `[T, B, 4d]` is overwritten in place, first with the gate
 /// activations (forward), then with the pre-activation gradients (backward), so the cache for
 /// backward is that buffer plus the state histories y₀…y_T and z₀…z_T.
-public final class LEMLayer: @unchecked Sendable {
+///
+/// As a `RecurrentLayer`, its hidden state h is the paper's y and its cell state c is z.
+public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     public let config: LEMConfig
+    public var inputSize: Int { config.inputSize }
+    public var hiddenSize: Int { config.hiddenSize }
+    public var hasCellState: Bool { true }
     let inputWeight: Parameter, inputBias: Parameter        // inp2hid
     let hiddenWeight: Parameter, hiddenBias: Parameter      // hid2hid
     let transformWeight: Parameter, transformBias: Parameter // transform_z
@@ -111,27 +116,27 @@ public final class LEMLayer: @unchecked Sendable {
     private var hiddenWeightT: FloatBuffer?, transformWeightT: FloatBuffer?  // [d, 3d], [d, d]
     private var carryY: FloatBuffer?, carryZ: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
 
-    /// y₁ … y_T of the last forward pass, `[T, B, d]`.
+    /// y₁ … y_T of the last forward pass, `[T, B, d]` (h₁ … h_T of `RecurrentLayer`).
     public var outputs: UnsafeMutablePointer<Float> { ys!.pointer + batch * config.hiddenSize }
     /// y_T and z_T of the last forward pass, `[B, d]` each (the state to carry to the next window).
-    public var finalY: UnsafeMutablePointer<Float> { ys!.pointer + steps * batch * config.hiddenSize }
-    public var finalZ: UnsafeMutablePointer<Float> { zs!.pointer + steps * batch * config.hiddenSize }
+    public var finalHidden: UnsafeMutablePointer<Float> { ys!.pointer + steps * batch * config.hiddenSize }
+    public var finalCell: UnsafeMutablePointer<Float>? { zs!.pointer + steps * batch * config.hiddenSize }
 
     // MARK: - Forward
 
     /// Runs the layer over `steps` time steps of `batch` sequences.
     ///
     /// - input: `[T, B, m]`, time-major.
-    /// - initialY, initialZ: `[B, d]`, or nil for zeros.
+    /// - initialHidden, initialCell: y₀ and z₀ `[B, d]`, or nil for zeros.
     /// - stateMask: `[B, d]` dropout mask (already scaled by 1/(1−p)) applied to y where it enters
     ///   `hid2hid`, the same mask at every step ("locked"/variational dropout of the recurrent
     ///   connection); nil for none. The carried state itself is never dropped.
     /// - inputStaysValid: the caller keeps `input` allocated and unchanged until `backward` has
     ///   returned (or runs no backward), so the layer reads it there instead of keeping a copy.
-    /// Results are read from `outputs`, `finalY`, `finalZ`.
+    /// Results are read from `outputs`, `finalHidden`, `finalCell`.
     public func forward(
         input: UnsafePointer<Float>, steps T: Int, batch B: Int,
-        initialY: UnsafePointer<Float>? = nil, initialZ: UnsafePointer<Float>? = nil,
+        initialHidden: UnsafePointer<Float>? = nil, initialCell: UnsafePointer<Float>? = nil,
         stateMask mask: UnsafePointer<Float>? = nil, inputStaysValid: Bool = false
     ) {
         precondition(T > 0 && B > 0, "LEM forward needs at least one step and one sequence")
@@ -155,8 +160,8 @@ public final class LEMLayer: @unchecked Sendable {
         let storedMask = mask != nil ? ensure(&stateMask, bd) : y
         if let mask { storedMask.update(from: mask, count: bd) }
 
-        if let initialY { y.update(from: initialY, count: bd) } else { y.update(repeating: 0, count: bd) }
-        if let initialZ { z.update(from: initialZ, count: bd) } else { z.update(repeating: 0, count: bd) }
+        if let initialHidden { y.update(from: initialHidden, count: bd) } else { y.update(repeating: 0, count: bd) }
+        if let initialCell { z.update(from: initialCell, count: bd) } else { z.update(repeating: 0, count: bd) }
 
         // The three biases summed in the gate order of X (see `gates`).
         let (bIn, bH, bZ) = (inputBias.value, hiddenBias.value, transformBias.value)
@@ -308,16 +313,16 @@ public final class LEMLayer: @unchecked Sendable {
     ///
     /// - outputGrad: ∂L/∂y_t for every step, `[T, B, d]`, or nil when the loss does not read the
     ///   outputs (e.g. a classifier that reads only the final state).
-    /// - finalYGrad, finalZGrad: ∂L/∂y_T and ∂L/∂z_T from outside the outputs (the final state), or nil.
+    /// - finalHiddenGrad, finalCellGrad: ∂L/∂y_T and ∂L/∂z_T from outside the outputs (the final state), or nil.
     /// - inputGrad: receives ∂L/∂input `[T, B, m]` (overwritten), or nil if not needed.
-    /// - initialYGrad, initialZGrad: receive ∂L/∂y₀, ∂L/∂z₀ `[B, d]` (overwritten), or nil.
+    /// - initialHiddenGrad, initialCellGrad: receive ∂L/∂y₀, ∂L/∂z₀ `[B, d]` (overwritten), or nil.
     /// Parameter gradients are accumulated (`+=`) into the parameter block.
     /// Backward consumes the cached activations: call forward again before another backward.
     public func backward(
         outputGrad: UnsafePointer<Float>?,
-        finalYGrad: UnsafePointer<Float>? = nil, finalZGrad: UnsafePointer<Float>? = nil,
+        finalHiddenGrad: UnsafePointer<Float>? = nil, finalCellGrad: UnsafePointer<Float>? = nil,
         inputGrad: UnsafeMutablePointer<Float>? = nil,
-        initialYGrad: UnsafeMutablePointer<Float>? = nil, initialZGrad: UnsafeMutablePointer<Float>? = nil
+        initialHiddenGrad: UnsafeMutablePointer<Float>? = nil, initialCellGrad: UnsafeMutablePointer<Float>? = nil
     ) {
         let (T, B) = (steps, batch)
         precondition(activationsValid, "LEM backward needs a forward pass first (once per forward)")
@@ -327,8 +332,8 @@ public final class LEMLayer: @unchecked Sendable {
         let dy = ensure(&carryY, bd), dz = ensure(&carryZ, bd)
         let tmp = ensure(&scratch, bd)
         let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil
-        if let finalYGrad { dy.update(from: finalYGrad, count: bd) } else { dy.update(repeating: 0, count: bd) }
-        if let finalZGrad { dz.update(from: finalZGrad, count: bd) } else { dz.update(repeating: 0, count: bd) }
+        if let finalHiddenGrad { dy.update(from: finalHiddenGrad, count: bd) } else { dy.update(repeating: 0, count: bd) }
+        if let finalCellGrad { dz.update(from: finalCellGrad, count: bd) } else { dz.update(repeating: 0, count: bd) }
 
         let dt = config.dt
         let recurrentInputs = hasStateMask ? maskedYs!.pointer : y   // y₀ … y_{T−1} (masked)
@@ -365,8 +370,8 @@ public final class LEMLayer: @unchecked Sendable {
                 chunkEnd = t
             }
         }
-        if let initialYGrad { initialYGrad.update(from: dy, count: bd) }
-        if let initialZGrad { initialZGrad.update(from: dz, count: bd) }
+        if let initialHiddenGrad { initialHiddenGrad.update(from: dy, count: bd) }
+        if let initialCellGrad { initialCellGrad.update(from: dz, count: bd) }
 
         let (gIn, gH, gZ) = (inputBias.grad, hiddenBias.grad, transformBias.grad)
         for i in 0..<d {

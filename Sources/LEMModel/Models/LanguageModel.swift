@@ -59,7 +59,8 @@ public final class LanguageModel: @unchecked Sendable {
     public let config: LanguageModelConfig
     public let parameters: ParameterBlock
     let embedding: Embedding
-    let lem: LEMLayer
+    /// The recurrent layer (a LEM), reached only through `RecurrentLayer`.
+    let recurrent: any RecurrentLayer
     let decoder: Linear
     let inputDropout: Dropout, outputDropout: Dropout, stateDropout: Dropout
     private var embedded: FloatBuffer?, outputs: FloatBuffer?, logits: FloatBuffer?
@@ -74,7 +75,7 @@ public final class LanguageModel: @unchecked Sendable {
         let lemConfig = LEMConfig(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, dt: config.dt)
         parameters = sharing.map { ParameterBlock(sharingValuesWith: $0.parameters) } ?? ParameterBlock(Self.layout(config))
         embedding = Embedding(table: parameters.parameter("embedding.weight"))
-        lem = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
+        recurrent = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
         decoder = Linear(weight: parameters.parameter(config.tied ? "embedding.weight" : "decoder.weight"),
                          bias: parameters.parameter("decoder.bias"))
         inputDropout = Dropout(.locked, probability: config.inputDropout)
@@ -98,7 +99,7 @@ public final class LanguageModel: @unchecked Sendable {
     /// LEM init; an untied decoder weight ±0.1 as well.
     public func initialize(_ rng: inout RandomGenerator) {
         embedding.initialize(&rng, range: 0.1)
-        lem.initialize(&rng)
+        recurrent.initialize(&rng)
         if !config.tied {
             rng.fillUniform(UnsafeMutableBufferPointer(start: decoder.weight.value, count: decoder.weight.count), -0.1, 0.1)
         }
@@ -128,15 +129,15 @@ public final class LanguageModel: @unchecked Sendable {
         if useState { stateDropout.sampleMask(steps: T, batch: B, width: d, rng: &rng) }
         state.y.withUnsafeBufferPointer { y0 in
             state.z.withUnsafeBufferPointer { z0 in
-                // `e` stays unchanged until lem.backward below.
-                lem.forward(input: e, steps: T, batch: B, initialY: y0.baseAddress, initialZ: z0.baseAddress,
+                // `e` stays unchanged until recurrent.backward below.
+                recurrent.forward(input: e, steps: T, batch: B, initialHidden: y0.baseAddress, initialCell: z0.baseAddress,
                             stateMask: useState ? stateDropout.mask : nil, inputStaysValid: true)
             }
         }
         // The LEM keeps its outputs for backward; dropout works on a copy.
-        o.update(from: lem.outputs, count: rows * d)
-        state.y.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: lem.finalY, count: B * d) }
-        state.z.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: lem.finalZ, count: B * d) }
+        o.update(from: recurrent.outputs, count: rows * d)
+        state.y.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: recurrent.finalHidden, count: B * d) }
+        if let cell = recurrent.finalCell { state.z.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: cell, count: B * d) } }
         if useOutput {
             outputDropout.sampleMask(steps: T, batch: B, width: d, rng: &rng)
             outputDropout.apply(o, steps: T, batch: B, width: d)
@@ -151,7 +152,7 @@ public final class LanguageModel: @unchecked Sendable {
         let dO = ensure(&outputGrads, rows * d), dE = ensure(&embeddedGrads, rows * m)
         decoder.backward(input: o, outputGrad: z, rows: rows, inputGrad: dO, biasGradientDone: true)
         if useOutput { outputDropout.apply(dO, steps: T, batch: B, width: d) }
-        lem.backward(outputGrad: dO, inputGrad: dE)
+        recurrent.backward(outputGrad: dO, finalHiddenGrad: nil, finalCellGrad: nil, inputGrad: dE, initialHiddenGrad: nil, initialCellGrad: nil)
         if useInput { inputDropout.apply(dE, steps: T, batch: B, width: m) }
         embedding.backward(tokens: tokens, count: rows, outputGrad: dE)
         return loss
@@ -168,12 +169,13 @@ public final class LanguageModel: @unchecked Sendable {
         embedding.forward(tokens: tokens, count: B, output: e)
         state.y.withUnsafeBufferPointer { y0 in
             state.z.withUnsafeBufferPointer { z0 in
-                lem.forward(input: e, steps: 1, batch: B, initialY: y0.baseAddress, initialZ: z0.baseAddress, inputStaysValid: true)
+                recurrent.forward(input: e, steps: 1, batch: B, initialHidden: y0.baseAddress, initialCell: z0.baseAddress,
+                                  stateMask: nil, inputStaysValid: true)
             }
         }
-        state.y.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: lem.finalY, count: B * d) }
-        state.z.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: lem.finalZ, count: B * d) }
-        decoder.forward(input: lem.outputs, rows: B, output: z)
+        state.y.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: recurrent.finalHidden, count: B * d) }
+        if let cell = recurrent.finalCell { state.z.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: cell, count: B * d) } }
+        decoder.forward(input: recurrent.outputs, rows: B, output: z)
         return z
     }
 }

@@ -30,10 +30,11 @@ public struct SequenceClassifierConfig: Codable, Sendable, Equatable {
 public final class SequenceClassifier: @unchecked Sendable {
     public let config: SequenceClassifierConfig
     public let parameters: ParameterBlock
-    let lem: LEMLayer
+    /// The recurrent layer (a LEM), reached only through `RecurrentLayer`.
+    let recurrent: any RecurrentLayer
     let head: LastStepClassifier
     let inputDropout: Dropout
-    private var droppedInput: FloatBuffer?, finalYGrad: FloatBuffer?
+    private var droppedInput: FloatBuffer?, finalHiddenGrad: FloatBuffer?
 
     /// A model with its own parameters, or — with `sharing` — a replica sharing another model's
     /// parameter values (data-parallel training).
@@ -43,7 +44,7 @@ public final class SequenceClassifier: @unchecked Sendable {
         self.config = config
         let lemConfig = LEMConfig(inputSize: config.inputSize, hiddenSize: config.hiddenSize, dt: config.dt)
         parameters = sharing.map { ParameterBlock(sharingValuesWith: $0.parameters) } ?? ParameterBlock(Self.layout(config))
-        lem = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
+        recurrent = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
         head = LastStepClassifier(linear: Linear(weight: parameters.parameter("classifier.weight"),
                                                  bias: parameters.parameter("classifier.bias")))
         inputDropout = Dropout(.plain, probability: config.inputDropout)
@@ -59,7 +60,7 @@ public final class SequenceClassifier: @unchecked Sendable {
 
     /// The reference init: LEM ±1/√d, the head as PyTorch's nn.Linear.
     public func initialize(_ rng: inout RandomGenerator) {
-        lem.initialize(&rng)
+        recurrent.initialize(&rng)
         head.linear.initialize(&rng)
     }
 
@@ -75,13 +76,13 @@ public final class SequenceClassifier: @unchecked Sendable {
             input = UnsafePointer(x)
         }
         // `input` stays valid until backward below.
-        lem.forward(input: input, steps: T, batch: B, inputStaysValid: true)
-        head.forward(finalY: lem.finalY, batch: B)
+        recurrent.forward(input: input, steps: T, batch: B, initialHidden: nil, initialCell: nil, stateMask: nil, inputStaysValid: true)
+        head.forward(finalHidden: recurrent.finalHidden, batch: B)
         let loss = head.loss(labels: labels, training: training)
         guard training else { return loss }
-        let dy = ensure(&finalYGrad, B * config.hiddenSize)
-        head.backward(finalYGrad: dy)
-        lem.backward(outputGrad: nil, finalYGrad: dy)
+        let dy = ensure(&finalHiddenGrad, B * config.hiddenSize)
+        head.backward(finalHiddenGrad: dy)
+        recurrent.backward(outputGrad: nil, finalHiddenGrad: dy, finalCellGrad: nil, inputGrad: nil, initialHiddenGrad: nil, initialCellGrad: nil)
         return loss
     }
 
@@ -89,8 +90,9 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// A few sequences run with one BLAS thread (their per-step products are too small to split).
     public func logits(features: UnsafePointer<Float>, steps T: Int, batch B: Int) -> UnsafeMutablePointer<Float> {
         let forward = {
-            self.lem.forward(input: features, steps: T, batch: B, inputStaysValid: true)   // no backward
-            self.head.forward(finalY: self.lem.finalY, batch: B)
+            self.recurrent.forward(input: features, steps: T, batch: B, initialHidden: nil, initialCell: nil,
+                                   stateMask: nil, inputStaysValid: true)   // no backward
+            self.head.forward(finalHidden: self.recurrent.finalHidden, batch: B)
         }
         if B <= Self.singleThreadedBatch { withSingleThreadedBLAS(forward) } else { forward() }
         return head.logits
