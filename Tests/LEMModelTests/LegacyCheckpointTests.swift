@@ -81,4 +81,15 @@ final class LegacyCheckpointTests: XCTestCase {
         ], "parameters")
         XCTAssertTrue(checkpoint.toolJSON.contains("\"sampleRate\":16000"), checkpoint.toolJSON)
     }
+
+    /// The writer spells the same content exactly as the old one did (header text, layout, checksum).
+    func testRewritingGivesTheSameBytes() throws {
+        for name in ["lm-2026-11-21.ckpt.resume", "kws-2026-11-21.ckpt"] {
+            let path = Self.legacy.appendingPathComponent(name).path
+            let original = try XCTUnwrap(FileManager.default.contents(atPath: path))
+            let file = try SafeTensorsFile.read(path: path)
+            XCTAssertTrue(file.hasVerifiedChecksum, name)
+            XCTAssertEqual(file.serialized(), Array(original), name)
+        }
+    }
 }

@@ -416,10 +416,28 @@ final class SafeTensorsTests: XCTestCase {
             (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}}"#, [0, 0, 0, 0], "unexpected key \"extra\""),
             (#"{"a":[1]}"#, [], "entry for tensor \"a\" is not an object"),
             (#"{"a\q":{}}"#, [], "invalid escape"),
-            (#"{"\ud800":{}}"#, [], "unpaired surrogate"),
+            (#"{"\ud800":{}}"#, [], "expected low-surrogate code point"),
+            (#"{"a":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, [0, 0, 0, 0], "non-negative integers (found true)"),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4e0]}}"#, [0, 0, 0, 0], "non-negative integers (found 4"),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551616]}}"#, [0, 0, 0, 0], "is too large"),
+            ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}\u{0}", [0, 0, 0, 0], "header is not JSON (a NUL byte at byte"),
         ]
         for (header, data, phrase) in cases {
             assertParseFails(craft(header, data: data), phrase)
+        }
+        // Repeated keys, which a JSON reader would silently merge, in every object of the schema and
+        // in any spelling of the same name (an escape, or a canonically equivalent Unicode form).
+        let duplicates: [(String, String)] = [
+            ("{" + one + "," + #""\u0061":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"# + "}", "duplicate tensor name \"a\""),
+            (#"{"é":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"e\u0301":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+             "duplicate tensor name \"é\""),
+            (#"{"__metadata__":{"k":"v"},"__metadata__":{"k":"v"},"# + one + "}", "\"__metadata__\" appears twice"),
+            (#"{"__metadata__":{"k":"v","k":"w"},"# + one + "}", "duplicate metadata key \"k\""),
+            (#"{"a":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, "tensor \"a\": duplicate key \"dtype\""),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"shape":[1]}}"#, "tensor \"a\": duplicate key \"shape\""),
+        ]
+        for (header, phrase) in duplicates {
+            assertParseFails(craft(header, data: [0, 0, 0, 0]), phrase)
         }
         // Invalid UTF-8 in the header.
         assertParseFails(littleEndian(8) + [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x7D, 0x20], "header is not JSON (it is not valid UTF-8)")
