@@ -86,7 +86,9 @@ public struct Checkpoint: Sendable {
         return try validate(file, path: source, expectedKind: expectedKind)
     }
 
-    private static func validate(_ file: SafeTensorsFile, path: String, expectedKind: String) throws -> Checkpoint {
+    /// The checkpoint in a safetensors file already parsed (`read` and `decode` end here): the
+    /// lem checks of its metadata, with errors naming `path`.
+    public static func validate(_ file: SafeTensorsFile, path: String, expectedKind: String) throws -> Checkpoint {
         func fail(_ problem: String) -> CheckpointError { CheckpointError(path: path, problem: problem) }
         guard file.metadata["format"] == format else {
             throw fail("not a lem checkpoint (a safetensors file without format \"\(format)\" in its metadata)")

@@ -105,12 +105,14 @@ enum SafeTensorsHeader {
     }
 
     /// A JSON integer ≥ 0 that fits in `Int`. JSONSerialization gives integers as integer-typed
-    /// NSNumbers, integers too long for 64 bits as NSDecimalNumber, other numbers as doubles and
-    /// true/false as char-typed NSNumbers.
+    /// NSNumbers (`Q` when above Int64.max), integers too long for 64 bits as NSDecimalNumber
+    /// (type `d`), other numbers as doubles (`d`) and true/false as char-typed (`c`) NSNumbers.
+    /// The type code is read as one byte: this runs for every dimension of every tensor.
     private static func nonNegativeInteger(_ value: Any, what: String) throws -> Int {
         func notInteger(_ found: String) -> HeaderProblem {
             HeaderProblem("\(what) must contain only non-negative integers (found \(found))")
         }
+        func tooLarge(_ text: String) -> HeaderProblem { HeaderProblem("\(what) entry \(text) is too large") }
         guard let number = value as? NSNumber else {
             switch value {
             case is String: throw notInteger("a string")
@@ -119,18 +121,22 @@ enum SafeTensorsHeader {
             default: throw notInteger("an object")
             }
         }
-        let text = number.stringValue
-        let type = String(cString: number.objCType)
-        if type == "c" { throw notInteger(number.boolValue ? "true" : "false") }
-        if number is NSDecimalNumber {
-            // An integer too long for 64 bits, or a number with a fraction or exponent.
-            guard !text.hasPrefix("-"), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { throw notInteger(text) }
-            throw HeaderProblem("\(what) entry \(text) is too large")
+        switch UInt8(bitPattern: number.objCType.pointee) {
+        case UInt8(ascii: "c"):
+            throw notInteger(number.boolValue ? "true" : "false")
+        case UInt8(ascii: "d"), UInt8(ascii: "f"):
+            let text = number.stringValue
+            let isLongInteger = number is NSDecimalNumber && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
+            throw isLongInteger ? tooLarge(text) : notInteger(text)
+        case UInt8(ascii: "Q"):
+            let unsigned = number.uint64Value
+            guard unsigned <= UInt64(Int.max) else { throw tooLarge(String(unsigned)) }
+            return Int(unsigned)
+        default:
+            let signed = number.int64Value
+            guard signed >= 0 else { throw notInteger(String(signed)) }
+            return Int(signed)
         }
-        guard type != "d" && type != "f" else { throw notInteger(text) }
-        guard let integer = value as? Int else { throw HeaderProblem("\(what) entry \(text) is too large") }
-        guard integer >= 0 else { throw notInteger(text) }
-        return integer
     }
 
     private static func notJSON(_ detail: String) -> HeaderProblem {

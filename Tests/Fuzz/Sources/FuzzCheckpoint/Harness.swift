@@ -1,18 +1,18 @@
 import LEMModel
 
-/// Everything a checkpoint load does with untrusted bytes: safetensors parsing and checksum,
-/// lem metadata, model settings checked against the stored shapes, parameters copied, the
-/// resumable training state.
+/// Everything a checkpoint load does with untrusted bytes: safetensors parsing and checksum
+/// (files without a checksum, e.g. written by Python, included), every tensor decoded, then for
+/// each tool the lem metadata, model settings checked against the stored shapes, parameters
+/// copied, the resumable training state. The bytes are parsed once: `Checkpoint.read` and
+/// `decode` are this parse followed by `Checkpoint.validate`.
 func fuzzOne(_ bytes: [UInt8]) {
+    guard let file = try? SafeTensorsFile.parse(bytes, source: "fuzz") else { return }
+    for name in file.names { _ = try? file.floats(name); _ = try? file.int64s(name) }
     for kind in ["lm", "kws"] {
-        guard let checkpoint = try? Checkpoint.decode(bytes, source: "fuzz", expectedKind: kind) else { continue }
+        guard let checkpoint = try? Checkpoint.validate(file, path: "fuzz", expectedKind: kind) else { continue }
         if kind == "lm" { _ = try? checkpoint.languageModel() } else { _ = try? checkpoint.sequenceClassifier() }
         _ = checkpoint.training?.rng
         _ = try? checkpoint.extra("state.y")
-    }
-    // Files without a checksum (e.g. written by Python) still go through the parser.
-    if let file = try? SafeTensorsFile.parse(bytes, source: "fuzz") {
-        for name in file.names { _ = try? file.floats(name); _ = try? file.int64s(name) }
     }
 }
 
