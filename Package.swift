@@ -29,8 +29,10 @@ let package = Package(
 
         // MARK: - The shared LEM implementation, in rooms by job (Sources/LEMModel/*/; see the README)
         .target(name: "LEMModel", dependencies: ["CBLAS", "CZlib"], swiftSettings: nativeCPU),
-        // What only the two executables share: progress line, benchmark runner, default corpora, plots.
-        .target(name: "ToolSupport", dependencies: ["LEMModel"], swiftSettings: nativeCPU),
+        // What only the two executables share: progress line, bench runner and options, error
+        // reporting, default corpora, learning-curve plots.
+        .target(name: "ToolSupport", dependencies: ["LEMModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: nativeCPU),
 
         // MARK: - Audio: reading, resampling, MFCC/log-mel features, Speech Commands
         .target(name: "Audio", dependencies: ["LEMModel", "CFFTW", "CSndFile", "CSampleRate"], swiftSettings: nativeCPU),

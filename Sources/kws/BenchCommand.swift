@@ -26,25 +26,17 @@ extension KWS {
                 """)
 
         @Option(help: "Run only this configuration: kws, mfcc, classify, sgemm.") var config: String?
-        @Flag(help: "One JSON object per line.") var json = false
-        @Flag(help: "Tiny sizes that finish in seconds.") var short = false
-        @Option(help: "Seconds to time each configuration (after warm-up).") var seconds: Double = 8
+        @OptionGroup var options: BenchOptions
 
         static let configs = ["sgemm", "kws", "mfcc", "classify"]
 
         mutating func validate() throws {
             if let config, !Self.configs.contains(config) { throw ValidationError("--config must be one of \(Self.configs.joined(separator: ", "))") }
-            if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
         }
 
         func run() throws {
             try reportingErrors {
-                if let config {
-                    for line in try measure(config) { print(json ? jsonLine(line) : describe(line)) }
-                    return
-                }
-                try Benchmarking.runAll(tool: "kws", configurations: Self.configs, seconds: seconds, short: short, json: json,
-                                        describe: describe)
+                try options.run(tool: "kws", config: config, configurations: Self.configs, measure: measure, describe: describe)
             }
         }
 
@@ -60,13 +52,13 @@ extension KWS {
         }
 
         func measure(_ config: String) throws -> [[String: Any]] {
-            let duration = short ? 0.05 : seconds
+            let duration = options.duration
             switch config {
             case "sgemm":
-                let n = short ? 256 : 2048
+                let n = options.short ? 256 : 2048
                 return [["config": "sgemm", "gflops": sgemmGFLOPS(n: n), "n": n, "blas": blasCoreName(), "threads": blasThreadCount()]]
             case "kws":
-                let (T, B, m, d, C) = short ? (10, 8, 8, 8, 12) : (126, 100, 80, 128, 12)
+                let (T, B, m, d, C) = options.short ? (10, 8, 8, 8, 12) : (126, 100, 80, 128, 12)
                 let model = SequenceClassifier(config: {
                     var c = SequenceClassifierConfig(inputSize: m, hiddenSize: d, classCount: C)
                     c.inputDropout = 0.03
@@ -78,7 +70,7 @@ extension KWS {
                 let y = (0..<B).map { _ in Int32(rng.below(C)) }
                 let parallel = ParallelSequenceClassifier(model)
                 let adam = Optimizer(settings: OptimizerSettings(kind: .adam), parameterCount: model.parameters.count)
-                let perStep = Benchmarking.time(warmup: 2, minimumRuns: short ? 1 : 5, minimumSeconds: duration) {
+                let perStep = Benchmarking.time(warmup: 2, minimumRuns: options.short ? 1 : 5, minimumSeconds: duration) {
                     _ = parallel.trainStep(features: x, labels: y, steps: T, batch: B, rng: &rng)
                     adam.step(model.parameters, learningRate: 1e-3)
                 }
@@ -89,7 +81,7 @@ extension KWS {
             case "mfcc":
                 let extractor = try FeatureExtractor(settings: .mfcc)
                 var rng = RandomGenerator(seed: 2)
-                let clips = (0..<(short ? 8 : 512)).map { _ in (0..<16000).map { _ in rng.normal() * 0.1 } }
+                let clips = (0..<(options.short ? 8 : 512)).map { _ in (0..<16000).map { _ in rng.normal() * 0.1 } }
                 let perRun = Benchmarking.time(warmup: 1, minimumRuns: 1, minimumSeconds: duration) { _ = extractor.computeContiguous(clips) }
                 return [["config": "mfcc", "clips_per_s": Double(clips.count) / perRun, "features": "mfcc 40 × 101"]]
             default:   // classify
@@ -97,14 +89,14 @@ extension KWS {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(atPath: dir) }
                 var rng = RandomGenerator(seed: 3)
-                let count = short ? 4 : 100
+                let count = options.short ? 4 : 100
                 let paths = try (0..<count).map { i -> String in
                     let path = "\(dir)/clip\(i).wav"
                     try writeWAV(path: path, samples: (0..<16000).map { _ in rng.normal() * 0.1 }, sampleRate: 16000)
                     return path
                 }
                 let extractor = try FeatureExtractor(settings: .mfcc)
-                let model = SequenceClassifier(config: SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: short ? 8 : 128, classCount: 12))
+                let model = SequenceClassifier(config: SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: options.short ? 8 : 128, classCount: 12))
                 model.initialize(&rng)
                 let normalizer = FeatureNormalizer.identity(featureCount: extractor.featureCount)
                 var index = 0

@@ -28,9 +28,7 @@ extension LM {
                 """)
 
         @Option(help: "Run only this configuration: word, char, sample-word, sample-char, sgemm.") var config: String?
-        @Flag(help: "One JSON object per line.") var json = false
-        @Flag(help: "Tiny sizes that finish in seconds (checks the benchmark still runs).") var short = false
-        @Option(help: "Seconds to time each configuration (after warm-up).") var seconds: Double = 8
+        @OptionGroup var options: BenchOptions
 
         static let configs = ["sgemm", "word", "char", "sample-word", "sample-char"]
 
@@ -38,17 +36,11 @@ extension LM {
             if let config, !Self.configs.contains(config) {
                 throw ValidationError("--config must be one of \(Self.configs.joined(separator: ", "))")
             }
-            if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
         }
 
         func run() throws {
             try reportingErrors {
-                if let config {
-                    for line in try measure(config) { print(json ? jsonLine(line) : describe(line)) }
-                    return
-                }
-                try Benchmarking.runAll(tool: "lm", configurations: Self.configs, seconds: seconds, short: short, json: json,
-                                        describe: describe)
+                try options.run(tool: "lm", config: config, configurations: Self.configs, measure: measure, describe: describe)
             }
         }
 
@@ -65,7 +57,7 @@ extension LM {
         struct Shape { var vocab, embedding, hidden, batch, bptt: Int; var tied: Bool }
 
         func shape(_ config: String) -> Shape {
-            if short { return Shape(vocab: 100, embedding: 16, hidden: 16, batch: 4, bptt: 8, tied: config.hasSuffix("word")) }
+            if options.short { return Shape(vocab: 100, embedding: 16, hidden: 16, batch: 4, bptt: 8, tied: config.hasSuffix("word")) }
             return config.hasSuffix("word")
                 ? Shape(vocab: 10_000, embedding: 256, hidden: 256, batch: 64, bptt: 70, tied: true)
                 : Shape(vocab: 50, embedding: 200, hidden: 1024, batch: 128, bptt: 150, tied: false)
@@ -78,10 +70,10 @@ extension LM {
         }
 
         func measure(_ config: String) throws -> [[String: Any]] {
-            let duration = short ? 0.05 : seconds
+            let duration = options.duration
             switch config {
             case "sgemm":
-                let n = short ? 256 : 2048
+                let n = options.short ? 256 : 2048
                 return [["config": "sgemm", "gflops": sgemmGFLOPS(n: n), "n": n, "blas": blasCoreName(), "threads": blasThreadCount()]]
             case "word", "char":
                 let s = shape(config)
@@ -92,7 +84,7 @@ extension LM {
                 var state = RecurrentState(batch: s.batch, hiddenSize: s.hidden)
                 let adam = Optimizer(settings: OptimizerSettings(kind: .adam), parameterCount: model.parameters.count)
                 let parallel = ParallelLanguageModel(model)   // exactly what `lm train` runs
-                let perStep = Benchmarking.time(warmup: 2, minimumRuns: short ? 1 : 3, minimumSeconds: duration) {
+                let perStep = Benchmarking.time(warmup: 2, minimumRuns: options.short ? 1 : 3, minimumSeconds: duration) {
                     _ = parallel.trainStep(tokens: tokens, targets: targets, steps: s.bptt, batch: s.batch, state: &state, rng: &rng)
                     clipGradientNorm(model.parameters, maxNorm: 1)
                     adam.step(model.parameters, learningRate: 1e-3)
@@ -108,7 +100,7 @@ extension LM {
                 var rng = RandomGenerator(seed: 3)
                 var order = [Int](repeating: 0, count: s.vocab)
                 var token: Int32 = 0
-                let count = short ? 20 : 500
+                let count = options.short ? 20 : 500
                 let perRun = Benchmarking.time(warmup: 1, minimumRuns: 1, minimumSeconds: duration) {
                     for _ in 0..<count {
                         let logits = model.nextTokenLogits(after: &token, batch: 1, state: &state)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LEMModel
+import ToolSupport
 import Text
 
 @main
@@ -32,12 +33,5 @@ struct CheckpointOption: ParsableArguments {
 
 /// Runs `body`, turning every error into one line on stderr and exit status 1 (no stack traces).
 func reportingErrors(_ body: () throws -> Void) throws {
-    do { try body() } catch let error as ExitCode {
-        throw error
-    } catch let error as ValidationError {
-        throw error
-    } catch {
-        writeStandardError("lm: error: \(error)\n")
-        throw ExitCode.failure
-    }
+    try ToolSupport.reportingErrors(tool: "lm", body)
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// A pointer that may cross into a `@Sendable` closure; the caller guarantees disjoint writes.
 public struct SendablePointer<T>: @unchecked Sendable {
@@ -7,7 +8,7 @@ public struct SendablePointer<T>: @unchecked Sendable {
 }
 
 /// Number of worker threads for non-BLAS loops: the machine's cores (2 on the reference machine).
-public let workerCount = max(1, min(ProcessInfoLite.activeProcessorCount, 64))
+public let workerCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 64))
 
 /// Runs `body` over `0..<count` split into one contiguous chunk per worker, in parallel when the
 /// work is large enough to pay for the thread hand-off (≳0.3 ms per chunk; SWIFT_NOTES §7), and
@@ -57,18 +58,3 @@ public func withSingleThreadedBLAS<Result>(_ body: () throws -> Result) rethrows
     defer { setBLASThreadCount(blasThreads) }
     return try body()
 }
-
-enum ProcessInfoLite {
-    /// Online CPUs as the scheduler allows this process to use them.
-    static var activeProcessorCount: Int {
-        #if canImport(Glibc)
-        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #else
-        return 1
-        #endif
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
