@@ -1,3 +1,8 @@
+// ToolSupport: what the two executables share and the model library must not depend on: the
+// terminal progress line, the benchmark table runner, the default-corpus lookup and the
+// learning-curve plot. Depends on LEMModel (BLAS, buffers, the metrics log) and Foundation; nothing
+// in LEMModel, Audio or Text depends on it.
+
 import Foundation
 import LEMModel
 #if canImport(Glibc)

@@ -35,8 +35,8 @@ final class CheckpointTests: XCTestCase {
         let read = try Checkpoint.read(path: path, expectedKind: "lm")
         XCTAssertEqual(try read.model(LanguageModelConfig.self), model.config)
         XCTAssertEqual(try read.tool(Tool.self), Tool(vocabulary: ["a", "b", "<eos>"]))
-        XCTAssertEqual(read.training?.rng, RandomGenerator(seed: .max), "64-bit RNG state survives JSON")
-        XCTAssertEqual(read.training?.bestMetric, 123.5)
+        XCTAssertEqual(try read.trainingProgress()?.rng, RandomGenerator(seed: .max), "64-bit RNG state survives JSON")
+        XCTAssertEqual(try read.trainingProgress()?.bestMetric, 123.5)
         XCTAssertEqual(try read.extra("state.y"), [1, 2, 3, 4, 5, 6])
         let copy = makeModel(seed: 2)
         try read.loadParameters(into: copy.parameters)
@@ -51,7 +51,7 @@ final class CheckpointTests: XCTestCase {
         XCTAssertTrue(sameBits(adam2.secondMoment.pointer, adam.secondMoment.pointer), "Adam v bit-exact")
         // Writing what was read gives the same bytes.
         let again = Checkpoint(kind: "lm", model: try read.model(LanguageModelConfig.self), tool: try read.tool(Tool.self),
-                               parameters: copy.parameters, optimizer: adam2, training: read.training,
+                               parameters: copy.parameters, optimizer: adam2, training: try read.trainingProgress(),
                                extra: ["state.y": ([2, 3], try read.extra("state.y")!)])
         try again.write(to: dir + "/again.ckpt")
         XCTAssertEqual(FileManager.default.contents(atPath: path), FileManager.default.contents(atPath: dir + "/again.ckpt"))

@@ -45,7 +45,7 @@ final class LegacyCheckpointTests: XCTestCase {
             "lem.transform_z.bias": 0x76E0151501A5D628, "lem.transform_z.weight": 0xA4429959F256EA39,
         ], "parameters")
 
-        let training = try XCTUnwrap(checkpoint.training)
+        let training = try XCTUnwrap(checkpoint.trainingProgress())
         XCTAssertEqual(training.optimizerSteps, 2)
         XCTAssertEqual(training.batchInEpoch, 2)
         XCTAssertEqual(training.optimizer.kind, .adam)

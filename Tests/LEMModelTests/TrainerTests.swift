@@ -112,7 +112,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertLessThan(after.loss, before * 0.7)
         // The best checkpoint loads into a fresh model and reproduces the best metric.
         let best = try Checkpoint.read(path: dir + "/toy.ckpt", expectedKind: "kws")
-        XCTAssertNil(best.training)
+        XCTAssertNil(try best.trainingProgress())
         XCTAssertFalse(best.hasOptimizerState)
         let fresh = ToyTask(seed: 99)
         try best.loadParameters(into: fresh.parameters)
@@ -156,8 +156,8 @@ final class TrainerTests: XCTestCase {
         // No validation happened, so the current parameters were kept as the model.
         XCTAssertNoThrow(try Checkpoint.read(path: dir + "/toy.ckpt", expectedKind: "kws"))
         let resumable = try Checkpoint.read(path: dir + "/toy.ckpt.resume", expectedKind: "kws")
-        XCTAssertEqual(resumable.training?.batchInEpoch, 4)
-        XCTAssertEqual(resumable.training?.optimizerSteps, 4)
+        XCTAssertEqual(try resumable.trainingProgress()?.batchInEpoch, 4)
+        XCTAssertEqual(try resumable.trainingProgress()?.optimizerSteps, 4)
     }
 
     func testNonFiniteLossStopsWithAClearError() throws {

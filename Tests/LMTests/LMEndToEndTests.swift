@@ -103,7 +103,7 @@ final class LMEndToEndTests: XCTestCase {
         let b = try Checkpoint.read(path: dir + "/split.ckpt.resume", expectedKind: "lm")
         XCTAssertEqual(a.file.names, b.file.names)
         for name in a.file.names { XCTAssertEqual(a.file.tensors[name], b.file.tensors[name], "tensor \(name) differs") }
-        var (pa, pb) = (a.training!, b.training!)
+        var (pa, pb) = (try a.trainingProgress()!, try b.trainingProgress()!)
         (pa.elapsedSeconds, pb.elapsedSeconds) = (0, 0)
         XCTAssertEqual(pa, pb)
     }

@@ -35,7 +35,7 @@ final class LMKillResumeTests: XCTestCase {
         let a = try Checkpoint.read(path: dir + "/straight.ckpt.resume", expectedKind: "lm")
         let b = try Checkpoint.read(path: ckpt + ".resume", expectedKind: "lm")
         for name in a.file.names { XCTAssertEqual(a.file.tensors[name], b.file.tensors[name], "\(name) differs") }
-        XCTAssertEqual(a.training?.bestMetric, b.training?.bestMetric)
-        XCTAssertEqual(a.training?.optimizerSteps, b.training?.optimizerSteps)
+        XCTAssertEqual(try a.trainingProgress()?.bestMetric, try b.trainingProgress()?.bestMetric)
+        XCTAssertEqual(try a.trainingProgress()?.optimizerSteps, try b.trainingProgress()?.optimizerSteps)
     }
 }

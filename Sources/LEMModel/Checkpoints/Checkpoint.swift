@@ -1,3 +1,9 @@
+// Checkpoints: the file format: safetensors (header JSON, layout, CRC-32 from zlib), atomic writes,
+// and the lem checkpoint on top of it (metadata, tensors of parameter blocks by name, the model,
+// tool and training settings as JSON text). Depends on Runtime (ParameterBlock) only; knows
+// nothing of layers, models or the trainer: Models/ rebuilds a model from a checkpoint, and
+// Training/ stores and restores the optimiser and the training progress through it.
+
 import Foundation
 
 /// The one checkpoint format of `lm` and `kws`: a safetensors file (docs/CHECKPOINTS.md).
@@ -14,7 +20,8 @@ import Foundation
 ///     kind            "lm" or "kws": which tool wrote it
 ///     model           JSON: the model configuration (LanguageModelConfig / SequenceClassifierConfig)
 ///     tool            JSON: the tool's own data (vocabulary, labels, feature settings, normalisation)
-///     training        JSON: TrainingProgress, only in resumable checkpoints
+///     training        JSON: the training progress (Training/TrainingProgress), only in
+///                     resumable checkpoints
 ///     crc32           checksum over everything else (see SafeTensorsFile.serialized)
 public struct Checkpoint: Sendable {
     public static let format = "lem-checkpoint"
@@ -23,33 +30,42 @@ public struct Checkpoint: Sendable {
     public var kind: String
     public var modelJSON: String
     public var toolJSON: String
-    public var training: TrainingProgress?
+    /// The training state of a resumable checkpoint as JSON text (decoded by Training/), else nil.
+    public var trainingJSON: String?
     /// The tensors (parameters, optimiser state, extras) and metadata.
     public private(set) var file: SafeTensorsFile
     /// Where it was read from, for error messages ("(new checkpoint)" before it is written).
     public private(set) var path: String
 
-    /// A checkpoint of `parameters`, optionally with the optimiser state and training progress
-    /// needed to resume exactly.
+    /// A checkpoint of `parameters` (the model's block, under its tensor names), with the model's
+    /// and the tool's settings, and any tensors of the tool's own as `extra.<name>`.
     public init<Model: Encodable, Tool: Encodable>(
-        kind: String, model: Model, tool: Tool, parameters: ParameterBlock,
-        optimizer: Optimizer? = nil, training: TrainingProgress? = nil, extra: [String: (shape: [Int], values: [Float])] = [:]
+        kind: String, model: Model, tool: Tool, parameters: ParameterBlock, extra: [String: (shape: [Int], values: [Float])] = [:]
     ) {
         self.kind = kind
         modelJSON = Self.encode(model)
         toolJSON = Self.encode(tool)
-        self.training = training
         path = "(new checkpoint)"
         file = SafeTensorsFile()
         parameters.store(into: &file)
-        if let optimizer {
-            parameters.store(into: &file, prefix: "optimizer.m.", from: optimizer.firstMoment.pointer)
-            if optimizer.settings.kind == .adam {
-                parameters.store(into: &file, prefix: "optimizer.v.", from: optimizer.secondMoment.pointer)
-            }
-        }
         for (name, tensor) in extra { file.add("extra." + name, shape: tensor.shape, floats: tensor.values) }
     }
+
+    /// Adds a second set of values laid out as `parameters` (an optimiser's moments), under
+    /// `prefix + name`.
+    mutating func store(_ values: UnsafeMutablePointer<Float>, laidOutAs parameters: ParameterBlock, prefix: String) {
+        parameters.store(into: &file, prefix: prefix, from: values)
+    }
+
+    /// Copies the tensors `prefix + name` into `values`, laid out as `parameters`.
+    func load(_ values: UnsafeMutablePointer<Float>, laidOutAs parameters: ParameterBlock, prefix: String) throws {
+        do { try parameters.load(from: file, prefix: prefix, into: values) } catch let e as SafeTensorsError {
+            throw CheckpointError(path: path, problem: e.problem)
+        }
+    }
+
+    /// Whether some tensor's name starts with `prefix`.
+    func hasTensors(prefix: String) -> Bool { file.tensors.keys.contains { $0.hasPrefix(prefix) } }
 
     /// Writes the checkpoint atomically (temporary file, fsync, rename): an interrupted write
     /// leaves any previous file at `path` intact.
@@ -59,7 +75,7 @@ public struct Checkpoint: Sendable {
             "format": Self.format, "format_version": String(Self.currentVersion), "kind": kind,
             "model": modelJSON, "tool": toolJSON,
         ]
-        if let training { out.metadata["training"] = Self.encode(training) }
+        if let trainingJSON { out.metadata["training"] = trainingJSON }
         do { try out.write(atomicallyTo: path) } catch let e as SafeTensorsError {
             throw CheckpointError(path: path, problem: e.problem)
         }
@@ -107,13 +123,7 @@ public struct Checkpoint: Sendable {
         guard let model = file.metadata["model"], let tool = file.metadata["tool"] else {
             throw fail("corrupt checkpoint: model or tool settings missing")
         }
-        var training: TrainingProgress?
-        if let text = file.metadata["training"] {
-            do { training = try JSONDecoder().decode(TrainingProgress.self, from: Data(text.utf8)) } catch {
-                throw fail("corrupt checkpoint: unreadable training state (\(error))")
-            }
-        }
-        var checkpoint = Checkpoint(kind: kind, modelJSON: model, toolJSON: tool, training: training, file: file, path: path)
+        var checkpoint = Checkpoint(kind: kind, modelJSON: model, toolJSON: tool, trainingJSON: file.metadata["training"], file: file, path: path)
         checkpoint.file.metadata = [:]
         return checkpoint
     }
@@ -130,8 +140,8 @@ public struct Checkpoint: Sendable {
         }
     }
 
-    private init(kind: String, modelJSON: String, toolJSON: String, training: TrainingProgress?, file: SafeTensorsFile, path: String) {
-        (self.kind, self.modelJSON, self.toolJSON, self.training, self.file, self.path) = (kind, modelJSON, toolJSON, training, file, path)
+    private init(kind: String, modelJSON: String, toolJSON: String, trainingJSON: String?, file: SafeTensorsFile, path: String) {
+        (self.kind, self.modelJSON, self.toolJSON, self.trainingJSON, self.file, self.path) = (kind, modelJSON, toolJSON, trainingJSON, file, path)
     }
 
     /// Decodes the model configuration.
@@ -146,21 +156,6 @@ public struct Checkpoint: Sendable {
         }
     }
 
-    /// Whether this checkpoint holds an optimiser state (it was written for resuming).
-    public var hasOptimizerState: Bool { file.tensors.keys.contains { $0.hasPrefix("optimizer.m.") } }
-
-    /// Restores the optimiser moments into `optimizer` (its step count comes from `training`).
-    public func loadOptimizerState(into optimizer: Optimizer, layout parameters: ParameterBlock) throws {
-        do {
-            try parameters.load(from: file, prefix: "optimizer.m.", into: optimizer.firstMoment.pointer)
-            if optimizer.settings.kind == .adam {
-                try parameters.load(from: file, prefix: "optimizer.v.", into: optimizer.secondMoment.pointer)
-            }
-        } catch let e as SafeTensorsError {
-            throw CheckpointError(path: path, problem: "cannot resume: \(e.problem)")
-        }
-    }
-
     /// A tool's extra tensor, or nil if absent.
     public func extra(_ name: String) throws -> [Float]? {
         guard file.tensors["extra." + name] != nil else { return nil }
@@ -169,7 +164,7 @@ public struct Checkpoint: Sendable {
         }
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ json: String, _ what: String) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ json: String, _ what: String) throws -> T {
         do { return try JSONDecoder().decode(type, from: Data(json.utf8)) } catch {
             throw CheckpointError(path: path, problem: "unreadable \(what) (\(error))")
         }

@@ -1,3 +1,7 @@
+// Runtime: the numeric ground the model stands on: BLAS products (OpenBLAS), vectorised math,
+// aligned buffers, the contiguous parameter/gradient block, threads, the seedable generator, the
+// clock. Depends on nothing else in LEMModel; everything else may use it.
+
 import CBLAS
 
 // Every matrix product in the project goes through these two wrappers around OpenBLAS's

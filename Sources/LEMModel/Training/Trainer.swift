@@ -151,7 +151,7 @@ public final class Trainer {
 
         if settings.resume {
             let checkpoint = try Checkpoint.read(path: settings.resumePath, expectedKind: task.kind)
-            guard let state = checkpoint.training, let savedRNG = state.rng, checkpoint.hasOptimizerState else {
+            guard let state = try checkpoint.trainingProgress(), let savedRNG = state.rng, checkpoint.hasOptimizerState else {
                 throw CheckpointError(path: settings.resumePath, problem: "not a resumable checkpoint (no training state)")
             }
             try checkpoint.loadParameters(into: params)

@@ -11,7 +11,7 @@ func fuzzOne(_ bytes: [UInt8]) {
     for kind in ["lm", "kws"] {
         guard let checkpoint = try? Checkpoint.validate(file, path: "fuzz", expectedKind: kind) else { continue }
         if kind == "lm" { _ = try? checkpoint.languageModel() } else { _ = try? checkpoint.sequenceClassifier() }
-        _ = checkpoint.training?.rng
+        _ = (try? checkpoint.trainingProgress())?.rng
         _ = try? checkpoint.extra("state.y")
     }
 }
