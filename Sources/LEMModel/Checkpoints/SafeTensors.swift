@@ -10,7 +10,9 @@
 //                data[begin..<end]; tensors are contiguous, without gaps, and cover it exactly.
 //
 // On top of the format, files written here carry a CRC-32 in the metadata entries "crc32" and
-// "crc32_scheme" (see `SafeTensorsFile.serialized()`); `parse` verifies it when present.
+// "crc32_scheme" (see `SafeTensorsFile.serialized()`); `parse` verifies it when present. The header
+// JSON is read and written by `SafeTensorsHeader` (Foundation's JSONSerialization); this file
+// checks the entries against the data section and owns the layout, checksum and file I/O.
 
 #if canImport(Glibc)
 import Glibc
