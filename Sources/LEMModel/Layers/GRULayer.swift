@@ -1,0 +1,151 @@
+/// One GRU layer over whole sequences, exactly PyTorch's `nn.GRU` (one direction), with
+/// hand-written backpropagation through time. It has no cell state (`hasCellState == false`).
+///
+/// Parameters, as `torch.nn.GRU`'s layer `k` (names `weight_ih_l<k>` … under the model's prefix):
+///
+///     weight_ih [3d, m], bias_ih [3d], weight_hh [3d, d], bias_hh [3d]   rows = [ r | z | n ]
+///
+/// One step (σ = logistic, ⊙ elementwise), from input u and state h; the reset gate scales the
+/// whole recurrent candidate term, bias included, as in PyTorch:
+///
+///     r = σ(W_ir u + b_ir + W_hr h + b_hr)     z = σ(W_iz u + b_iz + W_hz h + b_hz)
+///     n = tanh(W_in u + b_in + r ⊙ (W_hn h + b_hn))
+///     h' = (1 − z) ⊙ n + z ⊙ h
+///
+/// Where the time goes: the input projection of all T steps is one GEMM `[T·B, m]·[m, 3d]`; per
+/// step the recurrent products `[B, d]·[d, 2d]` (into X) and `[B, d]·[d, d]` (the candidate term)
+/// and the gate math (`GRUGates.swift`); in backward, per step the two transposed products, and
+/// the weight gradients are whole-sequence GEMMs afterwards.
+public final class GRULayer: RecurrentLayer, @unchecked Sendable {
+    public let config: GatedCellConfig
+    public var inputSize: Int { config.inputSize }
+    public var hiddenSize: Int { config.hiddenSize }
+    public var hasCellState: Bool { false }
+    let inputWeight: Parameter, inputBias: Parameter, hiddenWeight: Parameter, hiddenBias: Parameter
+
+    /// Declares layer `layer`'s four tensors under `prefix` (e.g. "rnn." gives "rnn.weight_ih_l0").
+    public static func declare(_ layout: inout LayoutBuilder, prefix: String, layer: Int, config: GatedCellConfig) {
+        declareGated(&layout, prefix: prefix, layer: layer, config: config, gates: 3)
+    }
+
+    public init(config: GatedCellConfig, parameters: ParameterBlock, prefix: String, layer: Int) {
+        precondition(config.inputSize > 0 && config.hiddenSize > 0, "GRU sizes must be positive")
+        self.config = config
+        (inputWeight, inputBias, hiddenWeight, hiddenBias) = gatedParameters(parameters, prefix: prefix, layer: layer)
+    }
+
+    /// PyTorch's initialisation: every weight and bias uniform in [−1/√d, 1/√d].
+    public func initialize(_ rng: inout RandomGenerator) {
+        initializeGated([inputWeight, inputBias, hiddenWeight, hiddenBias], hiddenSize: config.hiddenSize, &rng)
+    }
+
+    // MARK: - Cached state of the last forward pass
+
+    public private(set) var steps = 0
+    public private(set) var batch = 0
+    private var activationsValid = false
+    private var gates: FloatBuffer?          // [T, B, 3d]: input side (+ recurrent r, z), then r, z, n, then gradients
+    private var candidates: FloatBuffer?     // [T, B, d]: W_hn h + b_hn, then its gradient
+    private var hs: FloatBuffer?             // [T+1, B, d]: h₀ … h_T
+    private var maskedHs: FloatBuffer?       // [T, B, d]: h₀ … h_{T−1} ⊙ mask (state dropout only)
+    private var stateMask: FloatBuffer?      // [B, d]
+    private var hasStateMask = false
+    private var inputCopy: FloatBuffer?      // [T, B, m] when the caller's input does not stay valid
+    private var input: UnsafePointer<Float>?
+    private var combinedBias: FloatBuffer?   // [4d]: b_ir + b_hr | b_iz + b_hz | b_in | b_hn
+    private var columnSums: FloatBuffer?     // [3d]
+    private var carryH: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
+
+    public var outputs: UnsafeMutablePointer<Float> { hs!.pointer + batch * config.hiddenSize }
+    public var finalHidden: UnsafeMutablePointer<Float> { hs!.pointer + steps * batch * config.hiddenSize }
+    public var finalCell: UnsafeMutablePointer<Float>? { nil }
+
+    // MARK: - Forward
+
+    /// `initialCell` must be nil: a GRU has no cell state.
+    public func forward(input: UnsafePointer<Float>, steps T: Int, batch B: Int,
+                        initialHidden: UnsafePointer<Float>? = nil, initialCell: UnsafePointer<Float>? = nil,
+                        stateMask mask: UnsafePointer<Float>? = nil, inputStaysValid: Bool = false) {
+        precondition(T > 0 && B > 0, "GRU forward needs at least one step and one sequence")
+        precondition(initialCell == nil, "a GRU has no cell state")
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        let bd = B * d
+        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = true
+        let x = ensure(&gates, T * B * 3 * d), cand = ensure(&candidates, T * bd)
+        let h = ensure(&hs, (T + 1) * bd)
+        let u = keepInput(input, count: T * B * m, staysValid: inputStaysValid, copy: &inputCopy)
+        self.input = u
+        let recurrentInputs = mask != nil ? ensure(&maskedHs, T * bd) : h
+        let storedMask = mask != nil ? ensure(&stateMask, bd) : h
+        if let mask { storedMask.update(from: mask, count: bd) }
+        if let initialHidden { h.update(from: initialHidden, count: bd) } else { h.update(repeating: 0, count: bd) }
+        let bias = ensure(&combinedBias, 4 * d)
+        let (bIn, bH) = (inputBias.value, hiddenBias.value)
+        for j in 0..<2 * d { bias[j] = bIn[j] + bH[j] }
+        for j in 0..<d { bias[2 * d + j] = bIn[2 * d + j]; bias[3 * d + j] = bH[2 * d + j] }
+
+        // X[T·B, 3d] = U · W_ihᵀ for the whole sequence (the gate math adds the biases).
+        gemm(transposeB: true, m: T * B, n: 3 * d, k: m, u, lda: m, inputWeight.value, ldb: m, beta: 0, x, ldc: 3 * d)
+        for t in 0..<T {
+            let hPrev = h + t * bd, xt = x + t * B * 3 * d, nt = cand + t * bd
+            let recurrent = maskedState(hPrev, mask: hasStateMask ? storedMask : nil, into: recurrentInputs + t * bd, count: bd)
+            // X_t[:, 0..<2d] += h · W_h(r,z)ᵀ and N_t = h · W_hnᵀ
+            gemm(transposeB: true, m: B, n: 2 * d, k: d, recurrent, lda: d, hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 3 * d)
+            gemm(transposeB: true, m: B, n: d, k: d, recurrent, lda: d, hiddenWeight.value + 2 * d * d, ldb: d, beta: 0, nt, ldc: d)
+            for b in 0..<B {
+                forEachLaneBlock(d, GRUGatesForward(row: xt + b * 3 * d, candidate: nt + b * d, bias: bias,
+                                                    hPrev: hPrev + b * d, hNext: hPrev + bd + b * d, d: d))
+            }
+        }
+    }
+
+    // MARK: - Backward
+
+    /// `finalCellGrad` and `initialCellGrad` must be nil: a GRU has no cell state.
+    public func backward(outputGrad: UnsafePointer<Float>?,
+                         finalHiddenGrad: UnsafePointer<Float>? = nil, finalCellGrad: UnsafePointer<Float>? = nil,
+                         inputGrad: UnsafeMutablePointer<Float>? = nil,
+                         initialHiddenGrad: UnsafeMutablePointer<Float>? = nil, initialCellGrad: UnsafeMutablePointer<Float>? = nil) {
+        precondition(activationsValid, "GRU backward needs a forward pass first (once per forward)")
+        precondition(finalCellGrad == nil && initialCellGrad == nil, "a GRU has no cell state")
+        activationsValid = false
+        let (T, B) = (steps, batch)
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        let bd = B * d
+        let x = gates!.pointer, cand = candidates!.pointer, h = hs!.pointer
+        let dh = ensure(&carryH, bd), recurrentGrad = ensure(&scratch, bd)
+        if let finalHiddenGrad { dh.update(from: finalHiddenGrad, count: bd) } else { dh.update(repeating: 0, count: bd) }
+        let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil
+        let wHn = hiddenWeight.value + 2 * d * d
+
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            let hPrev = h + t * bd, xt = x + t * B * 3 * d, nt = cand + t * bd
+            if let outputGrad { addInPlace(dh, outputGrad + t * bd, count: bd) }
+            for b in 0..<B {
+                forEachLaneBlock(d, GRUGatesBackward(row: xt + b * 3 * d, candidate: nt + b * d, hPrev: hPrev + b * d, hGrad: dh + b * d, d: d))
+            }
+            // ∂h_{t−1} = g ⊙ z (now in dh) + (∂X_t[:, 0..<2d] · W_h(r,z) + ∂N_t · W_hn) ⊙ mask
+            let into = mask == nil ? dh : recurrentGrad
+            gemm(m: B, n: d, k: 2 * d, xt, lda: 3 * d, hiddenWeight.value, ldb: d, beta: mask == nil ? 1 : 0, into, ldc: d)
+            gemm(m: B, n: d, k: d, nt, lda: d, wHn, ldb: d, beta: 1, into, ldc: d)
+            if let mask { for j in 0..<bd { dh[j] += recurrentGrad[j] * mask[j] } }
+        }
+        initialHiddenGrad?.update(from: dh, count: bd)
+
+        // Weight gradients over the whole sequence.
+        let rows = T * B
+        let recurrentInputs = hasStateMask ? maskedHs!.pointer : h
+        gemm(transposeA: true, m: 3 * d, n: m, k: rows, x, lda: 3 * d, input!, ldb: m, beta: 1, inputWeight.grad, ldc: m)
+        gemm(transposeA: true, m: 2 * d, n: d, k: rows, x, lda: 3 * d, recurrentInputs, ldb: d, beta: 1, hiddenWeight.grad, ldc: d)
+        gemm(transposeA: true, m: d, n: d, k: rows, cand, lda: d, recurrentInputs, ldb: d, beta: 1, hiddenWeight.grad + 2 * d * d, ldc: d)
+        let sums = ensure(&columnSums, 3 * d)
+        sums.update(repeating: 0, count: 3 * d)
+        addColumnSums(x, rows: rows, columns: 3 * d, stride: 3 * d, into: sums)
+        addInPlace(inputBias.grad, sums, count: 3 * d)
+        addInPlace(hiddenBias.grad, sums, count: 2 * d)
+        addColumnSums(cand, rows: rows, columns: d, stride: d, into: hiddenBias.grad + 2 * d)
+        if let inputGrad {
+            gemm(m: rows, n: m, k: 3 * d, x, lda: 3 * d, inputWeight.value, ldb: m, beta: 0, inputGrad, ldc: m)
+        }
+    }
+}
