@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 @testable import LEMModel
 
 // Independent Double-precision references for the gradient checks. They share no code with the
@@ -83,4 +84,20 @@ extension Parameter {
 
 func randomArray(_ n: Int, _ rng: inout RandomGenerator, scale: Float = 1) -> [Float] {
     (0..<n).map { _ in rng.normal() * scale }
+}
+
+/// Asserts |ours − reference| ≤ absolute + relative·|reference| entry by entry, and prints the
+/// tensor's max difference (the parity tests' criterion).
+func compareToReference(_ ours: [Float], _ reference: [Float], _ what: String, absolute: Float = 1e-5, relative: Float = 1e-4,
+             file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(ours.count, reference.count, "\(what): sizes differ", file: file, line: line)
+    var worst: (diff: Float, index: Int) = (0, 0)
+    var failures = 0
+    for i in 0..<min(ours.count, reference.count) {
+        let diff = abs(ours[i] - reference[i])
+        if diff > worst.diff { worst = (diff, i) }
+        if !(diff <= absolute + relative * abs(reference[i])) { failures += 1 }
+    }
+    print("  \(what): max |diff| \(worst.diff)" + (failures > 0 ? "  FAIL at \(failures) entries" : ""))
+    XCTAssertEqual(failures, 0, "\(what): \(failures) entries outside \(absolute) + \(relative)·|ref|; max |diff| \(worst.diff) at \(worst.index): ours \(ours[worst.index]) vs \(reference[worst.index])", file: file, line: line)
 }

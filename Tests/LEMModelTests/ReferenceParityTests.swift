@@ -17,16 +17,7 @@ final class ReferenceParityTests: XCTestCase {
 
     func compare(_ ours: [Float], _ reference: [Float], _ what: String, absolute: Float = 1e-5, relative: Float = 1e-4,
                  file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(ours.count, reference.count, "\(what): sizes differ", file: file, line: line)
-        var worst: (diff: Float, index: Int) = (0, 0)
-        var failures = 0
-        for i in 0..<min(ours.count, reference.count) {
-            let diff = abs(ours[i] - reference[i])
-            if diff > worst.diff { worst = (diff, i) }
-            if !(diff <= absolute + relative * abs(reference[i])) { failures += 1 }
-        }
-        print("  \(what): max |diff| \(worst.diff)" + (failures > 0 ? "  FAIL at \(failures) entries" : ""))
-        XCTAssertEqual(failures, 0, "\(what): \(failures) entries outside \(absolute) + \(relative)·|ref|; max |diff| \(worst.diff) at \(worst.index): ours \(ours[worst.index]) vs \(reference[worst.index])", file: file, line: line)
+        compareToReference(ours, reference, what, absolute: absolute, relative: relative, file: file, line: line)
     }
 
     func int32s(_ file: SafeTensorsFile, _ name: String) throws -> [Int32] { try file.int64s(name).map { Int32($0) } }
