@@ -62,11 +62,11 @@ public enum Benchmarking {
     /// (`runChild`), each result printed as a JSON line or through `describe`, then each training
     /// configuration's GFLOP/s as a share of the sgemm peak measured in the same run.
     public static func runAll(tool: String, configurations: [String], seconds: Double, short: Bool, json: Bool,
-                              describe: ([String: Any]) -> String) throws {
+                              arguments extra: [String] = [], describe: ([String: Any]) -> String) throws {
         if !json { print("\(tool) bench — \(machineDescription())") }
         var results: [[String: Any]] = []
         for config in configurations {
-            var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)]
+            var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)] + extra
             if short { arguments.append("--short") }
             for line in try runChild(arguments) {
                 results.append(line)

@@ -21,14 +21,15 @@ public struct BenchOptions: ParsableArguments {
 
     /// A bench command's run: only `config` in this process (`measure` gives its result lines), or,
     /// without one, every configuration in a child process of its own (`Benchmarking.runAll`).
-    public func run(tool: String, config: String?, configurations: [String],
+    /// `arguments` are the tool's own bench flags, passed on to the child processes.
+    public func run(tool: String, config: String?, configurations: [String], arguments: [String] = [],
                     measure: (String) throws -> [[String: Any]], describe: ([String: Any]) -> String) throws {
         if let config {
             for line in try measure(config) { print(json ? jsonLine(line) : describe(line)) }
             return
         }
         try Benchmarking.runAll(tool: tool, configurations: configurations, seconds: seconds, short: short, json: json,
-                                describe: describe)
+                                arguments: arguments, describe: describe)
     }
 }
 
@@ -43,4 +44,43 @@ public func reportingErrors(tool: String, _ body: () throws -> Void) throws {
         writeStandardError("\(tool): error: \(error)\n")
         throw ExitCode.failure
     }
+}
+
+extension CellKind: ExpressibleByArgument {}
+
+/// `--cell`, `--layers` and `--dropout-layer` of `lm train` and `kws train`: which recurrent cell,
+/// how many stacked layers, and the dropout between them.
+public struct CellOptions: ParsableArguments {
+    @Option(help: "Recurrent cell: lem (the paper's), lstm or gru (as PyTorch's nn.LSTM / nn.GRU; default lem).")
+    public var cell: CellKind?
+    @Option(help: "Stacked recurrent layers (default 1).")
+    public var layers: Int?
+    @Option(name: .customLong("dropout-layer"), help: "Locked dropout between stacked layers (default 0).")
+    public var dropoutLayer: Float?
+
+    public init() {}
+
+    public mutating func validate() throws {
+        if let layers, !(1...CellKind.maximumLayers).contains(layers) {
+            throw ValidationError("--layers must be from 1 to \(CellKind.maximumLayers) (got \(layers))")
+        }
+        if let dropoutLayer, !(dropoutLayer >= 0 && dropoutLayer < 1) {
+            throw ValidationError("--dropout-layer must be in [0, 1) (got \(dropoutLayer))")
+        }
+    }
+
+    /// Refuses flags that contradict the model a resumed run continues.
+    public func checkResume(cell saved: CellKind, layers savedLayers: Int, path: String) throws {
+        if let cell, cell != saved {
+            throw CheckpointError(path: path, problem: "it holds a \(saved.rawValue) model, not --cell \(cell.rawValue) (drop --cell to resume it)")
+        }
+        if let layers, layers != savedLayers {
+            throw CheckpointError(path: path, problem: "it holds \(savedLayers) layer(s), not --layers \(layers) (drop --layers to resume it)")
+        }
+    }
+}
+
+extension CellKind {
+    /// "LEM", "LSTM", "GRU": for headers and tables.
+    public var displayName: String { rawValue.uppercased() }
 }

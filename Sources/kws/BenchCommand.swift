@@ -23,9 +23,11 @@ extension KWS {
                   kws bench
                   kws bench --json
                   kws bench --short      # tiny sizes, seconds (CI)
+                  kws bench --cell lstm  # the paper's LSTM baseline at the same shapes
                 """)
 
         @Option(help: "Run only this configuration: kws, mfcc, classify, sgemm.") var config: String?
+        @Option(help: "Recurrent cell of the kws and classify configurations: lem, lstm or gru.") var cell: CellKind = .lem
         @OptionGroup var options: BenchOptions
 
         static let configs = ["sgemm", "kws", "mfcc", "classify"]
@@ -36,7 +38,8 @@ extension KWS {
 
         func run() throws {
             try reportingErrors {
-                try options.run(tool: "kws", config: config, configurations: Self.configs, measure: measure, describe: describe)
+                try options.run(tool: "kws", config: config, configurations: Self.configs, arguments: ["--cell", cell.rawValue],
+                                measure: measure, describe: describe)
             }
         }
 
@@ -47,7 +50,8 @@ extension KWS {
             if let v = r["latency_ms"] as? Double { parts.append(String(format: "%.2f ms per clip (batch 1, WAV + features + model)", v)) }
             if let v = r["gflops"] as? Double { parts.append(String(format: "%.1f GFLOP/s", v)) }
             if let v = r["peak_rss_mb"] as? Double { parts.append(String(format: "peak RSS %.0f MB", v)) }
-            let name = (r["config"] as? String ?? "?") + ((r["mode"] as? String).map { " (\($0))" } ?? "")
+            let cell = (r["cell"] as? String).flatMap { $0 == "lem" ? nil : " \($0)" } ?? ""
+            let name = (r["config"] as? String ?? "?") + cell + ((r["mode"] as? String).map { " (\($0))" } ?? "")
             return name.padding(toLength: 18, withPad: " ", startingAt: 0) + parts.joined(separator: ", ")
         }
 
@@ -62,6 +66,7 @@ extension KWS {
                 let model = SequenceClassifier(config: {
                     var c = SequenceClassifierConfig(inputSize: m, hiddenSize: d, classCount: C)
                     c.inputDropout = 0.03
+                    c.cell = cell
                     return c
                 }())
                 var rng = RandomGenerator(seed: 1)
@@ -75,8 +80,8 @@ extension KWS {
                     adam.step(model.parameters, learningRate: 1e-3)
                 }
                 let frames = Double(T * B) / perStep
-                let flopsPerFrame = 3 * Double(2 * m * 4 * d + 2 * d * 3 * d + 2 * d * d)
-                return [["config": "kws", "frames_per_s": frames, "gflops": frames * flopsPerFrame / 1e9, "ms_per_step": perStep * 1000,
+                let flopsPerFrame = 6 * Double(cell.productMultiplyAdds(inputSize: m, hiddenSize: d))
+                return [["config": "kws", "cell": cell.rawValue, "frames_per_s": frames, "gflops": frames * flopsPerFrame / 1e9, "ms_per_step": perStep * 1000,
                          "peak_rss_mb": Benchmarking.peakRSSMegabytes(), "batch": B, "frames": T, "hidden": d, "features": m]]
             case "mfcc":
                 let extractor = try FeatureExtractor(settings: .mfcc)
@@ -96,7 +101,9 @@ extension KWS {
                     return path
                 }
                 let extractor = try FeatureExtractor(settings: .mfcc)
-                let model = SequenceClassifier(config: SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: options.short ? 8 : 128, classCount: 12))
+                var config = SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: options.short ? 8 : 128, classCount: 12)
+                config.cell = cell
+                let model = SequenceClassifier(config: config)
                 model.initialize(&rng)
                 let normalizer = FeatureNormalizer.identity(featureCount: extractor.featureCount)
                 var index = 0
@@ -118,7 +125,7 @@ extension KWS {
                     for c in 0..<count { for t in 0..<T { for f in 0..<F { x[(t * count + c) * F + f] = features[(c * T + t) * F + f] } } }
                     _ = model.logits(features: x, steps: T, batch: count)
                 }
-                return [["config": "classify", "latency_ms": one * 1000, "clips_per_s": Double(count) / batch, "batch": count]]
+                return [["config": "classify", "cell": cell.rawValue, "latency_ms": one * 1000, "clips_per_s": Double(count) / batch, "batch": count]]
             }
         }
     }

@@ -15,7 +15,7 @@ enum KWSPreset: String, CaseIterable, ExpressibleByArgument {
 extension KWS {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a LEM keyword spotter.",
+            abstract: "Train a keyword spotter: LEM (the paper's), LSTM or GRU, one or more layers.",
             discussion: """
                 Reads a Speech Commands folder (one folder per word; validation_list.txt and
                 testing_list.txt name the evaluation clips; _background_noise_/ holds noise for
@@ -28,7 +28,8 @@ extension KWS {
                 checkpoint with the labels, so `kws classify` needs nothing else. Validates
                 every epoch, keeps the best model, prints the test accuracy and confusion
                 matrix at the end. Ctrl-C saves a resumable state (<checkpoint>.resume;
-                continue with --resume).
+                continue with --resume). --cell lstm|gru and --layers N train the paper's
+                baselines on the same pipeline; the checkpoint records them.
 
                 Examples:
                   kws train
@@ -36,6 +37,8 @@ extension KWS {
                       --checkpoint g12.ckpt
                   kws train --data speech_commands_v0.02 --features mfcc --hidden 128 \\
                       --epochs 30 --max-minutes 60
+                  kws train --data speech_commands_v0.02 --preset google12 --cell gru \\
+                      --checkpoint g12-gru.ckpt
                 """)
 
         @Option(help: ArgumentHelp("Speech Commands folder.", valueName: "dir")) var data: String?
@@ -48,7 +51,8 @@ extension KWS {
         @Option(help: "Feature front end: samples between frames (mfcc 160, logmel 128); sets the frame count for the clip.") var hop: Int?
         @Option(name: .customLong("feature-count"), help: "Feature front end: mel bands (log-mel) or mel bands and coefficients (MFCC).") var featureCount: Int?
         @Flag(name: .customLong("per-clip-norm"), inversion: .prefixedNo, help: "z-score each clip's feature matrix (default: on for logmel, as the paper; off for mfcc).") var perClipNorm: Bool?
-        @Option(help: "Hidden size d of the LEM.") var hidden: Int?
+        @OptionGroup var architecture: CellOptions
+        @Option(help: "Hidden size d of the recurrent layers.") var hidden: Int?
         @Option(help: "Clips per batch.") var batch: Int?
         @Option(help: "Learning rate (Adam).") var lr: Float?
         @Option(help: "Epochs to train.") var epochs: Int?
@@ -57,7 +61,7 @@ extension KWS {
         @Option(help: "Global gradient-norm clip (0 = none).") var clip: Float?
         @Option(help: "Dropout on the input features.") var dropout: Float?
         @Option(name: .customLong("weight-decay"), help: "L2 penalty added to the gradients.") var weightDecay: Float?
-        @Option(help: "The LEM's Δt.") var dt: Float?
+        @Option(help: "The LEM's Δt (--cell lem only).") var dt: Float?
         @Flag(inversion: .prefixedNo, help: "Augment the training clips (time shift, background noise).") var augment = true
         @Option(name: .customLong("reaugment-every"), help: "Draw fresh augmentations every N epochs (0 = one draw per run).") var reaugmentEvery: Int = 0
         @Option(name: .customLong("silence-percentage"), help: "Silence examples per split, % of keyword examples.") var silencePercentage: Double = 10
@@ -90,6 +94,7 @@ extension KWS {
             if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
             if let clip, !(clip >= 0) { throw ValidationError("--clip must be 0 (off) or positive") }
             if let dt, !(dt > 0 && dt.isFinite) { throw ValidationError("--dt must be positive") }
+            if dt != nil, let cell = architecture.cell, cell != .lem { throw ValidationError("--dt is the LEM's time step; --cell \(cell.rawValue) has none") }
             if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
             if reaugmentEvery < 0 { throw ValidationError("--reaugment-every must not be negative") }
             if !(silencePercentage >= 0 && silencePercentage <= 100) { throw ValidationError("--silence-percentage must be in [0, 100]") }
@@ -129,6 +134,7 @@ extension KWS {
                     let saved = try Checkpoint.read(path: path + ".resume", expectedKind: "kws")
                     savedTool = try saved.tool(KWSToolData.self)
                     savedConfig = try saved.model(SequenceClassifierConfig.self)
+                    try architecture.checkResume(cell: savedConfig!.cell, layers: savedConfig!.layers, path: path + ".resume")
                 }
                 let options = savedTool?.dataset ?? SpeechCommandsOptions(
                     silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage, seed: seed)
@@ -191,7 +197,12 @@ extension KWS {
                                                     normalizer: normalizer, dataset: options, data: root)
                 var config = savedConfig ?? SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: s.hidden,
                                                                       classCount: tool.labels.count, dt: s.dt)
-                if savedConfig == nil { config.inputDropout = s.dropout }
+                if savedConfig == nil {
+                    config.inputDropout = s.dropout
+                    config.cell = architecture.cell ?? .lem
+                    config.layers = architecture.layers ?? 1
+                    config.layerDropout = architecture.dropoutLayer ?? 0
+                }
                 if let problem = config.problem { throw ValidationError(problem) }
                 let model = SequenceClassifier(config: config)
                 var rng = RandomGenerator(seed: seed)
@@ -205,7 +216,7 @@ extension KWS {
                 let task = KeywordTask(model: model, tool: tool, train: train, valid: valid, batchSize: s.batch,
                                        reaugmentEvery: reaugmentEvery, reaugment: reaugment)
                 writeStandardError("""
-                    model: LEM hidden \(config.hiddenSize), dt \(config.dt), \(config.inputSize) features × \(train.frames) frames → \(config.classCount) classes; \(formatCount(Double(model.parameters.scalarCount))) parameters
+                    model: \(config.layers) × \(config.cell.displayName) hidden \(config.hiddenSize)\(config.cell == .lem ? ", dt \(config.dt)" : ""), \(config.inputSize) features × \(train.frames) frames → \(config.classCount) classes; \(formatCount(Double(model.parameters.scalarCount))) parameters
                     training: adam lr \(s.lr)\(s.decayAt.isEmpty ? "" : " ×\(s.lrDecay) after epochs \(s.decayAt)"), batch \(s.batch) = \(task.batchesPerEpoch) batches/epoch, \(s.epochs) epochs, input dropout \(config.inputDropout), clip \(s.clip.map { "\($0)" } ?? "none")
                     BLAS: OpenBLAS \(blasCoreName()) kernels; \(workerCount) workers; checkpoint \(path)\n
                     """)

@@ -24,10 +24,12 @@ extension LM {
                   lm bench
                   lm bench --json
                   lm bench --config word --seconds 20
+                  lm bench --cell lstm      # the same shapes through nn.LSTM's equations
                   lm bench --short          # tiny sizes, a few seconds (CI)
                 """)
 
         @Option(help: "Run only this configuration: word, char, sample-word, sample-char, sgemm.") var config: String?
+        @Option(help: "Recurrent cell of the word, char and sample configurations: lem, lstm or gru.") var cell: CellKind = .lem
         @OptionGroup var options: BenchOptions
 
         static let configs = ["sgemm", "word", "char", "sample-word", "sample-char"]
@@ -40,18 +42,20 @@ extension LM {
 
         func run() throws {
             try reportingErrors {
-                try options.run(tool: "lm", config: config, configurations: Self.configs, measure: measure, describe: describe)
+                try options.run(tool: "lm", config: config, configurations: Self.configs, arguments: ["--cell", cell.rawValue],
+                                measure: measure, describe: describe)
             }
         }
 
         func describe(_ r: [String: Any]) -> String {
-            let name = r["config"] as? String ?? "?"
+            var name = r["config"] as? String ?? "?"
+            if let cell = r["cell"] as? String, cell != "lem" { name += " (\(cell))" }
             var parts: [String] = []
             if let v = r["tokens_per_s"] as? Double { parts.append("\(formatCount(v)) tokens/s") }
             if let v = r["gflops"] as? Double { parts.append(String(format: "%.1f GFLOP/s", v)) }
             if let v = r["ms_per_step"] as? Double { parts.append(String(format: "%.1f ms/step", v)) }
             if let v = r["peak_rss_mb"] as? Double { parts.append(String(format: "peak RSS %.0f MB", v)) }
-            return "\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) " + parts.joined(separator: ", ")
+            return "\(name.padding(toLength: max(12, name.count), withPad: " ", startingAt: 0)) " + parts.joined(separator: ", ")
         }
 
         struct Shape { var vocab, embedding, hidden, batch, bptt: Int; var tied: Bool }
@@ -63,10 +67,10 @@ extension LM {
                 : Shape(vocab: 50, embedding: 200, hidden: 1024, batch: 128, bptt: 150, tied: false)
         }
 
-        /// Forward + backward matrix-product FLOPs per token (3 × forward).
+        /// Forward + backward matrix-product FLOPs per token (3 × forward): the recurrent layer's
+        /// products and the decoder.
         func flopsPerToken(_ s: Shape) -> Double {
-            let (m, d, V) = (Double(s.embedding), Double(s.hidden), Double(s.vocab))
-            return 3 * (2 * m * 4 * d + 2 * d * 3 * d + 2 * d * d + 2 * d * V)
+            6 * Double(cell.productMultiplyAdds(inputSize: s.embedding, hiddenSize: s.hidden) + s.hidden * s.vocab)
         }
 
         func measure(_ config: String) throws -> [[String: Any]] {
@@ -81,7 +85,7 @@ extension LM {
                 var rng = RandomGenerator(seed: 2)
                 let tokens = (0..<(s.batch * s.bptt)).map { _ in Int32(rng.below(s.vocab)) }
                 let targets = (0..<(s.batch * s.bptt)).map { _ in Int32(rng.below(s.vocab)) }
-                var state = RecurrentState(batch: s.batch, hiddenSize: s.hidden)
+                var state = model.initialState(batch: s.batch)
                 let adam = Optimizer(settings: OptimizerSettings(kind: .adam), parameterCount: model.parameters.count)
                 let parallel = ParallelLanguageModel(model)   // exactly what `lm train` runs
                 let perStep = Benchmarking.time(warmup: 2, minimumRuns: options.short ? 1 : 3, minimumSeconds: duration) {
@@ -90,13 +94,13 @@ extension LM {
                     adam.step(model.parameters, learningRate: 1e-3)
                 }
                 let tokensPerSecond = Double(s.batch * s.bptt) / perStep
-                return [["config": config, "tokens_per_s": tokensPerSecond, "gflops": tokensPerSecond * flopsPerToken(s) / 1e9,
+                return [["config": config, "cell": cell.rawValue, "tokens_per_s": tokensPerSecond, "gflops": tokensPerSecond * flopsPerToken(s) / 1e9,
                          "ms_per_step": perStep * 1000, "peak_rss_mb": Benchmarking.peakRSSMegabytes(),
                          "batch": s.batch, "bptt": s.bptt, "hidden": s.hidden, "vocab": s.vocab]]
             default:   // sample-word, sample-char
                 let s = shape(config)
                 let model = makeModel(s, preset: config == "sample-word" ? .ptbWord : .ptbChar)
-                var state = RecurrentState(batch: 1, hiddenSize: s.hidden)
+                var state = model.initialState(batch: 1)
                 var rng = RandomGenerator(seed: 3)
                 var order = [Int](repeating: 0, count: s.vocab)
                 var token: Int32 = 0
@@ -107,7 +111,7 @@ extension LM {
                         token = sampleToken(logits: logits, count: s.vocab, temperature: 1, topK: 0, order: &order, rng: &rng)
                     }
                 }
-                return [["config": config, "tokens_per_s": Double(count) / perRun, "hidden": s.hidden, "vocab": s.vocab]]
+                return [["config": config, "cell": cell.rawValue, "tokens_per_s": Double(count) / perRun, "hidden": s.hidden, "vocab": s.vocab]]
             }
         }
 
@@ -117,6 +121,7 @@ extension LM {
             config.inputDropout = h.inputDropout
             config.outputDropout = h.outputDropout
             config.stateDropout = h.stateDropout
+            config.cell = cell
             let model = LanguageModel(config: config)
             var rng = RandomGenerator(seed: 1)
             model.initialize(&rng)

@@ -27,7 +27,7 @@ func contextToken(_ vocabulary: Vocabulary, level: TextLevel) -> Int32 {
 /// (1 = the exact sequential evaluation the literature reports). No dropout.
 func evaluate(_ model: LanguageModel, tokens: [Int32], context: Int32, streams: Int, window: Int = 200) -> (loss: Double, tokens: Int) {
     let data = EvaluationStreams(tokens: tokens, context: context, streams: streams)
-    var state = RecurrentState(batch: data.streams, hiddenSize: model.config.hiddenSize)
+    var state = model.initialState(batch: data.streams)
     var rng = RandomGenerator(seed: 0)   // unused without dropout
     var total = 0.0
     var start = 0
@@ -74,7 +74,7 @@ final class LanguageModelTask: TrainingTask {
         batches = StreamBatches(tokens: corpus.train, batch: tool.batch, bptt: tool.bptt)
         valid = corpus.valid
         context = contextToken(corpus.vocabulary, level: corpus.level)
-        state = RecurrentState(batch: tool.batch, hiddenSize: model.config.hiddenSize)
+        state = model.initialState(batch: tool.batch)
         parallel = ParallelLanguageModel(model)
     }
 
@@ -82,7 +82,7 @@ final class LanguageModelTask: TrainingTask {
     var batchesPerEpoch: Int { batches.windowCount }
 
     func beginEpoch(_ epoch: Int, seed: UInt64) {
-        state = RecurrentState(batch: tool.batch, hiddenSize: model.config.hiddenSize)
+        state = model.initialState(batch: tool.batch)
     }
 
     func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
@@ -102,18 +102,23 @@ final class LanguageModelTask: TrainingTask {
     func describeLoss(_ meanLoss: Double) -> String { formatHeadline(meanLoss, level: tool.level) }
 
     func makeCheckpoint(optimizer: Optimizer?, training: TrainingProgress?) -> Checkpoint {
-        let shape = [tool.batch, model.config.hiddenSize]
-        let extra: [String: (shape: [Int], values: [Float])] = training == nil ? [:] : ["state.y": (shape, state.y), "state.z": (shape, state.z)]
+        // The carried state: hidden ("state.y", the LEM's name) and cell ("state.z") states, [L·B, d].
+        let shape = [model.config.layers * tool.batch, model.config.hiddenSize]
+        var extra: [String: (shape: [Int], values: [Float])] = [:]
+        if training != nil {
+            extra["state.y"] = (shape, state.hidden)
+            if !state.cell.isEmpty { extra["state.z"] = (shape, state.cell) }
+        }
         return Checkpoint(kind: kind, model: model.config, tool: tool, parameters: model.parameters,
                           optimizer: optimizer, training: training, extra: extra)
     }
 
     func restore(from checkpoint: Checkpoint) throws {
-        guard let y = try checkpoint.extra("state.y"), let z = try checkpoint.extra("state.z"),
-              y.count == state.y.count, z.count == state.z.count else {
+        let z = try checkpoint.extra("state.z") ?? []
+        guard let y = try checkpoint.extra("state.y"), y.count == state.hidden.count, z.count == state.cell.count else {
             throw CheckpointError(path: checkpoint.path, problem: "cannot resume: the carried recurrent state is missing or has another batch size")
         }
-        state = RecurrentState(y: y, z: z)
+        state = RecurrentState(layers: model.config.layers, hidden: y, cell: z)
     }
 }
 

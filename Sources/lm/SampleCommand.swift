@@ -45,7 +45,7 @@ extension LM {
                     }
                 }
                 let primeIDs = try tool.vocabulary.encode(primeTokens, file: "--prime")
-                var state = RecurrentState(batch: 1, hiddenSize: model.config.hiddenSize)
+                var state = model.initialState(batch: 1)
                 var rng = RandomGenerator(seed: seed)
                 let V = model.config.vocabularySize
                 var current = contextToken(tool.vocabulary, level: level)

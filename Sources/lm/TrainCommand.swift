@@ -7,7 +7,7 @@ import Text
 extension LM {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a LEM language model.",
+            abstract: "Train a language model: LEM (the paper's), LSTM or GRU, one or more layers.",
             discussion: """
                 Reads a corpus in Mikolov's PTB layout (--data DIR with ptb.train.txt,
                 ptb.valid.txt, ptb.test.txt, or ptb.char.*.txt for --level char), or your own
@@ -22,6 +22,10 @@ extension LM {
                 The metrics history goes to <checkpoint>.metrics.jsonl and a plot to
                 <checkpoint>.curve.svg.
 
+                --cell lstm|gru trains PyTorch's nn.LSTM / nn.GRU on the same pipeline (the
+                paper's baselines); --layers N stacks N layers with --dropout-layer between them.
+                The checkpoint records both, so eval and sample need no flags.
+
                 Examples:
                   lm train
                   lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt \\
@@ -30,6 +34,8 @@ extension LM {
                       --checkpoint char.ckpt
                   lm train --level text --train novel.txt --valid novel-valid.txt \\
                       --checkpoint novel.ckpt
+                  lm train --data corpora/ptb --cell lstm --layers 2 --dropout-layer 0.25 \\
+                      --checkpoint lstm2.ckpt
                   lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt \\
                       --resume
                 """)
@@ -42,7 +48,8 @@ extension LM {
         @OptionGroup var checkpoint: CheckpointOption
         @Option(help: "Hyperparameters of the paper: ptb-word or ptb-char (flags override).") var preset: Preset?
 
-        @Option(help: "Hidden size d of the LEM.") var hidden: Int?
+        @OptionGroup var architecture: CellOptions
+        @Option(help: "Hidden size d of the recurrent layers.") var hidden: Int?
         @Option(help: "Embedding size.") var embedding: Int?
         @Flag(inversion: .prefixedNo, help: "Share the embedding with the output layer (needs embedding = hidden).") var tied: Bool?
         @Option(help: "Parallel streams per batch.") var batch: Int?
@@ -55,7 +62,7 @@ extension LM {
         @Option(name: .customLong("dropout-output"), help: "Dropout on the LEM outputs only.") var dropoutOutput: Float?
         @Option(name: .customLong("dropout-state"), help: "Dropout on the recurrent state where it enters the LEM's hidden projection.") var dropoutState: Float?
         @Option(name: .customLong("weight-decay"), help: "L2 penalty added to the gradients.") var weightDecay: Float?
-        @Option(help: "The LEM's Δt.") var dt: Float?
+        @Option(help: "The LEM's Δt (--cell lem only).") var dt: Float?
         @Option(help: "Epochs to train.") var epochs: Int?
         @Option(name: .customLong("lr-decay"), help: "Multiply the learning rate by this when validation does not improve (1 = never).") var lrDecay: Float?
         @Option(help: "Epochs without improvement before the learning rate decays.") var patience: Int?
@@ -86,6 +93,7 @@ extension LM {
             if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive (got \(lr))") }
             if let clip, !(clip >= 0 && clip.isFinite) { throw ValidationError("--clip must be 0 (off) or positive (got \(clip))") }
             if let dt, !(dt > 0 && dt.isFinite) { throw ValidationError("--dt must be positive (got \(dt))") }
+            if dt != nil, let cell = architecture.cell, cell != .lem { throw ValidationError("--dt is the LEM's time step; --cell \(cell.rawValue) has none") }
             if let weightDecay, !(weightDecay >= 0) { throw ValidationError("--weight-decay must not be negative") }
             if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
             if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
@@ -137,6 +145,7 @@ extension LM {
                 if resume {
                     let saved = try Checkpoint.read(path: path + ".resume", expectedKind: "lm")
                     let config = try saved.model(LanguageModelConfig.self)
+                    try architecture.checkResume(cell: config.cell, layers: config.layers, path: path + ".resume")
                     let savedTool = try saved.tool(LMToolData.self)
                     guard savedTool.vocabulary == corpus.vocabulary, savedTool.level == corpus.level else {
                         throw CheckpointError(path: path + ".resume", problem: "vocabulary mismatch: it was trained on other data (or another --level) than \(corpus.files[0])")
@@ -150,6 +159,9 @@ extension LM {
                     config.inputDropout = h.inputDropout
                     config.outputDropout = h.outputDropout
                     config.stateDropout = h.stateDropout
+                    config.cell = architecture.cell ?? .lem
+                    config.layers = architecture.layers ?? 1
+                    config.layerDropout = architecture.dropoutLayer ?? 0
                     if let problem = config.problem { throw ValidationError(problem) }
                     model = LanguageModel(config: config)
                     var rng = RandomGenerator(seed: seed)
@@ -182,7 +194,9 @@ extension LM {
             let c = model.config
             var lines = [
                 "lm train: \(corpus.level.rawValue) level, vocabulary \(formatCount(Double(corpus.vocabulary.count))), train \(formatCount(Double(corpus.train.count))) / valid \(formatCount(Double(corpus.valid.count))) / test \(corpus.test.map { formatCount(Double($0.count)) } ?? "-") tokens (\(corpus.files[0]))",
-                "model: embedding \(c.embeddingSize)\(c.tied ? " (tied)" : ""), LEM hidden \(c.hiddenSize), dt \(c.dt); \(formatCount(Double(model.parameters.scalarCount))) parameters",
+                "model: embedding \(c.embeddingSize)\(c.tied ? " (tied)" : ""), \(c.layers) × \(c.cell.displayName) hidden \(c.hiddenSize)"
+                    + (c.cell == .lem ? ", dt \(c.dt)" : "") + (c.layers > 1 ? String(format: ", dropout between layers %.2f", Double(c.layerDropout)) : "")
+                    + "; \(formatCount(Double(model.parameters.scalarCount))) parameters",
                 String(format: "training: %@ lr %g, clip %@, dropout in/out/state %.2f/%.2f/%.2f, weight decay %g, batch %d × bptt %d = %d batches/epoch, %d epochs",
                        h.optimizer.rawValue, Double(h.learningRate), h.clip.map { String(format: "%g", Double($0)) } ?? "none",
                        Double(c.inputDropout), Double(c.outputDropout), Double(c.stateDropout), Double(h.weightDecay), h.batch, h.bptt, batchesPerEpoch, h.epochs),

@@ -13,7 +13,8 @@ final class DataParallelTests: XCTestCase {
         let tokens = (0..<T * B).map { _ in Int32(rng.below(13)) }, targets = (0..<T * B).map { _ in Int32(rng.below(13)) }
         let y0 = randomArray(B * d, &rng, scale: 0.3), z0 = randomArray(B * d, &rng, scale: 0.3)
 
-        var full = RecurrentState(y: y0, z: z0)
+        let start = RecurrentState(hidden: y0, cell: z0)
+        var full = start
         model.parameters.zeroGrads()
         let fullLoss = model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &full, training: true, rng: &rng)
         let expected = Array(UnsafeBufferPointer(start: model.parameters.grads, count: model.parameters.count))
@@ -26,9 +27,9 @@ final class DataParallelTests: XCTestCase {
             let part = w == 0 ? model : replica
             part.parameters.zeroGrads()
             let cols = { (x: [Int32]) in (0..<T).flatMap { t in r.map { x[t * B + $0] } } }
-            var s = RecurrentState(y: Array(y0[r.lowerBound * d ..< r.upperBound * d]), z: Array(z0[r.lowerBound * d ..< r.upperBound * d]))
+            var s = start.streams(r, of: B)
             loss += part.run(tokens: cols(tokens), targets: cols(targets), steps: T, batch: r.count, state: &s, training: true, rng: &rng)
-            XCTAssertEqual(s.y, Array(full.y[r.lowerBound * d ..< r.upperBound * d]), "final state of streams \(r)")
+            XCTAssertEqual(s.hidden, Array(full.hidden[r.lowerBound * d ..< r.upperBound * d]), "final state of streams \(r)")
         }
         model.parameters.combineGradients([model.parameters, replica.parameters], weights: [2 / 5, 3 / 5])
         let combined = Array(UnsafeBufferPointer(start: model.parameters.grads, count: model.parameters.count))

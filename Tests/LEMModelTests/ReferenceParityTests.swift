@@ -66,15 +66,15 @@ final class ReferenceParityTests: XCTestCase {
                                                               dt: Float(f.metadata["dt"]!)!))
         try model.parameters.load(from: f)
         let tokens = try int32s(f, "tokens"), targets = try int32s(f, "targets")
-        let start = RecurrentState(y: try f.floats("y0"), z: try f.floats("z0"))
+        let start = RecurrentState(hidden: try f.floats("y0"), cell: try f.floats("z0"))
         var rng = RandomGenerator(seed: 0)
 
         var state = start
         let evalLoss = model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: false, rng: &rng)
         compare(Array(UnsafeBufferPointer(start: model.lastLogits, count: T * B * V)), try f.floats("logits"), "logits")
         compare([Float(evalLoss / Double(T * B))], try f.floats("loss"), "loss")
-        compare(state.y, try f.floats("y_final"), "y_final")
-        compare(state.z, try f.floats("z_final"), "z_final")
+        compare(state.hidden, try f.floats("y_final"), "y_final")
+        compare(state.cell, try f.floats("z_final"), "z_final")
 
         model.parameters.zeroGrads()
         state = start

@@ -2,19 +2,27 @@
 // sequence classifier), their data-parallel replicas, and how each is rebuilt from a checkpoint.
 // Depends on Layers, Runtime and Checkpoints; knows nothing of the training loop.
 
-/// Settings of the language model: embedding → LEM → linear decoder over the vocabulary.
+/// Settings of the language model: embedding → L recurrent layers (LEM, LSTM or GRU) → linear
+/// decoder over the vocabulary.
 public struct LanguageModelConfig: Codable, Sendable, Equatable {
     public var vocabularySize: Int
     public var embeddingSize: Int
     public var hiddenSize: Int
     /// Share the embedding table with the decoder weight (needs embeddingSize == hiddenSize).
     public var tied: Bool
+    /// The LEM's Δt (unused by the other cells).
     public var dt: Float = 1
-    /// Locked dropout on the embeddings (the LEM input), on the LEM outputs, and on the recurrent
-    /// state where it enters hid2hid; one mask per sequence and window, shared across time.
+    /// Locked dropout on the embeddings (the first layer's input), on the top layer's outputs, on
+    /// the recurrent state of every layer where it enters the recurrent product, and between
+    /// layers; one mask per sequence and window, shared across time.
     public var inputDropout: Float = 0
     public var outputDropout: Float = 0
     public var stateDropout: Float = 0
+    public var layerDropout: Float = 0
+    /// The recurrent cell and how many layers of it (checkpoints written before these existed
+    /// hold one LEM layer, which is what a missing entry means).
+    public var cell: CellKind = .lem
+    public var layers: Int = 1
 
     public init(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, tied: Bool, dt: Float = 1) {
         self.vocabularySize = vocabularySize
@@ -32,41 +40,48 @@ public struct LanguageModelConfig: Codable, Sendable, Equatable {
             return "tied weights need the embedding size (\(embeddingSize)) to equal the hidden size (\(hiddenSize))"
         }
         if !(dt > 0 && dt.isFinite) { return "dt must be positive (is \(dt))" }
-        for (name, p) in [("input", inputDropout), ("output", outputDropout), ("state", stateDropout)] where !(p >= 0 && p < 1) {
+        if !(1...CellKind.maximumLayers).contains(layers) { return "layers must be from 1 to \(CellKind.maximumLayers) (is \(layers))" }
+        for (name, p) in [("input", inputDropout), ("output", outputDropout), ("state", stateDropout), ("layer", layerDropout)]
+        where !(p >= 0 && p < 1) {
             return "\(name) dropout must be in [0, 1) (is \(p))"
         }
         return nil
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case vocabularySize, embeddingSize, hiddenSize, tied, dt, inputDropout, outputDropout, stateDropout, layerDropout, cell, layers
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabularySize = try c.decode(Int.self, forKey: .vocabularySize)
+        embeddingSize = try c.decode(Int.self, forKey: .embeddingSize)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        tied = try c.decode(Bool.self, forKey: .tied)
+        dt = try c.decode(Float.self, forKey: .dt)
+        inputDropout = try c.decode(Float.self, forKey: .inputDropout)
+        outputDropout = try c.decode(Float.self, forKey: .outputDropout)
+        stateDropout = try c.decode(Float.self, forKey: .stateDropout)
+        layerDropout = try c.decodeIfPresent(Float.self, forKey: .layerDropout) ?? 0
+        cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? .lem
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? 1
+    }
 }
 
-/// The recurrent state (y, z) of B streams, `[B, d]` each, carried from one window to the next.
-public struct RecurrentState: Sendable, Equatable {
-    public var y: [Float]
-    public var z: [Float]
-    public init(batch: Int, hiddenSize: Int) {
-        y = [Float](repeating: 0, count: batch * hiddenSize)
-        z = y
-    }
-    public init(y: [Float], z: [Float]) {
-        precondition(y.count == z.count, "y and z differ in size")
-        self.y = y
-        self.z = z
-    }
-}
-
-/// The word/char language model of the paper (LEM.md): embedding → LEM → dropout → linear to the
-/// vocabulary, trained with truncated BPTT (the final state of one window starts the next).
+/// The word/char language model of the paper (LEM.md): embedding → recurrent layers → dropout →
+/// linear to the vocabulary, trained with truncated BPTT (the final state of one window starts
+/// the next), as pytorch/examples' word_language_model with `--model LSTM|GRU --nlayers`.
 ///
-/// Parameter names: `embedding.weight` [V, m], `lem.*` (see `LEMLayer`), and `decoder.weight`
-/// [V, d] unless tied, `decoder.bias` [V].
+/// Parameter names: `embedding.weight` [V, m], the layers' (see `CellKind`: `lem.*` for one LEM),
+/// and `decoder.weight` [V, d] unless tied, `decoder.bias` [V].
 public final class LanguageModel: @unchecked Sendable {
     public let config: LanguageModelConfig
     public let parameters: ParameterBlock
     let embedding: Embedding
-    /// The recurrent layer (a LEM), reached only through `RecurrentLayer`.
-    let recurrent: any RecurrentLayer
+    /// The recurrent layers, reached only through `RecurrentLayer`.
+    let recurrent: RecurrentStack
     let decoder: Linear
-    let inputDropout: Dropout, outputDropout: Dropout, stateDropout: Dropout
+    let inputDropout: Dropout, outputDropout: Dropout
     private var embedded: FloatBuffer?, outputs: FloatBuffer?, logits: FloatBuffer?
     private var outputGrads: FloatBuffer?, embeddedGrads: FloatBuffer?
 
@@ -76,15 +91,19 @@ public final class LanguageModel: @unchecked Sendable {
         precondition(config.problem == nil, config.problem ?? "")
         precondition(sharing == nil || sharing!.config == config, "a replica needs the same configuration")
         self.config = config
-        let lemConfig = LEMConfig(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, dt: config.dt)
         parameters = sharing.map { ParameterBlock(sharingValuesWith: $0.parameters) } ?? ParameterBlock(Self.layout(config))
         embedding = Embedding(table: parameters.parameter("embedding.weight"))
-        recurrent = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
+        recurrent = RecurrentStack(cell: config.cell, layers: config.layers, inputSize: config.embeddingSize, hiddenSize: config.hiddenSize,
+                                   dt: config.dt, parameters: parameters, stateDropout: config.stateDropout, layerDropout: config.layerDropout)
         decoder = Linear(weight: parameters.parameter(config.tied ? "embedding.weight" : "decoder.weight"),
                          bias: parameters.parameter("decoder.bias"))
         inputDropout = Dropout(.locked, probability: config.inputDropout)
         outputDropout = Dropout(.locked, probability: config.outputDropout)
-        stateDropout = Dropout(.locked, probability: config.stateDropout)
+    }
+
+    /// The zero state of `batch` streams.
+    public func initialState(batch: Int) -> RecurrentState {
+        RecurrentState(layers: config.layers, batch: batch, hiddenSize: config.hiddenSize, hasCellState: config.cell.hasCellState)
     }
 
     /// The parameter tensors of a model with these settings.
@@ -92,15 +111,15 @@ public final class LanguageModel: @unchecked Sendable {
         let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
         var layout = LayoutBuilder()
         Embedding.declare(&layout, name: "embedding.weight", vocabularySize: V, width: m)
-        LEMLayer.declare(&layout, prefix: "lem.", config: LEMConfig(inputSize: m, hiddenSize: d, dt: config.dt))
+        RecurrentStack.declare(&layout, cell: config.cell, layers: config.layers, inputSize: m, hiddenSize: d, dt: config.dt)
         if config.tied { layout.add("decoder.bias", [V]) } else {
             Linear.declare(&layout, prefix: "decoder.", inputSize: d, outputSize: V)
         }
         return layout
     }
 
-    /// pytorch/examples' recipe for the embedding (±0.1) and a zero decoder bias; the reference
-    /// LEM init; an untied decoder weight ±0.1 as well.
+    /// pytorch/examples' recipe for the embedding (±0.1) and a zero decoder bias; each cell's
+    /// reference init; an untied decoder weight ±0.1 as well.
     public func initialize(_ rng: inout RandomGenerator) {
         embedding.initialize(&rng, range: 0.1)
         recurrent.initialize(&rng)
@@ -119,29 +138,27 @@ public final class LanguageModel: @unchecked Sendable {
                     state: inout RecurrentState, training: Bool, rng: inout RandomGenerator) -> Double {
         let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
         let rows = T * B
-        precondition(state.y.count == B * d && state.z.count == B * d, "state does not match the batch")
+        precondition(state.hidden.count == config.layers * B * d && state.cell.count == (config.cell.hasCellState ? state.hidden.count : 0),
+                     "state does not match the batch")
         let e = ensure(&embedded, rows * m)
         let o = ensure(&outputs, rows * d)
         let z = ensure(&logits, rows * V)
         embedding.forward(tokens: tokens, count: rows, output: e)
         let useInput = training && inputDropout.isActive, useOutput = training && outputDropout.isActive
-        let useState = training && stateDropout.isActive
         if useInput {
             inputDropout.sampleMask(steps: T, batch: B, width: m, rng: &rng)
             inputDropout.apply(e, steps: T, batch: B, width: m)
         }
-        if useState { stateDropout.sampleMask(steps: T, batch: B, width: d, rng: &rng) }
-        state.y.withUnsafeBufferPointer { y0 in
-            state.z.withUnsafeBufferPointer { z0 in
+        recurrent.sampleMasks(training: training, batch: B, rng: &rng)
+        state.hidden.withUnsafeBufferPointer { h0 in
+            state.cell.withUnsafeBufferPointer { c0 in
                 // `e` stays unchanged until recurrent.backward below.
-                recurrent.forward(input: e, steps: T, batch: B, initialHidden: y0.baseAddress, initialCell: z0.baseAddress,
-                            stateMask: useState ? stateDropout.mask : nil, inputStaysValid: true)
+                recurrent.forward(input: e, steps: T, batch: B, initialHidden: h0.baseAddress, initialCell: c0.baseAddress)
             }
         }
-        // The LEM keeps its outputs for backward; dropout works on a copy.
-        o.update(from: recurrent.outputs, count: rows * d)
-        state.y.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: recurrent.finalHidden, count: B * d) }
-        if let cell = recurrent.finalCell { state.z.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: cell, count: B * d) } }
+        // The layers keep their outputs for backward; dropout works on a copy.
+        o.update(from: recurrent.top.outputs, count: rows * d)
+        recurrent.copyFinalState(into: &state)
         if useOutput {
             outputDropout.sampleMask(steps: T, batch: B, width: d, rng: &rng)
             outputDropout.apply(o, steps: T, batch: B, width: d)
@@ -156,7 +173,7 @@ public final class LanguageModel: @unchecked Sendable {
         let dO = ensure(&outputGrads, rows * d), dE = ensure(&embeddedGrads, rows * m)
         decoder.backward(input: o, outputGrad: z, rows: rows, inputGrad: dO, biasGradientDone: true)
         if useOutput { outputDropout.apply(dO, steps: T, batch: B, width: d) }
-        recurrent.backward(outputGrad: dO, finalHiddenGrad: nil, finalCellGrad: nil, inputGrad: dE, initialHiddenGrad: nil, initialCellGrad: nil)
+        recurrent.backward(outputGrad: dO, finalHiddenGrad: nil, inputGrad: dE)
         if useInput { inputDropout.apply(dE, steps: T, batch: B, width: m) }
         embedding.backward(tokens: tokens, count: rows, outputGrad: dE)
         return loss
@@ -168,18 +185,17 @@ public final class LanguageModel: @unchecked Sendable {
     /// Logits `[B, V]` for the next token after feeding one token per stream (sampling; no dropout).
     /// The returned pointer is valid until the next call.
     public func nextTokenLogits(after tokens: UnsafePointer<Int32>, batch B: Int, state: inout RecurrentState) -> UnsafeMutablePointer<Float> {
-        let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
+        let (V, m) = (config.vocabularySize, config.embeddingSize)
         let e = ensure(&embedded, B * m), z = ensure(&logits, B * V)
         embedding.forward(tokens: tokens, count: B, output: e)
-        state.y.withUnsafeBufferPointer { y0 in
-            state.z.withUnsafeBufferPointer { z0 in
-                recurrent.forward(input: e, steps: 1, batch: B, initialHidden: y0.baseAddress, initialCell: z0.baseAddress,
-                                  stateMask: nil, inputStaysValid: true)
+        recurrent.disableMasks()
+        state.hidden.withUnsafeBufferPointer { h0 in
+            state.cell.withUnsafeBufferPointer { c0 in
+                recurrent.forward(input: e, steps: 1, batch: B, initialHidden: h0.baseAddress, initialCell: c0.baseAddress)
             }
         }
-        state.y.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: recurrent.finalHidden, count: B * d) }
-        if let cell = recurrent.finalCell { state.z.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: cell, count: B * d) } }
-        decoder.forward(input: recurrent.outputs, rows: B, output: z)
+        recurrent.copyFinalState(into: &state)
+        decoder.forward(input: recurrent.top.outputs, rows: B, output: z)
         return z
     }
 }

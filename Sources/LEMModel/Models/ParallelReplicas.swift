@@ -22,7 +22,6 @@ public final class ParallelLanguageModel: @unchecked Sendable {
     public func trainStep(tokens: [Int32], targets: [Int32], steps T: Int, batch B: Int,
                           state: inout RecurrentState, rng: inout RandomGenerator) -> Double {
         let W = min(replicas.count, B)
-        let d = model.config.hiddenSize
         if W == 1 {
             model.parameters.zeroGrads()
             return model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng)
@@ -30,8 +29,7 @@ public final class ParallelLanguageModel: @unchecked Sendable {
         let ranges = (0..<W).map { w in B * w / W ..< B * (w + 1) / W }
         let seeds = (0..<W).map { _ in rng.next() }
         var losses = [Double](repeating: 0, count: W)
-        var states = ranges.map { r in RecurrentState(y: Array(state.y[r.lowerBound * d ..< r.upperBound * d]),
-                                                      z: Array(state.z[r.lowerBound * d ..< r.upperBound * d])) }
+        var states = ranges.map { state.streams($0, of: B) }
         losses.withUnsafeMutableBufferPointer { lossBuffer in
             states.withUnsafeMutableBufferPointer { stateBuffer in
                 let lossesP = SendablePointer(lossBuffer.baseAddress!), statesP = SendablePointer(stateBuffer.baseAddress!)
@@ -53,8 +51,7 @@ public final class ParallelLanguageModel: @unchecked Sendable {
             }
         }
         for (w, r) in ranges.enumerated() {
-            state.y.replaceSubrange(r.lowerBound * d ..< r.upperBound * d, with: states[w].y)
-            state.z.replaceSubrange(r.lowerBound * d ..< r.upperBound * d, with: states[w].z)
+            state.setStreams(r, of: B, from: states[w])
         }
         model.parameters.combineGradients(replicas.prefix(W).map(\.parameters), weights: ranges.map { Float($0.count) / Float(B) })
         return losses.reduce(0, +)

@@ -1,11 +1,19 @@
-/// Settings of the sequence classifier: per-frame features → LEM → linear head on the last y.
+/// Settings of the sequence classifier: per-frame features → L recurrent layers (LEM, LSTM or
+/// GRU) → linear head on the top layer's last hidden state.
 public struct SequenceClassifierConfig: Codable, Sendable, Equatable {
     public var inputSize: Int
     public var hiddenSize: Int
     public var classCount: Int
+    /// The LEM's Δt (unused by the other cells).
     public var dt: Float = 1
     /// Dropout on the input features (plain, per element, as the reference's `nn.Dropout`).
     public var inputDropout: Float = 0
+    /// Locked dropout between layers (one mask per sequence, shared across time).
+    public var layerDropout: Float = 0
+    /// The recurrent cell and how many layers of it (a missing entry, as in checkpoints written
+    /// before these existed, means one LEM layer).
+    public var cell: CellKind = .lem
+    public var layers: Int = 1
 
     public init(inputSize: Int, hiddenSize: Int, classCount: Int, dt: Float = 1) {
         self.inputSize = inputSize
@@ -19,19 +27,37 @@ public struct SequenceClassifierConfig: Codable, Sendable, Equatable {
         if classCount < 2 { return "a classifier needs at least 2 classes (has \(classCount))" }
         if !(dt > 0 && dt.isFinite) { return "dt must be positive (is \(dt))" }
         if !(inputDropout >= 0 && inputDropout < 1) { return "input dropout must be in [0, 1) (is \(inputDropout))" }
+        if !(layerDropout >= 0 && layerDropout < 1) { return "layer dropout must be in [0, 1) (is \(layerDropout))" }
+        if !(1...CellKind.maximumLayers).contains(layers) { return "layers must be from 1 to \(CellKind.maximumLayers) (is \(layers))" }
         return nil
+    }
+
+    private enum CodingKeys: String, CodingKey { case inputSize, hiddenSize, classCount, dt, inputDropout, layerDropout, cell, layers }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        inputSize = try c.decode(Int.self, forKey: .inputSize)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        classCount = try c.decode(Int.self, forKey: .classCount)
+        dt = try c.decode(Float.self, forKey: .dt)
+        inputDropout = try c.decode(Float.self, forKey: .inputDropout)
+        layerDropout = try c.decodeIfPresent(Float.self, forKey: .layerDropout) ?? 0
+        cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? .lem
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? 1
     }
 }
 
-/// The keyword-spotting model of the paper (LEM.md): LEM over the frames from a zero state, then
-/// `classifier` (Linear d → C) on y_T, mean softmax cross-entropy over the batch.
+/// The keyword-spotting model of the paper (LEM.md): recurrent layers over the frames from a zero
+/// state, then `classifier` (Linear d → C) on the top layer's h_T (the LEM's y_T), mean softmax
+/// cross-entropy over the batch.
 ///
-/// Parameter names: `lem.*` (see `LEMLayer`), `classifier.weight` [C, d], `classifier.bias` [C].
+/// Parameter names: the layers' (see `CellKind`: `lem.*` for one LEM), `classifier.weight` [C, d],
+/// `classifier.bias` [C].
 public final class SequenceClassifier: @unchecked Sendable {
     public let config: SequenceClassifierConfig
     public let parameters: ParameterBlock
-    /// The recurrent layer (a LEM), reached only through `RecurrentLayer`.
-    let recurrent: any RecurrentLayer
+    /// The recurrent layers, reached only through `RecurrentLayer`.
+    let recurrent: RecurrentStack
     let head: LastStepClassifier
     let inputDropout: Dropout
     private var droppedInput: FloatBuffer?, finalHiddenGrad: FloatBuffer?
@@ -42,9 +68,9 @@ public final class SequenceClassifier: @unchecked Sendable {
         precondition(config.problem == nil, config.problem ?? "")
         precondition(sharing == nil || sharing!.config == config, "a replica needs the same configuration")
         self.config = config
-        let lemConfig = LEMConfig(inputSize: config.inputSize, hiddenSize: config.hiddenSize, dt: config.dt)
         parameters = sharing.map { ParameterBlock(sharingValuesWith: $0.parameters) } ?? ParameterBlock(Self.layout(config))
-        recurrent = LEMLayer(config: lemConfig, parameters: parameters, prefix: "lem.")
+        recurrent = RecurrentStack(cell: config.cell, layers: config.layers, inputSize: config.inputSize, hiddenSize: config.hiddenSize,
+                                   dt: config.dt, parameters: parameters, stateDropout: 0, layerDropout: config.layerDropout)
         head = LastStepClassifier(linear: Linear(weight: parameters.parameter("classifier.weight"),
                                                  bias: parameters.parameter("classifier.bias")))
         inputDropout = Dropout(.plain, probability: config.inputDropout)
@@ -53,12 +79,13 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// The parameter tensors of a model with these settings.
     public static func layout(_ config: SequenceClassifierConfig) -> LayoutBuilder {
         var layout = LayoutBuilder()
-        LEMLayer.declare(&layout, prefix: "lem.", config: LEMConfig(inputSize: config.inputSize, hiddenSize: config.hiddenSize, dt: config.dt))
+        RecurrentStack.declare(&layout, cell: config.cell, layers: config.layers, inputSize: config.inputSize,
+                               hiddenSize: config.hiddenSize, dt: config.dt)
         Linear.declare(&layout, prefix: "classifier.", inputSize: config.hiddenSize, outputSize: config.classCount)
         return layout
     }
 
-    /// The reference init: LEM ±1/√d, the head as PyTorch's nn.Linear.
+    /// The reference init: each cell's (±1/√d), the head as PyTorch's nn.Linear.
     public func initialize(_ rng: inout RandomGenerator) {
         recurrent.initialize(&rng)
         head.linear.initialize(&rng)
@@ -76,13 +103,14 @@ public final class SequenceClassifier: @unchecked Sendable {
             input = UnsafePointer(x)
         }
         // `input` stays valid until backward below.
-        recurrent.forward(input: input, steps: T, batch: B, initialHidden: nil, initialCell: nil, stateMask: nil, inputStaysValid: true)
-        head.forward(finalHidden: recurrent.finalHidden, batch: B)
+        recurrent.sampleMasks(training: training, batch: B, rng: &rng)
+        recurrent.forward(input: input, steps: T, batch: B, initialHidden: nil, initialCell: nil)
+        head.forward(finalHidden: recurrent.top.finalHidden, batch: B)
         let loss = head.loss(labels: labels, training: training)
         guard training else { return loss }
         let dy = ensure(&finalHiddenGrad, B * config.hiddenSize)
         head.backward(finalHiddenGrad: dy)
-        recurrent.backward(outputGrad: nil, finalHiddenGrad: dy, finalCellGrad: nil, inputGrad: nil, initialHiddenGrad: nil, initialCellGrad: nil)
+        recurrent.backward(outputGrad: nil, finalHiddenGrad: dy, inputGrad: nil)
         return loss
     }
 
@@ -90,9 +118,9 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// A few sequences run with one BLAS thread (their per-step products are too small to split).
     public func logits(features: UnsafePointer<Float>, steps T: Int, batch B: Int) -> UnsafeMutablePointer<Float> {
         let forward = {
-            self.recurrent.forward(input: features, steps: T, batch: B, initialHidden: nil, initialCell: nil,
-                                   stateMask: nil, inputStaysValid: true)   // no backward
-            self.head.forward(finalHidden: self.recurrent.finalHidden, batch: B)
+            self.recurrent.disableMasks()
+            self.recurrent.forward(input: features, steps: T, batch: B, initialHidden: nil, initialCell: nil)   // no backward
+            self.head.forward(finalHidden: self.recurrent.top.finalHidden, batch: B)
         }
         if B <= Self.singleThreadedBatch { withSingleThreadedBLAS(forward) } else { forward() }
         return head.logits
