@@ -2,10 +2,12 @@ import Foundation
 import XCTest
 @testable import LEMModel
 
-/// Parity of the LSTM and GRU layers with `torch.nn.LSTM` / `torch.nn.GRU`
-/// (tools/reference/make_rnn_fixtures.py, computed in float64, stored as float32): outputs, final
-/// states, every gradient, for one layer and for two stacked layers (the second reads the first's
-/// outputs), and the losses and parameters after 3 Adam steps with gradient clipping.
+/// Parity of the LSTM and GRU layers with `torch.nn.LSTM` / `torch.nn.GRU`, and of two stacked LEM
+/// layers with two of the authors' `LEMCell`s (tools/reference/make_rnn_fixtures.py, computed in
+/// float64, stored as float32): outputs, final states, every gradient, for one layer and for two
+/// stacked layers (the second reads the first's outputs), and the losses and parameters after 3
+/// Adam steps with gradient clipping. The layers are built and named by `CellKind`, as the models
+/// build them, so the fixtures' PyTorch names check the checkpoint names too.
 ///
 /// Criterion per entry, as for the LEM: |ours − reference| ≤ 1e-5 + 1e-4·|reference|.
 final class RNNParityTests: XCTestCase {
@@ -18,21 +20,18 @@ final class RNNParityTests: XCTestCase {
     }
 
     /// The layers of a fixture, reading their parameters from it under "rnn.".
+    /// The layers of a fixture, with its parameters (under PyTorch's names) loaded. `lstm` here
+    /// means "has a second state" (LSTM's c, LEM's z).
     func layers(_ f: SafeTensorsFile) throws -> (layers: [any RecurrentLayer], block: ParameterBlock, lstm: Bool) {
         let (layerCount, m, d) = (Int(f.metadata["layers"]!)!, Int(f.metadata["m"]!)!, Int(f.metadata["d"]!)!)
-        let lstm = f.metadata["cell"] == "lstm"
+        let cell = try XCTUnwrap(CellKind(rawValue: f.metadata["cell"]!))
+        let dt = Float(f.metadata["dt"]!)!
         var layout = LayoutBuilder()
-        let configs = (0..<layerCount).map { GatedCellConfig(inputSize: $0 == 0 ? m : d, hiddenSize: d) }
-        for (k, config) in configs.enumerated() {
-            if lstm { LSTMLayer.declare(&layout, prefix: "rnn.", layer: k, config: config) } else { GRULayer.declare(&layout, prefix: "rnn.", layer: k, config: config) }
-        }
+        for k in 0..<layerCount { cell.declare(&layout, layer: k, inputSize: k == 0 ? m : d, hiddenSize: d, dt: dt) }
         let block = ParameterBlock(layout)
         try block.load(from: f)
-        let layers: [any RecurrentLayer] = configs.enumerated().map { k, config in
-            lstm ? LSTMLayer(config: config, parameters: block, prefix: "rnn.", layer: k) as any RecurrentLayer
-                 : GRULayer(config: config, parameters: block, prefix: "rnn.", layer: k)
-        }
-        return (layers, block, lstm)
+        let layers = (0..<layerCount).map { k in cell.makeLayer(parameters: block, layer: k, inputSize: k == 0 ? m : d, hiddenSize: d, dt: dt) }
+        return (layers, block, cell.hasCellState)
     }
 
     /// Forward and backward of the stack on the fixture's input, initial states and loss weights;
@@ -129,4 +128,5 @@ final class RNNParityTests: XCTestCase {
     func testGRULayerMatchesTorch() throws { try check("gru_layer.safetensors") }
     func testTwoStackedLSTMLayersMatchTorch() throws { try check("lstm_2layers.safetensors") }
     func testTwoStackedGRULayersMatchTorch() throws { try check("gru_2layers.safetensors") }
+    func testTwoStackedLEMLayersMatchTheAuthorsCell() throws { try check("lem_2layers.safetensors") }
 }
