@@ -79,8 +79,3 @@ public struct CellOptions: ParsableArguments {
         }
     }
 }
-
-extension CellKind {
-    /// "LEM", "LSTM", "GRU": for headers and tables.
-    public var displayName: String { rawValue.uppercased() }
-}

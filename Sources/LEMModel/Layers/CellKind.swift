@@ -10,6 +10,9 @@
 public enum CellKind: String, Codable, Sendable, CaseIterable {
     case lem, lstm, gru
 
+    /// "LEM", "LSTM", "GRU": for headers and tables.
+    public var displayName: String { rawValue.uppercased() }
+
     /// Whether the cell carries a cell state besides its hidden state (LEM's z, LSTM's c).
     public var hasCellState: Bool { self != .gru }
 
