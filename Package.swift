@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ToolSupport", targets: ["ToolSupport"]),
         .executable(name: "lm", targets: ["lm"]),
         .executable(name: "kws", targets: ["kws"]),
+        .executable(name: "adding", targets: ["adding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,6 +48,12 @@ let package = Package(
         .executableTarget(
             name: "lm",
             dependencies: ["LEMModel", "Text", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: nativeCPU),
+
+        // MARK: - The paper's long-memory experiment (a demonstration: LEM vs LSTM vs GRU)
+        .executableTarget(
+            name: "adding",
+            dependencies: ["LEMModel", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: nativeCPU),
 
         // MARK: - Tests

@@ -52,7 +52,3 @@ public func writeLearningCurve(metricsPath: String, to path: String, title: Stri
     try svg.write(toFile: tmp, atomically: false, encoding: .utf8)
     if rename(tmp, path) != 0 { throw ToolError(description: "\(path): cannot write the plot") }
 }
-
-private func escapeXML(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// One named series of (x, y) points for `writeLineChart`.
+public struct ChartSeries: Sendable {
+    public var name: String
+    public var points: [(x: Double, y: Double)]
+    public init(name: String, points: [(x: Double, y: Double)]) { (self.name, self.points) = (name, points) }
+}
+
+/// Writes an SVG line chart of several series on shared axes (comparison curves: validation
+/// perplexity against minutes for three cells, test MSE against steps). `logY` plots y on a log
+/// scale (non-positive values are left out). Opens in any browser; written atomically.
+public func writeLineChart(_ series: [ChartSeries], title: String, xLabel: String, yLabel: String, logY: Bool = false,
+                           to path: String) throws {
+    let (width, height, left, right, top, bottom) = (720.0, 440.0, 80.0, 30.0, 60.0, 50.0)
+    let (plotW, plotH) = (width - left - right, height - top - bottom)
+    func ty(_ v: Double) -> Double { logY ? log10(v) : v }
+    let usable = series.map { s in s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) } }
+    let xs = usable.joined().map(\.x), ys = usable.joined().map { ty($0.y) }
+    guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
+        throw ToolError(description: "\(path): nothing to plot")
+    }
+    let (xHi, yHi) = (max(x1, x0 + 1e-9), max(y1, y0 + 1e-9))
+    func px(_ x: Double) -> Double { left + plotW * (x - x0) / (xHi - x0) }
+    func py(_ y: Double) -> Double { top + plotH * (1 - (ty(y) - y0) / (yHi - y0)) }
+    let colors = ["#36c", "#c33", "#393", "#c60", "#639", "#066"]
+    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    svg += "<text x=\"\(Int(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(title))</text>\n"
+    svg += String(format: "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#999\"/>\n", left, top, plotW, plotH)
+    for i in 0...4 {
+        let fx = x0 + (xHi - x0) * Double(i) / 4, fy = y0 + (yHi - y0) * Double(i) / 4
+        let label = logY ? String(format: "%.3g", pow(10, fy)) : String(format: "%.4g", fy)
+        svg += String(format: "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%@</text>", left - 6,
+                      top + plotH * (1 - Double(i) / 4) + 4, label)
+        svg += String(format: "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%.4g</text>\n", px(fx), top + plotH + 18, fx)
+    }
+    svg += "<text x=\"\(Int(left + plotW / 2))\" y=\"\(Int(height - 10))\" text-anchor=\"middle\">\(escapeXML(xLabel))</text>\n"
+    svg += "<text transform=\"translate(18,\(Int(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(escapeXML(yLabel))\(logY ? " (log scale)" : "")</text>\n"
+    for (k, points) in usable.enumerated() where !points.isEmpty {
+        let color = colors[k % colors.count]
+        let coordinates = points.map { String(format: "%.1f,%.1f", px($0.x), py($0.y)) }.joined(separator: " ")
+        svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(coordinates)\"/>\n"
+        svg += "<text x=\"\(Int(left) + 130 * k)\" y=\"\(Int(top - 10))\" fill=\"\(color)\">— \(escapeXML(series[k].name))</text>\n"
+    }
+    svg += "</svg>\n"
+    let tmp = path + ".tmp"
+    try svg.write(toFile: tmp, atomically: false, encoding: .utf8)
+    if rename(tmp, path) != 0 { throw ToolError(description: "\(path): cannot write the chart") }
+}
+
+func escapeXML(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+}

@@ -1,0 +1,97 @@
+import LEMModel
+
+/// One recurrent layer and a linear read-out of its last hidden state, trained on the mean squared
+/// error, with the batch split between replicas on the cores (they share the parameter values; the
+/// gradients are combined by sequence counts, as `ParallelSequenceClassifier` does).
+final class AddingModel: @unchecked Sendable {
+    let parameters: ParameterBlock
+    private let replicas: [(block: ParameterBlock, layer: any RecurrentLayer, readout: Linear)]
+    private var predictions: [[Float]], hiddenGrads: [[Float]]
+
+    init(cell: CellKind, hiddenSize d: Int, dt: Float, workers: Int) {
+        var layout = LayoutBuilder()
+        cell.declare(&layout, layer: 0, inputSize: 2, hiddenSize: d, dt: dt)
+        Linear.declare(&layout, prefix: "readout.", inputSize: d, outputSize: 1)
+        let shared = ParameterBlock(layout)
+        parameters = shared
+        replicas = (0..<max(1, workers)).map { w in
+            let block = w == 0 ? shared : ParameterBlock(sharingValuesWith: shared)
+            return (block, cell.makeLayer(parameters: block, layer: 0, inputSize: 2, hiddenSize: d, dt: dt),
+                    Linear(weight: block.parameter("readout.weight"), bias: block.parameter("readout.bias")))
+        }
+        predictions = Array(repeating: [], count: replicas.count)
+        hiddenGrads = predictions
+    }
+
+    func initialize(_ rng: inout RandomGenerator) {
+        replicas[0].layer.initialize(&rng)
+        replicas[0].readout.initialize(&rng)
+    }
+
+    /// Forward (and with `train` backward) of replica `w` on `data`; returns the summed squared error.
+    private func run(_ w: Int, _ data: AddingBatch, train: Bool) -> Double {
+        let (block, layer, readout) = replicas[w]
+        let B = data.count
+        if predictions[w].count < B { predictions[w] = [Float](repeating: 0, count: B) }
+        var sum = 0.0
+        data.inputs.withUnsafeBufferPointer { u in
+            layer.forward(input: u.baseAddress!, steps: data.length, batch: B, initialHidden: nil, initialCell: nil,
+                          stateMask: nil, inputStaysValid: true)
+            predictions[w].withUnsafeMutableBufferPointer { p in
+                readout.forward(input: layer.finalHidden, rows: B, output: p.baseAddress!)
+                for b in 0..<B {
+                    let error = p[b] - data.targets[b]
+                    sum += Double(error * error)
+                    p[b] = 2 * error / Float(B)   // ∂(mean squared error)/∂prediction
+                }
+                guard train else { return }
+                if hiddenGrads[w].count < B * layer.hiddenSize { hiddenGrads[w] = [Float](repeating: 0, count: B * layer.hiddenSize) }
+                block.zeroGrads()
+                hiddenGrads[w].withUnsafeMutableBufferPointer { dh in
+                    readout.backward(input: layer.finalHidden, outputGrad: p.baseAddress!, rows: B, inputGrad: dh.baseAddress!, biasGradientDone: false)
+                    layer.backward(outputGrad: nil, finalHiddenGrad: dh.baseAddress!, finalCellGrad: nil, inputGrad: nil,
+                                   initialHiddenGrad: nil, initialCellGrad: nil)
+                }
+            }
+        }
+        return sum
+    }
+
+    /// Forward and backward of one batch; the gradient of the batch's mean squared error ends in
+    /// `parameters.grads`. Returns the mean squared error.
+    func trainStep(_ data: AddingBatch) -> Double {
+        let ranges = split(data.count)
+        var sums = [Double](repeating: 0, count: ranges.count)
+        let parts = ranges.map { data.slice($0) }
+        sums.withUnsafeMutableBufferPointer { s in
+            let out = SendablePointer(s.baseAddress!)
+            dataParallel(workers: ranges.count) { w in out.pointer[w] = self.run(w, parts[w], train: true) }
+        }
+        parameters.combineGradients(replicas.prefix(ranges.count).map(\.block), weights: ranges.map { Float($0.count) / Float(data.count) })
+        return sums.reduce(0, +) / Double(data.count)
+    }
+
+    /// Mean squared error over `data`, `chunk` sequences per forward pass on each replica.
+    func meanSquaredError(_ data: AddingBatch, chunk: Int) -> Double {
+        var total = 0.0
+        var start = 0
+        while start < data.count {
+            let end = min(data.count, start + chunk * replicas.count)
+            let ranges = split(end - start).map { ($0.lowerBound + start)..<($0.upperBound + start) }
+            let parts = ranges.map { data.slice($0) }
+            var sums = [Double](repeating: 0, count: ranges.count)
+            sums.withUnsafeMutableBufferPointer { s in
+                let out = SendablePointer(s.baseAddress!)
+                dataParallel(workers: ranges.count) { w in out.pointer[w] = self.run(w, parts[w], train: false) }
+            }
+            total += sums.reduce(0, +)
+            start = end
+        }
+        return total / Double(data.count)
+    }
+
+    private func split(_ count: Int) -> [Range<Int>] {
+        let W = min(replicas.count, count)
+        return (0..<W).map { w in count * w / W ..< count * (w + 1) / W }
+    }
+}
