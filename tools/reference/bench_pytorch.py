@@ -4,8 +4,9 @@
 The reference numbers for docs/BENCHMARKS.md. The LEM is the authors' cell,
 tools/reference/lem_reference.py (a restatement of tk-rusch/LEM's LEMCell:
 inp2hid Linear(m, 4d), hid2hid Linear(d, 3d), transform_z Linear(d, d)), run
-the way the authors run it: a python loop over the time steps. The LSTM rows
-use torch.nn.LSTM (one layer, same hidden size) in place of that loop.
+the way the authors run it: a python loop over the time steps. The LSTM and GRU
+rows (--impls lem,lstm,gru) use torch.nn.LSTM / torch.nn.GRU (one layer, same
+hidden size; oneDNN kernels) in place of that loop.
 
 Everything is float32 on the CPU with torch.set_num_threads(THREADS) (2 by
 default), on random data (no dataset is read).
@@ -69,6 +70,7 @@ frames_per_s / latency_ms / gflops), and extra detail keys); the header
 """
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -121,14 +123,15 @@ class LEMWordLM(nn.Module):
         return self.decoder(y), (y, z)
 
 
-class LSTMWordLM(nn.Module):
-    """Embedding -> nn.LSTM (1 layer) -> decoder."""
+class RNNWordLM(nn.Module):
+    """Embedding -> nn.LSTM or nn.GRU (1 layer) -> decoder."""
 
-    def __init__(self, vocab, ninp, nhid, tie):
+    def __init__(self, kind, vocab, ninp, nhid, tie):
         super().__init__()
+        self.kind = kind
         self.nhid = nhid
         self.encoder = nn.Embedding(vocab, ninp)
-        self.rnn = nn.LSTM(ninp, nhid, 1)
+        self.rnn = (nn.LSTM if kind == "lstm" else nn.GRU)(ninp, nhid, 1)
         self.decoder = nn.Linear(nhid, vocab)
         if tie:
             assert ninp == nhid
@@ -136,7 +139,7 @@ class LSTMWordLM(nn.Module):
 
     def init_state(self, batch):
         z = torch.zeros(1, batch, self.nhid)
-        return (z, z.clone())
+        return (z, z.clone()) if self.kind == "lstm" else z
 
     def forward(self, tokens, state):
         out, state = self.rnn(self.encoder(tokens), state)
@@ -167,13 +170,13 @@ class LEMClassifier(nn.Module):
         return self.classifier(y)
 
 
-class LSTMClassifier(nn.Module):
-    """Same input dropout -> nn.LSTM(ninp, nhid) -> Linear on the last output."""
+class RNNClassifier(nn.Module):
+    """Same input dropout -> nn.LSTM or nn.GRU(ninp, nhid) -> Linear on the last output."""
 
-    def __init__(self, ninp, nhid, nout, drop=0.03):
+    def __init__(self, kind, ninp, nhid, nout, drop=0.03):
         super().__init__()
         self.dropout = nn.Dropout(drop)
-        self.rnn = nn.LSTM(ninp, nhid, 1)
+        self.rnn = (nn.LSTM if kind == "lstm" else nn.GRU)(ninp, nhid, 1)
         self.classifier = nn.Linear(nhid, nout)
 
     def forward(self, input):
@@ -245,7 +248,8 @@ def bench_lm_train(model, vocab, batch, bptt, warmup, min_steps, min_time):
         data = batches[st["i"] % len(batches)]
         st["i"] += 1
         inp, tgt = data[:-1], data[1:]
-        state = tuple(s.detach() for s in st["state"])
+        state = st["state"]
+        state = state.detach() if torch.is_tensor(state) else tuple(s.detach() for s in state)
         opt.zero_grad()
         logits, state = model(inp, state)
         loss = F.cross_entropy(logits.reshape(-1, vocab), tgt.reshape(-1))
@@ -398,7 +402,10 @@ def run(args):
 
     mt, ms, wu = args.min_time, args.min_steps, args.warmup
     impls = [("pytorch-lem", LEMWordLM, LEMClassifier),
-             ("pytorch-lstm", LSTMWordLM, LSTMClassifier)]
+             ("pytorch-lstm", functools.partial(RNNWordLM, "lstm"), functools.partial(RNNClassifier, "lstm")),
+             ("pytorch-gru", functools.partial(RNNWordLM, "gru"), functools.partial(RNNClassifier, "gru"))]
+    wanted = set(args.impls.split(","))
+    impls = [i for i in impls if i[0].removeprefix("pytorch-") in wanted]
 
     for impl, LM, Clf in impls:
         if "word-train" in only:
@@ -488,6 +495,8 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated configs: " + ",".join(CONFIGS))
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--impls", default="lem,lstm",
+                    help="comma-separated models to time: lem (the authors' cell), lstm, gru")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--min-steps", type=int, default=5)
     ap.add_argument("--min-time", type=float, default=10.0,
