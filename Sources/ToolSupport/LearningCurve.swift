@@ -52,3 +52,26 @@ public func writeLearningCurve(metricsPath: String, to path: String, title: Stri
     try svg.write(toFile: tmp, atomically: false, encoding: .utf8)
     if rename(tmp, path) != 0 { throw ToolError(description: "\(path): cannot write the plot") }
 }
+
+/// Writes one SVG comparing the validation metric of several runs (their metrics logs), against
+/// training minutes or epochs: the curves of docs/COMPARISON.md. A run is named after its log
+/// file, without `.metrics.jsonl` and `.ckpt`.
+public func writeRunComparison(metricsPaths: [String], to path: String, metricName: String, againstMinutes: Bool,
+                               title: String, logY: Bool = false) throws {
+    let series = try metricsPaths.map { log -> ChartSeries in
+        guard FileManager.default.fileExists(atPath: log) else { throw ToolError(description: "\(log): no such metrics log") }
+        var byEpoch: [Int: (minutes: Double, metric: Double)] = [:]
+        for r in MetricsLog.records(path: log) where r["event"] as? String == "valid" {
+            if let epoch = r["epoch"] as? Double, let seconds = r["elapsed_s"] as? Double, let metric = r["metric"] as? Double {
+                byEpoch[Int(epoch)] = (seconds / 60, metric)   // a resumed run may repeat an epoch: keep the last
+            }
+        }
+        guard !byEpoch.isEmpty else { throw ToolError(description: "\(log): no validation records") }
+        let points = byEpoch.keys.sorted().map { (x: againstMinutes ? byEpoch[$0]!.minutes : Double($0), y: byEpoch[$0]!.metric) }
+        var name = URL(fileURLWithPath: log).lastPathComponent
+        for suffix in [".metrics.jsonl", ".ckpt"] where name.hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
+        return ChartSeries(name: name, points: points)
+    }
+    try writeLineChart(series, title: title, xLabel: againstMinutes ? "training minutes" : "epoch",
+                       yLabel: "valid " + metricName, logY: logY, to: path)
+}

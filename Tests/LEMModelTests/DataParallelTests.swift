@@ -5,15 +5,26 @@ import XCTest
 /// by stream counts, give the full-batch gradient (float tolerance: only the summation order differs).
 final class DataParallelTests: XCTestCase {
     func testReplicaGradientsCombineToTheFullBatchGradient() {
-        let config = LanguageModelConfig(vocabularySize: 13, embeddingSize: 6, hiddenSize: 6, tied: true)
+        check(cell: .lem, layers: 1)
+    }
+
+    /// Stacks split their state [L, B, d] by streams in every layer.
+    func testReplicasOfStackedModels() {
+        check(cell: .lem, layers: 2)
+        check(cell: .gru, layers: 2)
+    }
+
+    func check(cell: CellKind, layers L: Int) {
+        var config = LanguageModelConfig(vocabularySize: 13, embeddingSize: 6, hiddenSize: 6, tied: true)
+        (config.cell, config.layers) = (cell, L)
         let model = LanguageModel(config: config)
         var rng = RandomGenerator(seed: 1)
         model.initialize(&rng)
         let (T, B, d) = (5, 5, 6)
         let tokens = (0..<T * B).map { _ in Int32(rng.below(13)) }, targets = (0..<T * B).map { _ in Int32(rng.below(13)) }
-        let y0 = randomArray(B * d, &rng, scale: 0.3), z0 = randomArray(B * d, &rng, scale: 0.3)
+        let y0 = randomArray(L * B * d, &rng, scale: 0.3), z0 = cell.hasCellState ? randomArray(L * B * d, &rng, scale: 0.3) : []
 
-        let start = RecurrentState(hidden: y0, cell: z0)
+        let start = RecurrentState(layers: L, hidden: y0, cell: z0)
         var full = start
         model.parameters.zeroGrads()
         let fullLoss = model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &full, training: true, rng: &rng)
@@ -29,13 +40,13 @@ final class DataParallelTests: XCTestCase {
             let cols = { (x: [Int32]) in (0..<T).flatMap { t in r.map { x[t * B + $0] } } }
             var s = start.streams(r, of: B)
             loss += part.run(tokens: cols(tokens), targets: cols(targets), steps: T, batch: r.count, state: &s, training: true, rng: &rng)
-            XCTAssertEqual(s.hidden, Array(full.hidden[r.lowerBound * d ..< r.upperBound * d]), "final state of streams \(r)")
+            XCTAssertEqual(s, full.streams(r, of: B), "final state of streams \(r)")
         }
         model.parameters.combineGradients([model.parameters, replica.parameters], weights: [2 / 5, 3 / 5])
         let combined = Array(UnsafeBufferPointer(start: model.parameters.grads, count: model.parameters.count))
         XCTAssertEqual(loss, fullLoss, accuracy: 1e-9 * abs(fullLoss) + 1e-9)
         let err = scaledMaxError(combined, expected.map(Double.init))
-        print("data-parallel gradient vs full batch: max scaled error \(err)")
+        print("data-parallel gradient vs full batch, \(L) × \(cell): max scaled error \(err)")
         XCTAssertLessThan(err, 1e-5)
     }
 }

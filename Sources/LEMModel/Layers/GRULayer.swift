@@ -17,27 +17,23 @@
 /// and the gate math (`GRUGates.swift`); in backward, per step the two transposed products, and
 /// the weight gradients are whole-sequence GEMMs afterwards.
 public final class GRULayer: RecurrentLayer, @unchecked Sendable {
-    public let config: GatedCellConfig
+    let weights: GatedWeights
+    public var config: GatedCellConfig { weights.config }
     public var inputSize: Int { config.inputSize }
     public var hiddenSize: Int { config.hiddenSize }
     public var hasCellState: Bool { false }
-    let inputWeight: Parameter, inputBias: Parameter, hiddenWeight: Parameter, hiddenBias: Parameter
 
     /// Declares layer `layer`'s four tensors under `prefix` (e.g. "rnn." gives "rnn.weight_ih_l0").
     public static func declare(_ layout: inout LayoutBuilder, prefix: String, layer: Int, config: GatedCellConfig) {
-        declareGated(&layout, prefix: prefix, layer: layer, config: config, gates: 3)
+        GatedWeights.declare(&layout, prefix: prefix, layer: layer, config: config, gates: 3)
     }
 
     public init(config: GatedCellConfig, parameters: ParameterBlock, prefix: String, layer: Int) {
-        precondition(config.inputSize > 0 && config.hiddenSize > 0, "GRU sizes must be positive")
-        self.config = config
-        (inputWeight, inputBias, hiddenWeight, hiddenBias) = gatedParameters(parameters, prefix: prefix, layer: layer)
+        weights = GatedWeights(config: config, parameters: parameters, prefix: prefix, layer: layer)
     }
 
     /// PyTorch's initialisation: every weight and bias uniform in [−1/√d, 1/√d].
-    public func initialize(_ rng: inout RandomGenerator) {
-        initializeGated([inputWeight, inputBias, hiddenWeight, hiddenBias], hiddenSize: config.hiddenSize, &rng)
-    }
+    public func initialize(_ rng: inout RandomGenerator) { weights.initialize(&rng) }
 
     // MARK: - Cached state of the last forward pass
 
@@ -80,18 +76,18 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         if let mask { storedMask.update(from: mask, count: bd) }
         if let initialHidden { h.update(from: initialHidden, count: bd) } else { h.update(repeating: 0, count: bd) }
         let bias = ensure(&combinedBias, 4 * d)
-        let (bIn, bH) = (inputBias.value, hiddenBias.value)
+        let (bIn, bH) = (weights.inputBias.value, weights.hiddenBias.value)
         for j in 0..<2 * d { bias[j] = bIn[j] + bH[j] }
         for j in 0..<d { bias[2 * d + j] = bIn[2 * d + j]; bias[3 * d + j] = bH[2 * d + j] }
 
         // X[T·B, 3d] = U · W_ihᵀ for the whole sequence (the gate math adds the biases).
-        gemm(transposeB: true, m: T * B, n: 3 * d, k: m, u, lda: m, inputWeight.value, ldb: m, beta: 0, x, ldc: 3 * d)
+        gemm(transposeB: true, m: T * B, n: 3 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 3 * d)
         for t in 0..<T {
             let hPrev = h + t * bd, xt = x + t * B * 3 * d, nt = cand + t * bd
             let recurrent = maskedState(hPrev, mask: hasStateMask ? storedMask : nil, into: recurrentInputs + t * bd, count: bd)
             // X_t[:, 0..<2d] += h · W_h(r,z)ᵀ and N_t = h · W_hnᵀ
-            gemm(transposeB: true, m: B, n: 2 * d, k: d, recurrent, lda: d, hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 3 * d)
-            gemm(transposeB: true, m: B, n: d, k: d, recurrent, lda: d, hiddenWeight.value + 2 * d * d, ldb: d, beta: 0, nt, ldc: d)
+            gemm(transposeB: true, m: B, n: 2 * d, k: d, recurrent, lda: d, weights.hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 3 * d)
+            gemm(transposeB: true, m: B, n: d, k: d, recurrent, lda: d, weights.hiddenWeight.value + 2 * d * d, ldb: d, beta: 0, nt, ldc: d)
             for b in 0..<B {
                 forEachLaneBlock(d, GRUGatesForward(row: xt + b * 3 * d, candidate: nt + b * d, bias: bias,
                                                     hPrev: hPrev + b * d, hNext: hPrev + bd + b * d, d: d))
@@ -116,7 +112,7 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         let dh = ensure(&carryH, bd), recurrentGrad = ensure(&scratch, bd)
         if let finalHiddenGrad { dh.update(from: finalHiddenGrad, count: bd) } else { dh.update(repeating: 0, count: bd) }
         let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil
-        let wHn = hiddenWeight.value + 2 * d * d
+        let wHn = weights.hiddenWeight.value + 2 * d * d
 
         for t in stride(from: T - 1, through: 0, by: -1) {
             let hPrev = h + t * bd, xt = x + t * B * 3 * d, nt = cand + t * bd
@@ -126,7 +122,7 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
             }
             // ∂h_{t−1} = g ⊙ z (now in dh) + (∂X_t[:, 0..<2d] · W_h(r,z) + ∂N_t · W_hn) ⊙ mask
             let into = mask == nil ? dh : recurrentGrad
-            gemm(m: B, n: d, k: 2 * d, xt, lda: 3 * d, hiddenWeight.value, ldb: d, beta: mask == nil ? 1 : 0, into, ldc: d)
+            gemm(m: B, n: d, k: 2 * d, xt, lda: 3 * d, weights.hiddenWeight.value, ldb: d, beta: mask == nil ? 1 : 0, into, ldc: d)
             gemm(m: B, n: d, k: d, nt, lda: d, wHn, ldb: d, beta: 1, into, ldc: d)
             if let mask { for j in 0..<bd { dh[j] += recurrentGrad[j] * mask[j] } }
         }
@@ -135,17 +131,17 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         // Weight gradients over the whole sequence.
         let rows = T * B
         let recurrentInputs = hasStateMask ? maskedHs!.pointer : h
-        gemm(transposeA: true, m: 3 * d, n: m, k: rows, x, lda: 3 * d, input!, ldb: m, beta: 1, inputWeight.grad, ldc: m)
-        gemm(transposeA: true, m: 2 * d, n: d, k: rows, x, lda: 3 * d, recurrentInputs, ldb: d, beta: 1, hiddenWeight.grad, ldc: d)
-        gemm(transposeA: true, m: d, n: d, k: rows, cand, lda: d, recurrentInputs, ldb: d, beta: 1, hiddenWeight.grad + 2 * d * d, ldc: d)
+        gemm(transposeA: true, m: 3 * d, n: m, k: rows, x, lda: 3 * d, input!, ldb: m, beta: 1, weights.inputWeight.grad, ldc: m)
+        gemm(transposeA: true, m: 2 * d, n: d, k: rows, x, lda: 3 * d, recurrentInputs, ldb: d, beta: 1, weights.hiddenWeight.grad, ldc: d)
+        gemm(transposeA: true, m: d, n: d, k: rows, cand, lda: d, recurrentInputs, ldb: d, beta: 1, weights.hiddenWeight.grad + 2 * d * d, ldc: d)
         let sums = ensure(&columnSums, 3 * d)
         sums.update(repeating: 0, count: 3 * d)
         addColumnSums(x, rows: rows, columns: 3 * d, stride: 3 * d, into: sums)
-        addInPlace(inputBias.grad, sums, count: 3 * d)
-        addInPlace(hiddenBias.grad, sums, count: 2 * d)
-        addColumnSums(cand, rows: rows, columns: d, stride: d, into: hiddenBias.grad + 2 * d)
+        addInPlace(weights.inputBias.grad, sums, count: 3 * d)
+        addInPlace(weights.hiddenBias.grad, sums, count: 2 * d)
+        addColumnSums(cand, rows: rows, columns: d, stride: d, into: weights.hiddenBias.grad + 2 * d)
         if let inputGrad {
-            gemm(m: rows, n: m, k: 3 * d, x, lda: 3 * d, inputWeight.value, ldb: m, beta: 0, inputGrad, ldc: m)
+            gemm(m: rows, n: m, k: 3 * d, x, lda: 3 * d, weights.inputWeight.value, ldb: m, beta: 0, inputGrad, ldc: m)
         }
     }
 }

@@ -14,26 +14,37 @@ public struct GatedCellConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Declares `weight_ih_l<k>` [G·d, m], `bias_ih_l<k>` [G·d], `weight_hh_l<k>` [G·d, d], `bias_hh_l<k>`
-/// [G·d] under `prefix`, in `torch.nn.LSTM`/`GRU`'s order (G gates: 4 for the LSTM, 3 for the GRU).
-func declareGated(_ layout: inout LayoutBuilder, prefix: String, layer: Int, config: GatedCellConfig, gates: Int) {
-    let (m, d) = (config.inputSize, config.hiddenSize)
-    layout.add(prefix + "weight_ih_l\(layer)", [gates * d, m])
-    layout.add(prefix + "weight_hh_l\(layer)", [gates * d, d])
-    layout.add(prefix + "bias_ih_l\(layer)", [gates * d])
-    layout.add(prefix + "bias_hh_l\(layer)", [gates * d])
-}
+/// The four tensors of a gated layer, as `torch.nn.LSTM`/`GRU`'s layer k names them under a prefix:
+/// `weight_ih_l<k>` [G·d, m], `weight_hh_l<k>` [G·d, d], `bias_ih_l<k>` [G·d], `bias_hh_l<k>` [G·d]
+/// (G gates: 4 for the LSTM, 3 for the GRU).
+struct GatedWeights {
+    let config: GatedCellConfig
+    let inputWeight: Parameter, inputBias: Parameter, hiddenWeight: Parameter, hiddenBias: Parameter
 
-/// The four parameters `declareGated` declared: (weight_ih, bias_ih, weight_hh, bias_hh).
-func gatedParameters(_ parameters: ParameterBlock, prefix: String, layer: Int) -> (Parameter, Parameter, Parameter, Parameter) {
-    (parameters.parameter(prefix + "weight_ih_l\(layer)"), parameters.parameter(prefix + "bias_ih_l\(layer)"),
-     parameters.parameter(prefix + "weight_hh_l\(layer)"), parameters.parameter(prefix + "bias_hh_l\(layer)"))
-}
+    static func declare(_ layout: inout LayoutBuilder, prefix: String, layer: Int, config: GatedCellConfig, gates: Int) {
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        layout.add(prefix + "weight_ih_l\(layer)", [gates * d, m])
+        layout.add(prefix + "weight_hh_l\(layer)", [gates * d, d])
+        layout.add(prefix + "bias_ih_l\(layer)", [gates * d])
+        layout.add(prefix + "bias_hh_l\(layer)", [gates * d])
+    }
 
-/// PyTorch's RNN initialisation: every tensor uniform in [−1/√d, 1/√d].
-func initializeGated(_ tensors: [Parameter], hiddenSize: Int, _ rng: inout RandomGenerator) {
-    let bound = 1 / Float(hiddenSize).squareRoot()
-    for p in tensors { rng.fillUniform(UnsafeMutableBufferPointer(start: p.value, count: p.count), -bound, bound) }
+    init(config: GatedCellConfig, parameters: ParameterBlock, prefix: String, layer: Int) {
+        precondition(config.inputSize > 0 && config.hiddenSize > 0, "layer sizes must be positive")
+        self.config = config
+        inputWeight = parameters.parameter(prefix + "weight_ih_l\(layer)")
+        inputBias = parameters.parameter(prefix + "bias_ih_l\(layer)")
+        hiddenWeight = parameters.parameter(prefix + "weight_hh_l\(layer)")
+        hiddenBias = parameters.parameter(prefix + "bias_hh_l\(layer)")
+    }
+
+    /// PyTorch's RNN initialisation: every tensor uniform in [−1/√d, 1/√d].
+    func initialize(_ rng: inout RandomGenerator) {
+        let bound = 1 / Float(config.hiddenSize).squareRoot()
+        for p in [inputWeight, inputBias, hiddenWeight, hiddenBias] {
+            rng.fillUniform(UnsafeMutableBufferPointer(start: p.value, count: p.count), -bound, bound)
+        }
+    }
 }
 
 /// The caller's input if it stays valid until backward, else a copy of it in `copy`.

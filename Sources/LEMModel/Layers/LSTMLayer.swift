@@ -17,27 +17,23 @@
 /// GEMMs afterwards. The gate buffer `[T, B, 4d]` holds the pre-activations, then the gate
 /// activations, then their gradients; the histories h₀…h_T and c₀…c_T are kept for backward.
 public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
-    public let config: GatedCellConfig
+    let weights: GatedWeights
+    public var config: GatedCellConfig { weights.config }
     public var inputSize: Int { config.inputSize }
     public var hiddenSize: Int { config.hiddenSize }
     public var hasCellState: Bool { true }
-    let inputWeight: Parameter, inputBias: Parameter, hiddenWeight: Parameter, hiddenBias: Parameter
 
     /// Declares layer `layer`'s four tensors under `prefix` (e.g. "rnn." gives "rnn.weight_ih_l0").
     public static func declare(_ layout: inout LayoutBuilder, prefix: String, layer: Int, config: GatedCellConfig) {
-        declareGated(&layout, prefix: prefix, layer: layer, config: config, gates: 4)
+        GatedWeights.declare(&layout, prefix: prefix, layer: layer, config: config, gates: 4)
     }
 
     public init(config: GatedCellConfig, parameters: ParameterBlock, prefix: String, layer: Int) {
-        precondition(config.inputSize > 0 && config.hiddenSize > 0, "LSTM sizes must be positive")
-        self.config = config
-        (inputWeight, inputBias, hiddenWeight, hiddenBias) = gatedParameters(parameters, prefix: prefix, layer: layer)
+        weights = GatedWeights(config: config, parameters: parameters, prefix: prefix, layer: layer)
     }
 
     /// PyTorch's initialisation: every weight and bias uniform in [−1/√d, 1/√d].
-    public func initialize(_ rng: inout RandomGenerator) {
-        initializeGated([inputWeight, inputBias, hiddenWeight, hiddenBias], hiddenSize: config.hiddenSize, &rng)
-    }
+    public func initialize(_ rng: inout RandomGenerator) { weights.initialize(&rng) }
 
     // MARK: - Cached state of the last forward pass
 
@@ -79,15 +75,15 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
         if let initialHidden { h.update(from: initialHidden, count: bd) } else { h.update(repeating: 0, count: bd) }
         if let initialCell { c.update(from: initialCell, count: bd) } else { c.update(repeating: 0, count: bd) }
         let bias = ensure(&combinedBias, 4 * d)
-        for j in 0..<4 * d { bias[j] = inputBias.value[j] + hiddenBias.value[j] }
+        for j in 0..<4 * d { bias[j] = weights.inputBias.value[j] + weights.hiddenBias.value[j] }
 
         // X[T·B, 4d] = U · W_ihᵀ for the whole sequence (the gate math adds the biases).
-        gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
+        gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
         for t in 0..<T {
             let hPrev = h + t * bd, cPrev = c + t * bd, xt = x + t * B * 4 * d
             let recurrent = maskedState(hPrev, mask: hasStateMask ? storedMask : nil, into: recurrentInputs + t * bd, count: bd)
             // X_t += h · W_hhᵀ
-            gemm(transposeB: true, m: B, n: 4 * d, k: d, recurrent, lda: d, hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 4 * d)
+            gemm(transposeB: true, m: B, n: 4 * d, k: d, recurrent, lda: d, weights.hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 4 * d)
             for b in 0..<B {
                 forEachLaneBlock(d, LSTMGatesForward(row: xt + b * 4 * d, bias: bias, cPrev: cPrev + b * d,
                                                      cNext: cPrev + bd + b * d, hNext: hPrev + bd + b * d, d: d))
@@ -120,7 +116,7 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
                                                       hGrad: dh + b * d, cGrad: dc + b * d, d: d))
             }
             // ∂h_{t−1} = ∂X_t · W_hh (⊙ mask): h enters step t only through the recurrent product.
-            gemm(m: B, n: d, k: 4 * d, xt, lda: 4 * d, hiddenWeight.value, ldb: d, beta: 0, dh, ldc: d)
+            gemm(m: B, n: d, k: 4 * d, xt, lda: 4 * d, weights.hiddenWeight.value, ldb: d, beta: 0, dh, ldc: d)
             if let mask { multiplyInPlace(dh, mask, count: bd) }
         }
         initialHiddenGrad?.update(from: dh, count: bd)
@@ -129,15 +125,15 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
         // Weight gradients over the whole sequence: ∂W_ih += ∂Xᵀ·U, ∂W_hh += ∂Xᵀ·H_prev, biases += Σ rows of ∂X.
         let rows = T * B
         let recurrentInputs = hasStateMask ? maskedHs!.pointer : h
-        gemm(transposeA: true, m: 4 * d, n: m, k: rows, x, lda: 4 * d, input!, ldb: m, beta: 1, inputWeight.grad, ldc: m)
-        gemm(transposeA: true, m: 4 * d, n: d, k: rows, x, lda: 4 * d, recurrentInputs, ldb: d, beta: 1, hiddenWeight.grad, ldc: d)
+        gemm(transposeA: true, m: 4 * d, n: m, k: rows, x, lda: 4 * d, input!, ldb: m, beta: 1, weights.inputWeight.grad, ldc: m)
+        gemm(transposeA: true, m: 4 * d, n: d, k: rows, x, lda: 4 * d, recurrentInputs, ldb: d, beta: 1, weights.hiddenWeight.grad, ldc: d)
         let sums = ensure(&columnSums, 4 * d)
         sums.update(repeating: 0, count: 4 * d)
         addColumnSums(x, rows: rows, columns: 4 * d, stride: 4 * d, into: sums)
-        addInPlace(inputBias.grad, sums, count: 4 * d)
-        addInPlace(hiddenBias.grad, sums, count: 4 * d)
+        addInPlace(weights.inputBias.grad, sums, count: 4 * d)
+        addInPlace(weights.hiddenBias.grad, sums, count: 4 * d)
         if let inputGrad {
-            gemm(m: rows, n: m, k: 4 * d, x, lda: 4 * d, inputWeight.value, ldb: m, beta: 0, inputGrad, ldc: m)
+            gemm(m: rows, n: m, k: 4 * d, x, lda: 4 * d, weights.inputWeight.value, ldb: m, beta: 0, inputGrad, ldc: m)
         }
     }
 }
