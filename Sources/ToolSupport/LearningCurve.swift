@@ -57,7 +57,7 @@ public func writeLearningCurve(metricsPath: String, to path: String, title: Stri
 /// training minutes or epochs: the curves of docs/COMPARISON.md. A run is named after its log
 /// file, without `.metrics.jsonl` and `.ckpt`.
 public func writeRunComparison(metricsPaths: [String], to path: String, metricName: String, againstMinutes: Bool,
-                               title: String, logY: Bool = false) throws {
+                               logY: Bool = false, title: String) throws {
     let series = try metricsPaths.map { log -> ChartSeries in
         guard FileManager.default.fileExists(atPath: log) else { throw ToolError(description: "\(log): no such metrics log") }
         var byEpoch: [Int: (minutes: Double, metric: Double)] = [:]

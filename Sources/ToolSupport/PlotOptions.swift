@@ -10,6 +10,8 @@ public struct PlotOptions: ParsableArguments {
     public var x: String = "minutes"
     @Option(help: "Chart title.")
     public var title: String?
+    @Flag(name: .customLong("log-y"), help: "Logarithmic y axis.")
+    public var logY = false
 
     public init() {}
 

@@ -18,7 +18,7 @@ extension KWS {
         func run() throws {
             try reportingErrors {
                 try writeRunComparison(metricsPaths: options.logs, to: options.out, metricName: "accuracy",
-                                       againstMinutes: options.x == "minutes", title: options.title ?? "kws: validation accuracy")
+                                       againstMinutes: options.x == "minutes", logY: options.logY, title: options.title ?? "kws: validation accuracy")
                 print("wrote \(options.out)")
             }
         }

@@ -21,7 +21,7 @@ extension LM {
         func run() throws {
             try reportingErrors {
                 try writeRunComparison(metricsPaths: options.logs, to: options.out, metricName: metric,
-                                       againstMinutes: options.x == "minutes", title: options.title ?? "lm: validation \(metric)")
+                                       againstMinutes: options.x == "minutes", logY: options.logY, title: options.title ?? "lm: validation \(metric)")
                 print("wrote \(options.out)")
             }
         }
