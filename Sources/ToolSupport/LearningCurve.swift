@@ -30,10 +30,7 @@ public func writeLearningCurve(metricsPath: String, to path: String, title: Stri
         let dots = zip(epochs, series).filter { $0.1.isFinite }.map { String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\"/>", x($0.0), map($0.1), color) }
         return "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" \(dash) points=\"\(points.joined(separator: " "))\"/>" + dots.joined()
     }
-    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
-    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    svg += "<text x=\"\(Int(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(title))</text>\n"
-    svg += String(format: "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#999\"/>\n", left, top, plotW, plotH)
+    var svg = svgFrame(width: width, height: height, title: title, plot: (left, top, plotW, plotH))
     for i in 0...4 {
         let v = lo + (hi - lo) * Double(i) / 4, mv = mlo + (mhi - mlo) * Double(i) / 4
         svg += String(format: "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.3f</text>", left - 6, y(v) + 4, v)
@@ -48,9 +45,7 @@ public func writeLearningCurve(metricsPath: String, to path: String, title: Stri
     svg += "<text x=\"\(Int(left))\" y=\"\(Int(top - 10))\" fill=\"#36c\">— train loss</text>"
     svg += "<text x=\"\(Int(left + 100))\" y=\"\(Int(top - 10))\" fill=\"#393\">— valid loss</text>"
     svg += "<text x=\"\(Int(left + 200))\" y=\"\(Int(top - 10))\" fill=\"#c60\">- - valid \(escapeXML(metricName))</text>\n</svg>\n"
-    let tmp = path + ".tmp"
-    try svg.write(toFile: tmp, atomically: false, encoding: .utf8)
-    if rename(tmp, path) != 0 { throw ToolError(description: "\(path): cannot write the plot") }
+    try writeSVG(svg, to: path)
 }
 
 /// Writes one SVG comparing the validation metric of several runs (their metrics logs), against

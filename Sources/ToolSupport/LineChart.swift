@@ -24,10 +24,7 @@ public func writeLineChart(_ series: [ChartSeries], title: String, xLabel: Strin
     func px(_ x: Double) -> Double { left + plotW * (x - x0) / (xHi - x0) }
     func py(_ y: Double) -> Double { top + plotH * (1 - (ty(y) - y0) / (yHi - y0)) }
     let colors = ["#36c", "#c33", "#393", "#c60", "#639", "#066"]
-    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
-    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    svg += "<text x=\"\(Int(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(title))</text>\n"
-    svg += String(format: "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#999\"/>\n", left, top, plotW, plotH)
+    var svg = svgFrame(width: width, height: height, title: title, plot: (left, top, plotW, plotH))
     for i in 0...4 {
         let fx = x0 + (xHi - x0) * Double(i) / 4, fy = y0 + (yHi - y0) * Double(i) / 4
         let label = logY ? String(format: "%.3g", pow(10, fy)) : String(format: "%.4g", fy)
@@ -44,8 +41,25 @@ public func writeLineChart(_ series: [ChartSeries], title: String, xLabel: Strin
         svg += "<text x=\"\(Int(left) + 130 * k)\" y=\"\(Int(top - 10))\" fill=\"\(color)\">— \(escapeXML(series[k].name))</text>\n"
     }
     svg += "</svg>\n"
+    try writeSVG(svg, to: path)
+}
+
+/// The start of a chart's SVG: the document, a white background, the title, the plot area's frame.
+func svgFrame(width: Double, height: Double, title: String, plot: (left: Double, top: Double, width: Double, height: Double)) -> String {
+    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    svg += "<text x=\"\(Int(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(title))</text>\n"
+    svg += String(format: "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#999\"/>\n",
+                  plot.left, plot.top, plot.width, plot.height)
+    return svg
+}
+
+/// Writes a finished SVG so that a reader never sees half a file.
+func writeSVG(_ svg: String, to path: String) throws {
     let tmp = path + ".tmp"
-    try svg.write(toFile: tmp, atomically: false, encoding: .utf8)
+    do { try svg.write(toFile: tmp, atomically: false, encoding: .utf8) } catch {
+        throw ToolError(description: "\(path): cannot write the chart (\(error.localizedDescription))")
+    }
     if rename(tmp, path) != 0 { throw ToolError(description: "\(path): cannot write the chart") }
 }
 
