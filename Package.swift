@@ -27,9 +27,10 @@ let package = Package(
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // MARK: - The shared LEM implementation, in rooms by job (Sources/LEMModel/*/; see the README)
-        .target(name: "LEMModel", dependencies: ["CBLAS", "CZlib"], swiftSettings: nativeCPU),
+        .target(name: "LEMModel", dependencies: ["CBLAS", "CZlib", "CMPI"], swiftSettings: nativeCPU),
         // What only the two executables share: progress line, bench runner and options, error
         // reporting, default corpora, learning-curve plots.
         .target(name: "ToolSupport", dependencies: ["LEMModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -161,6 +161,11 @@ public struct SplitFeatures: Sendable {
     public var values: [Float]
     /// Label per clip (index into `SpeechCommands.google12Labels`).
     public let labels: [Int]
+
+    public init(split: DatasetSplit, count: Int, frames: Int, featureCount: Int, values: [Float], labels: [Int]) {
+        precondition(values.count == count * frames * featureCount && labels.count == count, "features do not match their shape")
+        (self.split, self.count, self.frames, self.featureCount, self.values, self.labels) = (split, count, frames, featureCount, values, labels)
+    }
 }
 
 /// A Speech Commands root (one folder per word; optional `validation_list.txt`,
@@ -454,12 +459,16 @@ public final class SpeechCommands: @unchecked Sendable {
     /// cores: keep the result to re-augment every epoch without reading the files again
     /// (4 bytes × clipSamples per clip: 64 KB per 1 s clip, 211 MB for speech_commands_dev).
     /// If several files are unreadable the error lists them (first ten).
-    public func loadAudio(_ split: DatasetSplit) throws -> [[Float]] {
-        var clips = try Self.decode(examples(split), options: options)
-        for (i, example) in examples(split).enumerated() where example.isGeneratedSilence {
-            clips[i] = try cleanSamples(split, index: i)
+    /// `clips`: only these examples of the split (an MPI rank's share), in order.
+    public func loadAudio(_ split: DatasetSplit, clips: Range<Int>? = nil) throws -> [[Float]] {
+        let all = examples(split)
+        let range = clips ?? all.indices
+        let chosen = Array(all[range])
+        var audio = try Self.decode(chosen, options: options)
+        for (j, example) in chosen.enumerated() where example.isGeneratedSilence {
+            audio[j] = try cleanSamples(split, index: range.lowerBound + j)
         }
-        return clips
+        return audio
     }
 
     /// One augmented version of example `index` of `split`, as TF speech_commands' `get_data` makes it
@@ -512,15 +521,21 @@ public final class SpeechCommands: @unchecked Sendable {
     ///   - epoch: selects a fresh, reproducible augmentation draw. The kws trainer computes
     ///     training features once per run with epoch 0 by default; calling this again each epoch
     ///     with the cached `audio` re-augments (0.2 s MFCC / 0.6 s log-mel per 2,400 clips on 2 cores).
+    ///   - clips: only these clips of the split (an MPI rank's share; `audio` then holds just
+    ///     them); each is augmented exactly as in the whole split, so the shares put together in
+    ///     order are the whole split's features.
     public func features(_ split: DatasetSplit, extractor: FeatureExtractor, audio: [[Float]]? = nil,
-                         augmentation: AugmentationSettings? = nil, epoch: Int = 0) throws -> SplitFeatures {
+                         augmentation: AugmentationSettings? = nil, epoch: Int = 0, clips: Range<Int>? = nil) throws -> SplitFeatures {
         let s = extractor.settings
         guard s.sampleRate == options.sampleRate, s.clipSamples == options.clipSamples else {
             throw SpeechCommandsError("feature settings (\(s.sampleRate) Hz, \(s.clipSamples) samples) do not match the dataset's "
                                       + "(\(options.sampleRate) Hz, \(options.clipSamples) samples)")
         }
         try augmentation?.validate()
-        let examples = examples(split)
+        let all = examples(split)
+        let range = clips ?? all.indices
+        precondition(range.lowerBound >= 0 && range.upperBound <= all.count, "clips outside the split")
+        let examples = Array(all[range])
         if let audio, audio.count != examples.count {
             throw SpeechCommandsError("\(split.rawValue): \(audio.count) clips given for \(examples.count) examples")
         }
@@ -531,16 +546,17 @@ public final class SpeechCommands: @unchecked Sendable {
             initialized = examples.count * per
             guard !examples.isEmpty else { return }
             let out = SendablePointer(buffer.baseAddress!)
-            Self.forEachBlock(examples.count) { i in
+            Self.forEachBlock(examples.count) { j in
+                let i = range.lowerBound + j   // the clip's index in the split: its augmentation draws
                 do {
                     var samples: [Float]
                     if let augmentation {
                         var rng = self.augmentationGenerator(index: i, epoch: epoch)
-                        samples = try self.augmentedSamples(split, index: i, rng: &rng, audio: audio?[i], settings: augmentation)
+                        samples = try self.augmentedSamples(split, index: i, rng: &rng, audio: audio?[j], settings: augmentation)
                     } else {
-                        samples = try audio?[i] ?? self.cleanSamples(split, index: i)
+                        samples = try audio?[j] ?? self.cleanSamples(split, index: i)
                     }
-                    samples.withUnsafeBufferPointer { extractor.compute($0, into: out.pointer + i * per) }
+                    samples.withUnsafeBufferPointer { extractor.compute($0, into: out.pointer + j * per) }
                 } catch {
                     let text = "\(error)"
                     failures.withLock { $0.append((i, text)) }

@@ -35,15 +35,33 @@ public struct BenchOptions: ParsableArguments {
 
 /// Runs a command's `body`, turning every error into one line `<tool>: error: …` on standard error
 /// and exit status 1 (no stack traces); argument errors keep swift-argument-parser's usage message.
+///
+/// Under `mpirun` an error on any rank ends the whole job at once (`MPI_Abort`), so the other
+/// ranks never wait forever in a collective call for the rank that left.
 public func reportingErrors(tool: String, _ body: () throws -> Void) throws {
     do { try body() } catch let error as ExitCode {
         throw error
     } catch let error as ValidationError {
+        if let group = distributedGroup() {
+            writeStandardError("\(tool): error (MPI rank \(group.rank) of \(group.size)): \(error.message)\n")
+            group.abort(code: 64)
+        }
         throw error
     } catch {
+        if let group = distributedGroup() {
+            writeStandardError("\(tool): error (MPI rank \(group.rank) of \(group.size)): \(error)\n")
+            group.abort(code: 1)
+        }
         writeStandardError("\(tool): error: \(error)\n")
         throw ExitCode.failure
     }
+}
+
+/// The MPI job this process belongs to, if `mpirun` started it with more than one rank.
+private func distributedGroup() -> ProcessGroup? {
+    guard ProcessGroup.startedByMPI else { return nil }
+    let group = ProcessGroup.world
+    return group.isDistributed ? group : nil
 }
 
 extension CellKind: ExpressibleByArgument {}

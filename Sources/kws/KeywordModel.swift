@@ -69,6 +69,18 @@ struct ClassificationReport {
     var loss: Double
 
     var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
+
+    /// The report over every MPI rank's clips (each rank evaluated its own share): confusion
+    /// counts and the loss are summed over the ranks.
+    func summed(over group: ProcessGroup) -> ClassificationReport {
+        guard group.isDistributed else { return self }
+        let C = confusion.count
+        var values = confusion.flatMap { $0.map(Double.init) } + [loss * Double(count)]
+        group.sum(&values)
+        let total = values[0..<C * C].reduce(0, +)
+        return ClassificationReport(labels: labels, confusion: (0..<C).map { r in (0..<C).map { Int(values[r * C + $0]) } },
+                                    loss: values[C * C] / max(total, 1))
+    }
     var correct: Int { confusion.indices.reduce(0) { $0 + confusion[$1][$1] } }
     var accuracy: Double { count == 0 ? 0 : Double(correct) / Double(count) }
     func classAccuracy(_ c: Int) -> Double? {

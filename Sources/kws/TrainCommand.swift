@@ -171,17 +171,32 @@ extension KWS {
                     do { try featureSettings.validate() } catch { throw ValidationError("feature settings: \(error)") }
                 }
                 let extractor = try FeatureExtractor(settings: featureSettings)
-                writeStandardError("kws train: \(root)\n\(dataset.summary)\n")
+                let group = ProcessGroup.world
+                let leader = group.isLeader
+                if leader { writeStandardError("kws train: \(root)\n\(dataset.summary)\n") }
                 for split in [DatasetSplit.training, .validation] where dataset.examples(split).isEmpty {
                     throw SpeechCommandsError("\(root): the \(split.rawValue) split is empty (check validation_list.txt / testing_list.txt)")
                 }
 
+                // Under MPI each rank decodes and computes the features of its own share of the
+                // clips; the training shares are gathered (every rank draws batches from all of
+                // them), the validation shares stay where they are (each rank validates its own),
+                // and rank 0 alone computes the test split, which only it evaluates.
                 let t0 = monotonicSeconds()
-                let trainAudio = try dataset.loadAudio(.training)
+                let trainShare = group.share(of: dataset.examples(.training).count)
+                let trainAudio = try dataset.loadAudio(.training, clips: trainShare)
                 let augmentation: AugmentationSettings? = augment ? .tensorFlow : nil
-                var train = try dataset.features(.training, extractor: extractor, audio: trainAudio, augmentation: augmentation, epoch: 0)
-                var valid = try dataset.features(.validation, extractor: extractor)
-                var test = dataset.examples(.testing).isEmpty ? nil : try dataset.features(.testing, extractor: extractor)
+                func trainingFeatures(draw: Int) throws -> SplitFeatures {
+                    let mine = try dataset.features(.training, extractor: extractor, audio: trainAudio, augmentation: augmentation,
+                                                    epoch: draw, clips: trainShare)
+                    guard group.isDistributed else { return mine }
+                    let labels = dataset.examples(.training).map(\.label)
+                    return SplitFeatures(split: .training, count: labels.count, frames: mine.frames, featureCount: mine.featureCount,
+                                         values: group.gatherVariable(mine.values), labels: labels)
+                }
+                var train = try trainingFeatures(draw: 0)
+                var valid = try dataset.features(.validation, extractor: extractor, clips: group.share(of: dataset.examples(.validation).count))
+                var test = dataset.examples(.testing).isEmpty || !leader ? nil : try dataset.features(.testing, extractor: extractor)
                 // Normalisation statistics from the (augmented) training features; log-mel clips are
                 // already z-scored per clip, as the paper's loader does.
                 let normalizer = savedTool?.normalizer ?? (featureSettings.perClipNormalization
@@ -190,8 +205,11 @@ extension KWS {
                 normalizer.apply(&train.values)
                 normalizer.apply(&valid.values)
                 if test != nil { normalizer.apply(&test!.values) }
-                writeStandardError(String(format: "features: %@, %d clips in %.1fs on %d cores\n", featureSettings.description,
-                                          train.count + valid.count + (test?.count ?? 0), monotonicSeconds() - t0, workerCount))
+                if leader {
+                    writeStandardError(String(format: "features: %@, %d clips in %.1fs on %d cores%@\n", featureSettings.description,
+                                              train.count + dataset.examples(.validation).count + (test?.count ?? 0), monotonicSeconds() - t0,
+                                              workerCount, group.isDistributed ? " × \(group.size) MPI ranks" : ""))
+                }
 
                 let tool = savedTool ?? KWSToolData(labels: SpeechCommands.google12Labels, features: featureSettings,
                                                     normalizer: normalizer, dataset: options, data: root)
@@ -209,17 +227,17 @@ extension KWS {
                 model.initialize(&rng)
 
                 let reaugment: ((Int) throws -> SplitFeatures)? = augment ? { draw in
-                    var f = try dataset.features(.training, extractor: extractor, audio: trainAudio, augmentation: augmentation, epoch: draw)
+                    var f = try trainingFeatures(draw: draw)
                     normalizer.apply(&f.values)
                     return f
                 } : nil
-                let task = KeywordTask(model: model, tool: tool, train: train, valid: valid, batchSize: s.batch,
-                                       reaugmentEvery: reaugmentEvery, reaugment: reaugment)
-                writeStandardError("""
+                let task = try KeywordTask(model: model, tool: tool, train: train, valid: valid, batchSize: s.batch,
+                                           reaugmentEvery: reaugmentEvery, reaugment: reaugment, group: group)
+                if leader { writeStandardError("""
                     model: \(config.layers) × \(config.cell.displayName) hidden \(config.hiddenSize)\(config.cell == .lem ? ", dt \(config.dt)" : ""), \(config.inputSize) features × \(train.frames) frames → \(config.classCount) classes; \(formatCount(Double(model.parameters.scalarCount))) parameters
                     training: adam lr \(s.lr)\(s.decayAt.isEmpty ? "" : " ×\(s.lrDecay) after epochs \(s.decayAt)"), batch \(s.batch) = \(task.batchesPerEpoch) batches/epoch, \(s.epochs) epochs, input dropout \(config.inputDropout), clip \(s.clip.map { "\($0)" } ?? "none")
-                    BLAS: OpenBLAS \(blasCoreName()) kernels; \(workerCount) workers; checkpoint \(path)\n
-                    """)
+                    BLAS: OpenBLAS \(blasCoreName()) kernels; \(workerCount) workers\(group.isDistributed ? " per rank × \(group.size) MPI ranks (\(s.batch / group.size) clips each)" : ""); checkpoint \(path)\n
+                    """) }
 
                 let schedule: LearningRateSchedule = !s.decayAt.isEmpty ? .stepDecay(milestones: s.decayAt, factor: s.lrDecay)
                     : s.lrDecay < 1 ? .plateau(factor: s.lrDecay, patience: 2, threshold: 0, minimum: 0) : .constant
@@ -228,11 +246,15 @@ extension KWS {
                                               seed: seed, checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
                 trainer.saveEveryMinutes = saveEvery
                 trainer.saveEverySteps = saveEverySteps
-                let outcome = try Trainer(task: task, settings: trainer, progress: TerminalProgress()).run()
+                let outcome = try Trainer(task: task, settings: trainer, progress: TerminalProgress(), group: group).run()
+                // The other ranks are done: rank 0 alone reports and tests the best checkpoint.
+                guard leader else { return }
 
                 print("training \(outcome.reason.rawValue) after \(outcome.completedEpochs) epoch(s), \(outcome.steps) steps, "
                       + "\(formatCount(outcome.throughput)) frames/s"
-                      + (outcome.bestMetric.map { String(format: "; best valid accuracy %.2f%% at epoch %d", 100 * $0, outcome.bestEpoch ?? 0) } ?? ""))
+                      + (outcome.bestMetric.map { String(format: "; best valid accuracy %.2f%% at epoch %d", 100 * $0, outcome.bestEpoch ?? 0) } ?? "")
+                      + (outcome.ranks > 1 ? String(format: "; %d MPI ranks, %.1f%% of rank 0's training time in allreduce", outcome.ranks,
+                                                    100 * outcome.communicationSeconds / max(outcome.trainingSeconds, 1e-9)) : ""))
                 if let test {
                     let best = try KeywordSpotter(checkpoint: path)
                     let report = evaluate(best.model, test, labels: best.tool.labels)

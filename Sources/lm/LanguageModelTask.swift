@@ -25,24 +25,35 @@ func contextToken(_ vocabulary: Vocabulary, level: TextLevel) -> Int32 {
 
 /// Summed cross-entropy (nats) over every token of `tokens`, with `streams` parallel streams
 /// (1 = the exact sequential evaluation the literature reports). No dropout.
-func evaluate(_ model: LanguageModel, tokens: [Int32], context: Int32, streams: Int, window: Int = 200) -> (loss: Double, tokens: Int) {
+///
+/// Under MPI each rank runs its share of the streams and the sums are added over the ranks: the
+/// same figure as one process (up to summation order). One stream cannot be split: with
+/// `streams` 1, rank 0 evaluates and the others wait.
+func evaluate(_ model: LanguageModel, tokens: [Int32], context: Int32, streams: Int, window: Int = 200,
+              group: ProcessGroup = .single) -> (loss: Double, tokens: Int) {
     let data = EvaluationStreams(tokens: tokens, context: context, streams: streams)
-    var state = model.initialState(batch: data.streams)
-    var rng = RandomGenerator(seed: 0)   // unused without dropout
+    let mine = group.share(of: data.streams), S = data.streams, B = mine.count
     var total = 0.0
-    var start = 0
-    while start < data.length {
-        let steps = min(window, data.length - start)
-        let range = start * data.streams ..< (start + steps) * data.streams
-        total += data.inputs[range].withUnsafeBufferPointer { inputs in
-            data.targets[range].withUnsafeBufferPointer { targets in
-                model.run(tokens: inputs.baseAddress!, targets: targets.baseAddress!, steps: steps, batch: data.streams,
-                          state: &state, training: false, rng: &rng)
+    if B > 0 {
+        var state = model.initialState(batch: B)
+        var rng = RandomGenerator(seed: 0)   // unused without dropout
+        var inputs = [Int32](repeating: 0, count: window * B), targets = inputs
+        var start = 0
+        while start < data.length {
+            let steps = min(window, data.length - start)
+            for t in 0..<steps {
+                for (j, s) in mine.enumerated() {
+                    inputs[t * B + j] = data.inputs[(start + t) * S + s]
+                    targets[t * B + j] = data.targets[(start + t) * S + s]
+                }
             }
+            total += model.run(tokens: inputs, targets: targets, steps: steps, batch: B, state: &state, training: false, rng: &rng)
+            start += steps
         }
-        start += steps
     }
-    return (total, data.predictionCount)
+    var sums = [total]
+    group.sum(&sums)
+    return (sums[0], data.predictionCount)
 }
 
 /// Perplexity = exp(mean NLL) for words; bits per character = mean NLL / ln 2 otherwise.
@@ -55,7 +66,9 @@ func formatHeadline(_ meanLoss: Double, level: TextLevel) -> String {
 }
 
 /// The language-modelling task for the shared training loop, data-parallel on all cores
-/// (`ParallelLanguageModel`).
+/// (`ParallelLanguageModel`) and, under MPI, over the ranks: rank r owns the contiguous share
+/// `group.share(of: batch)` of the parallel streams (a rank count that does not divide the batch
+/// is refused), with its own carried state; the resumable checkpoint holds every rank's state.
 final class LanguageModelTask: TrainingTask {
     let kind = "lm"
     let unitName = "tokens"
@@ -65,35 +78,61 @@ final class LanguageModelTask: TrainingTask {
     let batches: StreamBatches
     let valid: [Int32]
     let context: Int32
-    /// The recurrent state carried from window to window (reset at each epoch start).
+    let group: ProcessGroup
+    /// This rank's streams of the batch (all of them without MPI).
+    let streams: Range<Int>
+    let fingerprint: UInt64
+    /// The recurrent state of this rank's streams, carried from window to window (reset at each epoch start).
     var state: RecurrentState
 
-    init(model: LanguageModel, corpus: LanguageCorpus, tool: LMToolData) {
+    init(model: LanguageModel, corpus: LanguageCorpus, tool: LMToolData, group: ProcessGroup = .single) throws {
+        guard tool.batch % group.size == 0 else {
+            throw TrainingError(description: "--batch \(tool.batch) does not split evenly over \(group.size) MPI ranks: use a multiple of \(group.size)")
+        }
         self.model = model
         self.tool = tool
+        self.group = group
         batches = StreamBatches(tokens: corpus.train, batch: tool.batch, bptt: tool.bptt)
         valid = corpus.valid
         context = contextToken(corpus.vocabulary, level: corpus.level)
-        state = model.initialState(batch: tool.batch)
+        streams = group.share(of: tool.batch)
+        state = model.initialState(batch: streams.count)
         parallel = ParallelLanguageModel(model)
+        var f = Fingerprint()
+        f.combine(corpus.train)
+        f.combine(corpus.valid)
+        f.combine([tool.batch, tool.bptt, tool.evalStreams, corpus.vocabulary.count])
+        fingerprint = f.value
     }
 
     var parameters: ParameterBlock { model.parameters }
     var batchesPerEpoch: Int { batches.windowCount }
 
     func beginEpoch(_ epoch: Int, seed: UInt64) {
-        state = model.initialState(batch: tool.batch)
+        state = model.initialState(batch: streams.count)
     }
 
     func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
         let (inputs, targets, steps) = batches.window(index)
-        let B = batches.batch
-        let loss = parallel.trainStep(tokens: Array(inputs), targets: Array(targets), steps: steps, batch: B, state: &state, rng: &rng)
-        return BatchStats(lossSum: loss, lossCount: steps * B, units: steps * B)
+        let (B, b) = (batches.batch, streams.count)
+        var mineIn = [Int32](repeating: 0, count: steps * b), mineOut = mineIn
+        inputs.withUnsafeBufferPointer { x in
+            targets.withUnsafeBufferPointer { y in
+                for t in 0..<steps {
+                    for (j, s) in streams.enumerated() {
+                        mineIn[t * b + j] = x[t * B + s]
+                        mineOut[t * b + j] = y[t * B + s]
+                    }
+                }
+            }
+        }
+        let loss = parallel.trainStep(tokens: mineIn, targets: mineOut, steps: steps, batch: b, state: &state, rng: &rng,
+                                      firstStream: streams.lowerBound)
+        return BatchStats(lossSum: loss, lossCount: steps * b, units: steps * b)
     }
 
     func validate() -> Evaluation {
-        let (loss, count) = evaluate(model, tokens: valid, context: context, streams: tool.evalStreams)
+        let (loss, count) = evaluate(model, tokens: valid, context: context, streams: tool.evalStreams, group: group)
         let mean = loss / Double(count)
         return Evaluation(loss: mean, metric: headline(mean, level: tool.level), metricName: tool.level.metricName,
                           higherIsBetter: false, summary: "valid \(formatHeadline(mean, level: tool.level)) (\(formatCount(Double(count))) tokens)")
@@ -102,12 +141,14 @@ final class LanguageModelTask: TrainingTask {
     func describeLoss(_ meanLoss: Double) -> String { formatHeadline(meanLoss, level: tool.level) }
 
     func makeCheckpoint(optimizer: Optimizer?, training: TrainingProgress?) -> Checkpoint {
-        // The carried state: hidden ("state.y", the LEM's name) and cell ("state.z") states, [L·B, d].
+        // The carried state: hidden ("state.y", the LEM's name) and cell ("state.z") states, [L·B, d],
+        // every rank's streams in place (a collective under MPI: every rank builds the checkpoint).
         let shape = [model.config.layers * tool.batch, model.config.hiddenSize]
         var extra: [String: (shape: [Int], values: [Float])] = [:]
         if training != nil {
-            extra["state.y"] = (shape, state.hidden)
-            if !state.cell.isEmpty { extra["state.z"] = (shape, state.cell) }
+            let whole = wholeBatchState()
+            extra["state.y"] = (shape, whole.hidden)
+            if !whole.cell.isEmpty { extra["state.z"] = (shape, whole.cell) }
         }
         return Checkpoint(kind: kind, model: model.config, tool: tool, parameters: model.parameters,
                           optimizer: optimizer, training: training, extra: extra)
@@ -115,10 +156,27 @@ final class LanguageModelTask: TrainingTask {
 
     func restore(from checkpoint: Checkpoint) throws {
         let z = try checkpoint.extra("state.z") ?? []
-        guard let y = try checkpoint.extra("state.y"), y.count == state.hidden.count, z.count == state.cell.count else {
+        let whole = model.config.layers * tool.batch * model.config.hiddenSize
+        guard let y = try checkpoint.extra("state.y"), y.count == whole, z.count == (state.cell.isEmpty ? 0 : whole) else {
             throw CheckpointError(path: checkpoint.path, problem: "cannot resume: the carried recurrent state is missing or has another batch size")
         }
-        state = RecurrentState(layers: model.config.layers, hidden: y, cell: z)
+        // Any rank count resumes the same file: each rank takes its own streams.
+        state = RecurrentState(layers: model.config.layers, hidden: y, cell: z).streams(streams, of: tool.batch)
+    }
+
+    /// The carried state of the whole batch `[L, B, d]`: this rank's streams and, under MPI, the others'.
+    private func wholeBatchState() -> RecurrentState {
+        guard group.isDistributed else { return state }
+        let hidden = group.gather(state.hidden), cell = group.gather(state.cell)
+        var whole = model.initialState(batch: tool.batch)
+        let part = state.hidden.count
+        for r in 0..<group.size {
+            let range = tool.batch * r / group.size ..< tool.batch * (r + 1) / group.size
+            let piece = RecurrentState(layers: model.config.layers, hidden: Array(hidden[r * part ..< (r + 1) * part]),
+                                       cell: cell.isEmpty ? [] : Array(cell[r * part ..< (r + 1) * part]))
+            whole.setStreams(range, of: tool.batch, from: piece)
+        }
+        return whole
     }
 }
 

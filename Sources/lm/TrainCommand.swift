@@ -176,8 +176,9 @@ extension LM {
                 if h.bptt > batches - 1 {
                     throw ValidationError("--bptt \(h.bptt) is longer than the data: each of the \(h.batch) streams of \(corpus.files[0]) has only \(batches) tokens")
                 }
-                let task = LanguageModelTask(model: model, corpus: corpus, tool: tool)
-                printHeader(corpus: corpus, model: model, h: h, batchesPerEpoch: task.batchesPerEpoch)
+                let group = ProcessGroup.world
+                let task = try LanguageModelTask(model: model, corpus: corpus, tool: tool, group: group)
+                if group.isLeader { printHeader(corpus: corpus, model: model, h: h, batchesPerEpoch: task.batchesPerEpoch, group: group) }
 
                 var settings = TrainerSettings(
                     epochs: h.epochs, learningRate: h.learningRate, schedule: h.schedule,
@@ -185,12 +186,13 @@ extension LM {
                     checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
                 settings.saveEveryMinutes = saveEvery
                 settings.saveEverySteps = saveEverySteps
-                let outcome = try Trainer(task: task, settings: settings, progress: TerminalProgress()).run()
-                try finish(outcome: outcome, corpus: corpus, settings: settings, level: tool.level)
+                let outcome = try Trainer(task: task, settings: settings, progress: TerminalProgress(), group: group).run()
+                // The other ranks are done: rank 0 alone reports and tests the best checkpoint.
+                if group.isLeader { try finish(outcome: outcome, corpus: corpus, settings: settings, level: tool.level) }
             }
         }
 
-        func printHeader(corpus: LanguageCorpus, model: LanguageModel, h: Hyperparameters, batchesPerEpoch: Int) {
+        func printHeader(corpus: LanguageCorpus, model: LanguageModel, h: Hyperparameters, batchesPerEpoch: Int, group: ProcessGroup) {
             let c = model.config
             var lines = [
                 "lm train: \(corpus.level.rawValue) level, vocabulary \(formatCount(Double(corpus.vocabulary.count))), train \(formatCount(Double(corpus.train.count))) / valid \(formatCount(Double(corpus.valid.count))) / test \(corpus.test.map { formatCount(Double($0.count)) } ?? "-") tokens (\(corpus.files[0]))",
@@ -200,7 +202,9 @@ extension LM {
                 String(format: "training: %@ lr %g, clip %@, dropout in/out/state %.2f/%.2f/%.2f, weight decay %g, batch %d × bptt %d = %d batches/epoch, %d epochs",
                        h.optimizer.rawValue, Double(h.learningRate), h.clip.map { String(format: "%g", Double($0)) } ?? "none",
                        Double(c.inputDropout), Double(c.outputDropout), Double(c.stateDropout), Double(h.weightDecay), h.batch, h.bptt, batchesPerEpoch, h.epochs),
-                "BLAS: OpenBLAS \(blasCoreName()) kernels, \(blasThreadCount()) threads; checkpoint \(checkpoint.checkpoint)",
+                "BLAS: OpenBLAS \(blasCoreName()) kernels, \(blasThreadCount()) threads"
+                    + (group.isDistributed ? " per rank × \(group.size) MPI ranks (\(h.batch / group.size) streams each)" : "")
+                    + "; checkpoint \(checkpoint.checkpoint)",
             ]
             if resume { lines[1] += " (resumed)" }
             writeStandardError(lines.joined(separator: "\n") + "\n")
@@ -214,6 +218,10 @@ extension LM {
                 + "\(formatCount(outcome.throughput)) tokens/s"
             if let metric = outcome.bestMetric, let epoch = outcome.bestEpoch {
                 result += String(format: "; best valid %@ %.4g at epoch %d", level.metricName, metric, epoch)
+            }
+            if outcome.ranks > 1 {
+                result += String(format: "; %d MPI ranks, %.1f%% of rank 0's training time in allreduce", outcome.ranks,
+                                 100 * outcome.communicationSeconds / max(outcome.trainingSeconds, 1e-9))
             }
             print(result)
             let log = MetricsLog(path: settings.metricsPath, append: true)

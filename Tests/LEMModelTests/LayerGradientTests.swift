@@ -123,11 +123,11 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testDropoutMasksAndBackward() {
-        var rng = RandomGenerator(seed: 7)
         let (T, B, n) = (4, 3, 50)
         for kind in [Dropout.Kind.plain, .locked] {
             let drop = Dropout(kind, probability: 0.4)
-            drop.sampleMask(steps: T, batch: B, width: n, rng: &rng)
+            var streams = StreamGenerators(seed: 7, first: 0, count: B)
+            drop.sampleMask(steps: T, batch: B, width: n, streams: &streams)
             var x = [Float](repeating: 1, count: T * B * n)
             drop.apply(&x, steps: T, batch: B, width: n)
             let kept = x.filter { $0 != 0 }
@@ -149,12 +149,35 @@ final class LayerGradientTests: XCTestCase {
         var rng = RandomGenerator(seed: 11)
         let source = randomArray(1000, &rng)
         var sampled = source, fresh = [Float](repeating: .nan, count: 1000)
-        var rngA = RandomGenerator(seed: 12), rngB = rngA
-        drop.sampleMask(steps: 10, batch: 10, width: 10, rng: &rngA)
+        var streamsA = StreamGenerators(seed: 12, first: 0, count: 10), streamsB = streamsA
+        drop.sampleMask(steps: 10, batch: 10, width: 10, streams: &streamsA)
         drop.apply(&sampled, steps: 10, batch: 10, width: 10)
-        drop.applyFreshMask(source, into: &fresh, count: 1000, rng: &rngB)
+        drop.applyFreshMask(source, into: &fresh, steps: 10, batch: 10, width: 10, streams: &streamsB)
         XCTAssertEqual(fresh, sampled)
-        XCTAssertEqual(rngA.next(), rngB.next(), "the same number of draws")
+        XCTAssertEqual(streamsA.generators, streamsB.generators, "the same number of draws")
+    }
+
+    /// A mask drawn for a whole batch equals the masks drawn for its two halves by generators
+    /// placed at their global stream offsets: how replicas and MPI ranks split a batch.
+    func testStreamMasksDoNotDependOnTheSplit() {
+        let (T, B, n) = (3, 6, 7)
+        for kind in [Dropout.Kind.plain, .locked] {
+            let whole = Dropout(kind, probability: 0.5), half = Dropout(kind, probability: 0.5)
+            var all = StreamGenerators(seed: 99, first: 0, count: B)
+            whole.sampleMask(steps: T, batch: B, width: n, streams: &all)
+            let rows = kind == .locked ? 1 : T
+            let full = Array(UnsafeBufferPointer(start: whole.mask!, count: rows * B * n))
+            for (first, count) in [(0, 2), (2, 4)] {
+                var part = StreamGenerators(seed: 99, first: first, count: count)
+                half.sampleMask(steps: T, batch: count, width: n, streams: &part)
+                for t in 0..<rows {
+                    for b in 0..<count {
+                        let got = Array(UnsafeBufferPointer(start: half.mask! + (t * count + b) * n, count: n))
+                        XCTAssertEqual(got, Array(full[((t * B) + first + b) * n ..< ((t * B) + first + b + 1) * n]), "\(kind) t \(t) stream \(first + b)")
+                    }
+                }
+            }
+        }
     }
 
     func testLastStepClassifier() {

@@ -54,7 +54,8 @@ final class StackGradientTests: XCTestCase {
         let wOut = randomArray(T * B * d, &rng), wH = randomArray(B * d, &rng)
 
         block.zeroGrads()
-        stack.sampleMasks(training: true, batch: B, rng: &rng)
+        var streams = StreamGenerators(seed: rng.next(), first: 0, count: B)
+        stack.sampleMasks(training: true, batch: B, streams: &streams)
         var dInput = [Float](repeating: 0, count: T * B * m)
         input.withUnsafeBufferPointer { u in
             h0.withUnsafeBufferPointer { h in

@@ -5,6 +5,7 @@ import XCTest
 /// A toy task for the shared loop: classify 3 synthetic sequence classes (a constant offset on one
 /// feature) with a small SequenceClassifier, shuffled per epoch from (seed, epoch).
 final class ToyTask: TrainingTask {
+    var fingerprint: UInt64 { 0 }
     let kind = "kws"
     let unitName = "frames"
     let model: SequenceClassifier

@@ -25,21 +25,41 @@ public final class Dropout: @unchecked Sendable {
     /// The current mask: `[T, B, n]` for plain, `[B, n]` for locked.
     public var mask: UnsafePointer<Float>? { maskCount > 0 ? UnsafePointer(maskBuffer!.pointer) : nil }
 
-    /// Draws a fresh mask for data `[steps, batch, width]`. Locked masks are drawn for `[batch, width]`.
-    public func sampleMask(steps: Int, batch: Int, width: Int, rng: inout RandomGenerator) {
-        let n = kind == .locked ? batch * width : steps * batch * width
+    /// Draws a fresh mask for data `[steps, batch, width]` (locked: `[batch, width]`); the mask
+    /// values of sequence b come from `streams` generator b, in order of time then unit.
+    public func sampleMask(steps: Int, batch: Int, width: Int, streams: inout StreamGenerators) {
+        precondition(streams.count == batch, "one generator per sequence")
+        let rows = kind == .locked ? 1 : steps
+        let n = rows * batch * width
         let m = ensure(&maskBuffer, n)
         maskCount = n
-        fillDropoutMask(m, count: n, probability: probability, rng: &rng)
+        let (p, keep) = (probability, 1 / (1 - probability))
+        streams.withGenerators { g in
+            for t in 0..<rows {
+                for b in 0..<batch {
+                    let row = m + (t * batch + b) * width
+                    for j in 0..<width { row[j] = g[b].uniformFloat() < p ? 0 : keep }
+                }
+            }
+        }
     }
 
-    /// destination = source ⊙ a fresh plain mask, in one pass and without keeping the mask: for an
-    /// input that needs no gradient. Same draws and values as `sampleMask` then `apply`.
-    public func applyFreshMask(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int,
-                               rng: inout RandomGenerator) {
+    /// destination = source ⊙ a fresh plain mask `[steps, batch, width]`, in one pass and without
+    /// keeping the mask: for an input that needs no gradient. Same draws and values as
+    /// `sampleMask` then `apply`.
+    public func applyFreshMask(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>,
+                               steps: Int, batch: Int, width: Int, streams: inout StreamGenerators) {
         precondition(kind == .plain, "a fresh mask without storage is for plain dropout")
+        precondition(streams.count == batch, "one generator per sequence")
         let (p, keep) = (probability, 1 / (1 - probability))
-        for j in 0..<count { destination[j] = source[j] * (rng.uniformFloat() < p ? 0 : keep) }
+        streams.withGenerators { g in
+            for t in 0..<steps {
+                for b in 0..<batch {
+                    let o = (t * batch + b) * width
+                    for j in 0..<width { destination[o + j] = source[o + j] * (g[b].uniformFloat() < p ? 0 : keep) }
+                }
+            }
+        }
         maskCount = 0
     }
 

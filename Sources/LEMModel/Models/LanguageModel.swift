@@ -132,10 +132,12 @@ public final class LanguageModel: @unchecked Sendable {
     /// One window of T steps for B streams: tokens and targets `[T, B]` (row t·B + b).
     ///
     /// Returns the summed cross-entropy (nats) over the T·B targets. Updates `state` to the final
-    /// state. With `training`, draws dropout masks from `rng`, and accumulates into the parameter
-    /// gradients the gradient of the *mean* loss over the window (the caller zeroes them).
+    /// state. With `training`, takes one value from `rng` as this window's dropout seed (stream b
+    /// draws its masks from `StreamGenerators` stream `firstStream + b`, so a replica or MPI rank
+    /// holding streams `firstStream…` draws what the whole batch would), and accumulates into the
+    /// parameter gradients the gradient of the *mean* loss over the window (the caller zeroes them).
     public func run(tokens: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, steps T: Int, batch B: Int,
-                    state: inout RecurrentState, training: Bool, rng: inout RandomGenerator) -> Double {
+                    state: inout RecurrentState, training: Bool, rng: inout RandomGenerator, firstStream: Int = 0) -> Double {
         let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
         let rows = T * B
         precondition(state.hidden.count == config.layers * B * d && state.cell.count == (config.cell.hasCellState ? state.hidden.count : 0),
@@ -145,11 +147,12 @@ public final class LanguageModel: @unchecked Sendable {
         let z = ensure(&logits, rows * V)
         embedding.forward(tokens: tokens, count: rows, output: e)
         let useInput = training && inputDropout.isActive, useOutput = training && outputDropout.isActive
+        var streams = StreamGenerators(seed: training ? rng.next() : 0, first: firstStream, count: training ? B : 0)
         if useInput {
-            inputDropout.sampleMask(steps: T, batch: B, width: m, rng: &rng)
+            inputDropout.sampleMask(steps: T, batch: B, width: m, streams: &streams)
             inputDropout.apply(e, steps: T, batch: B, width: m)
         }
-        recurrent.sampleMasks(training: training, batch: B, rng: &rng)
+        recurrent.sampleMasks(training: training, batch: B, streams: &streams)
         state.hidden.withUnsafeBufferPointer { h0 in
             state.cell.withUnsafeBufferPointer { c0 in
                 // `e` stays unchanged until recurrent.backward below.
@@ -160,7 +163,7 @@ public final class LanguageModel: @unchecked Sendable {
         o.update(from: recurrent.top.outputs, count: rows * d)
         recurrent.copyFinalState(into: &state)
         if useOutput {
-            outputDropout.sampleMask(steps: T, batch: B, width: d, rng: &rng)
+            outputDropout.sampleMask(steps: T, batch: B, width: d, streams: &streams)
             outputDropout.apply(o, steps: T, batch: B, width: d)
         }
         decoder.forward(input: o, rows: rows, output: z)

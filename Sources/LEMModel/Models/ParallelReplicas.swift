@@ -4,8 +4,9 @@
 /// values); each runs its streams through the whole window with single-threaded BLAS and no
 /// synchronisation inside the recurrence; the gradients are then averaged with weights
 /// proportional to each replica's streams, which gives the full-batch gradient up to summation
-/// order. Dropout masks come from per-replica generators seeded from the caller's generator, so
-/// results are reproducible for a given seed and worker count.
+/// order. Dropout masks are drawn per stream (`StreamGenerators`, seeded by one value of the
+/// caller's generator), so the masks, and the result up to summation order, are the same for
+/// any worker count; `firstStream` places these B streams in a larger batch split over MPI ranks.
 public final class ParallelLanguageModel: @unchecked Sendable {
     public let model: LanguageModel
     let replicas: [LanguageModel]
@@ -20,14 +21,18 @@ public final class ParallelLanguageModel: @unchecked Sendable {
     /// the gradient of the mean loss in `model.parameters.grads` (overwritten) and the final
     /// state in `state`. Returns the summed loss.
     public func trainStep(tokens: [Int32], targets: [Int32], steps T: Int, batch B: Int,
-                          state: inout RecurrentState, rng: inout RandomGenerator) -> Double {
+                          state: inout RecurrentState, rng: inout RandomGenerator, firstStream: Int = 0) -> Double {
         let W = min(replicas.count, B)
         if W == 1 {
             model.parameters.zeroGrads()
-            return model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng)
+            return model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng,
+                             firstStream: firstStream)
         }
         let ranges = (0..<W).map { w in B * w / W ..< B * (w + 1) / W }
-        let seeds = (0..<W).map { _ in rng.next() }
+        // Every replica takes the same dropout seed from a copy of the caller's generator, which
+        // then advances as one `run` would have advanced it.
+        let shared = rng
+        _ = rng.next()
         var losses = [Double](repeating: 0, count: W)
         var states = ranges.map { state.streams($0, of: B) }
         losses.withUnsafeMutableBufferPointer { lossBuffer in
@@ -44,9 +49,10 @@ public final class ParallelLanguageModel: @unchecked Sendable {
                     }
                     let replica = self.replicas[w]
                     replica.parameters.zeroGrads()
-                    var workerRNG = RandomGenerator(seed: seeds[w])
+                    var workerRNG = shared
                     lossesP.pointer[w] = replica.run(tokens: columnsIn, targets: columnsOut, steps: T, batch: bw,
-                                                     state: &statesP.pointer[w], training: true, rng: &workerRNG)
+                                                     state: &statesP.pointer[w], training: true, rng: &workerRNG,
+                                                     firstStream: firstStream + r.lowerBound)
                 }
             }
         }
@@ -85,15 +91,16 @@ public final class ParallelSequenceClassifier: @unchecked Sendable {
     /// One batch `features [T, B, m]`, `labels [B]`: the gradient of the mean loss goes to
     /// `model.parameters.grads` (overwritten); returns the summed loss.
     public func trainStep(features: UnsafePointer<Float>, labels: UnsafePointer<Int32>, steps T: Int, batch B: Int,
-                          rng: inout RandomGenerator) -> Double {
+                          rng: inout RandomGenerator, firstStream: Int = 0) -> Double {
         let W = min(replicas.count, B)
         let m = model.config.inputSize
         if W == 1 {
             model.parameters.zeroGrads()
-            return model.run(features: features, labels: labels, steps: T, batch: B, training: true, rng: &rng)
+            return model.run(features: features, labels: labels, steps: T, batch: B, training: true, rng: &rng, firstStream: firstStream)
         }
         let ranges = (0..<W).map { w in B * w / W ..< B * (w + 1) / W }
-        let seeds = (0..<W).map { _ in rng.next() }
+        let shared = rng
+        _ = rng.next()
         var losses = [Double](repeating: 0, count: W)
         let featuresP = SendablePointer(UnsafeMutablePointer(mutating: features))
         let labelsP = SendablePointer(UnsafeMutablePointer(mutating: labels))
@@ -109,8 +116,9 @@ public final class ParallelSequenceClassifier: @unchecked Sendable {
                 let y = Array(UnsafeBufferPointer(start: labelsP.pointer + r.lowerBound, count: bw))
                 let replica = self.replicas[w]
                 replica.parameters.zeroGrads()
-                var workerRNG = RandomGenerator(seed: seeds[w])
-                lossesP.pointer[w] = replica.run(features: x, labels: y, steps: T, batch: bw, training: true, rng: &workerRNG)
+                var workerRNG = shared
+                lossesP.pointer[w] = replica.run(features: x, labels: y, steps: T, batch: bw, training: true, rng: &workerRNG,
+                                                 firstStream: firstStream + r.lowerBound)
             }
         }
         model.parameters.combineGradients(replicas.prefix(W).map(\.parameters), weights: ranges.map { Float($0.count) / Float(B) })

@@ -42,11 +42,11 @@ final class RecurrentStack: @unchecked Sendable {
 
     /// With `training`, draws this window's masks: the state mask of every layer, then those
     /// between layers (one layer draws exactly what a single LEM always drew).
-    func sampleMasks(training: Bool, batch B: Int, rng: inout RandomGenerator) {
+    func sampleMasks(training: Bool, batch B: Int, streams: inout StreamGenerators) {
         stateMasked = training && stateDropouts[0].isActive
         layerMasked = training && !layerDropouts.isEmpty && layerDropouts[0].isActive
-        if stateMasked { for dropout in stateDropouts { dropout.sampleMask(steps: 1, batch: B, width: hiddenSize, rng: &rng) } }
-        if layerMasked { for dropout in layerDropouts { dropout.sampleMask(steps: 1, batch: B, width: hiddenSize, rng: &rng) } }
+        if stateMasked { for dropout in stateDropouts { dropout.sampleMask(steps: 1, batch: B, width: hiddenSize, streams: &streams) } }
+        if layerMasked { for dropout in layerDropouts { dropout.sampleMask(steps: 1, batch: B, width: hiddenSize, streams: &streams) } }
     }
 
     /// No dropout in the next forward (evaluation, sampling).

@@ -93,17 +93,20 @@ public final class SequenceClassifier: @unchecked Sendable {
 
     /// Runs a batch of B sequences of T frames, `features [T, B, m]`, `labels [B]`.
     /// Returns the summed cross-entropy over the batch; logits are in `logits` afterwards. With
-    /// `training`, accumulates the gradient of the mean loss into the parameter gradients.
+    /// `training`, accumulates the gradient of the mean loss into the parameter gradients and
+    /// takes one value from `rng` as the batch's dropout seed: sequence b draws its masks from
+    /// `StreamGenerators` stream `firstStream + b`, the same whichever replica or rank runs it.
     public func run(features: UnsafePointer<Float>, labels: UnsafePointer<Int32>, steps T: Int, batch B: Int,
-                    training: Bool, rng: inout RandomGenerator) -> Double {
+                    training: Bool, rng: inout RandomGenerator, firstStream: Int = 0) -> Double {
         var input = features
+        var streams = StreamGenerators(seed: training ? rng.next() : 0, first: firstStream, count: training ? B : 0)
         if training && inputDropout.isActive {
             let x = ensure(&droppedInput, T * B * config.inputSize)
-            inputDropout.applyFreshMask(features, into: x, count: T * B * config.inputSize, rng: &rng)
+            inputDropout.applyFreshMask(features, into: x, steps: T, batch: B, width: config.inputSize, streams: &streams)
             input = UnsafePointer(x)
         }
         // `input` stays valid until backward below.
-        recurrent.sampleMasks(training: training, batch: B, rng: &rng)
+        recurrent.sampleMasks(training: training, batch: B, streams: &streams)
         recurrent.forward(input: input, steps: T, batch: B, initialHidden: nil, initialCell: nil)
         head.forward(finalHidden: recurrent.top.finalHidden, batch: B)
         let loss = head.loss(labels: labels, training: training)

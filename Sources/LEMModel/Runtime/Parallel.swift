@@ -7,8 +7,15 @@ public struct SendablePointer<T>: @unchecked Sendable {
     public init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
 
-/// Number of worker threads for non-BLAS loops: the machine's cores (2 on the reference machine).
-public let workerCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 64))
+/// Number of worker threads for non-BLAS loops: the machine's cores (2 on the reference machine),
+/// shared between the MPI ranks `mpirun` started on this machine (Open MPI's
+/// OMPI_COMM_WORLD_LOCAL_SIZE), or `LEM_THREADS` when set.
+public let workerCount: Int = {
+    let environment = ProcessInfo.processInfo.environment
+    if let text = environment["LEM_THREADS"], let n = Int(text), n >= 1 { return min(n, 64) }
+    let ranksHere = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
+    return max(1, min(ProcessInfo.processInfo.activeProcessorCount / max(1, ranksHere), 64))
+}()
 
 /// Runs `body` over `0..<count` split into one contiguous chunk per worker, in parallel when the
 /// work is large enough to pay for the thread hand-off (≳0.3 ms per chunk; SWIFT_NOTES §7), and

@@ -95,6 +95,25 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     }
 }
 
+/// One generator per sequence of a batch, for dropout masks: stream `b` of the *global* batch
+/// draws from `RandomGenerator(seed: seed, stream: b)` whichever replica, thread or MPI rank
+/// holds it, so the masks (and so the arithmetic) do not depend on how the batch is split.
+public struct StreamGenerators: Sendable {
+    public private(set) var generators: [RandomGenerator]
+
+    /// Generators for the global streams `first ..< first + count`.
+    public init(seed: UInt64, first: Int, count: Int) {
+        generators = (first ..< first + count).map { RandomGenerator(seed: seed, stream: UInt64($0)) }
+    }
+
+    public var count: Int { generators.count }
+
+    /// Runs `body` with the generators as a mutable buffer (stream j of this batch at index j).
+    public mutating func withGenerators<R>(_ body: (UnsafeMutableBufferPointer<RandomGenerator>) -> R) -> R {
+        generators.withUnsafeMutableBufferPointer { body($0) }
+    }
+}
+
 #if canImport(Glibc)
 import Glibc
 @inline(__always) private func _log(_ x: Double) -> Double { Glibc.log(x) }

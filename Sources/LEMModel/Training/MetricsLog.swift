@@ -20,6 +20,12 @@ public final class MetricsLog: @unchecked Sendable {
         _ = try? handle?.seekToEnd()
     }
 
+    /// A log that records nothing (every MPI rank but rank 0).
+    public init(discardingTo path: String) {
+        self.path = path
+        handle = nil
+    }
+
     deinit { try? handle?.close() }
 
     public func record(_ event: String, _ fields: [String: Double]) {

@@ -13,6 +13,13 @@ extension ProgressSink {
     public func update(_ text: String) { update(text, force: false) }
 }
 
+/// Shows nothing: tests, and every MPI rank but rank 0.
+public final class SilentProgress: ProgressSink {
+    public init() {}
+    public func update(_ text: String, force: Bool) {}
+    public func line(_ text: String) {}
+}
+
 /// "1h02m", "3m12s", "45s".
 public func formatDuration(_ seconds: Double) -> String {
     guard seconds.isFinite, seconds >= 0 else { return "?" }

@@ -24,6 +24,9 @@ public protocol TrainingTask: AnyObject {
     /// Restores the task's own resume state (e.g. the carried recurrent state) from a checkpoint;
     /// called after `beginEpoch` of the epoch being resumed.
     func restore(from checkpoint: Checkpoint) throws
+    /// A hash of what must be the same on every MPI rank besides the parameters: the data and
+    /// the task's settings (`ProcessGroup.checkSame` refuses ranks that differ).
+    var fingerprint: UInt64 { get }
 }
 
 public struct BatchStats: Sendable {
@@ -109,12 +112,16 @@ public struct TrainingOutcome: Sendable {
     public var bestEpoch: Int?
     /// Training seconds in this process (without validation).
     public var trainingSeconds: Double
-    /// Units per second over this process's training batches.
+    /// Units per second over this run's training batches (all ranks together).
     public var throughput: Double
+    /// MPI ranks of the job, and this rank's seconds in collective calls (0 without MPI).
+    public var ranks: Int = 1
+    public var communicationSeconds: Double = 0
 }
 
 public struct TrainingError: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// The one training loop of `lm` and `kws`: epochs of batches with gradient clipping and an
@@ -127,20 +134,56 @@ public struct TrainingError: Error, CustomStringConvertible {
 /// dropout generator, the position in the epoch and the task's own state; shuffling is derived
 /// from (seed, epoch). A resumed run therefore repeats the uninterrupted run's numbers bit for bit
 /// (same seed and thread count).
+///
+/// Under MPI (`group` with several ranks) every rank runs this loop on its share of each batch:
+/// the task returns the gradient of its share's mean loss, the trainer weights it by the share's
+/// part of the batch and sums it over the ranks (`reduceAcrossRanks`), so every rank clips and
+/// steps identically. Stops and periodic saves are agreed by all ranks at the top of each step;
+/// only rank 0 writes files and shows progress. Dropout is drawn per stream or clip and the data
+/// is split by position in the batch, so the arithmetic does not depend on the rank count.
 public final class Trainer {
     public let task: TrainingTask
     public var settings: TrainerSettings
     let progress: ProgressSink
+    public let group: ProcessGroup
 
-    /// `progress` receives the status line and the epoch summaries (the tools pass a terminal line).
-    public init(task: TrainingTask, settings: TrainerSettings, progress: ProgressSink) {
+    /// `progress` receives the status line and the epoch summaries (the tools pass a terminal line;
+    /// ranks other than 0 show nothing).
+    public init(task: TrainingTask, settings: TrainerSettings, progress: ProgressSink, group: ProcessGroup = .single) {
         self.task = task
         self.settings = settings
-        self.progress = progress
+        self.progress = group.isLeader ? progress : SilentProgress()
+        self.group = group
+    }
+
+    /// Sums the batch's statistics over the ranks and replaces this rank's gradient (of its
+    /// share's mean loss) by the gradient of the whole batch's mean loss: Σ_r (n_r / n) · g_r.
+    private func reduceAcrossRanks(_ local: BatchStats) -> BatchStats {
+        var totals = [local.lossSum, Double(local.lossCount), Double(local.units)]
+        group.sum(&totals)
+        let params = task.parameters
+        let weight = totals[1] > 0 ? Float(Double(local.lossCount) / totals[1]) : 0
+        let g = params.grads
+        for i in 0..<params.count { g[i] *= weight }
+        group.sum(g, count: params.count)
+        return BatchStats(lossSum: totals[0], lossCount: Int(totals[1]), units: Int(totals[2]))
+    }
+
+    /// What every rank must agree on before training: flags, data and (initial or resumed) parameters.
+    private func checkRanksAgree(batches: Int, steps: Int) throws {
+        guard group.isDistributed else { return }
+        let params = task.parameters
+        var f = Fingerprint()
+        f.combine(task.kind)
+        f.combine([task.fingerprint, settings.seed, UInt64(settings.epochs), UInt64(batches), UInt64(steps)])
+        f.combine([settings.learningRate, settings.clip ?? 0])
+        f.combine(Array(UnsafeBufferPointer(start: params.values, count: params.count)))
+        try group.checkSame(f.value, what: "flags, data or parameters")
     }
 
     public func run() throws -> TrainingOutcome {
         let params = task.parameters
+        let leader = group.isLeader
         var optimizer = Optimizer(settings: settings.optimizer, parameterCount: params.count)
         var scheduler = LearningRateScheduler(schedule: settings.schedule, initialRate: settings.learningRate)
         var rng = RandomGenerator(seed: settings.seed, stream: 0x5EED_D80F)
@@ -169,7 +212,7 @@ public final class Trainer {
             progress.line("resuming \(settings.resumePath): epoch \(startEpoch), batch \(startBatch + 1) of \(task.batchesPerEpoch), step \(steps), lr \(scheduler.learningRate)")
         }
 
-        let log = MetricsLog(path: settings.metricsPath, append: settings.resume)
+        let log = leader ? MetricsLog(path: settings.metricsPath, append: settings.resume) : MetricsLog(discardingTo: settings.metricsPath)
         InterruptHandler.install()
         defer { InterruptHandler.uninstall() }
 
@@ -185,17 +228,30 @@ public final class Trainer {
                              bestMetric: best, bestEpoch: bestEpoch, elapsedSeconds: earlierSeconds + trainingSeconds,
                              clip: settings.clip, epochs: settings.epochs)
         }
+        // Every rank builds the checkpoint (the task may gather its state from all ranks); rank 0 writes it.
         func saveResumable(epoch: Int, batch: Int) throws {
-            try task.makeCheckpoint(optimizer: optimizer, training: progressState(epoch: epoch, batch: batch))
-                .write(to: settings.resumePath)
+            let checkpoint = task.makeCheckpoint(optimizer: optimizer, training: progressState(epoch: epoch, batch: batch))
+            if leader { try checkpoint.write(to: settings.resumePath) }
             lastSave = monotonicSeconds()
         }
-        func stopReason() -> StopReason? {
-            if InterruptHandler.requested != nil { return .interrupted }
-            if let limit = settings.maxSteps, steps >= limit { return .stepLimit }
-            if let minutes = settings.maxMinutes, trainingSeconds >= minutes * 60 { return .timeLimit }
-            return nil
+        func saveModel() throws {
+            let checkpoint = task.makeCheckpoint(optimizer: nil, training: nil)
+            if leader { try checkpoint.write(to: settings.checkpointPath) }
         }
+        // Whether to stop, and whether a periodic save is due, agreed by all ranks (any rank's
+        // Ctrl-C or clock counts), so that they all leave the loop, or save, at the same step.
+        func stopAndSave(firstOfRun: Bool) -> (stop: StopReason?, save: Bool) {
+            var flags = [InterruptHandler.requested != nil ? 1.0 : 0,
+                         settings.maxMinutes.map { trainingSeconds >= $0 * 60 } == true ? 1 : 0,
+                         monotonicSeconds() - lastSave >= settings.saveEveryMinutes * 60 ? 1 : 0]
+            group.maximum(&flags)
+            if flags[0] > 0 { return (.interrupted, false) }
+            if let limit = settings.maxSteps, steps >= limit { return (.stepLimit, false) }
+            if flags[1] > 0 { return (.timeLimit, false) }
+            let stepSave = settings.saveEverySteps.map { steps > 0 && steps % $0 == 0 } ?? false
+            return (nil, !firstOfRun && (flags[2] > 0 || stepSave))
+        }
+        try checkRanksAgree(batches: batches, steps: steps)
 
         epochLoop: for epoch in startEpoch...max(startEpoch, settings.epochs) where epoch <= settings.epochs {
             task.beginEpoch(epoch, seed: settings.seed)
@@ -208,14 +264,17 @@ public final class Trainer {
             var epochLoss = 0.0, epochCount = 0
             let logEvery = max(1, batches / 10)
             for b in first..<batches {
-                if let why = stopReason() {
+                let (why, saveDue) = stopAndSave(firstOfRun: b == first)
+                if let why {
                     reason = why
                     try saveResumable(epoch: epoch, batch: b)
                     break epochLoop
                 }
+                if saveDue { try saveResumable(epoch: epoch, batch: b) }
                 let t0 = monotonicSeconds()
                 params.zeroGrads()
-                let stats = task.trainBatch(b, rng: &rng)
+                var stats = task.trainBatch(b, rng: &rng)
+                if group.isDistributed { stats = reduceAcrossRanks(stats) }
                 guard stats.lossSum.isFinite else {
                     throw TrainingError(description: "the training loss became \(stats.lossSum) at epoch \(epoch), batch \(b + 1): "
                         + "stopping; the last good state is in \(settings.resumePath) (try a lower --lr or a --clip)")
@@ -228,10 +287,6 @@ public final class Trainer {
                 unitsDone += Double(stats.units)
                 batchesDone += 1
                 windowLoss += stats.lossSum; windowCount += stats.lossCount; windowUnits += Double(stats.units)
-                if b + 1 < batches, (settings.saveEverySteps.map { steps % $0 == 0 } ?? false)
-                    || monotonicSeconds() - lastSave >= settings.saveEveryMinutes * 60 {
-                    try saveResumable(epoch: epoch, batch: b + 1)
-                }
                 epochLoss += stats.lossSum; epochCount += stats.lossCount
 
                 let rate = unitsDone / max(trainingSeconds, 1e-9)
@@ -259,7 +314,7 @@ public final class Trainer {
             if evaluation.isBetter(than: best) {
                 best = evaluation.metric
                 bestEpoch = epoch
-                try task.makeCheckpoint(optimizer: nil, training: nil).write(to: settings.checkpointPath)
+                try saveModel()
                 note = "  (best, saved)"
             }
             let changed = scheduler.epochEnded(epoch, validationMetric: evaluation.higherIsBetter ? -evaluation.metric : evaluation.metric)
@@ -279,12 +334,13 @@ public final class Trainer {
         if reason != .finished {
             if best == nil {
                 // No validation yet: keep the current parameters as the model so eval/sample work.
-                try task.makeCheckpoint(optimizer: nil, training: nil).write(to: settings.checkpointPath)
+                try saveModel()
             }
             progress.line("stopped: \(reason.rawValue) at step \(steps); resumable state saved to \(settings.resumePath) (continue with --resume)")
         }
         log.record("stop", ["epoch": Double(completedEpochs), "step": Double(steps), "elapsed_s": earlierSeconds + trainingSeconds])
         return TrainingOutcome(reason: reason, completedEpochs: completedEpochs, steps: steps, bestMetric: best, bestEpoch: bestEpoch,
-                               trainingSeconds: trainingSeconds, throughput: unitsDone / max(trainingSeconds, 1e-9))
+                               trainingSeconds: trainingSeconds, throughput: unitsDone / max(trainingSeconds, 1e-9),
+                               ranks: group.size, communicationSeconds: group.communicationSeconds)
     }
 }
