@@ -35,7 +35,7 @@ final class KeywordTask: TrainingTask {
         var f = Fingerprint()
         f.combine(train.labels)
         f.combine(train.values)
-        f.combine([train.count, valid.count, batchSize, reaugmentEvery])
+        f.combine([train.count, batchSize, reaugmentEvery])   // (`valid` is this rank's share)
         fingerprint = f.value
         self.model = model
         parallel = ParallelSequenceClassifier(model)

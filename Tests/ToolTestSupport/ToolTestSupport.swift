@@ -85,3 +85,49 @@ public func trainKilledUntilFinished(tool: String, arguments: [String], checkpoi
     }
     return record
 }
+
+/// `mpirun` with what a test needs on a small machine as root: `--allow-run-as-root`,
+/// `--oversubscribe` (more ranks than cores is fine), and optionally the TCP transport forced
+/// (`--mca btl self,tcp`), which is what ranks on different machines talk over.
+public func mpirunArguments(ranks: Int, tool: String, tcp: Bool = false) -> [String] {
+    ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)"] + (tcp ? ["--mca", "btl", "self,tcp"] : [])
+        + [productsDirectory().appendingPathComponent(tool).path]
+}
+
+/// Runs `mpirun -np ranks tool arguments…` to the end (see `mpirunArguments`).
+public func runMPI(_ tool: String, ranks: Int, _ arguments: [String], tcp: Bool = false) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = try mpirunURL()
+    process.arguments = mpirunArguments(ranks: ranks, tool: tool, tcp: tcp) + arguments
+    let base = NSTemporaryDirectory() + "lem-mpi-\(getpid())-\(UInt64.random(in: 0 ... .max))"
+    _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+    _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: base + ".out"); try? FileManager.default.removeItem(atPath: base + ".err") }
+    process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
+    process.standardError = FileHandle(forWritingAtPath: base + ".err")
+    try process.run()
+    process.waitUntilExit()
+    let out = String(decoding: FileManager.default.contents(atPath: base + ".out") ?? Data(), as: UTF8.self)
+    let err = String(decoding: FileManager.default.contents(atPath: base + ".err") ?? Data(), as: UTF8.self)
+    return (process.terminationStatus, out, err)
+}
+
+public func mpirunURL() throws -> URL {
+    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+        let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("mpirun")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+    }
+    throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "mpirun not found (scripts/install-deps installs openmpi-bin)"])
+}
+
+/// The processes whose parent is `pid` (from /proc), e.g. the ranks `mpirun` started.
+public func childProcesses(of pid: Int32) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { Int32($0) }.filter { child in
+        guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        // After "pid (name)": state, then the parent's pid.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 && Int32(fields[1]) == pid
+    }.sorted()
+}
