@@ -38,13 +38,42 @@ public enum Benchmarking {
         return (monotonicSeconds() - t0) / Double(runs)
     }
 
+    /// `time` for a benchmark that runs on every MPI rank of `group` and synchronises them (an
+    /// allreduce per run): rank 0's clock decides when to stop, and every rank learns it each
+    /// run, so all of them run `body` the same number of times. Without MPI it is `time`.
+    public static func time(group: ProcessGroup, warmup: Int = 1, minimumRuns: Int = 3, minimumSeconds: Double = 2,
+                            _ body: () -> Void) -> Double {
+        guard group.isDistributed else { return time(warmup: warmup, minimumRuns: minimumRuns, minimumSeconds: minimumSeconds, body) }
+        for _ in 0..<warmup { body() }
+        var runs = 0
+        let t0 = monotonicSeconds()
+        while true {
+            var more = [group.isLeader && (runs < minimumRuns || monotonicSeconds() - t0 < minimumSeconds) ? 1.0 : 0]
+            group.maximum(&more)
+            guard more[0] > 0 else { break }
+            body()
+            runs += 1
+        }
+        return (monotonicSeconds() - t0) / Double(max(runs, 1))
+    }
+
     /// Runs this executable again with `arguments` (one bench configuration, `--json`) and returns
     /// the JSON objects it printed: each configuration in a fresh process, so its peak resident
     /// memory is its own and no caches are warm.
-    public static func runChild(_ arguments: [String]) throws -> [[String: Any]] {
+    ///
+    /// With `ranks`, the child is `mpirun -np ranks` of this executable (on this machine, more
+    /// ranks than cores allowed; as root, `--allow-run-as-root`), for the data-parallel rows.
+    public static func runChild(_ arguments: [String], ranks: Int? = nil) throws -> [[String: Any]] {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = arguments
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        if let ranks {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["mpirun"] + (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "-np", "\(ranks)", executable.path]
+                + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -61,22 +90,31 @@ public enum Benchmarking {
     /// The whole table of a bench command: every configuration in its own child process
     /// (`runChild`), each result printed as a JSON line or through `describe`, then each training
     /// configuration's GFLOP/s as a share of the sgemm peak measured in the same run.
+    ///
+    /// With `ranks`, each configuration of `distributable` runs a second time right after the
+    /// first, as `mpirun -np ranks` with one thread per rank (rows with a "ranks" field), so the
+    /// two are measured side by side.
     public static func runAll(tool: String, configurations: [String], seconds: Double, short: Bool, json: Bool,
-                              arguments extra: [String] = [], describe: ([String: Any]) -> String) throws {
+                              arguments extra: [String] = [], ranks: Int? = nil, distributable: Set<String> = [],
+                              describe: ([String: Any]) -> String) throws {
         if !json { print("\(tool) bench — \(machineDescription())") }
         var results: [[String: Any]] = []
         for config in configurations {
             var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)] + extra
             if short { arguments.append("--short") }
-            for line in try runChild(arguments) {
-                results.append(line)
-                print(json ? jsonLine(line) : describe(line))
+            let rankCounts: [Int?] = [nil] + (distributable.contains(config) ? [ranks].compactMap { $0 } : [])
+            for rankCount in rankCounts {
+                for line in try runChild(arguments, ranks: rankCount) {
+                    results.append(line)
+                    print(json ? jsonLine(line) : describe(line))
+                }
             }
         }
         guard !json, let sgemm = results.first(where: { $0["config"] as? String == "sgemm" })?["gflops"] as? Double else { return }
         for r in results where r["config"] as? String != "sgemm" {
             if let name = r["config"] as? String, let gflops = r["gflops"] as? Double {
-                print(String(format: "  %@: %.0f%% of the measured sgemm peak (%.0f GFLOP/s)", name, 100 * gflops / sgemm, sgemm))
+                let label = name + ((r["ranks"] as? Int).map { " ×\($0) ranks" } ?? "")
+                print(String(format: "  %@: %.0f%% of the measured sgemm peak (%.0f GFLOP/s)", label, 100 * gflops / sgemm, sgemm))
             }
         }
     }

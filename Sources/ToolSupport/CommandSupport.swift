@@ -9,11 +9,14 @@ public struct BenchOptions: ParsableArguments {
     public var short = false
     @Option(help: "Seconds to time each configuration (after warm-up).")
     public var seconds: Double = 8
+    @Option(help: "Also run each training configuration data-parallel over this many MPI ranks (mpirun -np N, threads shared out), beside the one-process row.")
+    public var ranks: Int?
 
     public init() {}
 
     public mutating func validate() throws {
         if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+        if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1") }
     }
 
     /// How long to time one configuration: `seconds`, or a moment with `--short`.
@@ -22,14 +25,16 @@ public struct BenchOptions: ParsableArguments {
     /// A bench command's run: only `config` in this process (`measure` gives its result lines), or,
     /// without one, every configuration in a child process of its own (`Benchmarking.runAll`).
     /// `arguments` are the tool's own bench flags, passed on to the child processes.
-    public func run(tool: String, config: String?, configurations: [String], arguments: [String] = [],
+    /// Under `mpirun` only rank 0 prints. `distributable`: the training configurations `--ranks` repeats.
+    public func run(tool: String, config: String?, configurations: [String], arguments: [String] = [], distributable: Set<String> = [],
                     measure: (String) throws -> [[String: Any]], describe: ([String: Any]) -> String) throws {
         if let config {
-            for line in try measure(config) { print(json ? jsonLine(line) : describe(line)) }
+            let lines = try measure(config)
+            if ProcessGroup.world.isLeader { for line in lines { print(json ? jsonLine(line) : describe(line)) } }
             return
         }
         try Benchmarking.runAll(tool: tool, configurations: configurations, seconds: seconds, short: short, json: json,
-                                arguments: arguments, describe: describe)
+                                arguments: arguments, ranks: ranks, distributable: distributable, describe: describe)
     }
 }
 

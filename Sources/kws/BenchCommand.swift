@@ -23,6 +23,7 @@ extension KWS {
                   kws bench
                   kws bench --json
                   kws bench --short      # tiny sizes, seconds (CI)
+                  kws bench --ranks 2    # also 2 MPI ranks × 1 thread for the training row
                   kws bench --cell lstm  # the paper's LSTM baseline at the same shapes
                 """)
 
@@ -39,7 +40,7 @@ extension KWS {
         func run() throws {
             try reportingErrors {
                 try options.run(tool: "kws", config: config, configurations: Self.configs, arguments: ["--cell", cell.rawValue],
-                                measure: measure, describe: describe)
+                                distributable: ["kws"], measure: measure, describe: describe)
             }
         }
 
@@ -50,8 +51,12 @@ extension KWS {
             if let v = r["latency_ms"] as? Double { parts.append(String(format: "%.2f ms per clip (batch 1, WAV + features + model)", v)) }
             if let v = r["gflops"] as? Double { parts.append(String(format: "%.1f GFLOP/s", v)) }
             if let v = r["peak_rss_mb"] as? Double { parts.append(String(format: "peak RSS %.0f MB", v)) }
+            if let v = r["allreduce_ms_per_step"] as? Double, let mb = r["gradient_mb"] as? Double {
+                parts.append(String(format: "allreduce %.2f ms/step (%.2f MB)", v, mb))
+            }
             let cell = (r["cell"] as? String).flatMap { $0 == "lem" ? nil : " \($0)" } ?? ""
             let name = (r["config"] as? String ?? "?") + cell + ((r["mode"] as? String).map { " (\($0))" } ?? "")
+                + ((r["ranks"] as? Int).map { " ×\($0) ranks" } ?? "")
             return name.padding(toLength: 18, withPad: " ", startingAt: 0) + parts.joined(separator: ", ")
         }
 
@@ -71,18 +76,34 @@ extension KWS {
                 }())
                 var rng = RandomGenerator(seed: 1)
                 model.initialize(&rng)
-                let x = (0..<(T * B * m)).map { _ in rng.normal() }
-                let y = (0..<B).map { _ in Int32(rng.below(C)) }
+                // Under mpirun (`--ranks`) each rank trains its share of the batch's clips and the
+                // gradients are summed over the ranks every step, as in `kws train`.
+                let group = ProcessGroup.world
+                let mine = group.share(of: B)
+                let x = (0..<(T * mine.count * m)).map { _ in rng.normal() }
+                let y = (0..<mine.count).map { _ in Int32(rng.below(C)) }
                 let parallel = ParallelSequenceClassifier(model)
                 let adam = Optimizer(settings: OptimizerSettings(kind: .adam), parameterCount: model.parameters.count)
-                let perStep = Benchmarking.time(warmup: 2, minimumRuns: options.short ? 1 : 5, minimumSeconds: duration) {
-                    _ = parallel.trainStep(features: x, labels: y, steps: T, batch: B, rng: &rng)
+                var allreduceSeconds = 0.0, steps = 0
+                let perStep = Benchmarking.time(group: group, warmup: 2, minimumRuns: options.short ? 1 : 5, minimumSeconds: duration) {
+                    _ = parallel.trainStep(features: x, labels: y, steps: T, batch: mine.count, rng: &rng, firstStream: mine.lowerBound)
+                    let t0 = monotonicSeconds()
+                    group.averageGradients(model.parameters, localCount: Double(mine.count), totalCount: Double(B))
+                    allreduceSeconds += monotonicSeconds() - t0
+                    steps += 1
                     adam.step(model.parameters, learningRate: 1e-3)
                 }
                 let frames = Double(T * B) / perStep
                 let flopsPerFrame = 6 * Double(cell.productMultiplyAdds(inputSize: m, hiddenSize: d))
-                return [["config": "kws", "cell": cell.rawValue, "frames_per_s": frames, "gflops": frames * flopsPerFrame / 1e9, "ms_per_step": perStep * 1000,
-                         "peak_rss_mb": Benchmarking.peakRSSMegabytes(), "batch": B, "frames": T, "hidden": d, "features": m]]
+                var row: [String: Any] = ["config": "kws", "cell": cell.rawValue, "frames_per_s": frames, "gflops": frames * flopsPerFrame / 1e9,
+                                          "ms_per_step": perStep * 1000, "peak_rss_mb": Benchmarking.peakRSSMegabytes(), "batch": B, "frames": T,
+                                          "hidden": d, "features": m, "gradient_mb": Double(model.parameters.count * 4) / 1e6]
+                if group.isDistributed {
+                    row["ranks"] = group.size
+                    row["threads_per_rank"] = workerCount
+                    row["allreduce_ms_per_step"] = 1000 * allreduceSeconds / Double(max(steps, 1))
+                }
+                return [row]
             case "mfcc":
                 let extractor = try FeatureExtractor(settings: .mfcc)
                 var rng = RandomGenerator(seed: 2)

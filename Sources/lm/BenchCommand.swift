@@ -26,6 +26,7 @@ extension LM {
                   lm bench --config word --seconds 20
                   lm bench --cell lstm      # the same shapes through nn.LSTM's equations
                   lm bench --short          # tiny sizes, a few seconds (CI)
+                  lm bench --ranks 2        # also 2 MPI ranks × 1 thread per training row
                 """)
 
         @Option(help: "Run only this configuration: word, char, sample-word, sample-char, sgemm.") var config: String?
@@ -43,18 +44,22 @@ extension LM {
         func run() throws {
             try reportingErrors {
                 try options.run(tool: "lm", config: config, configurations: Self.configs, arguments: ["--cell", cell.rawValue],
-                                measure: measure, describe: describe)
+                                distributable: ["word", "char"], measure: measure, describe: describe)
             }
         }
 
         func describe(_ r: [String: Any]) -> String {
             var name = r["config"] as? String ?? "?"
             if let cell = r["cell"] as? String, cell != "lem" { name += " (\(cell))" }
+            if let ranks = r["ranks"] as? Int { name += " ×\(ranks) ranks" }
             var parts: [String] = []
             if let v = r["tokens_per_s"] as? Double { parts.append("\(formatCount(v)) tokens/s") }
             if let v = r["gflops"] as? Double { parts.append(String(format: "%.1f GFLOP/s", v)) }
             if let v = r["ms_per_step"] as? Double { parts.append(String(format: "%.1f ms/step", v)) }
             if let v = r["peak_rss_mb"] as? Double { parts.append(String(format: "peak RSS %.0f MB", v)) }
+            if let v = r["allreduce_ms_per_step"] as? Double, let mb = r["gradient_mb"] as? Double {
+                parts.append(String(format: "allreduce %.2f ms/step (%.1f MB)", v, mb))
+            }
             return "\(name.padding(toLength: max(12, name.count), withPad: " ", startingAt: 0)) " + parts.joined(separator: ", ")
         }
 
@@ -82,21 +87,39 @@ extension LM {
             case "word", "char":
                 let s = shape(config)
                 let model = makeModel(s, preset: config == "word" ? .ptbWord : .ptbChar)
-                var rng = RandomGenerator(seed: 2)
-                let tokens = (0..<(s.batch * s.bptt)).map { _ in Int32(rng.below(s.vocab)) }
-                let targets = (0..<(s.batch * s.bptt)).map { _ in Int32(rng.below(s.vocab)) }
-                var state = model.initialState(batch: s.batch)
+                // Under mpirun (`--ranks`) each rank trains its share of the batch's streams and
+                // the gradients are summed over the ranks every step, as in `lm train`.
+                let group = ProcessGroup.world
+                let mine = group.share(of: s.batch)
+                var rng = RandomGenerator(seed: 2, stream: UInt64(group.rank))
+                let tokens = (0..<(mine.count * s.bptt)).map { _ in Int32(rng.below(s.vocab)) }
+                let targets = (0..<(mine.count * s.bptt)).map { _ in Int32(rng.below(s.vocab)) }
+                var state = model.initialState(batch: mine.count)
                 let adam = Optimizer(settings: OptimizerSettings(kind: .adam), parameterCount: model.parameters.count)
                 let parallel = ParallelLanguageModel(model)   // exactly what `lm train` runs
-                let perStep = Benchmarking.time(warmup: 2, minimumRuns: options.short ? 1 : 3, minimumSeconds: duration) {
-                    _ = parallel.trainStep(tokens: tokens, targets: targets, steps: s.bptt, batch: s.batch, state: &state, rng: &rng)
+                var allreduceSeconds = 0.0, steps = 0
+                let perStep = Benchmarking.time(group: group, warmup: 2, minimumRuns: options.short ? 1 : 3, minimumSeconds: duration) {
+                    _ = parallel.trainStep(tokens: tokens, targets: targets, steps: s.bptt, batch: mine.count, state: &state, rng: &rng,
+                                           firstStream: mine.lowerBound)
+                    let t0 = monotonicSeconds()
+                    group.averageGradients(model.parameters, localCount: Double(mine.count), totalCount: Double(s.batch))
+                    allreduceSeconds += monotonicSeconds() - t0
+                    steps += 1
                     clipGradientNorm(model.parameters, maxNorm: 1)
                     adam.step(model.parameters, learningRate: 1e-3)
                 }
                 let tokensPerSecond = Double(s.batch * s.bptt) / perStep
-                return [["config": config, "cell": cell.rawValue, "tokens_per_s": tokensPerSecond, "gflops": tokensPerSecond * flopsPerToken(s) / 1e9,
-                         "ms_per_step": perStep * 1000, "peak_rss_mb": Benchmarking.peakRSSMegabytes(),
-                         "batch": s.batch, "bptt": s.bptt, "hidden": s.hidden, "vocab": s.vocab]]
+                var row: [String: Any] = ["config": config, "cell": cell.rawValue, "tokens_per_s": tokensPerSecond,
+                                          "gflops": tokensPerSecond * flopsPerToken(s) / 1e9,
+                                          "ms_per_step": perStep * 1000, "peak_rss_mb": Benchmarking.peakRSSMegabytes(),
+                                          "batch": s.batch, "bptt": s.bptt, "hidden": s.hidden, "vocab": s.vocab,
+                                          "gradient_mb": Double(model.parameters.count * 4) / 1e6]
+                if group.isDistributed {
+                    row["ranks"] = group.size
+                    row["threads_per_rank"] = workerCount
+                    row["allreduce_ms_per_step"] = 1000 * allreduceSeconds / Double(max(steps, 1))
+                }
+                return [row]
             default:   // sample-word, sample-char
                 let s = shape(config)
                 let model = makeModel(s, preset: config == "sample-word" ? .ptbWord : .ptbChar)

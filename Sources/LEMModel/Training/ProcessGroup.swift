@@ -90,6 +90,17 @@ public final class ProcessGroup: @unchecked Sendable {
         timed { values.withUnsafeMutableBufferPointer { _ = MPI_Allreduce(lem_mpi_in_place(), $0.baseAddress, n, lem_mpi_double(), lem_mpi_max(), lem_mpi_comm_world()) } }
     }
 
+    /// Turns each rank's gradient of its share's mean loss (`localCount` of the batch's
+    /// `totalCount` loss terms) into the gradient of the whole batch's mean loss on every rank:
+    /// g ← Σ_r (n_r / n) · g_r, with one allreduce over the contiguous gradient block.
+    public func averageGradients(_ parameters: ParameterBlock, localCount: Double, totalCount: Double) {
+        guard isDistributed else { return }
+        let weight = totalCount > 0 ? Float(localCount / totalCount) : 0
+        let g = parameters.grads
+        for i in 0..<parameters.count { g[i] *= weight }
+        sum(g, count: parameters.count)
+    }
+
     /// Every rank's `local` floats (the same count on every rank), concatenated in rank order.
     public func gather(_ local: [Float]) -> [Float] {
         guard usesMPI, isDistributed else { return local }

@@ -161,11 +161,7 @@ public final class Trainer {
     private func reduceAcrossRanks(_ local: BatchStats) -> BatchStats {
         var totals = [local.lossSum, Double(local.lossCount), Double(local.units)]
         group.sum(&totals)
-        let params = task.parameters
-        let weight = totals[1] > 0 ? Float(Double(local.lossCount) / totals[1]) : 0
-        let g = params.grads
-        for i in 0..<params.count { g[i] *= weight }
-        group.sum(g, count: params.count)
+        group.averageGradients(task.parameters, localCount: Double(local.lossCount), totalCount: totals[1])
         return BatchStats(lossSum: totals[0], lossCount: Int(totals[1]), units: Int(totals[2]))
     }
 
