@@ -2,7 +2,8 @@ import XCTest
 @testable import LEMModel
 
 /// Replicas sharing the parameter values, each on a slice of the batch, with gradients combined
-/// by stream counts, give the full-batch gradient (float tolerance: only the summation order differs).
+/// by stream counts, give the full-batch gradient (float tolerance: only the summation order differs),
+/// with every dropout on: masks are drawn per stream at the replica's stream offset.
 final class DataParallelTests: XCTestCase {
     func testReplicaGradientsCombineToTheFullBatchGradient() {
         check(cell: .lem, layers: 1)
@@ -17,6 +18,7 @@ final class DataParallelTests: XCTestCase {
     func check(cell: CellKind, layers L: Int) {
         var config = LanguageModelConfig(vocabularySize: 13, embeddingSize: 6, hiddenSize: 6, tied: true)
         (config.cell, config.layers) = (cell, L)
+        (config.inputDropout, config.outputDropout, config.stateDropout, config.layerDropout) = (0.3, 0.2, 0.2, L > 1 ? 0.25 : 0)
         let model = LanguageModel(config: config)
         var rng = RandomGenerator(seed: 1)
         model.initialize(&rng)
@@ -27,7 +29,9 @@ final class DataParallelTests: XCTestCase {
         let start = RecurrentState(layers: L, hidden: y0, cell: z0)
         var full = start
         model.parameters.zeroGrads()
-        let fullLoss = model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &full, training: true, rng: &rng)
+        let dropoutRNG = rng
+        var fullRNG = dropoutRNG
+        let fullLoss = model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &full, training: true, rng: &fullRNG)
         let expected = Array(UnsafeBufferPointer(start: model.parameters.grads, count: model.parameters.count))
 
         let replica = LanguageModel(config: config, sharing: model)
@@ -39,7 +43,9 @@ final class DataParallelTests: XCTestCase {
             part.parameters.zeroGrads()
             let cols = { (x: [Int32]) in (0..<T).flatMap { t in r.map { x[t * B + $0] } } }
             var s = start.streams(r, of: B)
-            loss += part.run(tokens: cols(tokens), targets: cols(targets), steps: T, batch: r.count, state: &s, training: true, rng: &rng)
+            var partRNG = dropoutRNG
+            loss += part.run(tokens: cols(tokens), targets: cols(targets), steps: T, batch: r.count, state: &s, training: true, rng: &partRNG,
+                             firstStream: r.lowerBound)
             XCTAssertEqual(s, full.streams(r, of: B), "final state of streams \(r)")
         }
         model.parameters.combineGradients([model.parameters, replica.parameters], weights: [2 / 5, 3 / 5])
