@@ -59,12 +59,15 @@ public enum AudioContainer: String, Sendable, CaseIterable {
     case aiff
     /// FLAC (lossless compressed; PCM 8/16/24-bit only).
     case flac
+    /// Ogg Vorbis (lossy; the sample format is ignored).
+    case oggVorbis
 
     var sndfileType: Int32 {
         switch self {
         case .wav: return Int32(SF_FORMAT_WAV)
         case .aiff: return Int32(SF_FORMAT_AIFF)
         case .flac: return Int32(SF_FORMAT_FLAC)
+        case .oggVorbis: return Int32(SF_FORMAT_OGG)
         }
     }
 }
@@ -100,6 +103,20 @@ public enum AudioSampleFormat: String, Sendable, CaseIterable {
 }
 
 // MARK: - Reading
+
+/// Rounds samples to the nearest multiple of 2⁻¹⁵ (16-bit PCM), in place.
+///
+/// Why: the models are trained on 16-bit recordings (Speech Commands), and per-clip log-mel
+/// features, whose floor is relative to the clip's loudest bin (`top_db` 80), see the 16-bit
+/// quantisation noise in the bands where a clip has no other energy. A float decode of a lossy
+/// file (Ogg Vorbis cuts the top of the spectrum) has no such noise, so those bands drop to the
+/// floor, up to 31 dB below what the same audio gives as 16-bit PCM, and the classification
+/// changes (one test clip: `go 0.52` from the Ogg file against `_unknown_ 0.94` from its 16-bit
+/// decode). Rounding every decoded input to the grid its training data lives on removes the
+/// difference; 8- and 16-bit sources are unchanged by it (their values are already on the grid).
+public func roundToPCM16Grid(_ samples: inout [Float]) {
+    for i in samples.indices { samples[i] = (samples[i] * 32768).rounded() * (1 / 32768) }
+}
 
 /// `sf_open` with a nil handle reports its failure through libsndfile's *global* error state
 /// (`sf_error(nil)` / `sf_strerror(nil)`), so opening a file and reading that state happen under
@@ -223,7 +240,7 @@ public func writeAudio(path: String, interleaved samples: [Float], channels: Int
     var info = SF_INFO()
     info.samplerate = Int32(sampleRate)
     info.channels = Int32(channels)
-    info.format = container.sndfileType | format.sndfileSubtype
+    info.format = container.sndfileType | (container == .oggVorbis ? Int32(SF_FORMAT_VORBIS) : format.sndfileSubtype)
     guard sf_format_check(&info) != 0 else { throw fail("libsndfile cannot write \(format) samples in \(container)") }
     let (opened, openError) = openSoundFile(path, mode: Int32(SFM_WRITE), info: &info)
     guard let handle = opened else { throw fail("cannot create the file: \(openError)") }

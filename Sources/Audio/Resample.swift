@@ -54,7 +54,8 @@ public func fitToLength(_ samples: [Float], length: Int) -> [Float] {
 }
 
 /// Reads `path`, mixes it to mono, resamples it to `sampleRate` if needed and pads or cuts it to
-/// `length` samples: the one call a classifier needs per file. Errors name the file.
+/// `length` samples, on the 16-bit grid (`roundToPCM16Grid`): the one call a classifier needs
+/// per file. Errors name the file.
 public func loadClip(path: String, sampleRate: Int = 16000, length: Int = 16000) throws -> [Float] {
     let clip = try readAudio(path: path)
     var samples = clip.samples
@@ -65,5 +66,6 @@ public func loadClip(path: String, sampleRate: Int = 16000, length: Int = 16000)
             throw AudioError(source: path, problem: error.problem)
         }
     }
+    roundToPCM16Grid(&samples)
     return fitToLength(samples, length: length)
 }

@@ -104,7 +104,13 @@ extension KWS {
             let stride = max(1, strideMs * rate / 1000)
             let labels = spotter.tool.labels
             let background: Set<String> = ["_silence_", "_unknown_"]
-            var window = try stream.read(maximum: clip)
+            // What the model sees is 16-bit audio, as `loadClip` gives it (`roundToPCM16Grid`).
+            func read(_ count: Int) throws -> [Float] {
+                var samples = try stream.read(maximum: count)
+                roundToPCM16Grid(&samples)
+                return samples
+            }
+            var window = try read(clip)
             window += [Float](repeating: 0, count: clip - window.count)
             var start = 0, windows = 0
             var pending: [(start: Int, samples: [Float])] = []
@@ -141,7 +147,7 @@ extension KWS {
             while true {
                 pending.append((start, window))
                 if pending.count == 64 { flush() }
-                let next = try stream.read(maximum: stride)
+                let next = try read(stride)
                 if next.isEmpty { break }
                 // Keep the last `clip` samples (a stride longer than the window skips audio).
                 window = Array((window + next).suffix(clip))
