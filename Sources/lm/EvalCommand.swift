@@ -13,6 +13,12 @@ extension LM {
                 line (Mikolov's convention), as one sequential stream from a zero state:
                 perplexity = exp(mean cross-entropy in nats); bpc = mean cross-entropy / ln 2.
 
+                --temperature T multiplies the logits by T before the softmax (lamb's
+                eval_softmax_temperature); --temperature-search picks T as the authors' lamb
+                does (1.06 down to 0.80 in steps of 0.02, on the first 50,000 tokens of the
+                validation split of --data) and then evaluates the split at it. Checkpoints
+                trained with --preset ptb-word/ptb-char search by default.
+
                 Examples:
                   lm eval --checkpoint ptb-word.ckpt --data corpora/ptb --split test
                   lm eval --checkpoint novel.ckpt --file novel-test.txt --json
@@ -23,12 +29,18 @@ extension LM {
         @Option(help: "Split of --data: valid or test.") var split: String = "test"
         @Option(help: ArgumentHelp("A text file to evaluate instead of --data.", valueName: "file")) var file: String?
         @Option(name: .customLong("eval-streams"), help: "Parallel streams (1 = exact sequential evaluation; more is faster, each stream starts from a zero state).") var evalStreams: Int = 1
+        @Option(help: "Multiply the logits by this before the softmax (default 1, or searched: see --temperature-search).") var temperature: Float?
+        @Flag(name: .customLong("temperature-search"), inversion: .prefixedNo,
+              help: "Choose --temperature on the validation split of --data as lamb does (default: as the checkpoint was trained).")
+        var temperatureSearch: Bool?
         @Flag(help: "Print one JSON object.") var json = false
 
         mutating func validate() throws {
             guard ["valid", "test", "train"].contains(split) else { throw ValidationError("--split must be valid or test (got \(split))") }
             if data != nil && file != nil { throw ValidationError("give --data or --file, not both") }
             if evalStreams < 1 { throw ValidationError("--eval-streams must be at least 1") }
+            if let temperature, !(temperature > 0 && temperature.isFinite) { throw ValidationError("--temperature must be positive") }
+            if temperature != nil && temperatureSearch == true { throw ValidationError("give --temperature or --temperature-search, not both") }
         }
 
         func run() throws {
@@ -40,22 +52,36 @@ extension LM {
                     path = try LanguageCorpus.standardFile(directory: dir, level: tool.level, split: split)
                 }
                 let tokens = try LanguageCorpus.encode(file: path, level: tool.level, vocabulary: tool.vocabulary)
+                let context = contextToken(tool.vocabulary, level: tool.level)
                 let start = monotonicSeconds()
-                let (loss, count) = evaluate(model, tokens: tokens, context: contextToken(tool.vocabulary, level: tool.level), streams: evalStreams)
+                var scale = temperature ?? 1
+                if temperature == nil, temperatureSearch ?? (tool.temperatureSearch == true) {
+                    guard file == nil || data != nil else {
+                        throw ValidationError("--temperature-search needs --data (its validation split chooses the temperature)")
+                    }
+                    let dir = try data ?? DefaultCorpus.text.directory()
+                    let valid = try LanguageCorpus.encode(file: try LanguageCorpus.standardFile(directory: dir, level: tool.level, split: "valid"),
+                                                          level: tool.level, vocabulary: tool.vocabulary)
+                    scale = evaluateWithTemperatureSearch(model, tokens: valid, context: context, streams: evalStreams).temperature
+                }
+                let (loss, count) = scale == 1
+                    ? evaluate(model, tokens: tokens, context: context, streams: evalStreams)
+                    : { let r = evaluateTempered(model, tokens: tokens, context: context, streams: evalStreams, scales: [scale]); return (r.full[0], r.tokens) }()
                 let seconds = monotonicSeconds() - start
                 let mean = loss / Double(count)
                 let value = headline(mean, level: tool.level)
                 if json {
                     var object: [String: Any] = ["split": file == nil ? split : "file", "file": path, "tokens": count,
                                                  "cross_entropy": mean, "level": tool.level.rawValue, "checkpoint": checkpoint.checkpoint,
-                                                 "tokens_per_s": Double(count) / max(seconds, 1e-9)]
+                                                 "tokens_per_s": Double(count) / max(seconds, 1e-9), "temperature": Double(scale)]
                     object[tool.level == .word ? "perplexity" : "bpc"] = value
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                     print(String(decoding: data, as: UTF8.self))
                 } else {
                     let name = tool.level == .word ? "perplexity" : "bits per character"
-                    print(String(format: "%@ %.4f on %@ (%@ tokens, cross-entropy %.4f nats/token, %.1fs)",
-                                 name, value, path, formatCount(Double(count)), mean, seconds))
+                    print(String(format: "%@ %.4f on %@ (%@ tokens, cross-entropy %.4f nats/token%@, %.1fs)",
+                                 name, value, path, formatCount(Double(count)), mean,
+                                 scale == 1 ? "" : String(format: ", softmax temperature %.2f", Double(scale)), seconds))
                 }
             }
         }

@@ -61,7 +61,12 @@ extension LM {
         @Option(name: .customLong("dropout-input"), help: "Dropout on the embeddings only.") var dropoutInput: Float?
         @Option(name: .customLong("dropout-output"), help: "Dropout on the LEM outputs only.") var dropoutOutput: Float?
         @Option(name: .customLong("dropout-state"), help: "Dropout on the recurrent state where it enters the LEM's hidden projection.") var dropoutState: Float?
-        @Option(name: .customLong("weight-decay"), help: "L2 penalty added to the gradients.") var weightDecay: Float?
+        @Option(name: .customLong("weight-decay"), help: "L2 penalty λ: λ·w added to the gradients (after clipping; with --l2-in-loss, before, as lamb's λ·½Σw² term of the loss).") var weightDecay: Float?
+        @Flag(name: .customLong("l2-in-loss"), inversion: .prefixedNo, help: "Apply --weight-decay as lamb does: as a loss term, before clipping (the presets do).") var l2InLoss: Bool?
+        @Option(name: .customLong("dropout-masks"), help: "Input and output dropout masks: locked (one per sequence and window) or plain (per element and step, as lamb; the presets).") var dropoutMasks: Dropout.Kind?
+        @Option(name: .customLong("average-after"), help: "Start weight averaging after this many epochs without a better validation (lamb's trigger; presets 50 word, 25 char).") var averageAfter: Int?
+        @Option(name: .customLong("average-at"), help: "Start weight averaging at this epoch at the latest.") var averageAt: Int?
+        @Flag(name: .customLong("temperature-search"), inversion: .prefixedNo, help: "Evaluate at the softmax temperature lamb's search picks on validation (the presets do).") var temperatureSearch: Bool?
         @Option(help: "The LEM's Δt (--cell lem only).") var dt: Float?
         @Option(help: "Epochs to train.") var epochs: Int?
         @Option(name: .customLong("lr-decay"), help: "Multiply the learning rate by this when validation does not improve (1 = never).") var lrDecay: Float?
@@ -99,6 +104,8 @@ extension LM {
             if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
             if !(saveEvery > 0) { throw ValidationError("--save-every must be positive") }
             if let saveEverySteps, saveEverySteps < 1 { throw ValidationError("--save-every-steps must be at least 1") }
+            if let averageAfter, averageAfter < 1 { throw ValidationError("--average-after must be at least 1") }
+            if let averageAt, averageAt < 1 { throw ValidationError("--average-at must be at least 1") }
         }
 
         func hyperparameters() -> Hyperparameters {
@@ -126,6 +133,13 @@ extension LM {
             if let patience { h.patience = patience }
             if !decayAt.isEmpty { h.decayAt = decayAt }
             if let evalStreams { h.evalStreams = evalStreams }
+            if let l2InLoss { h.l2InLoss = l2InLoss }
+            if let dropoutMasks { h.masks = dropoutMasks }
+            if let temperatureSearch { h.temperatureSearch = temperatureSearch }
+            if averageAfter != nil || averageAt != nil {
+                h.averaging = WeightAveragingTrigger(epochsWithoutImprovement: averageAfter ?? h.averaging?.epochsWithoutImprovement ?? Int.max / 2,
+                                                     latestEpoch: averageAt ?? h.averaging?.latestEpoch)
+            }
             return h
         }
 
@@ -162,12 +176,13 @@ extension LM {
                     config.cell = architecture.cell ?? .lem
                     config.layers = architecture.layers ?? 1
                     config.layerDropout = architecture.dropoutLayer ?? 0
+                    config.inputOutputMasks = h.masks
                     if let problem = config.problem { throw ValidationError(problem) }
                     model = LanguageModel(config: config)
                     var rng = RandomGenerator(seed: seed)
                     model.initialize(&rng)
                     tool = LMToolData(level: corpus.level, vocabulary: corpus.vocabulary, batch: h.batch, bptt: h.bptt,
-                                      evalStreams: h.evalStreams, corpus: corpus.files)
+                                      evalStreams: h.evalStreams, corpus: corpus.files, temperatureSearch: h.temperatureSearch)
                 }
                 let batches = corpus.train.count / h.batch
                 guard batches >= 2 else {
@@ -182,8 +197,9 @@ extension LM {
 
                 var settings = TrainerSettings(
                     epochs: h.epochs, learningRate: h.learningRate, schedule: h.schedule,
-                    optimizer: OptimizerSettings(kind: h.optimizer, weightDecay: h.weightDecay), clip: h.clip, seed: seed,
+                    optimizer: OptimizerSettings(kind: h.optimizer, weightDecay: h.weightDecay, l2InLoss: h.l2InLoss), clip: h.clip, seed: seed,
                     checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
+                settings.averaging = h.averaging
                 settings.saveEveryMinutes = saveEvery
                 settings.saveEverySteps = saveEverySteps
                 let outcome = try Trainer(task: task, settings: settings, progress: TerminalProgress(), group: group).run()
@@ -199,9 +215,12 @@ extension LM {
                 "model: embedding \(c.embeddingSize)\(c.tied ? " (tied)" : ""), \(c.layers) × \(c.cell.displayName) hidden \(c.hiddenSize)"
                     + (c.cell == .lem ? ", dt \(c.dt)" : "") + (c.layers > 1 ? String(format: ", dropout between layers %.2f", Double(c.layerDropout)) : "")
                     + "; \(formatCount(Double(model.parameters.scalarCount))) parameters",
-                String(format: "training: %@ lr %g, clip %@, dropout in/out/state %.2f/%.2f/%.2f, weight decay %g, batch %d × bptt %d = %d batches/epoch, %d epochs",
+                String(format: "training: %@ lr %g, clip %@, dropout in/out/state %.2f/%.2f/%.2f (%@ masks), %@ %g, batch %d × bptt %d = %d batches/epoch, %d epochs",
                        h.optimizer.rawValue, Double(h.learningRate), h.clip.map { String(format: "%g", Double($0)) } ?? "none",
-                       Double(c.inputDropout), Double(c.outputDropout), Double(c.stateDropout), Double(h.weightDecay), h.batch, h.bptt, batchesPerEpoch, h.epochs),
+                       Double(c.inputDropout), Double(c.outputDropout), Double(c.stateDropout), c.inputOutputMasks.rawValue,
+                       h.l2InLoss ? "L2 in the loss" : "weight decay", Double(h.weightDecay), h.batch, h.bptt, batchesPerEpoch, h.epochs)
+                    + (h.averaging.map { a in "; weight averaging after \(a.epochsWithoutImprovement) epochs without improvement" + (a.latestEpoch.map { " or at epoch \($0)" } ?? "") } ?? "")
+                    + (h.temperatureSearch ? "; softmax temperature searched on validation" : ""),
                 "BLAS: OpenBLAS \(blasCoreName()) kernels, \(blasThreadCount()) threads"
                     + (group.isDistributed ? " per rank × \(group.size) MPI ranks (\(h.batch / group.size) streams each)" : "")
                     + "; checkpoint \(checkpoint.checkpoint)",
@@ -226,10 +245,17 @@ extension LM {
             print(result)
             let log = MetricsLog(path: settings.metricsPath, append: true)
             if let test = corpus.test {
-                let (loss, count) = evaluate(best, tokens: test, context: contextToken(tool.vocabulary, level: level), streams: tool.evalStreams)
-                let mean = loss / Double(count)
-                print("test \(level.metricName) \(String(format: "%.4g", headline(mean, level: level))) over \(formatCount(Double(count))) tokens (best checkpoint \(path))")
-                log.record("test", ["loss": mean, "metric": headline(mean, level: level), "tokens": Double(count)])
+                let context = contextToken(tool.vocabulary, level: level)
+                // With the temperature search (lamb), the temperature is chosen again on validation.
+                let scale = tool.temperatureSearch == true
+                    ? evaluateWithTemperatureSearch(best, tokens: corpus.valid, context: context, streams: tool.evalStreams).temperature : 1
+                let r = scale == 1
+                    ? { let (loss, count) = evaluate(best, tokens: test, context: context, streams: tool.evalStreams); return (full: [loss], tokens: count) }()
+                    : { let t = evaluateTempered(best, tokens: test, context: context, streams: tool.evalStreams, scales: [scale]); return (full: t.full, tokens: t.tokens) }()
+                let mean = r.full[0] / Double(r.tokens)
+                print("test \(level.metricName) \(String(format: "%.4g", headline(mean, level: level))) over \(formatCount(Double(r.tokens))) tokens"
+                      + (scale == 1 ? "" : String(format: " at softmax temperature %.2f", Double(scale))) + " (best checkpoint \(path))")
+                log.record("test", ["loss": mean, "metric": headline(mean, level: level), "tokens": Double(r.tokens), "temperature": Double(scale)])
             }
             let svg = path + ".curve.svg"
             if (try? writeLearningCurve(metricsPath: settings.metricsPath, to: svg, title: "lm \(level.rawValue): \(path)",

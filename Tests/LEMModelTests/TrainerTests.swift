@@ -13,6 +13,8 @@ final class ToyTask: TrainingTask {
     let examples: [(features: [Float], label: Int32)]
     var order: [Int] = []
     var batchesSeen: [Int] = []
+    /// The parameters at the start of every batch (= after the previous optimizer step).
+    var parametersSeen: [[Float]] = []
     var interruptAtStep: Int?
     var steps = 0
 
@@ -54,6 +56,7 @@ final class ToyTask: TrainingTask {
         steps += 1
         if let k = interruptAtStep, steps == k { InterruptHandler.simulate() }
         batchesSeen.append(index)
+        parametersSeen.append(parameterBytes)
         let (x, y) = batch(order[index * B ..< (index + 1) * B])
         let loss = model.run(features: x, labels: y, steps: T, batch: B, training: true, rng: &rng)
         return BatchStats(lossSum: loss, lossCount: B, units: T * B)
@@ -159,6 +162,72 @@ final class TrainerTests: XCTestCase {
         let resumable = try Checkpoint.read(path: dir + "/toy.ckpt.resume", expectedKind: "kws")
         XCTAssertEqual(try resumable.trainingProgress()?.batchInEpoch, 4)
         XCTAssertEqual(try resumable.trainingProgress()?.optimizerSteps, 4)
+    }
+
+    /// lamb's weight averaging: started after epoch 1's validation, the average is the mean of the
+    /// parameters after each of the 12 later steps (a Double reference), training goes on from the
+    /// raw weights, and a run interrupted while averaging resumes to the same numbers.
+    func testWeightAveragingIsTheExactAverageOfTheIteratesAndResumes() throws {
+        var s = settings(temporaryDirectory())
+        s.averaging = WeightAveragingTrigger(epochsWithoutImprovement: 1_000, latestEpoch: 1)
+        let task = ToyTask(seed: 5)
+        let recorded = RecordedProgress()
+        let outcome = try Trainer(task: task, settings: s, progress: recorded).run()
+        XCTAssertEqual(outcome.steps, 18)
+        XCTAssertTrue(recorded.lines[0].contains("weight averaging starts"), recorded.lines[0])
+        // Iterates after steps 7…18: the parameters at the start of batches 8…18, then the final ones.
+        let iterates = Array(task.parametersSeen[7...]) + [task.parameterBytes]
+        XCTAssertEqual(iterates.count, 12)
+        let expected = (0..<task.parameters.count).map { i in iterates.reduce(0.0) { $0 + Double($1[i]) } / 12 }
+        let resumable = try Checkpoint.read(path: s.resumePath, expectedKind: "kws")
+        XCTAssertEqual(try resumable.trainingProgress()?.averagedSteps, 12)
+        let average = try resumable.loadAverage(count: 12, parameterCount: task.parameters.count).averaged()
+        var worst = 0.0
+        for i in expected.indices { worst = max(worst, abs(Double(average[i]) - expected[i]) / max(abs(expected[i]), 1e-30)) }
+        print("weight average against the Double mean of 12 iterates: max relative error \(worst) (tolerance 1.2e-7: one Float rounding)")
+        XCTAssertLessThanOrEqual(worst, 1.2e-7)
+        // The resumable state trains on from the raw weights.
+        try XCTAssertTrue(resumable.file.floats("classifier.bias") == Array(UnsafeBufferPointer(start: task.parameters.parameter("classifier.bias").value, count: 3)))
+
+        // Interrupted at step 10 (averaging on) and resumed: the same average and parameters.
+        var t = s
+        t.checkpointPath = temporaryDirectory() + "/toy.ckpt"
+        let first = ToyTask(seed: 5)
+        first.interruptAtStep = 10
+        XCTAssertEqual(try Trainer(task: first, settings: t, progress: quiet).run().reason, .interrupted)
+        t.resume = true
+        let second = ToyTask(seed: 50)
+        XCTAssertEqual(try Trainer(task: second, settings: t, progress: quiet).run().steps, 18)
+        XCTAssertTrue(second.parameterBytes == task.parameterBytes, "parameters after resuming with averaging on")
+        let resumed = try Checkpoint.read(path: t.resumePath, expectedKind: "kws")
+        XCTAssertEqual(try resumed.loadAverage(count: 12, parameterCount: task.parameters.count).runningSums,
+                       try resumable.loadAverage(count: 12, parameterCount: task.parameters.count).runningSums)
+    }
+
+    /// lamb's L2: λ·½Σw² in the loss, so λw joins the gradient before it is clipped; PyTorch's
+    /// weight decay adds λw after. With a clip that binds, the two differ, and `l2InLoss` is the
+    /// clip of (g + λw).
+    func testL2InTheLossIsClippedWithTheGradient() {
+        var layout = LayoutBuilder()
+        layout.add("w", [4])
+        let block = ParameterBlock(layout)
+        let w: [Float] = [1, -2, 3, 0.5], g: [Float] = [0.1, 0.2, -0.3, 0.4]
+        let lambda: Float = 0.5
+        func step(l2InLoss: Bool) -> [Float] {
+            block.zeroGrads()
+            for i in 0..<4 { block.values[i] = w[i]; block.grads[i] = g[i] }
+            let settings = OptimizerSettings(kind: .sgd, weightDecay: lambda, l2InLoss: l2InLoss)
+            if l2InLoss { addL2Gradient(block, penalty: lambda) }
+            clipGradientNorm(block, maxNorm: 0.5)
+            Optimizer(settings: settings, parameterCount: block.count).step(block, learningRate: 1)
+            return Array(UnsafeBufferPointer(start: block.values, count: 4))
+        }
+        let full = (0..<4).map { g[$0] + lambda * w[$0] }
+        let norm = full.map { Double($0 * $0) }.reduce(0, +).squareRoot()
+        let expected = (0..<4).map { w[$0] - Float(Double(full[$0]) * 0.5 / (norm + 1e-6)) }
+        let got = step(l2InLoss: true)
+        for i in 0..<4 { XCTAssertEqual(got[i], expected[i], accuracy: 1e-6) }
+        XCTAssertNotEqual(step(l2InLoss: false), got, "PyTorch's weight decay is added after clipping")
     }
 
     func testNonFiniteLossStopsWithAClearError() throws {

@@ -57,6 +57,11 @@ public struct Checkpoint: Sendable {
         parameters.store(into: &file, prefix: prefix, from: values)
     }
 
+    /// Adds a flat F64 tensor (state that must survive a resume exactly, such as a running sum).
+    mutating func store(_ name: String, doubles: [Double]) {
+        file.add(name, shape: [doubles.count], doubles: doubles)
+    }
+
     /// Copies the tensors `prefix + name` into `values`, laid out as `parameters`.
     func load(_ values: UnsafeMutablePointer<Float>, laidOutAs parameters: ParameterBlock, prefix: String) throws {
         do { try parameters.load(from: file, prefix: prefix, into: values) } catch let e as SafeTensorsError {

@@ -189,6 +189,19 @@ public struct SafeTensorsFile: Sendable {
         }
     }
 
+    /// The elements of tensor `name` as `Double`: `F64` exactly, `F32` widened. Throws if the
+    /// tensor is missing or has an integer dtype.
+    public func doubles(_ name: String) throws -> [Double] {
+        let stored = try floatTensor(name)
+        return stored.bytes.withUnsafeBytes { raw in
+            (0..<stored.elementCount).map { index in
+                stored.dtype == .f64
+                    ? Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)))
+                    : Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))))
+            }
+        }
+    }
+
     /// Copies the elements of tensor `name` into `destination` (converting `F64` to `Float`).
     ///
     /// Throws, leaving `destination` untouched, if the tensor is missing, has an integer dtype, or

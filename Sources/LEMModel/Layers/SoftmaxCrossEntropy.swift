@@ -99,3 +99,32 @@ public func softmaxInPlace(_ row: UnsafeMutablePointer<Float>, count: Int, tempe
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Cross-entropies of softmax(s·z) for every logit multiplier s in `scales`, row by row, without
+/// changing the logits: `out[r·S + i] = log Σ_j e^(sᵢ z_rj) − sᵢ z_r,target` (0 for rows whose
+/// target is negative). One pass over each row per multiplier; lamb's evaluation softmax
+/// temperature (`eval_softmax_temperature`, which multiplies the logits) is chosen from these.
+public func temperedCrossEntropyRows(logits: UnsafePointer<Float>, rows: Int, classes: Int, targets: UnsafePointer<Int32>,
+                                     scales: [Float]) -> [Float] {
+    let S = scales.count
+    var out = [Float](repeating: 0, count: rows * S)
+    let logitsP = SendablePointer(UnsafeMutablePointer(mutating: logits))
+    let targetsP = SendablePointer(UnsafeMutablePointer(mutating: targets))
+    out.withUnsafeMutableBufferPointer { o in
+        let outP = SendablePointer(o.baseAddress!)
+        parallelChunks(rows, costPerItem: classes * 8 * S) { range, _ in
+            for r in range {
+                let k = Int(targetsP.pointer[r])
+                guard k >= 0 else { continue }
+                precondition(k < classes, "target class \(k) outside 0..<\(classes)")
+                let row = UnsafePointer(logitsP.pointer + r * classes)
+                let top = maximum(row, classes)
+                for (i, s) in scales.enumerated() {
+                    let sum = sumOfScaledExponentials(row, classes, scale: s, shift: top)
+                    outP.pointer[r * S + i] = s * top + log(sum) - s * row[k]
+                }
+            }
+        }
+    }
+    return out
+}

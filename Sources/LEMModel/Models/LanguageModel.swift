@@ -12,13 +12,18 @@ public struct LanguageModelConfig: Codable, Sendable, Equatable {
     public var tied: Bool
     /// The LEM's Δt (unused by the other cells).
     public var dt: Float = 1
-    /// Locked dropout on the embeddings (the first layer's input), on the top layer's outputs, on
-    /// the recurrent state of every layer where it enters the recurrent product, and between
-    /// layers; one mask per sequence and window, shared across time.
+    /// Dropout on the embeddings (the first layer's input), on the top layer's outputs, on the
+    /// recurrent state of every layer where it enters the recurrent product, and between layers.
+    /// The state and between-layer masks are locked (one per sequence and window, shared across
+    /// time); the input and output masks are as `inputOutputMasks` says.
     public var inputDropout: Float = 0
     public var outputDropout: Float = 0
     public var stateDropout: Float = 0
     public var layerDropout: Float = 0
+    /// `.locked`: one input and one output mask per sequence and window, shared across time
+    /// (awd-lstm-lm's; what a checkpoint without this entry used); `.plain`: a fresh mask for every
+    /// element at every step, as the authors' lamb draws them.
+    public var inputOutputMasks: Dropout.Kind = .locked
     /// The recurrent cell and how many layers of it (checkpoints written before these existed
     /// hold one LEM layer, which is what a missing entry means).
     public var cell: CellKind = .lem
@@ -50,6 +55,7 @@ public struct LanguageModelConfig: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case vocabularySize, embeddingSize, hiddenSize, tied, dt, inputDropout, outputDropout, stateDropout, layerDropout, cell, layers
+        case inputOutputMasks
     }
 
     public init(from decoder: Decoder) throws {
@@ -65,6 +71,7 @@ public struct LanguageModelConfig: Codable, Sendable, Equatable {
         layerDropout = try c.decodeIfPresent(Float.self, forKey: .layerDropout) ?? 0
         cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? .lem
         layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? 1
+        inputOutputMasks = try c.decodeIfPresent(Dropout.Kind.self, forKey: .inputOutputMasks) ?? .locked
     }
 }
 
@@ -97,8 +104,8 @@ public final class LanguageModel: @unchecked Sendable {
                                    dt: config.dt, parameters: parameters, stateDropout: config.stateDropout, layerDropout: config.layerDropout)
         decoder = Linear(weight: parameters.parameter(config.tied ? "embedding.weight" : "decoder.weight"),
                          bias: parameters.parameter("decoder.bias"))
-        inputDropout = Dropout(.locked, probability: config.inputDropout)
-        outputDropout = Dropout(.locked, probability: config.outputDropout)
+        inputDropout = Dropout(config.inputOutputMasks, probability: config.inputDropout)
+        outputDropout = Dropout(config.inputOutputMasks, probability: config.outputDropout)
     }
 
     /// The zero state of `batch` streams.

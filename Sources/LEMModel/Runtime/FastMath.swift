@@ -132,6 +132,21 @@ func sumOfExponentials(_ p: UnsafePointer<Float>, _ count: Int, shift: Float) ->
     return sum
 }
 
+/// Σ e^(scale·(p[j] − shift)) without changing p (softmax at a temperature).
+@inline(always)
+func sumOfScaledExponentials(_ p: UnsafePointer<Float>, _ count: Int, scale: Float, shift: Float) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    let (s, k) = (SIMD16<Float>(repeating: shift), SIMD16<Float>(repeating: scale))
+    var i = 0
+    while i + 16 <= count {
+        acc += expFast(k * (UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self) - s))
+        i += 16
+    }
+    var sum = acc.sum()
+    while i < count { sum += expFast(scale * (p[i] - shift)); i += 1 }
+    return sum
+}
+
 // MARK: - 16 lanes of the gate functions
 //
 // The per-step gate loops read and write several buffers through pointers the compiler cannot

@@ -1,6 +1,7 @@
 /// What a resumable checkpoint adds to a model checkpoint: the optimiser's moments (as
-/// `optimizer.m.<name>`, and `optimizer.v.<name>` for Adam, laid out as the parameters) and the
-/// training progress (the `training` metadata entry).
+/// `optimizer.m.<name>`, and `optimizer.v.<name>` for Adam, laid out as the parameters), the
+/// running sum of weight averaging (`average.sum`, F64, the whole parameter block) once it has
+/// started, and the training progress (the `training` metadata entry).
 extension Checkpoint {
     /// A checkpoint of `parameters`; with `optimizer` and `training` it is resumable exactly.
     public init<Model: Encodable, Tool: Encodable>(
@@ -13,6 +14,23 @@ extension Checkpoint {
             if optimizer.settings.kind == .adam { store(optimizer.secondMoment.pointer, laidOutAs: parameters, prefix: "optimizer.v.") }
         }
         if let training { trainingJSON = Self.encode(training) }
+    }
+
+    /// Stores weight averaging's running sum.
+    public mutating func store(average: WeightAverage) {
+        store("average.sum", doubles: average.runningSums)
+    }
+
+    /// The weight average of a resumable checkpoint whose progress says `count` iterates were summed.
+    public func loadAverage(count: Int, parameterCount: Int) throws -> WeightAverage {
+        let sums: [Double]
+        do { sums = try file.doubles("average.sum") } catch let e as SafeTensorsError {
+            throw CheckpointError(path: path, problem: "cannot resume the weight average: \(e)")
+        }
+        guard sums.count == parameterCount, count > 0 else {
+            throw CheckpointError(path: path, problem: "cannot resume: the weight average holds \(sums.count) values for \(parameterCount) parameters")
+        }
+        return WeightAverage(sums: sums, count: count)
     }
 
     /// The training progress of a resumable checkpoint, or nil for a model-only one.

@@ -10,10 +10,28 @@ public struct OptimizerSettings: Codable, Sendable, Equatable {
     /// L2 penalty λ: λ·w is added to every gradient before the update (PyTorch `weight_decay`).
     public var weightDecay: Float = 0
     public var momentum: Float = 0
+    /// Where λ·w joins the gradient: false, in the update, after clipping (PyTorch's
+    /// `weight_decay`); true, before clipping, as the gradient of a λ·½Σw² term of the loss
+    /// (lamb's `l2_penalty`, the authors' recipe).
+    public var l2InLoss = false
 
-    public init(kind: OptimizerKind, weightDecay: Float = 0) {
+    public init(kind: OptimizerKind, weightDecay: Float = 0, l2InLoss: Bool = false) {
         self.kind = kind
         self.weightDecay = weightDecay
+        self.l2InLoss = l2InLoss
+    }
+
+    private enum CodingKeys: String, CodingKey { case kind, beta1, beta2, epsilon, weightDecay, momentum, l2InLoss }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(OptimizerKind.self, forKey: .kind)
+        beta1 = try c.decode(Float.self, forKey: .beta1)
+        beta2 = try c.decode(Float.self, forKey: .beta2)
+        epsilon = try c.decode(Float.self, forKey: .epsilon)
+        weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+        momentum = try c.decode(Float.self, forKey: .momentum)
+        l2InLoss = try c.decodeIfPresent(Bool.self, forKey: .l2InLoss) ?? false   // resume files of earlier builds
     }
 }
 
@@ -45,7 +63,7 @@ public final class Optimizer: @unchecked Sendable {
         let n = parameters.count
         let w = parameters.values, g = parameters.grads
         let m = firstMoment.pointer
-        let wd = settings.weightDecay
+        let wd = settings.l2InLoss ? 0 : settings.weightDecay   // with l2InLoss it is in the gradient already
         switch settings.kind {
         case .adam:
             let v = secondMoment.pointer
@@ -72,6 +90,13 @@ public final class Optimizer: @unchecked Sendable {
             }
         }
     }
+}
+
+/// Adds the gradient of the loss term λ·½Σw², λ·w, to the gradients (`OptimizerSettings.l2InLoss`).
+public func addL2Gradient(_ parameters: ParameterBlock, penalty lambda: Float) {
+    guard lambda != 0 else { return }
+    let (w, g) = (parameters.values, parameters.grads)
+    for i in 0..<parameters.count { g[i] += lambda * w[i] }
 }
 
 /// The global L2 norm of all gradients, √(Σ g²), accumulated in Double.

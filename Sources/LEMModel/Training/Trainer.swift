@@ -48,6 +48,8 @@ public struct Evaluation: Sendable {
     public var higherIsBetter: Bool
     /// One line for the log, e.g. "valid ppl 123.45 (7,376 tokens)".
     public var summary: String
+    /// Further figures for the metrics log's "valid" line (e.g. the chosen softmax temperature).
+    public var figures: [String: Double] = [:]
     public init(loss: Double, metric: Double, metricName: String, higherIsBetter: Bool, summary: String) {
         (self.loss, self.metric, self.metricName, self.higherIsBetter, self.summary) = (loss, metric, metricName, higherIsBetter, summary)
     }
@@ -77,6 +79,8 @@ public struct TrainerSettings: Sendable {
     /// cut loses at most that much), and optionally every this many steps.
     public var saveEveryMinutes: Double = 10
     public var saveEverySteps: Int?
+    /// lamb's weight averaging: when it starts (nil: never). See `WeightAverage`.
+    public var averaging: WeightAveragingTrigger?
 
     public init(epochs: Int, learningRate: Float, schedule: LearningRateSchedule = .constant, optimizer: OptimizerSettings,
                 clip: Float? = nil, seed: UInt64, checkpointPath: String, resume: Bool = false,
@@ -187,6 +191,7 @@ public final class Trainer {
         var best: Double?, bestEpoch: Int?
         var earlierSeconds = 0.0
         var resumeFrom: Checkpoint?
+        var average: WeightAverage?
 
         if settings.resume {
             let checkpoint = try Checkpoint.read(path: settings.resumePath, expectedKind: task.kind)
@@ -205,6 +210,8 @@ public final class Trainer {
             settings.seed = state.seed
             settings.clip = state.clip
             settings.optimizer = state.optimizer
+            settings.averaging = state.averaging
+            if let n = state.averagedSteps { average = try checkpoint.loadAverage(count: n, parameterCount: params.count) }
             progress.line("resuming \(settings.resumePath): epoch \(startEpoch), batch \(startBatch + 1) of \(task.batchesPerEpoch), step \(steps), lr \(scheduler.learningRate)")
         }
 
@@ -219,14 +226,18 @@ public final class Trainer {
         var completedEpochs = startEpoch - 1
 
         func progressState(epoch: Int, batch: Int) -> TrainingProgress {
-            TrainingProgress(completedEpochs: epoch - 1, batchInEpoch: batch, optimizerSteps: optimizer.stepCount,
+            var progress = TrainingProgress(completedEpochs: epoch - 1, batchInEpoch: batch, optimizerSteps: optimizer.stepCount,
                              optimizer: optimizer.settings, scheduler: scheduler, seed: settings.seed, rng: rng,
                              bestMetric: best, bestEpoch: bestEpoch, elapsedSeconds: earlierSeconds + trainingSeconds,
                              clip: settings.clip, epochs: settings.epochs)
+            progress.averaging = settings.averaging
+            progress.averagedSteps = average?.count
+            return progress
         }
         // Every rank builds the checkpoint (the task may gather its state from all ranks); rank 0 writes it.
         func saveResumable(epoch: Int, batch: Int) throws {
-            let checkpoint = task.makeCheckpoint(optimizer: optimizer, training: progressState(epoch: epoch, batch: batch))
+            var checkpoint = task.makeCheckpoint(optimizer: optimizer, training: progressState(epoch: epoch, batch: batch))
+            if let average { checkpoint.store(average: average) }
             if leader { try checkpoint.write(to: settings.resumePath) }
             lastSave = monotonicSeconds()
         }
@@ -275,8 +286,10 @@ public final class Trainer {
                     throw TrainingError(description: "the training loss became \(stats.lossSum) at epoch \(epoch), batch \(b + 1): "
                         + "stopping; the last good state is in \(settings.resumePath) (try a lower --lr or a --clip)")
                 }
+                if settings.optimizer.l2InLoss { addL2Gradient(params, penalty: settings.optimizer.weightDecay) }
                 if let clip = settings.clip { clipGradientNorm(params, maxNorm: clip) }
                 optimizer.step(params, learningRate: scheduler.learningRate)
+                average?.add(params)
                 steps += 1
                 let dt = monotonicSeconds() - t0
                 trainingSeconds += dt
@@ -304,21 +317,30 @@ public final class Trainer {
                 }
             }
 
-            let evaluation = task.validate()
-            completedEpochs = epoch
+            // After averaging has started, validation (and the best checkpoint) sees the average.
             var note = ""
-            if evaluation.isBetter(than: best) {
-                best = evaluation.metric
-                bestEpoch = epoch
-                try saveModel()
-                note = "  (best, saved)"
+            func validateAndKeepBest() throws -> Evaluation {
+                let evaluation = task.validate()
+                if evaluation.isBetter(than: best) {
+                    best = evaluation.metric
+                    bestEpoch = epoch
+                    try saveModel()
+                    note = average == nil ? "  (best, saved)" : "  (best, averaged weights saved)"
+                }
+                return evaluation
+            }
+            let evaluation = try average.map { try $0.withAveragedParameters(params, validateAndKeepBest) } ?? validateAndKeepBest()
+            completedEpochs = epoch
+            if average == nil, let trigger = settings.averaging, trigger.fires(epoch: epoch, bestEpoch: bestEpoch) {
+                average = WeightAverage(parameterCount: params.count)
+                note += "  weight averaging starts"
             }
             let changed = scheduler.epochEnded(epoch, validationMetric: evaluation.higherIsBetter ? -evaluation.metric : evaluation.metric)
             if changed { note += String(format: "  lr → %.3g", Double(scheduler.learningRate)) }
             log.record("valid", ["epoch": Double(epoch), "step": Double(steps), "loss": evaluation.loss,
                                  "metric": evaluation.metric, "lr": Double(scheduler.learningRate),
                                  "train_loss": epochLoss / Double(max(epochCount, 1)),
-                                 "elapsed_s": earlierSeconds + trainingSeconds])
+                                 "elapsed_s": earlierSeconds + trainingSeconds].merging(evaluation.figures) { a, _ in a })
             let trainLoss = epochLoss / Double(max(epochCount, 1))
             let described = task.describeLoss(trainLoss)
             progress.line(String(format: "epoch %d/%d done: train loss %.4f%@, %@, %@ %@/s%@",

@@ -20,6 +20,10 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
     /// The run's settings (clip, epochs, …) so `--resume` continues with the same ones.
     public var clip: Float?
     public var epochs: Int
+    /// Weight averaging: when it starts, and the iterates averaged so far (nil: not started; the
+    /// running sum is the checkpoint's `average.sum` tensor).
+    public var averaging: WeightAveragingTrigger?
+    public var averagedSteps: Int?
 
     public init(completedEpochs: Int, batchInEpoch: Int, optimizerSteps: Int, optimizer: OptimizerSettings,
                 scheduler: LearningRateScheduler, seed: UInt64, rng: RandomGenerator, bestMetric: Double?, bestEpoch: Int?,
