@@ -39,6 +39,12 @@ extension KWS {
                       --epochs 30 --max-minutes 60
                   kws train --data speech_commands_v0.02 --preset google12 --cell gru \\
                       --checkpoint g12-gru.ckpt
+                  mpirun -np 4 --hostfile hosts kws train --data /shared/speech_commands \\
+                      --preset google12 --checkpoint /shared/g12.ckpt
+
+                Started by mpirun (Open MPI), it trains one data-parallel job over the ranks:
+                each rank computes the features of its share of the clips and trains on its
+                share of every batch; gradients are summed each step; rank 0 writes the files.
                 """)
 
         @Option(help: ArgumentHelp("Speech Commands folder.", valueName: "dir")) var data: String?

@@ -26,6 +26,14 @@ extension LM {
                 paper's baselines); --layers N stacks N layers with --dropout-layer between them.
                 The checkpoint records both, so eval and sample need no flags.
 
+                --preset ptb-word|ptb-char is the authors' lamb recipe (docs/REPRODUCTION.md):
+                L2 in the loss, constant learning rate, weight averaging once validation
+                stalls, the softmax temperature searched on validation.
+
+                Started by mpirun (Open MPI), it trains one data-parallel job over the ranks:
+                --batch is split over them, gradients are summed each step, rank 0 writes the
+                files (README: "Training across processes and machines").
+
                 Examples:
                   lm train
                   lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt \\
@@ -38,6 +46,8 @@ extension LM {
                       --checkpoint lstm2.ckpt
                   lm train --data corpora/ptb --preset ptb-word --checkpoint ptb-word.ckpt \\
                       --resume
+                  mpirun -np 2 lm train --data corpora/ptb --preset ptb-word \\
+                      --checkpoint ptb-word.ckpt
                 """)
 
         @Option(help: ArgumentHelp("Corpus directory in Mikolov's layout.", valueName: "dir")) var data: String?
