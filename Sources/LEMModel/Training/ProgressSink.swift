@@ -20,11 +20,12 @@ public final class SilentProgress: ProgressSink {
     public func line(_ text: String) {}
 }
 
-/// "1h02m", "3m12s", "45s".
+/// "2d04h", "1h02m", "3m12s", "45s".
 public func formatDuration(_ seconds: Double) -> String {
     guard seconds.isFinite, seconds >= 0 else { return "?" }
     let s = Int(seconds.rounded())
     let twoDigits = { (n: Int) in n < 10 ? "0\(n)" : "\(n)" }
+    if s >= 86400 { return "\(s / 86400)d\(twoDigits((s % 86400) / 3600))h" }
     if s >= 3600 { return "\(s / 3600)h\(twoDigits((s % 3600) / 60))m" }
     if s >= 60 { return "\(s / 60)m\(twoDigits(s % 60))s" }
     return "\(s)s"

@@ -221,6 +221,7 @@ public final class Trainer {
 
         let batches = task.batchesPerEpoch
         var trainingSeconds = 0.0, unitsDone = 0.0, batchesDone = 0
+        var validationSeconds = 0.0, validations = 0   // this process's, for the ETA
         var reason = StopReason.finished
         var lastSave = monotonicSeconds()
         var completedEpochs = startEpoch - 1
@@ -298,15 +299,21 @@ public final class Trainer {
                 windowLoss += stats.lossSum; windowCount += stats.lossCount; windowUnits += Double(stats.units)
                 epochLoss += stats.lossSum; epochCount += stats.lossCount
 
+                // The ETA of the whole run (all epochs, validations included, whatever chunk this
+                // is) and, with --max-minutes, when this chunk ends.
                 let rate = unitsDone / max(trainingSeconds, 1e-9)
                 let secondsPerBatch = trainingSeconds / Double(batchesDone)
-                var remaining = Double((settings.epochs - epoch) * batches + (batches - b - 1)) * secondsPerBatch
-                if let minutes = settings.maxMinutes { remaining = min(remaining, max(0, minutes * 60 - trainingSeconds)) }
+                let validationEach = validations > 0 ? validationSeconds / Double(validations) : secondsPerBatch * Double(batches) / 10
+                let runRemaining = Double((settings.epochs - epoch) * batches + (batches - b - 1)) * secondsPerBatch
+                    + Double(settings.epochs - epoch + 1) * validationEach
+                let chunk = settings.maxMinutes.map { "  (chunk ends in \(formatDuration(max(0, $0 * 60 - trainingSeconds))))" } ?? ""
                 let mean = epochLoss / Double(max(epochCount, 1))
                 let described = task.describeLoss(mean)
-                progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f%@  lr %.3g  %@ %@/s  ETA %@",
+                progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f%@  lr %.3g  %@ %@/s  elapsed %@  ETA %@%@%@",
                                        epoch, settings.epochs, b + 1, batches, mean, described.isEmpty ? "" : "  " + described,
-                                       Double(scheduler.learningRate), formatCount(rate), task.unitName, formatDuration(remaining)))
+                                       Double(scheduler.learningRate), formatCount(rate), task.unitName,
+                                       formatDuration(earlierSeconds + trainingSeconds + validationSeconds), formatDuration(runRemaining), chunk,
+                                       best.map { String(format: "  best %.4g", $0) } ?? ""))
                 if (b + 1) % logEvery == 0 || b + 1 == batches {
                     let now = monotonicSeconds()
                     log.record("train", ["epoch": Double(epoch), "batch": Double(b + 1), "step": Double(steps),
@@ -329,7 +336,10 @@ public final class Trainer {
                 }
                 return evaluation
             }
+            let validationStart = monotonicSeconds()
             let evaluation = try average.map { try $0.withAveragedParameters(params, validateAndKeepBest) } ?? validateAndKeepBest()
+            validationSeconds += monotonicSeconds() - validationStart
+            validations += 1
             completedEpochs = epoch
             if average == nil, let trigger = settings.averaging, trigger.fires(epoch: epoch, bestEpoch: bestEpoch) {
                 average = WeightAverage(parameterCount: params.count)
