@@ -12,7 +12,9 @@ extension KWS {
                 Splits are those of the folder's testing_list.txt / validation_list.txt
                 (everything else is training); silence and unknown examples are made as the
                 checkpoint's dataset settings say (TF speech_commands semantics).
-                Accuracy = correct / total over every clip of the split.
+                Accuracy = correct / total over every clip of the split. The confusion matrix
+                is also drawn as an SVG heat map (--confusion-svg; default
+                <checkpoint>.confusion-<split>.svg).
 
                 Examples:
                   kws eval --checkpoint g12.ckpt --data speech_commands_v0.02 --split test
@@ -23,6 +25,8 @@ extension KWS {
         @OptionGroup var checkpoint: CheckpointOption
         @Option(help: ArgumentHelp("Speech Commands folder (default: the built-in corpus).", valueName: "dir")) var data: String?
         @Option(help: "test, valid or all.") var split: String = "test"
+        @Option(name: .customLong("confusion-svg"), help: ArgumentHelp("Where to draw the confusion matrix (default: <checkpoint>.confusion-<split>.svg; \"none\" to skip).", valueName: "file"))
+        var confusionSVG: String?
         @Flag(help: "Print one JSON object.") var json = false
 
         mutating func validate() throws {
@@ -49,17 +53,24 @@ extension KWS {
                 guard let report = total else {
                     throw SpeechCommandsError("\(root): no clips in the \(split) split")
                 }
+                let svg = confusionSVG ?? "\(checkpoint.checkpoint).confusion-\(split).svg"
+                if svg != "none" {
+                    try writeConfusionChart(report.confusion, labels: report.labels,
+                                            title: String(format: "%@: %@ split, accuracy %.2f%% (%d clips)", checkpoint.checkpoint, split,
+                                                          100 * report.accuracy, report.count), to: svg)
+                }
                 if json {
                     let perClass = report.labels.indices.map { report.classAccuracy($0) as Any? ?? NSNull() }
                     let object: [String: Any] = ["accuracy": report.accuracy, "count": report.count, "split": split,
                                                  "confusion": report.confusion, "labels": report.labels,
                                                  "class_accuracy": perClass, "cross_entropy": report.loss,
-                                                 "checkpoint": checkpoint.checkpoint, "data": root]
+                                                 "checkpoint": checkpoint.checkpoint, "data": root, "confusion_svg": svg]
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                     print(String(decoding: data, as: UTF8.self))
                 } else {
                     print(String(format: "%@ accuracy %.2f%% (%d of %d clips, %@)", split, 100 * report.accuracy, report.correct, report.count, root))
                     print(report.table, terminator: "")
+                    if svg != "none" { print("confusion matrix: \(svg)") }
                 }
             }
         }

@@ -61,6 +61,13 @@ final class KWSEndToEndTests: XCTestCase {
         XCTAssertEqual(confusion.count, 12)
         XCTAssertEqual(confusion.joined().reduce(0, +), count)
         XCTAssertGreaterThan(accuracy, 0.9, "a 3-tone + chirp + silence problem should be learned")
+        // The heat map beside it: one cell per pair, the diagonal counts written in.
+        let svgPath = try XCTUnwrap(object["confusion_svg"] as? String)
+        XCTAssertEqual(svgPath, ckpt + ".confusion-all.svg")
+        let svg = try String(contentsOfFile: svgPath, encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        XCTAssertEqual(svg.components(separatedBy: "stroke=\"#ddd\"").count - 1, 144, "12 × 12 cells")
+        XCTAssertTrue(svg.contains(">\(confusion[2][2])</text>"), "the count of yes → yes")
 
         // classify agrees with eval on a training file, and handles odd formats.
         let yes = dir + "/data/yes/00001000_nohash_0.wav"
