@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // MARK: - The shared LEM implementation, in rooms by job (Sources/LEMModel/*/; see the README)
         .target(name: "LEMModel", dependencies: ["CBLAS", "CZlib", "CMPI"], swiftSettings: nativeCPU),
@@ -37,7 +38,7 @@ let package = Package(
                 swiftSettings: nativeCPU),
 
         // MARK: - Audio: reading, resampling, MFCC/log-mel features, Speech Commands
-        .target(name: "Audio", dependencies: ["LEMModel", "CFFTW", "CSndFile", "CSampleRate"], swiftSettings: nativeCPU),
+        .target(name: "Audio", dependencies: ["LEMModel", "CFFTW", "CSndFile", "CSampleRate", "CCrypto"], swiftSettings: nativeCPU),
 
         .executableTarget(
             name: "kws",

@@ -43,6 +43,10 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
     public var sampleRate: Int
     /// Samples per clip (clips are padded with zeros or cut).
     public var clipSamples: Int
+    /// For a folder without `validation_list.txt` and `testing_list.txt`: the percentages of
+    /// TensorFlow's `which_set` hash split (`speechCommandsSplit`; TF's defaults 10 and 10).
+    public var validationPercentage: Double = 10
+    public var testingPercentage: Double = 10
 
     /// Throws for percentages outside 0…10000 (or NaN) and non-positive rates or lengths.
     public func validate() throws {
@@ -51,19 +55,44 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
                 throw SpeechCommandsError("dataset options: \(name) must be in 0…10000, got \(value)")
             }
         }
+        guard validationPercentage >= 0, testingPercentage >= 0, validationPercentage + testingPercentage <= 100 else {
+            throw SpeechCommandsError("dataset options: the validation and testing percentages must be ≥ 0 and sum to at most 100, "
+                                      + "got \(validationPercentage) and \(testingPercentage)")
+        }
         guard sampleRate > 0, sampleRate <= 1_000_000, clipSamples > 0, clipSamples <= 100_000_000 else {
             throw SpeechCommandsError("dataset options: sampleRate and clipSamples must be positive, got \(sampleRate) Hz, \(clipSamples) samples")
         }
     }
 
     public init(silencePercentage: Double = 10, unknownPercentage: Double? = 10, silenceInEvaluationSplits: Bool = true,
-                seed: UInt64 = 59185, sampleRate: Int = 16000, clipSamples: Int = 16000) {
+                seed: UInt64 = 59185, sampleRate: Int = 16000, clipSamples: Int = 16000,
+                validationPercentage: Double = 10, testingPercentage: Double = 10) {
         self.silencePercentage = silencePercentage
         self.unknownPercentage = unknownPercentage
         self.silenceInEvaluationSplits = silenceInEvaluationSplits
         self.seed = seed
         self.sampleRate = sampleRate
         self.clipSamples = clipSamples
+        self.validationPercentage = validationPercentage
+        self.testingPercentage = testingPercentage
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case silencePercentage, unknownPercentage, silenceInEvaluationSplits, seed, sampleRate, clipSamples
+        case validationPercentage, testingPercentage
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        silencePercentage = try c.decode(Double.self, forKey: .silencePercentage)
+        unknownPercentage = try c.decodeIfPresent(Double.self, forKey: .unknownPercentage)
+        silenceInEvaluationSplits = try c.decode(Bool.self, forKey: .silenceInEvaluationSplits)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        sampleRate = try c.decode(Int.self, forKey: .sampleRate)
+        clipSamples = try c.decode(Int.self, forKey: .clipSamples)
+        // Checkpoints written before the hash split existed: TensorFlow's defaults.
+        validationPercentage = try c.decodeIfPresent(Double.self, forKey: .validationPercentage) ?? 10
+        testingPercentage = try c.decodeIfPresent(Double.self, forKey: .testingPercentage) ?? 10
     }
 }
 
@@ -174,7 +203,8 @@ public struct SplitFeatures: Sendable {
 /// Mapping: `yes no up down left right on off stop go` are classes; every other word folder is
 /// `_unknown_`; folders named `_unknown_` / `_silence_` are taken as those classes. Splits: a
 /// file named in `validation_list.txt` / `testing_list.txt` (paths relative to the root) is in
-/// that split, everything else is training. Per split, `_unknown_` clips from word folders are
+/// that split, everything else is training; a folder with neither list file is split by
+/// TensorFlow's `which_set` hash of the speaker id (`speechCommandsSplit`), as `train.py` does. Per split, `_unknown_` clips from word folders are
 /// subsampled and `_silence_` examples generated as `SpeechCommandsOptions` says. Everything is
 /// deterministic given `options.seed`. Examples are sorted by path, generated silence last;
 /// shuffling for training is the trainer's job.
@@ -206,6 +236,8 @@ public final class SpeechCommands: @unchecked Sendable {
     public let wordFolders: [String]
     /// Which list files were present.
     public let listFilesFound: [DatasetSplit]
+    /// True when the folder has no list files and the splits come from `speechCommandsSplit`.
+    public let splitByHash: Bool
     /// Where background noise comes from.
     public let noiseSource: NoiseSource
 
@@ -298,6 +330,14 @@ public final class SpeechCommands: @unchecked Sendable {
             }
         }
         listFilesFound = foundLists
+        // Without list files, TensorFlow's hash split by speaker (train.py's default).
+        splitByHash = foundLists.isEmpty
+        if splitByHash {
+            for relative in allFiles {
+                assignment[relative] = (speechCommandsSplit(path: relative, validationPercentage: options.validationPercentage,
+                                                            testingPercentage: options.testingPercentage), 0)
+            }
+        }
 
         // 3. Examples per split, then unknown subsampling and silence generation.
         var perSplit: [DatasetSplit: [SpeechExample]] = [:]
@@ -371,7 +411,9 @@ public final class SpeechCommands: @unchecked Sendable {
     /// A few lines describing the splits and the noise source, for tool output.
     public var summary: String {
         var lines = ["\(root): \(wordFolders.count) word folders; list files: "
-                     + (listFilesFound.isEmpty ? "none (every clip is training)" : listFilesFound.map { $0.listFileName! }.joined(separator: ", "))]
+                     + (splitByHash ? String(format: "none: split by TensorFlow's which_set hash of the speaker id (%g%% validation, %g%% testing)",
+                                             options.validationPercentage, options.testingPercentage)
+                                    : listFilesFound.map { $0.listFileName! }.joined(separator: ", "))]
         for split in DatasetSplit.allCases {
             let counts = labelCounts(split)
             let generated = examples(split).filter(\.isGeneratedSilence).count

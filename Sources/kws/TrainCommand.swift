@@ -18,7 +18,8 @@ extension KWS {
             abstract: "Train a keyword spotter: LEM (the paper's), LSTM or GRU, one or more layers.",
             discussion: """
                 Reads a Speech Commands folder (one folder per word; validation_list.txt and
-                testing_list.txt name the evaluation clips; _background_noise_/ holds noise for
+                testing_list.txt name the evaluation clips, or, without them, TensorFlow's
+                which_set hash of the speaker id splits it; _background_noise_/ holds noise for
                 augmentation and silence). Without --data it trains on the built-in synthetic
                 corpus (made once by corpora/make-default-speech.sh, about a minute).
 
@@ -73,6 +74,8 @@ extension KWS {
         @Option(name: .customLong("silence-percentage"), help: "Silence examples per split, % of keyword examples.") var silencePercentage: Double = 10
         @Option(name: .customLong("unknown-percentage"), help: "Unknown-word examples kept per split, % of keyword examples.") var unknownPercentage: Double = 10
         @Flag(name: .customLong("all-unknown"), help: "Keep every unknown-word clip (instead of --unknown-percentage).") var allUnknown = false
+        @Option(name: .customLong("validation-percentage"), help: "A folder without list files is split by TensorFlow's which_set hash: this % validation.") var validationPercentage: Double = 10
+        @Option(name: .customLong("testing-percentage"), help: "… and this % testing (the rest is training).") var testingPercentage: Double = 10
         @Option(name: .customLong("max-minutes"), help: "Stop (resumably) after this many minutes of training.") var maxMinutes: Double?
         @Option(name: .customLong("max-steps"), help: "Stop (resumably) after this many optimizer steps (smoke tests).") var maxSteps: Int?
         @Option(name: .customLong("save-every"), help: "Minutes between resumable saves within an epoch.") var saveEvery: Double = 10
@@ -105,6 +108,9 @@ extension KWS {
             if reaugmentEvery < 0 { throw ValidationError("--reaugment-every must not be negative") }
             if !(silencePercentage >= 0 && silencePercentage <= 100) { throw ValidationError("--silence-percentage must be in [0, 100]") }
             if !(unknownPercentage >= 0 && unknownPercentage <= 10_000) { throw ValidationError("--unknown-percentage must be in [0, 10000]") }
+            if !(validationPercentage >= 0 && testingPercentage >= 0 && validationPercentage + testingPercentage < 100) {
+                throw ValidationError("--validation-percentage and --testing-percentage must be ≥ 0 and leave some training data")
+            }
             if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
             if !(saveEvery > 0) { throw ValidationError("--save-every must be positive") }
         }
@@ -143,7 +149,8 @@ extension KWS {
                     try architecture.checkResume(cell: savedConfig!.cell, layers: savedConfig!.layers, path: path + ".resume")
                 }
                 let options = savedTool?.dataset ?? SpeechCommandsOptions(
-                    silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage, seed: seed)
+                    silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage, seed: seed,
+                    validationPercentage: validationPercentage, testingPercentage: testingPercentage)
                 let dataset = try SpeechCommands(root: root, options: options)
                 var featureSettings = savedTool?.features ?? FeatureSettings.preset(s.features)
                 if savedTool == nil {

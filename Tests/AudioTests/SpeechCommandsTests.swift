@@ -75,9 +75,10 @@ final class SpeechCommandsTests: XCTestCase {
         XCTAssertEqual(half.labelCounts(.training), [3, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0])
     }
 
-    func testWithoutListsEverythingIsTraining() throws {
+    /// Without list files the hash split applies (HashSplitTests); at 0 % / 0 % all is training.
+    func testWithoutListsAndZeroPercentagesEverythingIsTraining() throws {
         let dir = try makeTree(lists: false)
-        let data = try SpeechCommands(root: dir.path, options: SpeechCommandsOptions(unknownPercentage: nil))
+        let data = try SpeechCommands(root: dir.path, options: SpeechCommandsOptions(unknownPercentage: nil, validationPercentage: 0, testingPercentage: 0))
         XCTAssertEqual(data.examples(.training).filter { !$0.isGeneratedSilence }.count, 16)
         XCTAssertEqual(data.examples(.validation).count, 0)
         XCTAssertEqual(data.examples(.testing).count, 0)
@@ -97,7 +98,8 @@ final class SpeechCommandsTests: XCTestCase {
                 try writeWAV(path: dir.file("\(folder)/c\(k).wav"), samples: x, sampleRate: 16000)
             }
         }
-        let data = try SpeechCommands(root: dir.path)
+        let allTraining = SpeechCommandsOptions(validationPercentage: 0, testingPercentage: 0)
+        let data = try SpeechCommands(root: dir.path, options: allTraining)
         // keywords 10 → unknown: all 4 _unknown_ clips + ⌈1⌉ of bed; silence: the 4 files, none generated.
         XCTAssertEqual(data.labelCounts(.training), [4, 5, 5, 5, 0, 0, 0, 0, 0, 0, 0, 0])
         XCTAssertFalse(data.examples(.training).contains { $0.isGeneratedSilence })
@@ -113,7 +115,7 @@ final class SpeechCommandsTests: XCTestCase {
 
         // No noise at all: generated silence is all zeros and augmentation only shifts.
         let bare = try makeTree(background: false, lists: false)
-        let quiet = try SpeechCommands(root: bare.path)
+        let quiet = try SpeechCommands(root: bare.path, options: allTraining)
         XCTAssertEqual(quiet.noiseSource, .none)
         let silence = quiet.examples(.training).firstIndex { $0.isGeneratedSilence }!
         XCTAssertEqual(try quiet.cleanSamples(.training, index: silence), [Float](repeating: 0, count: 16000))
