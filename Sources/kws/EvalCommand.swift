@@ -4,6 +4,16 @@ import Foundation
 import LEMModel
 import ToolSupport
 
+/// Which clips an evaluation counts.
+enum EvaluationProtocol: String, ExpressibleByArgument, CaseIterable {
+    /// TensorFlow speech_commands' 12-class split: unknown words subsampled and silence generated
+    /// as the checkpoint's dataset settings say (`--silence-percentage`, `--unknown-percentage`).
+    case tf
+    /// The authors' (tk-rusch/LEM, src/Google12): every clip of the split's list, every
+    /// non-keyword word as unknown, no silence (their valid/test folders hold none).
+    case lem
+}
+
 extension KWS {
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -12,7 +22,10 @@ extension KWS {
                 Splits are those of the folder's testing_list.txt / validation_list.txt
                 (everything else is training); silence and unknown examples are made as the
                 checkpoint's dataset settings say (TF speech_commands semantics).
-                Accuracy = correct / total over every clip of the split. The confusion matrix
+                Accuracy = correct / total over every clip of the split. --protocol lem counts
+                the clips the authors' loader does (every clip of the list, non-keywords as
+                unknown, no silence), so the figure can be set beside the paper's; tf (default)
+                is TensorFlow's split with the checkpoint's silence and unknown percentages. The confusion matrix
                 is also drawn as an SVG heat map (--confusion-svg; default
                 <checkpoint>.confusion-<split>.svg).
 
@@ -25,6 +38,8 @@ extension KWS {
         @OptionGroup var checkpoint: CheckpointOption
         @Option(help: ArgumentHelp("Speech Commands folder (default: the built-in corpus).", valueName: "dir")) var data: String?
         @Option(help: "test, valid or all.") var split: String = "test"
+        @Option(help: "Which clips count: tf (TensorFlow's split, the default) or lem (the authors': every listed clip, no silence).")
+        var `protocol`: EvaluationProtocol = .tf
         @Option(name: .customLong("confusion-svg"), help: ArgumentHelp("Where to draw the confusion matrix (default: <checkpoint>.confusion-<split>.svg; \"none\" to skip).", valueName: "file"))
         var confusionSVG: String?
         @Flag(help: "Print one JSON object.") var json = false
@@ -37,7 +52,9 @@ extension KWS {
             try reportingErrors {
                 let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
                 let root = try data ?? DefaultCorpus.speech.directory()
-                let dataset = try SpeechCommands(root: root, options: spotter.tool.dataset)
+                var options = spotter.tool.dataset
+                if `protocol` == .lem { (options.unknownPercentage, options.silenceInEvaluationSplits) = (nil, false) }
+                let dataset = try SpeechCommands(root: root, options: options)
                 let splits: [DatasetSplit] = split == "test" ? [.testing] : split == "valid" ? [.validation] : DatasetSplit.allCases
                 var total: ClassificationReport?
                 for s in splits where !dataset.examples(s).isEmpty {
@@ -64,11 +81,13 @@ extension KWS {
                     let object: [String: Any] = ["accuracy": report.accuracy, "count": report.count, "split": split,
                                                  "confusion": report.confusion, "labels": report.labels,
                                                  "class_accuracy": perClass, "cross_entropy": report.loss,
-                                                 "checkpoint": checkpoint.checkpoint, "data": root, "confusion_svg": svg]
+                                                 "checkpoint": checkpoint.checkpoint, "data": root, "confusion_svg": svg,
+                                                 "protocol": `protocol`.rawValue]
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                     print(String(decoding: data, as: UTF8.self))
                 } else {
-                    print(String(format: "%@ accuracy %.2f%% (%d of %d clips, %@)", split, 100 * report.accuracy, report.correct, report.count, root))
+                    print(String(format: "%@ accuracy %.2f%% (%d of %d clips, %@ protocol, %@)", split, 100 * report.accuracy, report.correct,
+                                 report.count, `protocol`.rawValue, root))
                     print(report.table, terminator: "")
                     if svg != "none" { print("confusion matrix: \(svg)") }
                 }
