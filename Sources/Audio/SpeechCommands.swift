@@ -244,6 +244,9 @@ public final class SpeechCommands: @unchecked Sendable {
     private let splitExamples: [DatasetSplit: [SpeechExample]]
     /// Noise recordings at `options.sampleRate` (each at least one sample long).
     private let noise: [[Float]]
+    /// The background recordings augmentation mixes in (`noiseSource` says which), at the
+    /// dataset's sample rate.
+    public var noiseRecordings: [[Float]] { noise }
 
     /// Scans `root` and builds the splits. Throws `SpeechCommandsError` (root missing or without
     /// class folders, a list line naming a missing file or a file in two lists, unreadable

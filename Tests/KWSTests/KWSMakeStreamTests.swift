@@ -1,0 +1,43 @@
+import Audio
+import Foundation
+import LEMModel
+import ToolTestSupport
+import XCTest
+
+/// `kws make-stream`: reproducible by seed, and every label points at the clip inserted there.
+final class KWSMakeStreamTests: XCTestCase {
+    func testStreamsAreReproducibleAndLabelsPointAtTheirClips() throws {
+        let dir = makeTemporaryDirectory()
+        try makeToneCorpus(dir + "/data", perClass: 12)
+        let common = ["make-stream", "--data", dir + "/data", "--split", "test", "--minutes", "0.5", "--gap-ms", "500"]
+        for name in ["a", "b"] {
+            let r = try runTool("kws", common + ["--seed", "4", "--out", "\(dir)/\(name).wav"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a.wav"), FileManager.default.contents(atPath: dir + "/b.wav"), "same seed, same bytes")
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a.csv"), FileManager.default.contents(atPath: dir + "/b.csv"))
+        XCTAssertEqual(try runTool("kws", common + ["--seed", "5", "--out", dir + "/c.wav"]).status, 0)
+        XCTAssertNotEqual(FileManager.default.contents(atPath: dir + "/a.wav"), FileManager.default.contents(atPath: dir + "/c.wav"))
+
+        // Without noise (a huge SNR), the stream at each labelled span is exactly the labelled clip.
+        XCTAssertEqual(try runTool("kws", common + ["--snr-db", "300", "--out", dir + "/clean.wav"]).status, 0)
+        let stream = try readAudio(path: dir + "/clean.wav").samples
+        XCTAssertEqual(stream.count, 30 * 16000)
+        let lines = try String(contentsOfFile: dir + "/clean.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertGreaterThan(lines.count, 10)
+        var previousEnd = 0
+        for line in lines {
+            let f = line.split(separator: ",").map(String.init)
+            XCTAssertEqual(f.count, 4, String(line))
+            let (start, end) = (Int(f[1])! * 16, Int(f[2])! * 16)
+            XCTAssertEqual(end - start, 16000)
+            XCTAssertGreaterThanOrEqual(start, previousEnd, "clips do not overlap")
+            previousEnd = end
+            let clip = try loadClip(path: dir + "/data/" + f[3])
+            let word = f[3].split(separator: "/")[0]
+            XCTAssertEqual(f[0], word == "bed" ? "_unknown_" : String(word))
+            let worst = zip(stream[start..<end], clip).map { abs($0 - $1) }.max()!
+            XCTAssertLessThanOrEqual(worst, 1.0 / 32768, "\(line): the stream holds another clip here")
+        }
+    }
+}
