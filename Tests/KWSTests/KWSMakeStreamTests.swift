@@ -40,4 +40,27 @@ final class KWSMakeStreamTests: XCTestCase {
             XCTAssertLessThanOrEqual(worst, 1.0 / 32768, "\(line): the stream holds another clip here")
         }
     }
+
+    /// `kws eval-stream` end to end: a tone model on a tone stream, one threshold and a sweep.
+    func testEvalStreamReportsMissRateFalseAlarmsAndTheDETCurve() throws {
+        let dir = makeTemporaryDirectory()
+        try makeToneCorpus(dir + "/data", perClass: 12)
+        let ckpt = dir + "/t.ckpt"
+        XCTAssertEqual(try runTool("kws", ["train", "--data", dir + "/data", "--checkpoint", ckpt, "--hidden", "8", "--epochs", "4", "--batch", "4"]).status, 0)
+        XCTAssertEqual(try runTool("kws", ["make-stream", "--data", dir + "/data", "--minutes", "0.5", "--out", dir + "/s.wav"]).status, 0)
+        let r = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, dir + "/s.wav", "--sweep", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let missRate = try XCTUnwrap(object["miss_rate"] as? Double), fa = try XCTUnwrap(object["fa_per_hour"] as? Double)
+        print("tone stream: miss rate \(missRate), \(fa) false alarms per hour at threshold \(object["threshold"] ?? "?")")
+        XCTAssertTrue((0...1).contains(missRate))
+        XCTAssertGreaterThanOrEqual(fa, 0)
+        XCTAssertNotNil(object["target"])
+        let det = try String(contentsOfFile: dir + "/s.det.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(det.count, 1 + 70, "a header and thresholds 0.30 … 0.99")
+        XCTAssertTrue(try String(contentsOfFile: dir + "/s.det.svg", encoding: .utf8).hasPrefix("<svg"))
+        let bad = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, dir + "/s.wav", "--labels", dir + "/missing.csv"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("missing.csv: cannot read the labels"), bad.stderr)
+    }
 }

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Audio
+import Foundation
+import LEMModel
+import ToolSupport
+
+extension KWS {
+    struct EvalStream: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "eval-stream",
+            abstract: "Miss rate and false alarms per hour of a keyword spotter on a labelled stream.",
+            discussion: """
+                Slides 1 s windows over the recording every --stride-ms, averages the
+                posteriors over --average-ms, and fires a keyword when its average passes the
+                threshold and it is not the keyword that fired within the last --suppress-ms
+                (TensorFlow's RecognizeCommands). Detections are compared with the labels
+                (kws make-stream's CSV): a detection matches a word when it falls between the
+                word's start and --tolerance-ms after its clip ends. Prints TensorFlow's
+                matched / wrong / false-positive rates and, per keyword and overall, the miss
+                rate and false alarms per hour. --sweep runs thresholds 0.30 … 0.99 on one pass
+                and writes the DET curve (CSV and SVG), and the threshold that meets
+                --target-fa-per-hour.
+
+                Examples:
+                  kws make-stream --data speech_commands_v0.02 --minutes 30 --out stream.wav
+                  kws eval-stream --checkpoint g12.ckpt stream.wav --labels stream.csv
+                  kws eval-stream --checkpoint g12.ckpt stream.wav --labels stream.csv \\
+                      --sweep --target-fa-per-hour 2 --json
+                """)
+
+        @OptionGroup var checkpoint: CheckpointOption
+        @Argument(help: ArgumentHelp("The recording (any format libsndfile reads).", valueName: "stream")) var stream: String
+        @Option(help: ArgumentHelp("Its ground truth (default: the recording's name with .csv).", valueName: "file")) var labels: String?
+        @Option(help: "Detection threshold on the averaged posterior.") var threshold: Float = 0.5
+        @Option(name: .customLong("stride-ms"), help: "Milliseconds between windows.") var strideMs: Int = 100
+        @Option(name: .customLong("average-ms"), help: "Posteriors averaged over this many ms of windows.") var averageMs: Double = 1000
+        @Option(name: .customLong("suppress-ms"), help: "After a detection, the same keyword cannot fire again for this long.") var suppressMs: Double = 500
+        @Option(name: .customLong("tolerance-ms"), help: "A detection up to this long after a word's clip ends still matches it.") var toleranceMs: Double = 750
+        @Flag(help: "Run thresholds 0.30 … 0.99 and write the DET curve.") var sweep = false
+        @Option(name: .customLong("target-fa-per-hour"), help: "With --sweep: report the lowest threshold with at most this many false alarms per hour.") var targetFAPerHour: Double = 2
+        @Option(help: ArgumentHelp("With --sweep: the DET curve's files (default: the recording's name with .det.csv / .det.svg).", valueName: "prefix")) var det: String?
+        @Flag(help: "Print one JSON object.") var json = false
+
+        mutating func validate() throws {
+            if !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be in (0, 1)") }
+            if strideMs < 1 { throw ValidationError("--stride-ms must be at least 1") }
+            if !(averageMs > 0 && suppressMs >= 0 && toleranceMs >= 0) { throw ValidationError("--average-ms must be positive, --suppress-ms and --tolerance-ms not negative") }
+        }
+
+        func stem(_ path: String) -> String {
+            guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return path }
+            return String(path[..<dot])
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
+                let truth = try readTruth(path: labels ?? stem(stream) + ".csv")
+                let audio = try AudioStream(path: stream, outputRate: spotter.tool.dataset.sampleRate)
+                let keywords = spotter.tool.labels.filter { !CommandRecognizer.background.contains($0) }
+                let thresholds: [Float] = sweep ? (30...99).map { Float($0) / 100 } : [threshold]
+                var recognizers = thresholds.map { CommandRecognizer(labels: spotter.tool.labels, threshold: $0, averageMs: averageMs, suppressMs: suppressMs) }
+                var detections = [[Detection]](repeating: [], count: thresholds.count)
+                let scan = try scanStream(audio, spotter: spotter, strideMs: strideMs, recognizers: &recognizers) { k, d in detections[k].append(d) }
+                let metrics = detections.map { StreamingMetrics(detections: $0, truth: truth, keywords: keywords, durationSeconds: audio.duration,
+                                                                toleranceMs: toleranceMs) }
+                let main = sweep ? (thresholds.firstIndex { abs($0 - threshold) < 0.005 } ?? 0) : 0
+                let m = metrics[main]
+                var object: [String: Any] = [
+                    "stream": stream, "checkpoint": checkpoint.checkpoint, "hours": m.hours, "threshold": Double(thresholds[main]),
+                    "miss_rate": m.missRate, "fa_per_hour": m.falseAlarmsPerHour, "keywords": m.keywordWords, "words": m.words,
+                    "matched_rate": Double(m.matched) / Double(max(m.words, 1)), "wrong_rate": Double(m.wrong) / Double(max(m.words, 1)),
+                    "false_positive_rate": Double(m.falsePositives) / Double(max(m.words, 1)), "windows": scan.windows,
+                    "real_time_factor": audio.duration / max(scan.seconds, 1e-9),
+                    "per_keyword": Dictionary(uniqueKeysWithValues: keywords.compactMap { k in
+                        m.missRate(k).map { (k, ["miss_rate": $0, "fa_per_hour": m.falseAlarmsPerHour(k)]) }
+                    }),
+                ]
+                if sweep {
+                    let prefix = det ?? stem(stream) + ".det"
+                    let rows = zip(thresholds, metrics).map { String(format: "%.2f,%.6f,%.4f", Double($0), $1.missRate, $1.falseAlarmsPerHour) }
+                    do { try ("threshold,miss_rate,fa_per_hour\n" + rows.joined(separator: "\n") + "\n").write(toFile: prefix + ".csv", atomically: true, encoding: .utf8) } catch {
+                        throw ToolError(description: "\(prefix).csv: cannot write the DET curve (\(error.localizedDescription))")
+                    }
+                    try writeLineChart([ChartSeries(name: "DET",
+                                                    points: metrics.map { ($0.falseAlarmsPerHour, 100 * $0.missRate) })],
+                                       title: "\(checkpoint.checkpoint) on \(stream): miss rate against false alarms per hour",
+                                       xLabel: "false alarms per hour", yLabel: "miss rate (%)", to: prefix + ".svg")
+                    object["det_csv"] = prefix + ".csv"
+                    object["det_svg"] = prefix + ".svg"
+                    if let best = zip(thresholds, metrics).first(where: { $0.1.falseAlarmsPerHour <= targetFAPerHour }) {
+                        object["target"] = ["fa_per_hour_limit": targetFAPerHour, "threshold": Double(best.0), "miss_rate": best.1.missRate,
+                                            "fa_per_hour": best.1.falseAlarmsPerHour]
+                    } else {
+                        object["target"] = ["fa_per_hour_limit": targetFAPerHour, "threshold": NSNull()]
+                    }
+                }
+                if json { print(jsonLine(object)); return }
+                print(String(format: "%@: %.2f h, %d words (%d keywords), %d windows at %.0fx real time", stream, m.hours, m.words, m.keywordWords,
+                             scan.windows, audio.duration / max(scan.seconds, 1e-9)))
+                print(String(format: "threshold %.2f: miss rate %.1f%%, %.1f false alarms per hour; TF rates matched %.1f%%, wrong %.1f%%, false positives %.1f%% (tolerance %.0f ms)",
+                             Double(thresholds[main]), 100 * m.missRate, m.falseAlarmsPerHour, 100 * Double(m.matched) / Double(max(m.words, 1)),
+                             100 * Double(m.wrong) / Double(max(m.words, 1)), 100 * Double(m.falsePositives) / Double(max(m.words, 1)), toleranceMs))
+                for k in keywords { if let r = m.missRate(k) { print("  " + k.padding(toLength: 9, withPad: " ", startingAt: 0) + String(format: "miss %5.1f%%  FA/h %6.1f", 100 * r, m.falseAlarmsPerHour(k))) } }
+                if let target = object["target"] as? [String: Any] {
+                    if let t = target["threshold"] as? Double, let mr = target["miss_rate"] as? Double, let fa = target["fa_per_hour"] as? Double {
+                        print(String(format: "at most %g false alarms per hour: threshold %.2f, miss rate %.1f%% (%.2f FA/h)", targetFAPerHour, t, 100 * mr, fa))
+                    } else {
+                        print(String(format: "no threshold up to 0.99 keeps false alarms at or below %g per hour", targetFAPerHour))
+                    }
+                    print("DET curve: \(object["det_csv"]!), \(object["det_svg"]!)")
+                }
+            }
+        }
+    }
+}

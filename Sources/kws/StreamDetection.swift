@@ -1,0 +1,101 @@
+import Audio
+import Foundation
+
+/// A keyword the stream detector reported: when (the end of the window that fired, in seconds
+/// from the start of the stream), what and how sure (the averaged posterior).
+struct Detection: Equatable {
+    var time: Double
+    var label: String
+    var score: Float
+}
+
+/// TensorFlow's `RecognizeCommands` (speech_commands/recognize_commands.py): the posteriors of
+/// the windows of the last `averageMs` are averaged; the top class fires when its average
+/// exceeds its threshold, it is not the class that fired last, and more than `suppressMs` have
+/// passed since that one fired (a word spoken once fires once). Only keywords fire: the
+/// background classes (`_silence_`, `_unknown_`) end a detection but never raise one.
+struct CommandRecognizer {
+    let labels: [String]
+    var averageMs: Double = 1000
+    var suppressMs: Double = 500
+    /// Per class; the keywords' default is `threshold`.
+    var thresholds: [Float]
+    /// Windows needed in the averaging span before anything fires (TF's minimum_count).
+    var minimumCount = 3
+    private var recent: [(time: Double, scores: [Float])] = []
+    private var previousLabel: Int?
+    private var previousTime = -Double.infinity
+
+    init(labels: [String], threshold: Float, perClass: [String: Float] = [:], averageMs: Double = 1000, suppressMs: Double = 500) {
+        self.labels = labels
+        self.averageMs = averageMs
+        self.suppressMs = suppressMs
+        thresholds = labels.map { perClass[$0] ?? threshold }
+    }
+
+    static let background: Set<String> = ["_silence_", "_unknown_"]
+
+    /// Feeds the posteriors of the window ending at `time` (ms); returns a detection if one fires.
+    mutating func process(time: Double, scores: [Float]) -> Detection? {
+        recent.append((time, scores))
+        while let first = recent.first, first.time <= time - averageMs { recent.removeFirst() }
+        guard recent.count >= minimumCount else { return nil }
+        var average = [Float](repeating: 0, count: scores.count)
+        for r in recent { for c in average.indices { average[c] += r.scores[c] } }
+        for c in average.indices { average[c] /= Float(recent.count) }
+        let top = average.indices.max { average[$0] < average[$1] }!
+        let isKeyword = !Self.background.contains(labels[top])
+        guard isKeyword else {
+            if labels[top] == "_silence_" { (previousLabel, previousTime) = (nil, -.infinity) }   // silence ends a word (TF)
+            return nil
+        }
+        if average[top] > thresholds[top], top != previousLabel, time - previousTime > suppressMs {
+            previousLabel = top
+            previousTime = time
+            return Detection(time: time / 1000, label: labels[top], score: average[top])
+        }
+        return nil
+    }
+}
+
+/// Runs `spotter` over a stream in 1 s windows every `strideMs` (posteriors computed in batches
+/// of 64 windows) and passes each window's posteriors to `recognizer`, in bounded memory.
+/// `onDetection` sees every detection as it happens; `onWindow` every window's time (ms) and
+/// posteriors (for sweeps that re-run the recognizer at other thresholds).
+func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, recognizers: inout [CommandRecognizer],
+                onDetection: (Int, Detection) -> Void) throws -> (windows: Int, seconds: Double) {
+    let rate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
+    let stride = max(1, strideMs * rate / 1000)
+    func read(_ count: Int) throws -> [Float] {
+        var samples = try stream.read(maximum: count)
+        roundToPCM16Grid(&samples)
+        return samples
+    }
+    var window = try read(clip)
+    window += [Float](repeating: 0, count: clip - window.count)
+    var end = clip, windows = 0
+    var pending: [(end: Int, samples: [Float])] = []
+    let start = Date()
+    func flush() {
+        guard !pending.isEmpty else { return }
+        let results = spotter.probabilities(ofClips: pending.map(\.samples))
+        for (w, p) in zip(pending, results) {
+            let ms = Double(w.end) * 1000 / Double(rate)
+            for k in recognizers.indices {
+                if let d = recognizers[k].process(time: ms, scores: p) { onDetection(k, d) }
+            }
+        }
+        windows += pending.count
+        pending.removeAll(keepingCapacity: true)
+    }
+    while true {
+        pending.append((end, window))
+        if pending.count == 64 { flush() }
+        let next = try read(stride)
+        if next.isEmpty { break }
+        window = Array((window + next).suffix(clip))
+        end += next.count
+    }
+    flush()
+    return (windows, Date().timeIntervalSince(start))
+}

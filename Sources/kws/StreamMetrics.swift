@@ -1,0 +1,84 @@
+import Foundation
+
+/// One word of a labelled stream's ground truth (`kws make-stream`'s CSV): label and clip span in ms.
+struct TruthWord: Equatable {
+    var label: String
+    var startMs: Double
+    var endMs: Double
+}
+
+/// Reads a ground-truth CSV: a header line, then `label,start_ms,end_ms[,…]` per word.
+func readTruth(path: String) throws -> [TruthWord] {
+    let text: String
+    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw KWSStreamError("\(path): cannot read the labels (\(error.localizedDescription))")
+    }
+    var words: [TruthWord] = []
+    for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if fields.allSatisfy(\.isEmpty) { continue }
+        if number == 0 && fields.first == "label" { continue }
+        guard fields.count >= 3, !fields[0].isEmpty, let start = Double(fields[1]), let end = Double(fields[2]),
+              start.isFinite, end.isFinite, start >= 0, end >= start else {
+            throw KWSStreamError("\(path):\(number + 1): expected label,start_ms,end_ms with 0 ≤ start ≤ end, got \"\(line)\"")
+        }
+        words.append(TruthWord(label: fields[0], startMs: start, endMs: end))
+    }
+    guard !words.isEmpty else { throw KWSStreamError("\(path): no labelled words") }
+    return words.sorted { $0.startMs < $1.startMs }
+}
+
+struct KWSStreamError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The streaming figures of a list of detections against the ground truth.
+///
+/// A detection at time t matches the ground-truth word whose span [start, end + tolerance)
+/// contains t (the detection is reported at the end of the 1 s window that fired, so a word is
+/// found between its start and a little after its clip ends); each word matches at most one
+/// detection, the first. Then, as TensorFlow's `StreamingAccuracyStats`:
+/// - *matched*: the detection's label is the word's; *wrong*: it is another keyword;
+/// - *false positives*: detections matching no word (or a word already matched, or an unknown
+///   word: a keyword detection there is a false alarm);
+/// and, per keyword and overall: miss rate = keyword words without a matched detection / keyword
+/// words, false alarms per hour = (wrong + false positive detections) / hours of audio.
+struct StreamingMetrics {
+    var keywords: [String]
+    var words: Int = 0, keywordWords = 0
+    var matched = 0, wrong = 0, falsePositives = 0
+    var missesPerKeyword: [String: Int] = [:], occurrences: [String: Int] = [:], falseAlarmsPerKeyword: [String: Int] = [:]
+    var hours: Double
+
+    init(detections: [Detection], truth: [TruthWord], keywords: [String], durationSeconds: Double, toleranceMs: Double = 750) {
+        self.keywords = keywords
+        hours = durationSeconds / 3600
+        let keywordSet = Set(keywords)
+        words = truth.count
+        var used = [Bool](repeating: false, count: truth.count)
+        var found = [Bool](repeating: false, count: truth.count)
+        for w in truth where keywordSet.contains(w.label) {
+            keywordWords += 1
+            occurrences[w.label, default: 0] += 1
+        }
+        for d in detections {
+            let t = d.time * 1000
+            if let i = truth.indices.first(where: { !used[$0] && truth[$0].startMs <= t && t < truth[$0].endMs + toleranceMs }) {
+                used[i] = true
+                if truth[i].label == d.label { matched += 1; found[i] = true; continue }
+                if keywordSet.contains(truth[i].label) { wrong += 1 } else { falsePositives += 1 }
+            } else {
+                falsePositives += 1
+            }
+            falseAlarmsPerKeyword[d.label, default: 0] += 1
+        }
+        for (i, w) in truth.enumerated() where keywordSet.contains(w.label) && !found[i] { missesPerKeyword[w.label, default: 0] += 1 }
+    }
+
+    var misses: Int { missesPerKeyword.values.reduce(0, +) }
+    var missRate: Double { keywordWords == 0 ? 0 : Double(misses) / Double(keywordWords) }
+    var falseAlarmsPerHour: Double { Double(wrong + falsePositives) / max(hours, 1e-12) }
+    func missRate(_ keyword: String) -> Double? { occurrences[keyword].map { Double(missesPerKeyword[keyword] ?? 0) / Double($0) } }
+    func falseAlarmsPerHour(_ keyword: String) -> Double { Double(falseAlarmsPerKeyword[keyword] ?? 0) / max(hours, 1e-12) }
+}
