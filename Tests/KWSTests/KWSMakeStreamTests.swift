@@ -44,17 +44,20 @@ final class KWSMakeStreamTests: XCTestCase {
     /// `kws eval-stream` end to end: a tone model on a tone stream, one threshold and a sweep.
     func testEvalStreamReportsMissRateFalseAlarmsAndTheDETCurve() throws {
         let dir = makeTemporaryDirectory()
-        try makeToneCorpus(dir + "/data", perClass: 12)
+        try makeToneCorpus(dir + "/data", perClass: 18)
         let ckpt = dir + "/t.ckpt"
-        XCTAssertEqual(try runTool("kws", ["train", "--data", dir + "/data", "--checkpoint", ckpt, "--hidden", "8", "--epochs", "4", "--batch", "4"]).status, 0)
+        // The settings with which KWSEndToEndTests' tone model separates the classes.
+        XCTAssertEqual(try runTool("kws", ["train", "--data", dir + "/data", "--checkpoint", ckpt, "--hidden", "16", "--batch", "4", "--epochs", "25",
+                                           "--lr", "0.01", "--lr-decay", "1", "--all-unknown", "--seed", "2"]).status, 0)
         XCTAssertEqual(try runTool("kws", ["make-stream", "--data", dir + "/data", "--minutes", "0.5", "--out", dir + "/s.wav"]).status, 0)
         let r = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, dir + "/s.wav", "--sweep", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         let missRate = try XCTUnwrap(object["miss_rate"] as? Double), fa = try XCTUnwrap(object["fa_per_hour"] as? Double)
         print("tone stream: miss rate \(missRate), \(fa) false alarms per hour at threshold \(object["threshold"] ?? "?")")
-        XCTAssertTrue((0...1).contains(missRate))
-        XCTAssertGreaterThanOrEqual(fa, 0)
+        // The tone keywords are found where they were inserted, each once (measured: none missed, none extra).
+        XCTAssertLessThanOrEqual(missRate, 0.25)
+        XCTAssertLessThanOrEqual(fa, 240, "at most two false alarms in the half minute")
         XCTAssertNotNil(object["target"])
         let det = try String(contentsOfFile: dir + "/s.det.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(det.count, 1 + 70, "a header and thresholds 0.30 … 0.99")

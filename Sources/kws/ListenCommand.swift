@@ -1,0 +1,154 @@
+import ArgumentParser
+import Audio
+import Foundation
+import LEMModel
+import ToolSupport
+
+/// Raw PCM read from standard input in whatever chunks the pipe delivers, mixed to mono.
+final class PCMInput {
+    enum Format: String, ExpressibleByArgument { case s16, f32 }
+    let format: Format, channels: Int
+    private var pending: [UInt8] = []
+    private var ended = false
+    private(set) var framesRead = 0
+
+    init(format: Format, channels: Int) { (self.format, self.channels) = (format, channels) }
+
+    var frameBytes: Int { channels * (format == .s16 ? 2 : 4) }
+
+    /// Up to `count` further mono samples; empty at the end of the input. Throws if the input ends
+    /// inside a frame (a cut-off sample, or a channel count that does not match the data).
+    func read(maximum count: Int) throws -> [Float] {
+        while pending.count < count * frameBytes && !ended {
+            let chunk = FileHandle.standardInput.readData(ofLength: max(4096, count * frameBytes - pending.count))
+            if chunk.isEmpty { ended = true } else { pending += chunk }
+        }
+        let frames = min(count, pending.count / frameBytes)
+        if frames == 0 && ended && !pending.isEmpty {
+            throw KWSStreamError("standard input: the stream ends inside a frame (\(pending.count) bytes left over; --format \(format.rawValue) with --channels \(channels) needs frames of \(frameBytes) bytes)")
+        }
+        var out = [Float](repeating: 0, count: frames)
+        pending.withUnsafeBytes { raw in
+            for f in 0..<frames {
+                var sum: Float = 0
+                for c in 0..<channels {
+                    let offset = (f * channels + c) * (format == .s16 ? 2 : 4)
+                    sum += format == .s16 ? Float(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int16.self))) / 32768
+                        : Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                }
+                out[f] = sum / Float(channels)
+            }
+        }
+        pending.removeFirst(frames * frameBytes)
+        framesRead += frames
+        for v in out where !v.isFinite { throw KWSStreamError("standard input: sample \(framesRead) is not a finite number") }
+        return out
+    }
+}
+
+extension KWS {
+    struct Listen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Spot keywords in a live stream (standard input or a file) as they are spoken.",
+            discussion: """
+                Slides 1 s windows over the audio every --stride-ms and applies TensorFlow's
+                RecognizeCommands post-processing (posteriors averaged over --average-ms, a
+                --threshold, per-keyword thresholds, --suppress-ms so one word fires once).
+                Prints one line per detection as it happens (time in seconds, label, score;
+                --json: JSON lines with keys time, label, score, latency_ms), flushed at once.
+                Memory stays bounded for an endless stream; Ctrl-C ends with a summary.
+
+                Standard input ("-") is raw PCM at the model's rate (--format s16 or f32,
+                --channels); files are anything libsndfile reads, resampled as needed.
+
+                Examples:
+                  arecord -f S16_LE -r 16000 -c 1 | kws listen --checkpoint g12.ckpt -
+                  kws listen --checkpoint g12.ckpt meeting.wav --threshold 0.7 \\
+                      --threshold yes=0.85 --json
+                """)
+
+        @OptionGroup var checkpoint: CheckpointOption
+        @Argument(help: ArgumentHelp("A file, or - for raw PCM on standard input.", valueName: "input")) var input: String
+        @Option(help: "Sample rate of raw PCM on standard input (must be the model's).") var rate: Int?
+        @Option(help: "Raw PCM sample format on standard input: s16 or f32 (little-endian).") var format: PCMInput.Format = .s16
+        @Option(help: "Interleaved channels of raw PCM on standard input (mixed to mono).") var channels: Int = 1
+        @Option(parsing: .singleValue, help: ArgumentHelp("Detection threshold (default 0.5), or label=threshold for one keyword; repeatable.", valueName: "t"))
+        var threshold: [String] = []
+        @Option(name: .customLong("stride-ms"), help: "Milliseconds between windows.") var strideMs: Int = 100
+        @Option(name: .customLong("average-ms"), help: "Posteriors averaged over this many ms of windows.") var averageMs: Double = 1000
+        @Option(name: .customLong("suppress-ms"), help: "After a detection, the same keyword cannot fire again for this long.") var suppressMs: Double = 500
+        @Flag(help: "JSON lines.") var json = false
+
+        func thresholds(labels: [String]) throws -> (Float, [String: Float]) {
+            var global: Float = 0.5, perClass: [String: Float] = [:]
+            for item in threshold {
+                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+                guard let value = Float(parts.last!), value > 0, value < 1 else { throw ValidationError("--threshold \(item): a threshold must be in (0, 1)") }
+                if parts.count == 2 {
+                    guard labels.contains(parts[0]), !CommandRecognizer.background.contains(parts[0]) else {
+                        throw ValidationError("--threshold \(item): \(parts[0]) is not one of the model's keywords (\(labels.filter { !CommandRecognizer.background.contains($0) }.joined(separator: ", ")))")
+                    }
+                    perClass[parts[0]] = value
+                } else { global = value }
+            }
+            return (global, perClass)
+        }
+
+        mutating func validate() throws {
+            if strideMs < 1 { throw ValidationError("--stride-ms must be at least 1") }
+            if channels < 1 || channels > 64 { throw ValidationError("--channels must be from 1 to 64") }
+            if input != "-" && rate != nil { throw ValidationError("--rate is for raw PCM on standard input; a file says its own rate") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
+                let modelRate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
+                let (global, perClass) = try thresholds(labels: spotter.tool.labels)
+                var recognizer = CommandRecognizer(labels: spotter.tool.labels, threshold: global, perClass: perClass,
+                                                   averageMs: averageMs, suppressMs: suppressMs)
+                let read: (Int) throws -> [Float]
+                if input == "-" {
+                    if let rate, rate != modelRate { throw ValidationError("--rate \(rate): the model takes \(modelRate) Hz; resample upstream (e.g. arecord -r \(modelRate))") }
+                    let pcm = PCMInput(format: format, channels: channels)
+                    read = { try pcm.read(maximum: $0) }
+                } else {
+                    let stream = try AudioStream(path: input, outputRate: modelRate)
+                    read = { try stream.read(maximum: $0) }
+                }
+                InterruptHandler.install()
+                defer { InterruptHandler.uninstall() }
+                let stride = max(1, strideMs * modelRate / 1000)
+                var window = [Float](repeating: 0, count: clip)
+                var consumed = 0, windows = 0, detections = 0, busy = 0.0
+                // The first window waits for a whole second of audio; then one every stride.
+                var next = try read(clip)
+                while !next.isEmpty && InterruptHandler.requested == nil {
+                    roundToPCM16Grid(&next)
+                    window = Array((window + next).suffix(clip))
+                    consumed += next.count
+                    let t0 = monotonicSeconds()
+                    let scores = spotter.probabilities(ofClips: [window])[0]
+                    let time = Double(consumed) * 1000 / Double(modelRate)
+                    let detection = recognizer.process(time: time, scores: scores)
+                    let latency = (monotonicSeconds() - t0) * 1000
+                    busy += latency
+                    windows += 1
+                    if let d = detection {
+                        detections += 1
+                        if json {
+                            print(jsonLine(["time": d.time, "label": d.label, "score": Double(d.score), "latency_ms": latency]))
+                        } else {
+                            print(String(format: "%8.2f s  %@  %.3f  (%.1f ms)", d.time, d.label, Double(d.score), latency))
+                        }
+                        fflush(nil)   // every stream: the line is out as the word is heard
+                    }
+                    next = try read(stride)
+                }
+                let seconds = Double(consumed) / Double(modelRate)
+                writeStandardError(String(format: "kws listen: %.1f s of audio, %d windows, %d detections, %.2f ms per window%@\n", seconds, windows,
+                                          detections, busy / Double(max(windows, 1)), InterruptHandler.requested != nil ? " (interrupted)" : ""))
+            }
+        }
+    }
+}
