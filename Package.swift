@@ -29,9 +29,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // MARK: - The shared LEM implementation, in rooms by job (Sources/LEMModel/*/; see the README)
-        .target(name: "LEMModel", dependencies: ["CBLAS", "CZlib", "CMPI"], swiftSettings: nativeCPU),
+        .target(name: "LEMModel", dependencies: ["CBLAS", "CZlib", "CMPI", "CDNNL"], swiftSettings: nativeCPU),
         // What only the two executables share: progress line, bench runner and options, error
         // reporting, default corpora, learning-curve plots.
         .target(name: "ToolSupport", dependencies: ["LEMModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -49,6 +49,7 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
     private var inputCopy: FloatBuffer?      // [T, B, m] when the caller's input does not stay valid
     private var input: UnsafePointer<Float>?
     private var combinedBias: FloatBuffer?   // [4d]: b_ih + b_hh
+    private var forwardProduct: StepProduct?, backwardProduct: StepProduct?   // packed W_hh for large layers
     private var columnSums: FloatBuffer?     // [4d]
     private var carryH: FloatBuffer?, carryC: FloatBuffer?  // [B, d]
 
@@ -79,11 +80,16 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
 
         // X[T·B, 4d] = U · W_ihᵀ for the whole sequence (the gate math adds the biases).
         gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
+        // Large layers: W_hh packed once for the T steps (oneDNN), else OpenBLAS per step.
+        let packed = StepProduct.prepared(&forwardProduct, hidden: d, m: B, n: 4 * d, k: d, transposeW: true, accumulate: true)
+        packed?.pack(weights.hiddenWeight.value)
         for t in 0..<T {
             let hPrev = h + t * bd, cPrev = c + t * bd, xt = x + t * B * 4 * d
             let recurrent = maskedState(hPrev, mask: hasStateMask ? storedMask : nil, into: recurrentInputs + t * bd, count: bd)
             // X_t += h · W_hhᵀ
-            gemm(transposeB: true, m: B, n: 4 * d, k: d, recurrent, lda: d, weights.hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 4 * d)
+            if let packed { packed.multiply(recurrent, into: xt) } else {
+                gemm(transposeB: true, m: B, n: 4 * d, k: d, recurrent, lda: d, weights.hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 4 * d)
+            }
             for b in 0..<B {
                 forEachLaneBlock(d, LSTMGatesForward(row: xt + b * 4 * d, bias: bias, cPrev: cPrev + b * d,
                                                      cNext: cPrev + bd + b * d, hNext: hPrev + bd + b * d, d: d))
@@ -107,6 +113,8 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
         if let finalHiddenGrad { dh.update(from: finalHiddenGrad, count: bd) } else { dh.update(repeating: 0, count: bd) }
         if let finalCellGrad { dc.update(from: finalCellGrad, count: bd) } else { dc.update(repeating: 0, count: bd) }
         let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil
+        let packed = StepProduct.prepared(&backwardProduct, hidden: d, m: B, n: d, k: 4 * d, transposeW: false, accumulate: false)
+        packed?.pack(weights.hiddenWeight.value)
 
         for t in stride(from: T - 1, through: 0, by: -1) {
             let cPrev = c + t * bd, xt = x + t * B * 4 * d
@@ -116,7 +124,9 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
                                                       hGrad: dh + b * d, cGrad: dc + b * d, d: d))
             }
             // ∂h_{t−1} = ∂X_t · W_hh (⊙ mask): h enters step t only through the recurrent product.
-            gemm(m: B, n: d, k: 4 * d, xt, lda: 4 * d, weights.hiddenWeight.value, ldb: d, beta: 0, dh, ldc: d)
+            if let packed { packed.multiply(xt, into: dh) } else {
+                gemm(m: B, n: d, k: 4 * d, xt, lda: 4 * d, weights.hiddenWeight.value, ldb: d, beta: 0, dh, ldc: d)
+            }
             if let mask { multiplyInPlace(dh, mask, count: bd) }
         }
         initialHiddenGrad?.update(from: dh, count: bd)

@@ -1,0 +1,57 @@
+import XCTest
+@testable import LEMModel
+
+/// The oneDNN per-step product on packed weights (`StepProduct`) against OpenBLAS: the same
+/// products in both orientations, and an LSTM layer whose forward and backward run through it
+/// (thresholds lowered to reach small layers) against the same layer on OpenBLAS.
+final class StepProductTests: XCTestCase {
+    func testProductsEqualOpenBLAS() throws {
+        var rng = RandomGenerator(seed: 3)
+        for (m, n, k, transposeW, accumulate) in [(7, 48, 12, true, true), (5, 12, 48, false, false), (16, 64, 64, true, false)] {
+            let a = randomArray(m * k, &rng), w = randomArray(n * k, &rng), c0 = randomArray(m * n, &rng)
+            var expected = c0, got = c0
+            gemm(transposeB: transposeW, m: m, n: n, k: k, a, lda: k, w, ldb: transposeW ? k : n, beta: accumulate ? 1 : 0, &expected, ldc: n)
+            let product = try XCTUnwrap(StepProduct(m: m, n: n, k: k, transposeW: transposeW, accumulate: accumulate))
+            product.pack(w)
+            for _ in 0..<2 {   // the packed weights serve any number of steps
+                got = c0
+                product.multiply(a, into: &got)
+            }
+            let worst = zip(got, expected).map { Double(abs($0 - $1)) }.max()!
+            print("oneDNN step product \(m)×\(n)×\(k)\(transposeW ? " (Wᵀ)" : "")\(accumulate ? " +=" : ""): max |difference| from OpenBLAS \(worst) (tolerance 1e-5)")
+            XCTAssertLessThan(worst, 1e-5)
+        }
+    }
+
+    func testLSTMThroughOneDNNEqualsOpenBLAS() {
+        let (m, d, T, B) = (6, 40, 9, 8)
+        func run(oneDNN: Bool) -> [[Float]] {
+            let saved = (StepProduct.minimumHidden, StepProduct.minimumBatch)
+            if oneDNN { (StepProduct.minimumHidden, StepProduct.minimumBatch) = (1, 1) }
+            defer { (StepProduct.minimumHidden, StepProduct.minimumBatch) = saved }
+            var rng = RandomGenerator(seed: 8)
+            let config = GatedCellConfig(inputSize: m, hiddenSize: d)
+            var layout = LayoutBuilder()
+            LSTMLayer.declare(&layout, prefix: "rnn.", layer: 0, config: config)
+            let block = ParameterBlock(layout)
+            let layer = LSTMLayer(config: config, parameters: block, prefix: "rnn.", layer: 0)
+            layer.initialize(&rng)
+            let input = randomArray(T * B * m, &rng), outGrad = randomArray(T * B * d, &rng)
+            block.zeroGrads()
+            var dInput = [Float](repeating: 0, count: T * B * m)
+            input.withUnsafeBufferPointer { layer.forward(input: $0.baseAddress!, steps: T, batch: B, inputStaysValid: true) }
+            let outputs = Array(UnsafeBufferPointer(start: layer.outputs, count: T * B * d))
+            outGrad.withUnsafeBufferPointer { g in
+                dInput.withUnsafeMutableBufferPointer { layer.backward(outputGrad: g.baseAddress!, inputGrad: $0.baseAddress!) }
+            }
+            return [outputs, dInput, Array(UnsafeBufferPointer(start: block.grads, count: block.count))]
+        }
+        let blas = run(oneDNN: false), dnnl = run(oneDNN: true)
+        for (name, (a, b)) in zip(["outputs", "input gradient", "parameter gradients"], zip(blas, dnnl)) {
+            let scale = a.map { Double(abs($0)) }.max()!
+            let worst = zip(a, b).map { Double(abs($0 - $1)) }.max()! / scale
+            print("LSTM \(name) through oneDNN against OpenBLAS: max scaled difference \(worst) (tolerance 1e-5)")
+            XCTAssertLessThan(worst, 1e-5, name)
+        }
+    }
+}
