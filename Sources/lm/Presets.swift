@@ -67,25 +67,27 @@ struct Hyperparameters: Codable, Equatable {
     ///   loss as lamb has it (its gradient joins before clipping and passes through Adam);
     /// - a constant learning rate (lamb never drops it in these configurations);
     /// - input and output dropout drawn per element and step, state dropout one mask per window;
-    /// - weight averaging from 50 (word) / 25 (char) evaluations without improvement, or epoch 800
-    ///   / 400 at the latest; the softmax temperature searched at every evaluation;
-    /// - lamb's 1,000 turns of 200 steps (200k steps): 1,010 epochs of full PTB words at 198
-    ///   windows, 770 of characters at 260 windows. Change with --epochs or --max-minutes.
+    /// - weight averaging after lamb's 50 (word) / 25 (char) turns of 200 steps without a better
+    ///   validation, or at turn 800 / 400 at the latest, converted to epochs of full PTB (207
+    ///   windows of words, 261 of characters): 48 / 19 epochs, epoch 773 / 306; the softmax
+    ///   temperature searched at every evaluation;
+    /// - lamb's 1,000 turns of 200 steps (200k steps): 966 epochs of words, 766 of characters.
+    ///   Change with --epochs or --max-minutes.
     static func preset(_ preset: Preset) -> Hyperparameters {
         switch preset {
         case .ptbWord:
             var h = Hyperparameters(embedding: 256, hidden: 256, tied: true, batch: 64, bptt: 70, learningRate: 6.843583e-4, clip: 4.0 / 70,
                                     inputDropout: 0.42476248, outputDropout: 0.45676568, stateDropout: 0.19633964,
-                                    weightDecay: 3.3147315e-4 / 70, epochs: 1010)
+                                    weightDecay: 3.3147315e-4 / 70, epochs: 966)
             (h.lrDecay, h.l2InLoss, h.masks, h.temperatureSearch) = (1, true, .plain, true)
-            h.averaging = WeightAveragingTrigger(epochsWithoutImprovement: 50, latestEpoch: 800)
+            h.averaging = WeightAveragingTrigger(epochsWithoutImprovement: 48, latestEpoch: 773)
             return h
         case .ptbChar:
             var h = Hyperparameters(embedding: 200, hidden: 1024, tied: false, batch: 128, bptt: 150, learningRate: 6.582658e-4, clip: 1.0 / 150,
                                     inputDropout: 0.047444744, outputDropout: 0.19081908, stateDropout: 0.18549855,
-                                    weightDecay: 2.6324632e-4 / 150, epochs: 770)
+                                    weightDecay: 2.6324632e-4 / 150, epochs: 766)
             (h.lrDecay, h.l2InLoss, h.masks, h.temperatureSearch) = (1, true, .plain, true)
-            h.averaging = WeightAveragingTrigger(epochsWithoutImprovement: 25, latestEpoch: 400)
+            h.averaging = WeightAveragingTrigger(epochsWithoutImprovement: 19, latestEpoch: 306)
             return h
         }
     }

@@ -74,7 +74,7 @@ extension LM {
         @Option(name: .customLong("weight-decay"), help: "L2 penalty λ: λ·w added to the gradients (after clipping; with --l2-in-loss, before, as lamb's λ·½Σw² term of the loss).") var weightDecay: Float?
         @Flag(name: .customLong("l2-in-loss"), inversion: .prefixedNo, help: "Apply --weight-decay as lamb does: as a loss term, before clipping (the presets do).") var l2InLoss: Bool?
         @Option(name: .customLong("dropout-masks"), help: "Input and output dropout masks: locked (one per sequence and window) or plain (per element and step, as lamb; the presets).") var dropoutMasks: Dropout.Kind?
-        @Option(name: .customLong("average-after"), help: "Start weight averaging after this many epochs without a better validation (lamb's trigger; presets 50 word, 25 char).") var averageAfter: Int?
+        @Option(name: .customLong("average-after"), help: "Start weight averaging after this many epochs without a better validation (lamb's trigger; presets 48 word, 19 char).") var averageAfter: Int?
         @Option(name: .customLong("average-at"), help: "Start weight averaging at this epoch at the latest.") var averageAt: Int?
         @Flag(name: .customLong("temperature-search"), inversion: .prefixedNo, help: "Evaluate at the softmax temperature lamb's search picks on validation (the presets do).") var temperatureSearch: Bool?
         @Option(help: "The LEM's Δt (--cell lem only).") var dt: Float?
