@@ -54,4 +54,46 @@ final class StepProductTests: XCTestCase {
             XCTAssertLessThan(worst, 1e-5, name)
         }
     }
+
+    /// The LEM's four per-step products (W_h and W_z, forward and backward, on column blocks of
+    /// the gate matrix) through oneDNN, with and without state dropout.
+    func testLEMThroughOneDNNEqualsOpenBLAS() {
+        let (m, d, T, B) = (5, 24, 7, 6)
+        for withMask in [false, true] {
+            func run(oneDNN: Bool) -> [[Float]] {
+                let saved = (StepProduct.minimumHidden, StepProduct.minimumBatch)
+                if oneDNN { (StepProduct.minimumHidden, StepProduct.minimumBatch) = (1, 1) }
+                defer { (StepProduct.minimumHidden, StepProduct.minimumBatch) = saved }
+                var rng = RandomGenerator(seed: 12)
+                let config = LEMConfig(inputSize: m, hiddenSize: d, dt: 0.7)
+                var layout = LayoutBuilder()
+                LEMLayer.declare(&layout, prefix: "lem.", config: config)
+                let block = ParameterBlock(layout)
+                let layer = LEMLayer(config: config, parameters: block, prefix: "lem.")
+                layer.initialize(&rng)
+                let input = randomArray(T * B * m, &rng), outGrad = randomArray(T * B * d, &rng)
+                var mask = [Float](repeating: 0, count: B * d)
+                fillDropoutMask(&mask, count: B * d, probability: 0.3, rng: &rng)
+                block.zeroGrads()
+                var dInput = [Float](repeating: 0, count: T * B * m)
+                input.withUnsafeBufferPointer { u in
+                    mask.withUnsafeBufferPointer { mk in
+                        layer.forward(input: u.baseAddress!, steps: T, batch: B, stateMask: withMask ? mk.baseAddress : nil, inputStaysValid: true)
+                    }
+                }
+                let outputs = Array(UnsafeBufferPointer(start: layer.outputs, count: T * B * d))
+                outGrad.withUnsafeBufferPointer { g in
+                    dInput.withUnsafeMutableBufferPointer { layer.backward(outputGrad: g.baseAddress!, inputGrad: $0.baseAddress!) }
+                }
+                return [outputs, dInput, Array(UnsafeBufferPointer(start: block.grads, count: block.count))]
+            }
+            let blas = run(oneDNN: false), dnnl = run(oneDNN: true)
+            for (name, (a, b)) in zip(["outputs", "input gradient", "parameter gradients"], zip(blas, dnnl)) {
+                let scale = a.map { Double(abs($0)) }.max()!
+                let worst = zip(a, b).map { Double(abs($0 - $1)) }.max()! / scale
+                print("LEM\(withMask ? " with state dropout" : "") \(name) through oneDNN against OpenBLAS: max scaled difference \(worst) (tolerance 1e-5)")
+                XCTAssertLessThan(worst, 1e-5, name)
+            }
+        }
+    }
 }

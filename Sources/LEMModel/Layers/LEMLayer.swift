@@ -104,6 +104,9 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     private var gates: FloatBuffer?
     private var ys: FloatBuffer?         // [T+1, B, d]: y₀ … y_T
     private var zs: FloatBuffer?         // [T+1, B, d]: z₀ … z_T
+    /// W_h and W_z packed by oneDNN for the per-step products of large layers (`StepProduct`).
+    private var forwardHiddenProduct: StepProduct?, forwardTransformProduct: StepProduct?
+    private var backwardTransformProduct: StepProduct?, backwardHiddenProduct: StepProduct?, backwardHiddenAccumulatingProduct: StepProduct?
     private var inputCopy: FloatBuffer?  // [T, B, m]: copy of the input (for ∂L/∂inp2hid.weight)
     private var input: UnsafePointer<Float>? // the input of the last forward pass (or its copy)
     private var maskedYs: FloatBuffer?   // [T, B, d]: y₀ … y_{T−1} ⊙ state mask (only with state dropout)
@@ -179,7 +182,8 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         // (exact evaluation of the char model: matrix-vector products, which pack nothing, and
         // copying 16 MB of weights for each window took 10 % of the time), uses the weights as
         // they are.
-        usesWeightCopies = T > 1 && (weightCopiesOverride ?? (B > 1 || 4 * d * d <= 1 << 20))
+        // (Layers whose per-step products go through oneDNN's packed weights need no copies.)
+        usesWeightCopies = T > 1 && (weightCopiesOverride ?? ((B > 1 || 4 * d * d <= 1 << 20) && !StepProduct.isWorthIt(hidden: d, batch: B)))
         let hiddenT = usesWeightCopies ? ensure(&hiddenWeightT, 3 * d * d) : nil
         let transformT = usesWeightCopies ? ensure(&transformWeightT, d * d) : nil
         if let hiddenT, let transformT {
@@ -212,6 +216,11 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
             }
         }
 
+        // Large layers: W_h and W_z packed once for the T steps (oneDNN), else OpenBLAS per step.
+        let packedHidden = StepProduct.prepared(&forwardHiddenProduct, hidden: d, m: B, n: 3 * d, k: d, ldc: 4 * d, transposeW: true, accumulate: true)
+        let packedTransform = StepProduct.prepared(&forwardTransformProduct, hidden: d, m: B, n: d, k: d, ldc: 4 * d, transposeW: true, accumulate: true)
+        packedHidden?.pack(hiddenWeight.value)
+        packedTransform?.pack(transformWeight.value)
         let dt = config.dt
         for t in 0..<T {
             let yPrev = y + t * bd, zPrev = z + t * bd
@@ -229,7 +238,9 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
                 recurrentInput = UnsafePointer(dst)
             }
             // X[:, 0..<3d] += y · W_hᵀ  (hid2hid's rows are in the gate order of X's first 3d columns)
-            if let hiddenT {
+            if let packedHidden {
+                packedHidden.multiply(recurrentInput, into: xt)
+            } else if let hiddenT {
                 let gateBlocks = perGateProducts ? 3 : 1, width = 3 * d / gateBlocks
                 for g in 0..<gateBlocks {
                     gemm(m: B, n: width, k: d, recurrentInput, lda: d, hiddenT + g * width, ldb: 3 * d, beta: 1, xt + g * width, ldc: 4 * d)
@@ -242,7 +253,9 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
                 forEachLaneBlock(d, ZGatesForward(row: xt + b * 4 * d, bias: bias, zPrev: zPrev + b * d, zNext: zNext + b * d, d: d, dt: dt))
             }
             // X[:, 3d..<4d] += z' · W_zᵀ  (transform_z, into the y-candidate columns)
-            if let transformT {
+            if let packedTransform {
+                packedTransform.multiply(zNext, into: xt + 3 * d)
+            } else if let transformT {
                 gemm(m: B, n: d, k: d, zNext, lda: d, transformT, ldb: d, beta: 1, xt + 3 * d, ldc: 4 * d)
             } else {
                 gemm(transposeB: true, m: B, n: d, k: d, zNext, lda: d, transformWeight.value, ldb: d, beta: 1, xt + 3 * d, ldc: 4 * d)
@@ -341,6 +354,14 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         sums.update(repeating: 0, count: 4 * d)
         let chunk = weightGradientChunk(steps: T, batch: B)
         var chunkEnd = T
+        // Large layers: W_z and W_h packed once for the T steps (oneDNN), else OpenBLAS per step.
+        let packedTransform = StepProduct.prepared(&backwardTransformProduct, hidden: d, m: B, n: d, k: d, lda: 4 * d, transposeW: false, accumulate: true)
+        // With state dropout the product goes to a scratch row first (C =), without it straight into ∂y (C +=).
+        let packedHidden = mask != nil
+            ? StepProduct.prepared(&backwardHiddenProduct, hidden: d, m: B, n: d, k: 3 * d, lda: 4 * d, transposeW: false, accumulate: false)
+            : StepProduct.prepared(&backwardHiddenAccumulatingProduct, hidden: d, m: B, n: d, k: 3 * d, lda: 4 * d, transposeW: false, accumulate: true)
+        packedTransform?.pack(transformWeight.value)
+        packedHidden?.pack(hiddenWeight.value)
         for t in stride(from: T - 1, through: 0, by: -1) {
             let yPrev = y + t * bd, zPrev = z + t * bd
             let xt = x + t * B * 4 * d
@@ -353,17 +374,19 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
                 forEachLaneBlock(d, YStateBackward(row: xt + b * 4 * d, yPrev: yPrev + b * d, yGrad: dy + b * d, d: d, dt: dt))
             }
             // ∂L/∂z' += ∂L/∂a_cy · W_z
-            gemm(m: B, n: d, k: d, xt + 3 * d, lda: 4 * d, transformWeight.value, ldb: d, beta: 1, dz, ldc: d)
+            if let packedTransform { packedTransform.multiply(xt + 3 * d, into: dz) } else {
+                gemm(m: B, n: d, k: d, xt + 3 * d, lda: 4 * d, transformWeight.value, ldb: d, beta: 1, dz, ldc: d)
+            }
             // z' = (1 − Δt)z + Δt·c_z: gradients of the z-gate and z-candidate pre-activations.
             for b in 0..<B {
                 forEachLaneBlock(d, ZGatesBackward(row: xt + b * 4 * d, zPrev: zPrev + b * d, zGrad: dz + b * d, d: d, dt: dt))
             }
             // ∂L/∂y += (∂L/∂X[:, 0..<3d] · W_h) ⊙ mask
             if let mask {
-                hiddenProductGradient(xt, B: B, into: tmp, beta: 0)
+                if let packedHidden { packedHidden.multiply(xt, into: tmp) } else { hiddenProductGradient(xt, B: B, into: tmp, beta: 0) }
                 for j in 0..<bd { dy[j] += tmp[j] * mask[j] }
             } else {
-                hiddenProductGradient(xt, B: B, into: dy, beta: 1)
+                if let packedHidden { packedHidden.multiply(xt, into: dy) } else { hiddenProductGradient(xt, B: B, into: dy, beta: 1) }
             }
             if t % chunk == 0 {
                 accumulateWeightGradients(rows: t * B..<chunkEnd * B, recurrentInputs: recurrentInputs, sums: sums)

@@ -9,11 +9,11 @@ import CDNNL
 /// OpenBLAS's 102–141 in the same run (docs/BENCHMARKS.md), the reorder costing 9–22 ms once
 /// per window of 150 steps.
 ///
-/// All matrices are row-major and contiguous. W is [N, K] when `transposeW` (A·Wᵀ, as h·W_hhᵀ in
-/// the forward pass), else [K, N] (A·W, as ∂gates·W_hh in the backward pass). `accumulate`: C +=
-/// instead of C =.
+/// All matrices are row-major; A and C may be column blocks of wider matrices (row strides `lda`,
+/// `ldc`), W is contiguous: [N, K] when `transposeW` (A·Wᵀ, as h·W_hhᵀ in the forward pass), else
+/// [K, N] (A·W, as ∂gates·W_hh in the backward pass). `accumulate`: C += instead of C =.
 final class StepProduct: @unchecked Sendable {
-    let m: Int, n: Int, k: Int
+    let m: Int, n: Int, k: Int, lda: Int, ldc: Int
     let transposeW: Bool, accumulate: Bool
     private var engine: dnnl_engine_t?
     private var stream: dnnl_stream_t?
@@ -33,16 +33,18 @@ final class StepProduct: @unchecked Sendable {
     /// The product for a layer of `hidden` units over `m` sequences, kept in `cache` while the
     /// shape stays the same; nil when OpenBLAS is the better choice (`isWorthIt`) or oneDNN
     /// cannot build it.
-    static func prepared(_ cache: inout StepProduct?, hidden: Int, m: Int, n: Int, k: Int, transposeW: Bool, accumulate: Bool) -> StepProduct? {
+    static func prepared(_ cache: inout StepProduct?, hidden: Int, m: Int, n: Int, k: Int, lda: Int? = nil, ldc: Int? = nil,
+                         transposeW: Bool, accumulate: Bool) -> StepProduct? {
         guard isWorthIt(hidden: hidden, batch: m) else { return nil }
-        if let c = cache, c.m == m, c.n == n, c.k == k { return c }
-        cache = StepProduct(m: m, n: n, k: k, transposeW: transposeW, accumulate: accumulate)
+        if let c = cache, c.m == m, c.n == n, c.k == k, c.lda == lda ?? k, c.ldc == ldc ?? n { return c }
+        cache = StepProduct(m: m, n: n, k: k, lda: lda, ldc: ldc, transposeW: transposeW, accumulate: accumulate)
         return cache
     }
 
     /// nil when oneDNN cannot build the primitive (the caller keeps using OpenBLAS).
-    init?(m: Int, n: Int, k: Int, transposeW: Bool, accumulate: Bool) {
-        (self.m, self.n, self.k, self.transposeW, self.accumulate) = (m, n, k, transposeW, accumulate)
+    init?(m: Int, n: Int, k: Int, lda: Int? = nil, ldc: Int? = nil, transposeW: Bool, accumulate: Bool) {
+        (self.m, self.n, self.k, self.lda, self.ldc) = (m, n, k, lda ?? k, ldc ?? n)
+        (self.transposeW, self.accumulate) = (transposeW, accumulate)
         guard build() else { release(); return nil }
     }
 
@@ -55,10 +57,11 @@ final class StepProduct: @unchecked Sendable {
         var aDims: [dnnl_dim_t] = [dnnl_dim_t(m), dnnl_dim_t(k)], wDims: [dnnl_dim_t] = [dnnl_dim_t(k), dnnl_dim_t(n)]
         var cDims: [dnnl_dim_t] = [dnnl_dim_t(m), dnnl_dim_t(n)]
         // The weights as the K×N matrix of the product: [N, K] row-major is its transpose ("ba").
-        guard dnnl_memory_desc_init_by_tag(&a, 2, &aDims, dnnl_f32, dnnl_ab) == dnnl_success,
+        var aStrides: [dnnl_dim_t] = [dnnl_dim_t(lda), 1], cStrides: [dnnl_dim_t] = [dnnl_dim_t(ldc), 1]
+        guard dnnl_memory_desc_init_by_strides(&a, 2, &aDims, dnnl_f32, &aStrides) == dnnl_success,
               dnnl_memory_desc_init_by_tag(&w, 2, &wDims, dnnl_f32, transposeW ? dnnl_ba : dnnl_ab) == dnnl_success,
               dnnl_memory_desc_init_by_tag(&wAny, 2, &wDims, dnnl_f32, dnnl_format_tag_any) == dnnl_success,
-              dnnl_memory_desc_init_by_tag(&c, 2, &cDims, dnnl_f32, dnnl_ab) == dnnl_success else { return false }
+              dnnl_memory_desc_init_by_strides(&c, 2, &cDims, dnnl_f32, &cStrides) == dnnl_success else { return false }
         var description = dnnl_matmul_desc_t()
         guard dnnl_matmul_desc_init(&description, &a, &wAny, nil, &c) == dnnl_success else { return false }
         var attributes: dnnl_primitive_attr_t?
