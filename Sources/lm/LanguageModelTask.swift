@@ -61,7 +61,7 @@ func evaluate(_ model: LanguageModel, tokens: [Int32], context: Int32, streams: 
 
 /// lamb's evaluation softmax temperatures: multipliers of the logits from 1.06 down to 0.80 in
 /// steps of 0.02 (`eval_softmax_temperature` −0.8 in the authors' configurations).
-let temperatureGrid: [Float] = (0...13).map { 1.06 - Float($0) * 0.02 }
+let temperatureGrid: [Float] = (0...13).map { Float(106 - 2 * $0) / 100 }   // exact hundredths: 1.00 is 1
 
 /// Tokens at the start of the validation split on which the temperature is chosen (lamb's
 /// `eval_softmax_temperature_estimation_num_tokens`).

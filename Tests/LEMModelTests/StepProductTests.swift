@@ -23,6 +23,23 @@ final class StepProductTests: XCTestCase {
         }
     }
 
+    /// Column blocks of wider matrices, as the LEM's gate matrix: A and C with row strides.
+    func testStridedProductsEqualOpenBLAS() throws {
+        var rng = RandomGenerator(seed: 4)
+        for (m, n, k, lda, ldc, transposeW, accumulate) in [(6, 24, 8, 8, 32, true, true), (6, 8, 24, 32, 8, false, true), (6, 8, 24, 32, 8, false, false)] {
+            let a = randomArray(m * lda, &rng), w = randomArray(n * k, &rng), c0 = randomArray(m * ldc, &rng)
+            var expected = c0, got = c0
+            gemm(transposeB: transposeW, m: m, n: n, k: k, a, lda: lda, w, ldb: transposeW ? k : n, beta: accumulate ? 1 : 0, &expected, ldc: ldc)
+            let product = try XCTUnwrap(StepProduct(m: m, n: n, k: k, lda: lda, ldc: ldc, transposeW: transposeW, accumulate: accumulate),
+                                        "oneDNN could not build the strided product \(m)×\(n)×\(k)")
+            product.pack(w)
+            product.multiply(a, into: &got)
+            let worst = zip(got, expected).map { Double(abs($0 - $1)) }.max()!
+            print("oneDNN strided step product \(m)×\(n)×\(k) (lda \(lda), ldc \(ldc)): max |difference| from OpenBLAS \(worst) (tolerance 1e-5)")
+            XCTAssertLessThan(worst, 1e-5)
+        }
+    }
+
     func testLSTMThroughOneDNNEqualsOpenBLAS() {
         let (m, d, T, B) = (6, 40, 9, 8)
         func run(oneDNN: Bool) -> [[Float]] {

@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 
 /// C[M×N] (+)= A[M×K] · op(W) for a weight matrix W that a recurrent layer multiplies at every
 /// step of a window between two optimizer steps: W is reordered once per window into oneDNN's
@@ -28,7 +29,10 @@ final class StepProduct: @unchecked Sendable {
     nonisolated(unsafe) static var minimumHidden = 512
     nonisolated(unsafe) static var minimumBatch = 32
 
-    static func isWorthIt(hidden: Int, batch: Int) -> Bool { hidden >= minimumHidden && batch >= minimumBatch }
+    static func isWorthIt(hidden: Int, batch: Int) -> Bool { enabled && hidden >= minimumHidden && batch >= minimumBatch }
+
+    /// `LEM_STEP_PRODUCT=0` in the environment keeps every product on OpenBLAS (for A/B timing).
+    static let enabled = ProcessInfo.processInfo.environment["LEM_STEP_PRODUCT"] != "0"
 
     /// The product for a layer of `hidden` units over `m` sequences, kept in `cache` while the
     /// shape stays the same; nil when OpenBLAS is the better choice (`isWorthIt`) or oneDNN
