@@ -102,7 +102,8 @@ public enum Benchmarking {
         for config in configurations {
             var arguments = ["bench", "--config", config, "--json", "--seconds", String(seconds)] + extra
             if short { arguments.append("--short") }
-            let rankCounts: [Int?] = [nil] + (distributable.contains(config) ? [ranks].compactMap { $0 } : [])
+            let mpiRanks: [Int] = distributable.contains(config) ? (ranks.map { [$0] } ?? []) : []
+            let rankCounts: [Int?] = [nil] + mpiRanks.map { Optional($0) }
             for rankCount in rankCounts {
                 for line in try runChild(arguments, ranks: rankCount) {
                     results.append(line)
