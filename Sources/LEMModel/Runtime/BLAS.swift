@@ -1,4 +1,5 @@
-// Runtime: the numeric ground the model stands on: BLAS products (OpenBLAS), vectorised math,
+// Runtime: the numeric ground the model stands on: BLAS products (OpenBLAS; oneDNN for the
+// per-step products of large layers, StepProduct.swift), vectorised math,
 // aligned buffers, the contiguous parameter/gradient block, threads, the seedable generator, the
 // clock. Depends on nothing else in LEMModel; everything else may use it.
 
