@@ -35,28 +35,38 @@ func contextToken(_ vocabulary: Vocabulary, level: TextLevel) -> Int32 {
 func evaluate(_ model: LanguageModel, tokens: [Int32], context: Int32, streams: Int, window: Int = 200,
               group: ProcessGroup = .single) -> (loss: Double, tokens: Int) {
     let data = EvaluationStreams(tokens: tokens, context: context, streams: streams)
-    let mine = group.share(of: data.streams), S = data.streams, B = mine.count
     var total = 0.0
-    if B > 0 {
-        var state = model.initialState(batch: B)
-        var rng = RandomGenerator(seed: 0)   // unused without dropout
-        var inputs = [Int32](repeating: 0, count: window * B), targets = inputs
-        var start = 0
-        while start < data.length {
-            let steps = min(window, data.length - start)
-            for t in 0..<steps {
-                for (j, s) in mine.enumerated() {
-                    inputs[t * B + j] = data.inputs[(start + t) * S + s]
-                    targets[t * B + j] = data.targets[(start + t) * S + s]
-                }
-            }
-            total += model.run(tokens: inputs, targets: targets, steps: steps, batch: B, state: &state, training: false, rng: &rng)
-            start += steps
-        }
+    forEachEvaluationWindow(model, data, window: window, group: group) { inputs, targets, steps, batch, state, rng in
+        total += model.run(tokens: inputs, targets: targets, steps: steps, batch: batch, state: &state, training: false, rng: &rng)
     }
     var sums = [total]
     group.sum(&sums)
     return (sums[0], data.predictionCount)
+}
+
+/// Runs `body` on this rank's streams of `data`, window by window from a zero state that is
+/// carried across windows: `body(inputs, targets, steps, batch, state, rng)` with `[steps, batch]`
+/// token columns (targets −1 past the end); column j is stream `group.share(of: data.streams)[j]`.
+private func forEachEvaluationWindow(_ model: LanguageModel, _ data: EvaluationStreams, window: Int, group: ProcessGroup,
+                                     _ body: (_ inputs: [Int32], _ targets: [Int32], _ steps: Int, _ batch: Int,
+                                              _ state: inout RecurrentState, _ rng: inout RandomGenerator) -> Void) {
+    let mine = group.share(of: data.streams), S = data.streams, B = mine.count
+    guard B > 0 else { return }
+    var state = model.initialState(batch: B)
+    var rng = RandomGenerator(seed: 0)   // unused without dropout
+    var inputs = [Int32](repeating: 0, count: window * B), targets = inputs
+    var start = 0
+    while start < data.length {
+        let steps = min(window, data.length - start)
+        for t in 0..<steps {
+            for (j, s) in mine.enumerated() {
+                inputs[t * B + j] = data.inputs[(start + t) * S + s]
+                targets[t * B + j] = data.targets[(start + t) * S + s]
+            }
+        }
+        body(inputs, targets, steps, B, &state, &rng)
+        start += steps
+    }
 }
 
 /// lamb's evaluation softmax temperatures: multipliers of the logits from 1.06 down to 0.80 in
@@ -83,38 +93,26 @@ func lambTemperatureChoice(_ losses: [Double]) -> Int {
 func evaluateTempered(_ model: LanguageModel, tokens: [Int32], context: Int32, streams: Int, scales: [Float], searchTokens: Int = 0,
                       window: Int = 200, group: ProcessGroup = .single) -> (full: [Double], search: [Double], tokens: Int) {
     let data = EvaluationStreams(tokens: tokens, context: context, streams: streams)
-    let mine = group.share(of: data.streams), S = data.streams, B = mine.count, G = scales.count
+    let mine = group.share(of: data.streams), G = scales.count
     let V = model.config.vocabularySize
     var sums = [Double](repeating: 0, count: 2 * G)   // [whole split | search prefix] per multiplier
-    if B > 0 {
-        var state = model.initialState(batch: B)
-        var rng = RandomGenerator(seed: 0)
-        var inputs = [Int32](repeating: 0, count: window * B), targets = inputs
-        var start = 0
-        while start < data.length {
-            let steps = min(window, data.length - start)
-            for t in 0..<steps {
-                for (j, s) in mine.enumerated() {
-                    inputs[t * B + j] = data.inputs[(start + t) * S + s]
-                    targets[t * B + j] = data.targets[(start + t) * S + s]
-                }
-            }
-            _ = model.run(tokens: inputs, targets: targets, steps: steps, batch: B, state: &state, training: false, rng: &rng)
-            let rows = targets.withUnsafeBufferPointer {
-                temperedCrossEntropyRows(logits: model.lastLogits, rows: steps * B, classes: V, targets: $0.baseAddress!, scales: scales)
-            }
-            for t in 0..<steps {
-                for (j, s) in mine.enumerated() where targets[t * B + j] >= 0 {
-                    let inSearch = s * data.length + start + t < searchTokens   // the token's place in the split
-                    for g in 0..<G {
-                        let nll = Double(rows[(t * B + j) * G + g])
-                        sums[g] += nll
-                        if inSearch { sums[G + g] += nll }
-                    }
-                }
-            }
-            start += steps
+    var start = 0
+    forEachEvaluationWindow(model, data, window: window, group: group) { inputs, targets, steps, B, state, rng in
+        _ = model.run(tokens: inputs, targets: targets, steps: steps, batch: B, state: &state, training: false, rng: &rng)
+        let rows = targets.withUnsafeBufferPointer {
+            temperedCrossEntropyRows(logits: model.lastLogits, rows: steps * B, classes: V, targets: $0.baseAddress!, scales: scales)
         }
+        for t in 0..<steps {
+            for (j, s) in mine.enumerated() where targets[t * B + j] >= 0 {
+                let inSearch = s * data.length + start + t < searchTokens   // the token's place in the split
+                for g in 0..<G {
+                    let nll = Double(rows[(t * B + j) * G + g])
+                    sums[g] += nll
+                    if inSearch { sums[G + g] += nll }
+                }
+            }
+        }
+        start += steps
     }
     group.sum(&sums)
     return (Array(sums[..<G]), Array(sums[G...]), data.predictionCount)
