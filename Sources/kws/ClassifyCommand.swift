@@ -101,18 +101,10 @@ extension KWS {
         /// with the same keyword above the threshold merge into one detection.
         func scanRecording(_ file: String, _ stream: AudioStream, _ spotter: KeywordSpotter) throws {
             let rate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
-            let stride = max(1, strideMs * rate / 1000)
             let labels = spotter.tool.labels
             let background: Set<String> = ["_silence_", "_unknown_"]
-            // What the model sees is 16-bit audio, as `loadClip` gives it (`roundToPCM16Grid`).
-            func read(_ count: Int) throws -> [Float] {
-                var samples = try stream.read(maximum: count)
-                roundToPCM16Grid(&samples)
-                return samples
-            }
-            var window = try read(clip)
-            window += [Float](repeating: 0, count: clip - window.count)
-            var start = 0, windows = 0
+            var sliding = SlidingWindows(clip: clip, stride: strideMs * rate / 1000) { try stream.read(maximum: $0) }
+            var windows = 0
             var pending: [(start: Int, samples: [Float])] = []
             var current: (label: Int, start: Int, end: Int, probability: Float)?
             var detections = 0
@@ -144,19 +136,14 @@ extension KWS {
                 windows += pending.count
                 pending.removeAll(keepingCapacity: true)
             }
-            while true {
-                pending.append((start, window))
+            while let window = try sliding.next() {
+                pending.append((sliding.start, window))
                 if pending.count == 64 { flush() }
-                let next = try read(stride)
-                if next.isEmpty { break }
-                // Keep the last `clip` samples (a stride longer than the window skips audio).
-                window = Array((window + next).suffix(clip))
-                start += next.count
             }
             flush()
             if let c = current { emit(c) }
             if detections == 0 {
-                let duration = Double(start + clip) / Double(rate)
+                let duration = Double(sliding.start + clip) / Double(rate)
                 if json {
                     print(jsonLine(["file": file, "label": NSNull(), "detections": 0, "windows": windows, "duration": duration]))
                 } else {

@@ -58,22 +58,52 @@ struct CommandRecognizer {
     }
 }
 
-/// Runs `spotter` over a stream in 1 s windows every `strideMs` (posteriors computed in batches
-/// of 64 windows) and passes each window's posteriors to `recognizer`, in bounded memory.
-/// `onDetection` sees every detection as it happens; `onWindow` every window's time (ms) and
-/// posteriors (for sweeps that re-run the recognizer at other thresholds).
-func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, recognizers: inout [CommandRecognizer],
-                onDetection: (Int, Detection) -> Void) throws -> (windows: Int, seconds: Double) {
-    let rate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
-    let stride = max(1, strideMs * rate / 1000)
-    func read(_ count: Int) throws -> [Float] {
-        var samples = try stream.read(maximum: count)
+/// 1 s windows over a stream every `stride` samples, on the 16-bit grid the model's training
+/// clips live on (`roundToPCM16Grid`): first the stream's first second (zero-padded if shorter),
+/// then each window shifted by what the stream delivers next (up to `stride` samples), keeping
+/// the last second; a stride longer than the window skips audio.
+struct SlidingWindows {
+    let clip: Int, stride: Int
+    private let read: (Int) throws -> [Float]
+    private var window: [Float]?
+    /// Where the current window starts, in samples from the start of the stream.
+    private(set) var start = 0
+
+    init(clip: Int, stride: Int, read: @escaping (Int) throws -> [Float]) {
+        (self.clip, self.stride, self.read) = (clip, max(1, stride), read)
+    }
+
+    private func readOnGrid(_ count: Int) throws -> [Float] {
+        var samples = try read(count)
         roundToPCM16Grid(&samples)
         return samples
     }
-    var window = try read(clip)
-    window += [Float](repeating: 0, count: clip - window.count)
-    var end = clip, windows = 0
+
+    /// The next window, or nil once the stream is done.
+    mutating func next() throws -> [Float]? {
+        guard let current = window else {
+            var first = try readOnGrid(clip)
+            first += [Float](repeating: 0, count: clip - first.count)
+            window = first
+            return first
+        }
+        let more = try readOnGrid(stride)
+        guard !more.isEmpty else { return nil }
+        let shifted = Array((current + more).suffix(clip))
+        window = shifted
+        start += more.count
+        return shifted
+    }
+}
+
+/// Runs `spotter` over a stream in 1 s windows every `strideMs` (posteriors computed in batches
+/// of 64 windows) and passes each window's posteriors to every recognizer, in bounded memory;
+/// `onDetection(k, d)` sees each detection of recognizer k as it happens.
+func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, recognizers: inout [CommandRecognizer],
+                onDetection: (Int, Detection) -> Void) throws -> (windows: Int, seconds: Double) {
+    let rate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
+    var sliding = SlidingWindows(clip: clip, stride: strideMs * rate / 1000) { try stream.read(maximum: $0) }
+    var windows = 0
     var pending: [(end: Int, samples: [Float])] = []
     let start = Date()
     func flush() {
@@ -88,13 +118,9 @@ func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, r
         windows += pending.count
         pending.removeAll(keepingCapacity: true)
     }
-    while true {
-        pending.append((end, window))
+    while let window = try sliding.next() {
+        pending.append((sliding.start + clip, window))
         if pending.count == 64 { flush() }
-        let next = try read(stride)
-        if next.isEmpty { break }
-        window = Array((window + next).suffix(clip))
-        end += next.count
     }
     flush()
     return (windows, Date().timeIntervalSince(start))
