@@ -118,18 +118,13 @@ extension KWS {
                 }
                 InterruptHandler.install()
                 defer { InterruptHandler.uninstall() }
-                let stride = max(1, strideMs * modelRate / 1000)
-                var window = [Float](repeating: 0, count: clip)
-                var consumed = 0, windows = 0, detections = 0, busy = 0.0
+                var sliding = SlidingWindows(clip: clip, stride: strideMs * modelRate / 1000, read: read)
+                var windows = 0, detections = 0, busy = 0.0
                 // The first window waits for a whole second of audio; then one every stride.
-                var next = try read(clip)
-                while !next.isEmpty && InterruptHandler.requested == nil {
-                    roundToPCM16Grid(&next)
-                    window = Array((window + next).suffix(clip))
-                    consumed += next.count
+                while InterruptHandler.requested == nil, let window = try sliding.next(), sliding.samplesRead > 0 {
                     let t0 = monotonicSeconds()
                     let scores = spotter.probabilities(ofClips: [window])[0]
-                    let time = Double(consumed) * 1000 / Double(modelRate)
+                    let time = Double(sliding.samplesRead) * 1000 / Double(modelRate)
                     let detection = recognizer.process(time: time, scores: scores)
                     let latency = (monotonicSeconds() - t0) * 1000
                     busy += latency
@@ -143,9 +138,8 @@ extension KWS {
                         }
                         fflush(nil)   // every stream: the line is out as the word is heard
                     }
-                    next = try read(stride)
                 }
-                let seconds = Double(consumed) / Double(modelRate)
+                let seconds = Double(sliding.samplesRead) / Double(modelRate)
                 writeStandardError(String(format: "kws listen: %.1f s of audio, %d windows, %d detections, %.2f ms per window%@\n", seconds, windows,
                                           detections, busy / Double(max(windows, 1)), InterruptHandler.requested != nil ? " (interrupted)" : ""))
             }

@@ -68,14 +68,17 @@ struct SlidingWindows {
     private var window: [Float]?
     /// Where the current window starts, in samples from the start of the stream.
     private(set) var start = 0
+    /// Samples read from the stream so far (the current window ends there once it is full).
+    private(set) var samplesRead = 0
 
     init(clip: Int, stride: Int, read: @escaping (Int) throws -> [Float]) {
         (self.clip, self.stride, self.read) = (clip, max(1, stride), read)
     }
 
-    private func readOnGrid(_ count: Int) throws -> [Float] {
+    private mutating func readOnGrid(_ count: Int) throws -> [Float] {
         var samples = try read(count)
         roundToPCM16Grid(&samples)
+        samplesRead += samples.count
         return samples
     }
 

@@ -13,24 +13,14 @@ final class KWSListenTests: XCTestCase {
         let process = Process()
         process.executableURL = productsDirectory().appendingPathComponent("kws")
         process.arguments = ["listen"] + arguments + ["-"]
-        let input = Pipe()
-        let base = NSTemporaryDirectory() + "lem-listen-\(getpid())-\(UInt64.random(in: 0 ... .max))"
-        for suffix in [".out", ".err"] { _ = FileManager.default.createFile(atPath: base + suffix, contents: nil) }
-        defer { for suffix in [".out", ".err"] { try? FileManager.default.removeItem(atPath: base + suffix) } }
-        process.standardInput = input
-        process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
-        process.standardError = FileHandle(forWritingAtPath: base + ".err")
-        try process.run()
-        var offset = 0
-        while offset < bytes.count {
-            let n = min(chunk, bytes.count - offset)
-            input.fileHandleForWriting.write(Data(bytes[offset ..< offset + n]))
-            offset += n
+        return try runToCompletion(process) { stdin in
+            var offset = 0
+            while offset < bytes.count {
+                let n = min(chunk, bytes.count - offset)
+                stdin.write(Data(bytes[offset ..< offset + n]))
+                offset += n
+            }
         }
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: FileManager.default.contents(atPath: base + ".out") ?? Data(), as: UTF8.self),
-                String(decoding: FileManager.default.contents(atPath: base + ".err") ?? Data(), as: UTF8.self))
     }
 
     /// Detections without the latency (which differs from run to run).

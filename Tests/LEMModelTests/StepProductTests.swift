@@ -63,13 +63,7 @@ final class StepProductTests: XCTestCase {
             }
             return [outputs, dInput, Array(UnsafeBufferPointer(start: block.grads, count: block.count))]
         }
-        let blas = run(oneDNN: false), dnnl = run(oneDNN: true)
-        for (name, (a, b)) in zip(["outputs", "input gradient", "parameter gradients"], zip(blas, dnnl)) {
-            let scale = a.map { Double(abs($0)) }.max()!
-            let worst = zip(a, b).map { Double(abs($0 - $1)) }.max()! / scale
-            print("LSTM \(name) through oneDNN against OpenBLAS: max scaled difference \(worst) (tolerance 1e-5)")
-            XCTAssertLessThan(worst, 1e-5, name)
-        }
+        assertSame(run(oneDNN: false), run(oneDNN: true), layer: "LSTM")
     }
 
     /// The LEM's four per-step products (W_h and W_z, forward and backward, on column blocks of
@@ -104,13 +98,18 @@ final class StepProductTests: XCTestCase {
                 }
                 return [outputs, dInput, Array(UnsafeBufferPointer(start: block.grads, count: block.count))]
             }
-            let blas = run(oneDNN: false), dnnl = run(oneDNN: true)
-            for (name, (a, b)) in zip(["outputs", "input gradient", "parameter gradients"], zip(blas, dnnl)) {
-                let scale = a.map { Double(abs($0)) }.max()!
-                let worst = zip(a, b).map { Double(abs($0 - $1)) }.max()! / scale
-                print("LEM\(withMask ? " with state dropout" : "") \(name) through oneDNN against OpenBLAS: max scaled difference \(worst) (tolerance 1e-5)")
-                XCTAssertLessThan(worst, 1e-5, name)
-            }
+            assertSame(run(oneDNN: false), run(oneDNN: true), layer: withMask ? "LEM with state dropout" : "LEM")
+        }
+    }
+
+    /// Outputs, input gradient and parameter gradients of a layer on OpenBLAS and through oneDNN:
+    /// equal within 1e-5 of each one's largest entry.
+    func assertSame(_ blas: [[Float]], _ dnnl: [[Float]], layer: String, file: StaticString = #filePath, line: UInt = #line) {
+        for (name, (a, b)) in zip(["outputs", "input gradient", "parameter gradients"], zip(blas, dnnl)) {
+            let scale = a.map { Double(abs($0)) }.max()!
+            let worst = zip(a, b).map { Double(abs($0 - $1)) }.max()! / scale
+            print("\(layer) \(name) through oneDNN against OpenBLAS: max scaled difference \(worst) (tolerance 1e-5)")
+            XCTAssertLessThan(worst, 1e-5, name, file: file, line: line)
         }
     }
 }

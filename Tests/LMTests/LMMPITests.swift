@@ -115,14 +115,8 @@ final class LMMPITests: XCTestCase {
         process.arguments = mpirunArguments(ranks: 1, tool: "lm") + common + ["--lr", "0.002", ":", "-np", "1",
                                                                                productsDirectory().appendingPathComponent("lm").path]
             + common + ["--lr", "0.003"]
-        let err = dir + "/err.txt"
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: err)
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: FileManager.default.contents(atPath: err) ?? Data(), as: UTF8.self)
-        XCTAssertNotEqual(process.terminationStatus, 0)
+        let (status, _, text) = try runToCompletion(process)
+        XCTAssertNotEqual(status, 0)
         XCTAssertTrue(text.contains("ranks differ in flags, data or parameters"), text)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.ckpt"), "nothing may be trained")
     }

@@ -5,24 +5,34 @@ import LEMModel
 // training killed at random moments until it finishes.
 
 /// Runs a built tool (`lm`, `kws`). The test targets depend on the executables, so
-/// `swift build --build-tests` builds them next to the test bundle. Output goes to files: no
-/// pipe can fill up and block the child.
+/// `swift build --build-tests` builds them next to the test bundle.
 public func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = productsDirectory().appendingPathComponent(name)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    return try runToCompletion(process)
+}
+
+/// Runs a configured `process` to the end with its output going to temporary files (no pipe can
+/// fill up and block the child); `feed`, if given, writes the child's standard input (through a
+/// pipe that is closed afterwards) while it runs.
+public func runToCompletion(_ process: Process, feed: ((FileHandle) throws -> Void)? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let base = NSTemporaryDirectory() + "lem-run-\(getpid())-\(UInt64.random(in: 0 ... .max))"
-    _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
-    _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: base + ".out"); try? FileManager.default.removeItem(atPath: base + ".err") }
+    for suffix in [".out", ".err"] { _ = FileManager.default.createFile(atPath: base + suffix, contents: nil) }
+    defer { for suffix in [".out", ".err"] { try? FileManager.default.removeItem(atPath: base + suffix) } }
     process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
     process.standardError = FileHandle(forWritingAtPath: base + ".err")
+    let input = feed.map { _ in Pipe() }
+    if let input { process.standardInput = input }
     try process.run()
+    if let feed, let input {
+        try feed(input.fileHandleForWriting)
+        try input.fileHandleForWriting.close()
+    }
     process.waitUntilExit()
-    let outData = FileManager.default.contents(atPath: base + ".out") ?? Data()
-    let errData = FileManager.default.contents(atPath: base + ".err") ?? Data()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let read = { (suffix: String) in String(decoding: FileManager.default.contents(atPath: base + suffix) ?? Data(), as: UTF8.self) }
+    return (process.terminationStatus, read(".out"), read(".err"))
 }
 
 /// The folder of the built products (the .xctest bundle lives there on Linux).
@@ -99,17 +109,7 @@ public func runMPI(_ tool: String, ranks: Int, _ arguments: [String], tcp: Bool 
     let process = Process()
     process.executableURL = try mpirunURL()
     process.arguments = mpirunArguments(ranks: ranks, tool: tool, tcp: tcp) + arguments
-    let base = NSTemporaryDirectory() + "lem-mpi-\(getpid())-\(UInt64.random(in: 0 ... .max))"
-    _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
-    _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: base + ".out"); try? FileManager.default.removeItem(atPath: base + ".err") }
-    process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
-    process.standardError = FileHandle(forWritingAtPath: base + ".err")
-    try process.run()
-    process.waitUntilExit()
-    let out = String(decoding: FileManager.default.contents(atPath: base + ".out") ?? Data(), as: UTF8.self)
-    let err = String(decoding: FileManager.default.contents(atPath: base + ".err") ?? Data(), as: UTF8.self)
-    return (process.terminationStatus, out, err)
+    return try runToCompletion(process)
 }
 
 public func mpirunURL() throws -> URL {
