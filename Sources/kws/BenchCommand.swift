@@ -16,6 +16,10 @@ extension KWS {
                   mfcc      MFCC extraction of 1 s clips at 16 kHz on all cores (clips/s)
                   classify  one 1 s WAV through decoding, features and the model
                             (latency), and a batch of 100 WAVs (clips/s)
+                  listen    kws eval-stream's scan (what kws listen does on a recorded
+                            file) over a 60-minute stream, 1 s windows every 100 ms:
+                            real-time factor, for the paper's log-mel model (80 × 126,
+                            hidden 128) and a 40 × 101 MFCC one (random weights)
                   sgemm     2048³ sgemm through the same BLAS (the machine's peak)
                 Each configuration runs in its own process (its own peak resident memory).
 
@@ -27,11 +31,11 @@ extension KWS {
                   kws bench --cell lstm  # the paper's LSTM baseline at the same shapes
                 """)
 
-        @Option(help: "Run only this configuration: kws, mfcc, classify, sgemm.") var config: String?
+        @Option(help: "Run only this configuration: kws, mfcc, classify, listen, sgemm.") var config: String?
         @Option(help: "Recurrent cell of the kws and classify configurations: lem, lstm or gru.") var cell: CellKind = .lem
         @OptionGroup var options: BenchOptions
 
-        static let configs = ["sgemm", "kws", "mfcc", "classify"]
+        static let configs = ["sgemm", "kws", "mfcc", "classify", "listen"]
 
         mutating func validate() throws {
             if let config, !Self.configs.contains(config) { throw ValidationError("--config must be one of \(Self.configs.joined(separator: ", "))") }
@@ -49,6 +53,10 @@ extension KWS {
             if let v = r["frames_per_s"] as? Double { parts.append("\(formatCount(v)) frames/s") }
             if let v = r["clips_per_s"] as? Double { parts.append("\(formatCount(v)) clips/s") }
             if let v = r["latency_ms"] as? Double { parts.append(String(format: "%.2f ms per clip (batch 1, WAV + features + model)", v)) }
+            if let v = r["real_time_factor"] as? Double, let minutes = r["stream_minutes"] as? Double, let ms = r["ms_per_window"] as? Double {
+                parts.append(String(format: "%.0fx real time (%.3f ms per window, %@ features, %g-minute stream, stride %d ms)", v, ms,
+                                    r["features"] as? String ?? "?", minutes, r["stride_ms"] as? Int ?? 0))
+            }
             if let v = r["gflops"] as? Double { parts.append(String(format: "%.1f GFLOP/s", v)) }
             if let v = r["peak_rss_mb"] as? Double { parts.append(String(format: "peak RSS %.0f MB", v)) }
             if let v = r["allreduce_ms_per_step"] as? Double, let mb = r["gradient_mb"] as? Double {
@@ -110,6 +118,8 @@ extension KWS {
                 let clips = (0..<(options.short ? 8 : 512)).map { _ in (0..<16000).map { _ in rng.normal() * 0.1 } }
                 let perRun = Benchmarking.time(warmup: 1, minimumRuns: 1, minimumSeconds: duration) { _ = extractor.computeContiguous(clips) }
                 return [["config": "mfcc", "clips_per_s": Double(clips.count) / perRun, "features": "mfcc 40 × 101"]]
+            case "listen":
+                return try [FeatureSettings.Kind.logmel, .mfcc].map { try measureListen(features: $0) }
             default:   // classify
                 let dir = NSTemporaryDirectory() + "kws-bench-\(getpid())"
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -148,6 +158,41 @@ extension KWS {
                 }
                 return [["config": "classify", "cell": cell.rawValue, "latency_ms": one * 1000, "clips_per_s": Double(count) / batch, "batch": count]]
             }
+        }
+    
+        /// The stream scan of `kws eval-stream` / `kws listen` on a file: a generated stream (noise
+        /// with tone bursts) through `scanStream` with a randomly initialised model of the paper's
+        /// shape, written as a checkpoint so that the real loading path runs too.
+        func measureListen(features kind: FeatureSettings.Kind) throws -> [String: Any] {
+            let dir = NSTemporaryDirectory() + "kws-bench-listen-\(getpid())"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let settings = FeatureSettings.preset(kind)
+            var config = SequenceClassifierConfig(inputSize: settings.featureCount, hiddenSize: options.short ? 8 : 128, classCount: 12)
+            config.cell = cell
+            let model = SequenceClassifier(config: config)
+            var rng = RandomGenerator(seed: 4)
+            model.initialize(&rng)
+            let tool = KWSToolData(labels: SpeechCommands.google12Labels, features: settings, normalizer: .identity(featureCount: settings.featureCount),
+                                   dataset: SpeechCommandsOptions(), data: "(kws bench)")
+            try Checkpoint(kind: "kws", model: config, tool: tool, parameters: model.parameters).write(to: dir + "/bench.ckpt")
+            let minutes = options.short ? 0.1 : 60
+            let rate = 16000, total = Int(minutes * 60) * rate
+            var stream = [Float](repeating: 0, count: total)
+            for i in 0..<total {
+                let burst: Float = i % 32000 < 8000 ? 0.2 * Float(sin(Double(i) * 0.15)) : 0   // a 0.5 s tone every 2 s
+                stream[i] = rng.normal() * 0.02 + burst
+            }
+            try writeAudio(path: dir + "/stream.wav", interleaved: stream, channels: 1, sampleRate: rate)
+            let spotter = try KeywordSpotter(checkpoint: dir + "/bench.ckpt")
+            var recognizers = [CommandRecognizer(labels: tool.labels, threshold: 0.5)]
+            let strideMs = 100
+            let scan = try scanStream(try AudioStream(path: dir + "/stream.wav", outputRate: rate), spotter: spotter, strideMs: strideMs,
+                                      recognizers: &recognizers) { _, _ in }
+            return ["config": "listen", "mode": kind.rawValue, "features": "\(settings.featureCount) × \(settings.frames)", "cell": cell.rawValue,
+                    "real_time_factor": minutes * 60 / scan.seconds, "ms_per_window": 1000 * scan.seconds / Double(scan.windows),
+                    "windows": scan.windows, "stream_minutes": minutes, "stride_ms": strideMs, "hidden": config.hiddenSize,
+                    "peak_rss_mb": Benchmarking.peakRSSMegabytes()]
         }
     }
 }

@@ -104,6 +104,7 @@ extension KWS {
             let labels = spotter.tool.labels
             let background: Set<String> = ["_silence_", "_unknown_"]
             var sliding = SlidingWindows(clip: clip, stride: strideMs * rate / 1000) { try stream.read(maximum: $0) }
+            spotter.beginStream()
             var windows = 0
             var pending: [(start: Int, samples: [Float])] = []
             var current: (label: Int, start: Int, end: Int, probability: Float)?
@@ -120,7 +121,7 @@ extension KWS {
             }
             func flush() {
                 guard !pending.isEmpty else { return }
-                let results = spotter.probabilities(ofClips: pending.map(\.samples))
+                let results = spotter.probabilities(ofClips: pending.map(\.samples), streamOffsets: pending.map(\.start))
                 for (w, p) in zip(pending, results) {
                     let best = p.indices.max { p[$0] < p[$1] }!
                     let isKeyword = !background.contains(labels[best]) && Double(p[best]) >= threshold

@@ -39,6 +39,7 @@ extension KWS {
         @Flag(help: "Run thresholds 0.30 … 0.99 and write the DET curve.") var sweep = false
         @Option(name: .customLong("target-fa-per-hour"), help: "With --sweep: report the lowest threshold with at most this many false alarms per hour.") var targetFAPerHour: Double = 2
         @Option(help: ArgumentHelp("With --sweep: the DET curve's files (default: the recording's name with .det.csv / .det.svg).", valueName: "prefix")) var det: String?
+        @Option(name: .customLong("save-false-alarms"), help: ArgumentHelp("Write the windows behind every false alarm on noise or an unknown word (at --threshold) to this folder as 1 s WAVs, for kws train --hard-negatives.", valueName: "dir")) var saveFalseAlarms: String?
         @Flag(help: "Print one JSON object.") var json = false
 
         mutating func validate() throws {
@@ -95,6 +96,11 @@ extension KWS {
                         object["target"] = ["fa_per_hour_limit": targetFAPerHour, "threshold": NSNull()]
                     }
                 }
+                if let folder = saveFalseAlarms {
+                    let written = try writeFalseAlarmWindows(m.falseAlarmsWithoutKeyword, stream: stream, sampleRate: spotter.tool.dataset.sampleRate,
+                                                             clip: spotter.tool.dataset.clipSamples, strideMs: strideMs, to: folder)
+                    object["false_alarm_windows"] = ["folder": folder, "count": written]
+                }
                 if json { print(jsonLine(object)); return }
                 print(String(format: "%@: %.2f h, %d words (%d keywords), %d windows at %.0fx real time", stream, m.hours, m.words, m.keywordWords,
                              scan.windows, audio.duration / max(scan.seconds, 1e-9)))
@@ -110,7 +116,37 @@ extension KWS {
                     }
                     print("DET curve: \(object["det_csv"]!), \(object["det_svg"]!)")
                 }
+                if let saved = object["false_alarm_windows"] as? [String: Any] {
+                    print("\(saved["count"]!) windows of \(m.falseAlarmsWithoutKeyword.count) false alarms on noise or unknown words (each with the two windows before it) written to \(saved["folder"]!)")
+                }
             }
         }
     }
+}
+
+/// Writes, for each false alarm, the window that fired and the two before it (`strideMs` apart)
+/// as 16-bit WAVs `fa-<ms>-<k>.wav` in `folder` (created if needed): the audio the model
+/// mistook for a keyword, on the same 16-bit grid it scanned. Returns the number of files.
+func writeFalseAlarmWindows(_ alarms: [Detection], stream path: String, sampleRate: Int, clip: Int, strideMs: Int,
+                            to folder: String) throws -> Int {
+    do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+        throw ToolError(description: "\(folder): cannot create the folder (\(error.localizedDescription))")
+    }
+    guard !alarms.isEmpty else { return 0 }
+    let stream = try AudioStream(path: path, outputRate: sampleRate)
+    var samples: [Float] = []
+    while case let block = try stream.read(maximum: 1 << 16), !block.isEmpty { samples += block }
+    roundToPCM16Grid(&samples)
+    var written = 0
+    for alarm in alarms {
+        let end = Int((alarm.time * Double(sampleRate)).rounded())
+        for k in 0..<3 {
+            let windowEnd = end - k * strideMs * sampleRate / 1000
+            guard windowEnd >= clip, windowEnd <= samples.count else { continue }
+            let name = String(format: "%@/fa-%09d-%d.wav", folder, Int((alarm.time * 1000).rounded()), k)
+            try writeAudio(path: name, interleaved: Array(samples[(windowEnd - clip)..<windowEnd]), channels: 1, sampleRate: sampleRate)
+            written += 1
+        }
+    }
+    return written
 }

@@ -12,6 +12,9 @@ struct KWSToolData: Codable {
     var dataset: SpeechCommandsOptions
     /// Where the training data came from (for the record).
     var data: String
+    /// How the training clips were augmented (nil: not recorded, or no augmentation); a resumed
+    /// run draws with the same settings.
+    var augmentation: AugmentationSettings? = nil
 }
 
 /// A trained keyword spotter: model, labels and the feature pipeline.
@@ -19,6 +22,9 @@ struct KeywordSpotter {
     let model: SequenceClassifier
     let tool: KWSToolData
     let extractor: FeatureExtractor
+    /// The model's replicas, one per core: a batch of clips is split between them.
+    private let parallel: ParallelSequenceClassifier
+    private let workspace = ClipWorkspace()
 
     init(checkpoint path: String) throws {
         let checkpoint = try Checkpoint.read(path: path, expectedKind: "kws")
@@ -34,23 +40,73 @@ struct KeywordSpotter {
         }
         self.model = model
         self.tool = tool
+        parallel = ParallelSequenceClassifier(model, workers: workerCount)
     }
 
+    /// Call before scanning another stream with `streamOffsets` (its frames are not the last one's).
+    func beginStream() { workspace.forgetStreams() }
+
     /// Class probabilities of clips (each already at the model's rate and length), one batch.
-    func probabilities(ofClips clips: [[Float]]) -> [[Float]] {
+    /// The clips are split between the cores; each core computes the features of its clips,
+    /// normalises them and runs its replica of the model on them.
+    ///
+    /// `streamOffsets`: the clips are windows of one stream starting at these samples (in
+    /// ascending order from call to call, `beginStream()` before each stream): each core then keeps the mel frames its windows
+    /// share (`MelFrameCache`), with the same features as without.
+    func probabilities(ofClips clips: [[Float]], streamOffsets: [Int]? = nil) -> [[Float]] {
         let (T, F, B, C) = (extractor.frameCount, extractor.featureCount, clips.count, tool.labels.count)
-        let features = extractor.computeBatch(clips)   // on all cores for a batch
-        var x = [Float](repeating: 0, count: T * B * F)
-        for (b, clipFeatures) in features.enumerated() {
-            var f = clipFeatures
-            tool.normalizer.apply(&f)
-            for t in 0..<T { for j in 0..<F { x[(t * B + b) * F + j] = f[t * F + j] } }
+        guard B > 0 else { return [] }
+        let logits = workspace.logits(B * C)
+        let scratch = (0..<workerCount).map { workspace.features(worker: $0, count: (B / workerCount + 1) * T * F) }
+        let (extractor, normalizer) = (self.extractor, tool.normalizer)
+        let caches = (0..<workerCount).map { workspace.frameCache(worker: $0) }
+        parallel.logits(batch: B, steps: T, into: logits) { w, range, x in
+            // This worker's clips `range`: features [clip, T, F], normalised, then time-major [T, clip, F].
+            let f = scratch[w].pointer
+            let n = range.count
+            let cache = streamOffsets == nil ? nil : caches[w]
+            for (j, b) in range.enumerated() {
+                clips[b].withUnsafeBufferPointer {
+                    extractor.compute($0, into: f + j * T * F, streamOffset: streamOffsets?[b] ?? 0, cache: cache)
+                }
+            }
+            normalizer.apply(UnsafeMutableBufferPointer(start: f, count: n * T * F))
+            for j in 0..<n { for t in 0..<T { (x + (t * n + j) * F).update(from: f + (j * T + t) * F, count: F) } }
         }
-        let logits = model.logits(features: x, steps: T, batch: B)
         return (0..<B).map { b in
             softmaxInPlace(logits + b * C, count: C)
             return Array(UnsafeBufferPointer(start: logits + b * C, count: C))
         }
+    }
+}
+
+/// Buffers `KeywordSpotter` reuses from batch to batch (a stream is scanned in thousands of them).
+final class ClipWorkspace: @unchecked Sendable {
+    private var logitBuffer: FloatBuffer?
+    private var featureBuffers: [FloatBuffer?] = []
+    private var frameCaches: [MelFrameCache] = []
+
+    func forgetStreams() { for cache in frameCaches { cache.removeAll() } }
+
+    /// Worker `worker`'s mel frames of the stream being scanned.
+    func frameCache(worker: Int) -> MelFrameCache {
+        while frameCaches.count <= worker { frameCaches.append(MelFrameCache()) }
+        return frameCaches[worker]
+    }
+
+    func logits(_ count: Int) -> UnsafeMutablePointer<Float> { ensureBuffer(&logitBuffer, count).pointer }
+
+    /// Worker `worker`'s feature scratch of at least `count` floats.
+    func features(worker: Int, count: Int) -> FloatBuffer {
+        while featureBuffers.count <= worker { featureBuffers.append(nil) }
+        return ensureBuffer(&featureBuffers[worker], count)
+    }
+
+    private func ensureBuffer(_ buffer: inout FloatBuffer?, _ count: Int) -> FloatBuffer {
+        if let b = buffer, b.count >= count { return b }
+        let b = FloatBuffer(count: count)
+        buffer = b
+        return b
     }
 }
 

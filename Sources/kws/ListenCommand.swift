@@ -119,11 +119,12 @@ extension KWS {
                 InterruptHandler.install()
                 defer { InterruptHandler.uninstall() }
                 var sliding = SlidingWindows(clip: clip, stride: strideMs * modelRate / 1000, read: read)
+                spotter.beginStream()
                 var windows = 0, detections = 0, busy = 0.0
                 // The first window waits for a whole second of audio; then one every stride.
                 while InterruptHandler.requested == nil, let window = try sliding.next(), sliding.samplesRead > 0 {
                     let t0 = monotonicSeconds()
-                    let scores = spotter.probabilities(ofClips: [window])[0]
+                    let scores = spotter.probabilities(ofClips: [window], streamOffsets: [sliding.start])[0]
                     let time = Double(sliding.samplesRead) * 1000 / Double(modelRate)
                     let detection = recognizer.process(time: time, scores: scores)
                     let latency = (monotonicSeconds() - t0) * 1000

@@ -1,5 +1,6 @@
 import Audio
 import Foundation
+import LEMModel
 
 /// A keyword the stream detector reported: when (the end of the window that fired, in seconds
 /// from the start of the stream), what and how sure (the averaged posterior).
@@ -100,7 +101,7 @@ struct SlidingWindows {
 }
 
 /// Runs `spotter` over a stream in 1 s windows every `strideMs` (posteriors computed in batches
-/// of 64 windows) and passes each window's posteriors to every recognizer, in bounded memory;
+/// of `streamBatch` windows, the mel frames that overlapping windows share computed once) and passes each window's posteriors to every recognizer, in bounded memory;
 /// `onDetection(k, d)` sees each detection of recognizer k as it happens.
 func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, recognizers: inout [CommandRecognizer],
                 onDetection: (Int, Detection) -> Void) throws -> (windows: Int, seconds: Double) {
@@ -108,10 +109,11 @@ func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, r
     var sliding = SlidingWindows(clip: clip, stride: strideMs * rate / 1000) { try stream.read(maximum: $0) }
     var windows = 0
     var pending: [(end: Int, samples: [Float])] = []
+    spotter.beginStream()
     let start = Date()
     func flush() {
         guard !pending.isEmpty else { return }
-        let results = spotter.probabilities(ofClips: pending.map(\.samples))
+        let results = spotter.probabilities(ofClips: pending.map(\.samples), streamOffsets: pending.map { $0.end - clip })
         for (w, p) in zip(pending, results) {
             let ms = Double(w.end) * 1000 / Double(rate)
             for k in recognizers.indices {
@@ -123,8 +125,12 @@ func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, r
     }
     while let window = try sliding.next() {
         pending.append((sliding.start + clip, window))
-        if pending.count == 64 { flush() }
+        if pending.count == streamBatch { flush() }
     }
     flush()
     return (windows, Date().timeIntervalSince(start))
 }
+
+/// Windows per model pass when a recorded stream is scanned: each core gets 64, enough for its
+/// per-step products to run near the BLAS kernels' speed (a live stream goes one window at a time).
+let streamBatch = 64 * workerCount

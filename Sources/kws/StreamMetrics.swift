@@ -50,6 +50,9 @@ struct StreamingMetrics {
     var matched = 0, wrong = 0, falsePositives = 0
     var missesPerKeyword: [String: Int] = [:], occurrences: [String: Int] = [:], falseAlarmsPerKeyword: [String: Int] = [:]
     var hours: Double
+    /// The false positives that fired where no keyword was spoken (on noise or an unknown word;
+    /// not duplicates of a keyword already found): what a hard-negative pass trains on.
+    var falseAlarmsWithoutKeyword: [Detection] = []
 
     init(detections: [Detection], truth: [TruthWord], keywords: [String], durationSeconds: Double, toleranceMs: Double = 750) {
         self.keywords = keywords
@@ -67,9 +70,11 @@ struct StreamingMetrics {
             if let i = truth.indices.first(where: { !used[$0] && truth[$0].startMs <= t && t < truth[$0].endMs + toleranceMs }) {
                 used[i] = true
                 if truth[i].label == d.label { matched += 1; found[i] = true; continue }
-                if keywordSet.contains(truth[i].label) { wrong += 1 } else { falsePositives += 1 }
+                if keywordSet.contains(truth[i].label) { wrong += 1 } else { falsePositives += 1; falseAlarmsWithoutKeyword.append(d) }
             } else {
                 falsePositives += 1
+                let nearKeyword = truth.contains { keywordSet.contains($0.label) && $0.startMs <= t && t < $0.endMs + toleranceMs }
+                if !nearKeyword { falseAlarmsWithoutKeyword.append(d) }
             }
             falseAlarmsPerKeyword[d.label, default: 0] += 1
         }

@@ -74,6 +74,13 @@ extension KWS {
         @Option(name: .customLong("silence-percentage"), help: "Silence examples per split, % of keyword examples.") var silencePercentage: Double = 10
         @Option(name: .customLong("unknown-percentage"), help: "Unknown-word examples kept per split, % of keyword examples.") var unknownPercentage: Double = 10
         @Flag(name: .customLong("all-unknown"), help: "Keep every unknown-word clip (instead of --unknown-percentage).") var allUnknown = false
+        @Option(name: .customLong("background-windows"), help: "Streams: extra _silence_ windows cut at random offsets from the background recordings, % of keyword clips.") var backgroundWindows: Double?
+        @Option(name: .customLong("unknown-windows"), help: "Streams: extra _unknown_ examples, unknown-word clips at any offset in the window, % of keyword clips.") var unknownWindows: Double?
+        @Option(name: .customLong("shifted-keywords"), help: "Streams: extra _unknown_ examples, keyword clips shifted until most of the word is outside the window, % of keyword clips.") var shiftedKeywords: Double?
+        @Option(name: .customLong("noise-snr-db"), help: ArgumentHelp("Streams: mix background noise at a speech-to-noise ratio drawn from LOW:HIGH dB (instead of TensorFlow's volume U(0, 0.1)).", valueName: "low:high")) var noiseSNR: String?
+        @Flag(name: .customLong("stream-negatives"), help: "Streams: all three at once (\(StreamNegatives.recommended.summary)); the flags above override.") var streamNegatives = false
+        @Option(name: .customLong("hard-negatives"), help: ArgumentHelp("Streams: a folder of clips the model fired on without a keyword (kws eval-stream --save-false-alarms), trained as _unknown_.", valueName: "dir")) var hardNegatives: String?
+        @Option(name: .customLong("init"), help: ArgumentHelp("Start from this checkpoint's weights, features and normalisation (fine-tuning, e.g. on hard negatives).", valueName: "checkpoint")) var initial: String?
         @Option(name: .customLong("validation-percentage"), help: "A folder without list files is split by TensorFlow's which_set hash: this % validation.") var validationPercentage: Double = 10
         @Option(name: .customLong("testing-percentage"), help: "… and this % testing (the rest is training).") var testingPercentage: Double = 10
         @Option(name: .customLong("max-minutes"), help: "Stop (resumably) after this many minutes of training.") var maxMinutes: Double?
@@ -113,6 +120,45 @@ extension KWS {
             }
             if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
             if !(saveEvery > 0) { throw ValidationError("--save-every must be positive") }
+            for (name, v) in [("--background-windows", backgroundWindows), ("--unknown-windows", unknownWindows), ("--shifted-keywords", shiftedKeywords)] {
+                if let v, !(v >= 0 && v <= 10_000) { throw ValidationError("\(name) must be in [0, 10000] (got \(v))") }
+            }
+            if noiseSNR != nil {
+                guard let r = noiseSNRRange else { throw ValidationError("--noise-snr-db: expected LOW:HIGH in dB with LOW ≤ HIGH, e.g. 0:20 (got \(noiseSNR!))") }
+                if !augment { throw ValidationError("--noise-snr-db is an augmentation setting: drop --no-augment") }
+                _ = r
+            }
+            if !augment && !streamNegativeSettings.isEmpty {
+                throw ValidationError("the stream negatives are drawn by augmentation: drop --no-augment")
+            }
+            if initial != nil {
+                if resume { throw ValidationError("--init starts a new run from a checkpoint's weights; --resume continues a run: use one") }
+                let fixed: [(String, Bool)] = [("--features", features != nil), ("--hidden", hidden != nil), ("--cell", architecture.cell != nil),
+                                               ("--layers", architecture.layers != nil), ("--dt", dt != nil), ("--fmax", fmax != nil),
+                                               ("--fmin", fmin != nil), ("--n-fft", nFFT != nil), ("--hop", hop != nil),
+                                               ("--feature-count", featureCount != nil), ("--per-clip-norm", perClipNorm != nil)]
+                if let clash = fixed.first(where: { $0.1 }) {
+                    throw ValidationError("\(clash.0): with --init the model and its features come from the checkpoint")
+                }
+            }
+        }
+
+        /// `--noise-snr-db LOW:HIGH` as a range (nil when absent or malformed).
+        var noiseSNRRange: ClosedRange<Double>? {
+            guard let text = noiseSNR else { return nil }
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, lo <= hi else { return nil }
+            return lo...hi
+        }
+
+        /// The extra negatives the flags ask for (`--stream-negatives` gives the recommended mix).
+        var streamNegativeSettings: StreamNegatives {
+            var n = streamNegatives ? StreamNegatives.recommended : StreamNegatives()
+            if let backgroundWindows { n.backgroundPercentage = backgroundWindows }
+            if let unknownWindows { n.unknownPercentage = unknownWindows }
+            if let shiftedKeywords { n.shiftedKeywordPercentage = shiftedKeywords }
+            n.hardNegatives = hardNegatives
+            return n
         }
 
         func settings() -> Settings {
@@ -142,6 +188,10 @@ extension KWS {
                 let path = checkpoint.checkpoint
                 var savedTool: KWSToolData?
                 var savedConfig: SequenceClassifierConfig?
+                // --init: a trained model's weights, features and normalisation to start from.
+                let start = try initial.map { try Checkpoint.read(path: $0, expectedKind: "kws") }
+                let startTool = try start?.tool(KWSToolData.self)
+                let startConfig = try start?.model(SequenceClassifierConfig.self)
                 if resume {
                     let saved = try Checkpoint.read(path: path + ".resume", expectedKind: "kws")
                     savedTool = try saved.tool(KWSToolData.self)
@@ -150,10 +200,10 @@ extension KWS {
                 }
                 let options = savedTool?.dataset ?? SpeechCommandsOptions(
                     silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage, seed: seed,
-                    validationPercentage: validationPercentage, testingPercentage: testingPercentage)
+                    validationPercentage: validationPercentage, testingPercentage: testingPercentage, streamNegatives: streamNegativeSettings)
                 let dataset = try SpeechCommands(root: root, options: options)
-                var featureSettings = savedTool?.features ?? FeatureSettings.preset(s.features)
-                if savedTool == nil {
+                var featureSettings = savedTool?.features ?? startTool?.features ?? FeatureSettings.preset(s.features)
+                if savedTool == nil && startTool == nil {
                     if preset == .google12 && featureSettings.kind == .mfcc {
                         // The paper's framing for MFCCs too: the 80 bands of its log-mel (n_fft 1024,
                         // hop 128, 40–8000 Hz, 126 frames), all 80 DCT-II coefficients, per-clip
@@ -186,7 +236,11 @@ extension KWS {
                 let extractor = try FeatureExtractor(settings: featureSettings)
                 let group = ProcessGroup.world
                 let leader = group.isLeader
-                if leader { writeStandardError("kws train: \(root)\n\(dataset.summary)\n") }
+                if leader {
+                    writeStandardError("kws train: \(root)\n\(dataset.summary)\n")
+                    if !options.streamNegatives.isEmpty { writeStandardError("  stream negatives in training: \(options.streamNegatives.summary)\n") }
+                    if let initial { writeStandardError("  starting from the weights of \(initial)\n") }
+                }
                 for split in [DatasetSplit.training, .validation] where dataset.examples(split).isEmpty {
                     throw SpeechCommandsError("\(root): the \(split.rawValue) split is empty (check validation_list.txt / testing_list.txt)")
                 }
@@ -198,7 +252,11 @@ extension KWS {
                 let t0 = monotonicSeconds()
                 let trainShare = group.share(of: dataset.examples(.training).count)
                 let trainAudio = try dataset.loadAudio(.training, clips: trainShare)
-                let augmentation: AugmentationSettings? = augment ? .tensorFlow : nil
+                let augmentation: AugmentationSettings? = savedTool?.augmentation ?? (augment ? {
+                    var a = AugmentationSettings.tensorFlow
+                    a.backgroundSNRdB = noiseSNRRange
+                    return a
+                }() : nil)
                 func trainingFeatures(draw: Int) throws -> SplitFeatures {
                     let mine = try dataset.features(.training, extractor: extractor, audio: trainAudio, augmentation: augmentation,
                                                     epoch: draw, clips: trainShare)
@@ -212,7 +270,7 @@ extension KWS {
                 var test = dataset.examples(.testing).isEmpty || !leader ? nil : try dataset.features(.testing, extractor: extractor)
                 // Normalisation statistics from the (augmented) training features; log-mel clips are
                 // already z-scored per clip, as the paper's loader does.
-                let normalizer = savedTool?.normalizer ?? (featureSettings.perClipNormalization
+                let normalizer = savedTool?.normalizer ?? startTool?.normalizer ?? (featureSettings.perClipNormalization
                     ? FeatureNormalizer.identity(featureCount: extractor.featureCount)
                     : FeatureNormalizer(fitting: train.values, featureCount: extractor.featureCount))
                 normalizer.apply(&train.values)
@@ -225,10 +283,10 @@ extension KWS {
                 }
 
                 let tool = savedTool ?? KWSToolData(labels: SpeechCommands.google12Labels, features: featureSettings,
-                                                    normalizer: normalizer, dataset: options, data: root)
-                var config = savedConfig ?? SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: s.hidden,
+                                                    normalizer: normalizer, dataset: options, data: root, augmentation: augmentation)
+                var config = savedConfig ?? startConfig ?? SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: s.hidden,
                                                                       classCount: tool.labels.count, dt: s.dt)
-                if savedConfig == nil {
+                if savedConfig == nil && startConfig == nil {
                     config.inputDropout = s.dropout
                     config.cell = architecture.cell ?? .lem
                     config.layers = architecture.layers ?? 1
@@ -238,6 +296,7 @@ extension KWS {
                 let model = SequenceClassifier(config: config)
                 var rng = RandomGenerator(seed: seed)
                 model.initialize(&rng)
+                if let start { try start.loadParameters(into: model.parameters) }
 
                 let reaugment: ((Int) throws -> SplitFeatures)? = augment ? { draw in
                     var f = try trainingFeatures(draw: draw)

@@ -1,4 +1,6 @@
+import Audio
 import Foundation
+import LEMModel
 @testable import kws
 import XCTest
 
@@ -52,6 +54,28 @@ final class KWSStreamingTests: XCTestCase {
         XCTAssertEqual(m.missRate("no")!, 1, accuracy: 1e-12)
         XCTAssertEqual(m.falseAlarmsPerHour("yes"), 4, accuracy: 1e-9)
         XCTAssertEqual(m.falseAlarmsPerHour("no"), 4, accuracy: 1e-9)
+        // What a hard-negative pass mines: the alarms on the unknown word and on nothing, not the
+        // duplicate of word 1 or the wrong keyword on word 2 (those windows hold a keyword).
+        XCTAssertEqual(m.falseAlarmsWithoutKeyword.map(\.time), [7.5, 20])
+    }
+
+    /// `--save-false-alarms`: each alarm's window and the two before it, cut from the stream as scanned.
+    func testFalseAlarmWindowsAreTheStreamsAudio() throws {
+        let dir = NSTemporaryDirectory() + "fa-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var rng = RandomGenerator(seed: 8)
+        let stream = (0..<(5 * 16000)).map { _ in Float(rng.below(32768) - 16384) / 32768 }   // on the 16-bit grid
+        try writeAudio(path: dir + "/s.wav", interleaved: stream, channels: 1, sampleRate: 16000)
+        let alarms = [Detection(time: 1.1, label: "yes", score: 0.9), Detection(time: 3.0, label: "no", score: 0.8)]
+        let written = try writeFalseAlarmWindows(alarms, stream: dir + "/s.wav", sampleRate: 16000, clip: 16000, strideMs: 100, to: dir + "/fa")
+        XCTAssertEqual(written, 2 + 3, "the alarm at 1.1 s has one window before it that starts inside the stream")
+        let expected: [(String, Int)] = [("fa-000001100-0", 17600), ("fa-000001100-1", 16000), ("fa-000003000-0", 48000),
+                                         ("fa-000003000-1", 46400), ("fa-000003000-2", 44800)]
+        for (name, end) in expected {
+            let clip = try readAudio(path: "\(dir)/fa/\(name).wav").samples
+            XCTAssertEqual(clip, Array(stream[(end - 16000)..<end]), name)
+        }
     }
 
     func testBadLabelFilesGiveClearErrors() throws {

@@ -124,4 +124,26 @@ public final class ParallelSequenceClassifier: @unchecked Sendable {
         model.parameters.combineGradients(replicas.prefix(W).map(\.parameters), weights: ranges.map { Float($0.count) / Float(B) })
         return losses.reduce(0, +)
     }
+
+    /// Inference: the logits `[B, C]` of a batch of B sequences of T steps, written to `logits`.
+    /// The sequences are split between the replicas as in training, each replica on its own core
+    /// with one BLAS thread (per-step products of a few dozen sequences are too small to share
+    /// between BLAS threads, and their spinning costs more than it saves); `prepare(w, range, x)`
+    /// fills worker w's time-major input `[T, range.count, m]` for sequences `range`, on the
+    /// worker's core (so feature extraction runs there too).
+    public func logits(batch B: Int, steps T: Int, into logits: UnsafeMutablePointer<Float>,
+                       prepare: @Sendable (_ worker: Int, _ range: Range<Int>, _ x: UnsafeMutablePointer<Float>) -> Void) {
+        let W = max(1, min(replicas.count, B))
+        let m = model.config.inputSize, C = model.config.classCount
+        let ranges = (0..<W).map { w in B * w / W ..< B * (w + 1) / W }
+        let slices = (0..<W).map { w in SendablePointer(ensure(&replicaFeatures[w], T * ranges[w].count * m)) }
+        let out = SendablePointer(logits)
+        dataParallel(workers: W) { w in
+            let r = ranges[w]
+            guard !r.isEmpty else { return }
+            prepare(w, r, slices[w].pointer)
+            let result = self.replicas[w].logits(features: slices[w].pointer, steps: T, batch: r.count)
+            (out.pointer + r.lowerBound * C).update(from: result, count: r.count * C)
+        }
+    }
 }

@@ -47,6 +47,8 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
     /// TensorFlow's `which_set` hash split (`speechCommandsSplit`; TF's defaults 10 and 10).
     public var validationPercentage: Double = 10
     public var testingPercentage: Double = 10
+    /// Extra negative training examples for streaming use (none by default).
+    public var streamNegatives = StreamNegatives()
 
     /// Throws for percentages outside 0…10000 (or NaN) and non-positive rates or lengths.
     public func validate() throws {
@@ -62,11 +64,12 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
         guard sampleRate > 0, sampleRate <= 1_000_000, clipSamples > 0, clipSamples <= 100_000_000 else {
             throw SpeechCommandsError("dataset options: sampleRate and clipSamples must be positive, got \(sampleRate) Hz, \(clipSamples) samples")
         }
+        try streamNegatives.validate()
     }
 
     public init(silencePercentage: Double = 10, unknownPercentage: Double? = 10, silenceInEvaluationSplits: Bool = true,
                 seed: UInt64 = 59185, sampleRate: Int = 16000, clipSamples: Int = 16000,
-                validationPercentage: Double = 10, testingPercentage: Double = 10) {
+                validationPercentage: Double = 10, testingPercentage: Double = 10, streamNegatives: StreamNegatives = StreamNegatives()) {
         self.silencePercentage = silencePercentage
         self.unknownPercentage = unknownPercentage
         self.silenceInEvaluationSplits = silenceInEvaluationSplits
@@ -75,11 +78,12 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
         self.clipSamples = clipSamples
         self.validationPercentage = validationPercentage
         self.testingPercentage = testingPercentage
+        self.streamNegatives = streamNegatives
     }
 
     private enum CodingKeys: String, CodingKey {
         case silencePercentage, unknownPercentage, silenceInEvaluationSplits, seed, sampleRate, clipSamples
-        case validationPercentage, testingPercentage
+        case validationPercentage, testingPercentage, streamNegatives
     }
 
     public init(from decoder: Decoder) throws {
@@ -93,6 +97,7 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
         // Checkpoints written before the hash split existed: TensorFlow's defaults.
         validationPercentage = try c.decodeIfPresent(Double.self, forKey: .validationPercentage) ?? 10
         testingPercentage = try c.decodeIfPresent(Double.self, forKey: .testingPercentage) ?? 10
+        streamNegatives = try c.decodeIfPresent(StreamNegatives.self, forKey: .streamNegatives) ?? StreamNegatives()
     }
 }
 
@@ -106,6 +111,12 @@ public struct SpeechExample: Sendable, Equatable, Hashable {
     public let word: String
     /// Index into `SpeechCommands.google12Labels`.
     public let label: Int
+    /// Where the clip's audio sits in the 1 s window (`StreamNegatives` adds the other kinds).
+    public var placement: ClipPlacement = .asRecorded
+
+    public init(path: String?, relativePath: String?, word: String, label: Int, placement: ClipPlacement = .asRecorded) {
+        (self.path, self.relativePath, self.word, self.label, self.placement) = (path, relativePath, word, label, placement)
+    }
 
     /// True for silence made from background noise rather than read from a file.
     public var isGeneratedSilence: Bool { path == nil }
@@ -150,6 +161,10 @@ public struct AugmentationSettings: Codable, Sendable, Equatable {
     public var backgroundVolume: Double
     /// Generated silence: volume uniform in [0, this) (TF: U(0, 1)).
     public var silenceVolume: Double
+    /// When set, noise is mixed at a speech-to-noise ratio drawn uniformly from this range (dB,
+    /// the clip's RMS over the excerpt's, as `kws make-stream` measures a stream) instead of at
+    /// volume U(0, `backgroundVolume`): training noise then spans the SNRs a stream has.
+    public var backgroundSNRdB: ClosedRange<Double>? = nil
 
     public init(timeShiftSamples: Int = 1600, backgroundFrequency: Double = 0.8, backgroundVolume: Double = 0.1,
                 silenceVolume: Double = 1) {
@@ -172,6 +187,9 @@ public struct AugmentationSettings: Codable, Sendable, Equatable {
         }
         for (name, value) in [("backgroundVolume", backgroundVolume), ("silenceVolume", silenceVolume)] {
             guard value.isFinite, value >= 0 else { throw SpeechCommandsError("augmentation: \(name) must be ≥ 0, got \(value)") }
+        }
+        if let r = backgroundSNRdB, !(r.lowerBound.isFinite && r.upperBound.isFinite) {
+            throw SpeechCommandsError("augmentation: the SNR range must be finite, got \(r)")
         }
     }
 }
@@ -367,12 +385,18 @@ public final class SpeechCommands: @unchecked Sendable {
             }
             examples += pool
             examples.sort { $0.relativePath! < $1.relativePath! }
-            let hasSilenceFiles = examples.contains { $0.label == Self.silenceLabel }
-            if !hasSilenceFiles && (split == .training || options.silenceInEvaluationSplits) && options.silencePercentage > 0 {
-                let silenceCount = Int((Double(keywordCount) * options.silencePercentage / 100).rounded(.up))
-                examples += Array(repeating: SpeechExample(path: nil, relativePath: nil, word: "_silence_", label: Self.silenceLabel),
-                                  count: silenceCount)
+            if split == .training {
+                examples += try options.streamNegatives.examples(keywords: examples.filter { $0.label >= 2 }, unknowns: unknownPool[split] ?? [],
+                                                                 seed: options.seed)
             }
+            let hasSilenceFiles = examples.contains { $0.label == Self.silenceLabel && $0.placement == .asRecorded }
+            var silenceCount = 0
+            if !hasSilenceFiles && (split == .training || options.silenceInEvaluationSplits) && options.silencePercentage > 0 {
+                silenceCount = Int((Double(keywordCount) * options.silencePercentage / 100).rounded(.up))
+            }
+            if split == .training { silenceCount += options.streamNegatives.backgroundWindowCount(keywords: keywordCount) }
+            examples += Array(repeating: SpeechExample(path: nil, relativePath: nil, word: "_silence_", label: Self.silenceLabel),
+                              count: silenceCount)
             perSplit[split] = examples
         }
         splitExamples = perSplit
@@ -492,12 +516,20 @@ public final class SpeechCommands: @unchecked Sendable {
     /// Adds `volume ×` a random `clipSamples`-long excerpt of a random noise recording (shorter
     /// recordings are used whole, from the start). Does nothing without noise.
     private func addNoise(into samples: inout [Float], volume: Float, rng: inout RandomGenerator) {
+        addNoise(into: &samples, rng: &rng) { _ in volume }
+    }
+
+    /// As above, with the volume chosen from the excerpt's RMS (over `clipSamples`).
+    private func addNoise(into samples: inout [Float], rng: inout RandomGenerator, volume: (_ excerptRMS: Double) -> Float) {
         guard !noise.isEmpty else { return }
         let source = noise[rng.below(noise.count)]
         let length = options.clipSamples
         let offset = source.count > length ? rng.below(source.count - length) : 0
         let n = min(length, source.count - offset)
-        for i in 0..<n { samples[i] += volume * source[offset + i] }
+        var energy = 0.0
+        for i in 0..<n { energy += Double(source[offset + i] * source[offset + i]) }
+        let v = volume((energy / Double(length)).squareRoot())
+        for i in 0..<n { samples[i] += v * source[offset + i] }
     }
 
     /// Decodes every clip of a split (resampled, padded/cut, generated silence included) on all
@@ -538,12 +570,28 @@ public final class SpeechCommands: @unchecked Sendable {
             addNoise(into: &out, volume: rng.uniform(0, Float(settings.silenceVolume)), rng: &rng)
         } else {
             let clean = try audio ?? cleanSamples(split, index: index)
-            let shift = settings.timeShiftSamples > 0 ? rng.below(2 * settings.timeShiftSamples) - settings.timeShiftSamples : 0
+            let shift: Int
+            switch example.placement {
+            case .asRecorded:
+                shift = settings.timeShiftSamples > 0 ? rng.below(2 * settings.timeShiftSamples) - settings.timeShiftSamples : 0
+            case .anyOffset:
+                shift = rng.below(length) - length / 2
+            case .mostlyOutside:
+                shift = mostlyOutsideShift(clean, length: length, rng: &rng)
+            }
             // shift > 0 delays the clip (zeros in front); shift < 0 advances it (zeros at the end).
             let first = max(0, shift), end = min(length, clean.count + shift)
             if first < end { for i in first..<end { out[i] = clean[i - shift] } }
             if !noise.isEmpty && Double(rng.uniformFloat()) < settings.backgroundFrequency {
-                addNoise(into: &out, volume: rng.uniform(0, Float(settings.backgroundVolume)), rng: &rng)
+                if let snr = settings.backgroundSNRdB {
+                    var energy = 0.0
+                    for v in out { energy += Double(v * v) }
+                    let speechRMS = (energy / Double(length)).squareRoot()
+                    let db = Double(rng.uniform(Float(snr.lowerBound), Float(snr.upperBound)))
+                    addNoise(into: &out, rng: &rng) { noiseRMS in noiseRMS > 0 ? Float(speechRMS / noiseRMS / exp(db / 20 * log(10))) : 0 }
+                } else {
+                    addNoise(into: &out, volume: rng.uniform(0, Float(settings.backgroundVolume)), rng: &rng)
+                }
             }
         }
         for i in 0..<length { out[i] = min(1, max(-1, out[i])) }

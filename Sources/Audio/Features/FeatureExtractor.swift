@@ -177,6 +177,18 @@ public final class FeatureExtractor: @unchecked Sendable {
     /// frames are padded with 0 or cut). Thread-safe: scratch memory is allocated per call
     /// (one block; nothing per frame).
     public func compute(_ samples: UnsafeBufferPointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        compute(samples, into: output, streamOffset: 0, cache: nil)
+    }
+
+    /// As above, for a window that starts `streamOffset` samples into a longer stream: the mel
+    /// powers of frames that lie wholly inside the window depend only on the stream's samples
+    /// there, so they are looked up in `cache` (by their first sample in the stream) and computed
+    /// only when missing. Overlapping windows then share their frames, and the features are
+    /// bit-identical to computing each window alone (the same arithmetic fills the cache).
+    /// Windows must come in non-decreasing `streamOffset` order per cache (earlier frames are
+    /// dropped).
+    public func compute(_ samples: UnsafeBufferPointer<Float>, into output: UnsafeMutablePointer<Float>, streamOffset: Int,
+                        cache: MelFrameCache?) {
         let s = settings
         let n = samples.count, nFFT = s.nFFT, nMels = s.nMels, featureCount = s.featureCount
         let stftFrames = s.stftFrameCount(sampleCount: n)
@@ -207,9 +219,15 @@ public final class FeatureExtractor: @unchecked Sendable {
 
         let power = Float(s.power)
         let window = windowTable, melWeights = melWeights, melOffsets = melOffsets, melFirstBin = melFirstBin
+        cache?.drop(before: streamOffset, melCount: nMels)
         for t in 0..<stftFrames {
             let start = t * s.hopLength - pad  // sample index of frame position 0
-            if start + windowStart >= 0 && start + windowEnd <= n {
+            let interior = start + windowStart >= 0 && start + windowEnd <= n
+            if interior, let cached = cache?.frame(startingAt: streamOffset + start) {
+                (mel + t * nMels).update(from: cached, count: nMels)
+                continue
+            }
+            if interior {
                 let src = base! + start
                 for j in windowStart..<windowEnd { frame[j] = src[j] * window[j] }
             } else {
@@ -229,6 +247,7 @@ public final class FeatureExtractor: @unchecked Sendable {
                 let lo = melOffsets[m]
                 row[m] = dot(melWeights + lo, powerSpectrum + melFirstBin[m], melOffsets[m + 1] - lo)
             }
+            if interior { cache?.store(row, startingAt: streamOffset + start) }
         }
 
         // power_to_db over the whole STFT (librosa applies it before any cutting to `frames`).
@@ -334,5 +353,57 @@ public final class FeatureExtractor: @unchecked Sendable {
             }
             initialized = clips.count * per
         }
+    }
+}
+
+/// Mel-power frames of one stream, by the stream sample they start at, for `FeatureExtractor`'s
+/// windowed `compute`: 1 s windows every 100 ms overlap by 90 %, and each frame is computed once
+/// instead of up to ten times. Not thread-safe: one cache per thread (each scanning its own
+/// ascending run of windows). Memory is fixed once the first windows have filled it.
+public final class MelFrameCache: @unchecked Sendable {
+    private var slots: [Int: Int] = [:]          // frame start → slot
+    private var free: [Int] = []
+    private var storage: UnsafeMutablePointer<Float>?
+    private var capacity = 0, melCount = 0
+
+    public init() {}
+    deinit { storage?.deallocate() }
+
+    /// The cached mel powers of the frame starting at stream sample `start`, if any.
+    func frame(startingAt start: Int) -> UnsafePointer<Float>? {
+        guard let slot = slots[start], let storage else { return nil }
+        return UnsafePointer(storage + slot * melCount)
+    }
+
+    /// Keeps a copy of a frame's mel powers (ignored when full: the cache never grows past its
+    /// first size, and a missing frame is only recomputed).
+    func store(_ row: UnsafePointer<Float>, startingAt start: Int) {
+        guard slots[start] == nil, let slot = free.popLast(), let storage else { return }
+        slots[start] = slot
+        (storage + slot * melCount).update(from: row, count: melCount)
+    }
+
+    /// Frames held now.
+    public var cachedFrameCount: Int { slots.count }
+
+    /// Forgets every frame: call before the windows of another stream.
+    public func removeAll() {
+        for slot in slots.values { free.append(slot) }
+        slots.removeAll(keepingCapacity: true)
+    }
+
+    /// Forgets frames that start before `offset` (no later window needs them); allocates room
+    /// for `melCount`-wide frames on first use.
+    func drop(before offset: Int, melCount: Int) {
+        if storage == nil || self.melCount != melCount {
+            storage?.deallocate()
+            self.melCount = melCount
+            capacity = 1024
+            storage = UnsafeMutablePointer<Float>.allocate(capacity: capacity * melCount)
+            slots.removeAll(keepingCapacity: true)
+            free = Array((0..<capacity).reversed())
+            return
+        }
+        for start in slots.keys.filter({ $0 < offset }) { free.append(slots.removeValue(forKey: start)!) }
     }
 }

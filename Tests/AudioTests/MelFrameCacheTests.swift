@@ -1,0 +1,47 @@
+import Foundation
+import LEMModel
+import XCTest
+@testable import Audio
+
+/// Windows of a stream computed with shared mel frames are bit-identical to each window alone.
+final class MelFrameCacheTests: XCTestCase {
+    func testCachedWindowsEqualWindowsComputedAlone() throws {
+        var rng = RandomGenerator(seed: 12)
+        let stream = (0..<(4 * 16000)).map { i in 0.3 * Float(sin(Double(i) * 0.05)) + rng.uniform(-0.1, 0.1) }
+        var logmel = FeatureSettings.preset(.logmel)   // hop 128: a 100 ms stride is 12.5 hops
+        logmel.perClipNormalization = true
+        for settings in [FeatureSettings.preset(.mfcc), logmel] {
+            let extractor = try FeatureExtractor(settings: settings)
+            let cache = MelFrameCache()
+            var reused = 0
+            for stride in [1600, 1000] {
+                cache.removeAll()
+                for start in Swift.stride(from: 0, through: stream.count - 16000, by: stride) {
+                    let window = Array(stream[start..<(start + 16000)])
+                    let alone = extractor.compute(window)
+                    var shared = [Float](repeating: .nan, count: extractor.valuesPerClip)
+                    window.withUnsafeBufferPointer { w in
+                        shared.withUnsafeMutableBufferPointer { extractor.compute(w, into: $0.baseAddress!, streamOffset: start, cache: cache) }
+                    }
+                    XCTAssertEqual(shared, alone, "\(settings.kind) stride \(stride) window at \(start)")
+                    reused += cache.cachedFrameCount
+                }
+            }
+            print("\(settings.kind): frames held in the cache over the windows: \(reused)")
+            XCTAssertGreaterThan(reused, 0, "frames are shared")
+        }
+    }
+
+    /// A new stream after `removeAll` does not see the last stream's frames.
+    func testRemoveAllForgetsTheLastStream() throws {
+        let extractor = try FeatureExtractor(settings: .preset(.mfcc))
+        let cache = MelFrameCache()
+        let a = [Float](repeating: 0.2, count: 16000), b = (0..<16000).map { Float(sin(Double($0) * 0.1)) * 0.5 }
+        var out = [Float](repeating: 0, count: extractor.valuesPerClip)
+        a.withUnsafeBufferPointer { w in out.withUnsafeMutableBufferPointer { extractor.compute(w, into: $0.baseAddress!, streamOffset: 0, cache: cache) } }
+        cache.removeAll()
+        XCTAssertEqual(cache.cachedFrameCount, 0)
+        b.withUnsafeBufferPointer { w in out.withUnsafeMutableBufferPointer { extractor.compute(w, into: $0.baseAddress!, streamOffset: 0, cache: cache) } }
+        XCTAssertEqual(out, extractor.compute(b))
+    }
+}
