@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The arguments of `lm plot` and `kws plot`: runs' metrics logs drawn in one chart.
 public struct PlotOptions: ParsableArguments {
-    @Argument(help: "Metrics logs of training runs (<checkpoint>.metrics.jsonl).")
+    @Argument(help: "Metrics logs of training runs (<checkpoint>.metrics.jsonl), or the curves a tool plots.")
     public var logs: [String]
     @Option(help: ArgumentHelp("The SVG to write.", valueName: "file"))
     public var out: String

@@ -180,7 +180,7 @@ final class LanguageModelTask: TrainingTask {
     var parameters: ParameterBlock { model.parameters }
     var batchesPerEpoch: Int { batches.windowCount }
 
-    func beginEpoch(_ epoch: Int, seed: UInt64) {
+    func beginEpoch(_ epoch: Int, seed: UInt64) throws {
         state = model.initialState(batch: streams.count)
     }
 

@@ -10,8 +10,8 @@ public protocol TrainingTask: AnyObject {
     var batchesPerEpoch: Int { get }
     /// Called before the first batch of each epoch (1-based), also when a resumed run re-enters an
     /// epoch in the middle. Derive any shuffling from `RandomGenerator(seed:stream: epoch)` so the
-    /// order does not depend on how the run was split.
-    func beginEpoch(_ epoch: Int, seed: UInt64)
+    /// order does not depend on how the run was split. A throw ends the run with that error.
+    func beginEpoch(_ epoch: Int, seed: UInt64) throws
     /// Forward and backward of batch `index` of the current epoch, accumulating the gradient of the
     /// batch's mean loss (gradients are zero on entry). Dropout draws from `rng`.
     func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats
@@ -262,7 +262,7 @@ public final class Trainer {
         try checkRanksAgree(batches: batches, steps: steps)
 
         epochLoop: for epoch in startEpoch...max(startEpoch, settings.epochs) where epoch <= settings.epochs {
-            task.beginEpoch(epoch, seed: settings.seed)
+            try task.beginEpoch(epoch, seed: settings.seed)
             if let checkpoint = resumeFrom {
                 try task.restore(from: checkpoint)
                 resumeFrom = nil
