@@ -53,6 +53,7 @@ extension KWS {
                 let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
                 let root = try data ?? DefaultCorpus.speech.directory()
                 var options = spotter.tool.dataset
+                options.streamNegatives = StreamNegatives()   // training-only examples: not part of any evaluated split
                 if `protocol` == .lem { (options.unknownPercentage, options.silenceInEvaluationSplits) = (nil, false) }
                 let dataset = try SpeechCommands(root: root, options: options)
                 let splits: [DatasetSplit] = split == "test" ? [.testing] : split == "valid" ? [.validation] : DatasetSplit.allCases

@@ -17,7 +17,7 @@ extension KWS {
                 (kws make-stream's CSV): a detection matches a word when it falls between the
                 word's start and --tolerance-ms after its clip ends. Prints TensorFlow's
                 matched / wrong / false-positive rates and, per keyword and overall, the miss
-                rate and false alarms per hour. --sweep runs thresholds 0.30 … 0.99 on one pass
+                rate and false alarms per hour. --sweep runs thresholds 0.30 … 0.99 (and --threshold) on one pass
                 and writes the DET curve (CSV and SVG), and the threshold that meets
                 --target-fa-per-hour.
 
@@ -59,13 +59,15 @@ extension KWS {
                 let truth = try readTruth(path: labels ?? stem(stream) + ".csv")
                 let audio = try AudioStream(path: stream, outputRate: spotter.tool.dataset.sampleRate)
                 let keywords = spotter.tool.labels.filter { !CommandRecognizer.background.contains($0) }
-                let thresholds: [Float] = sweep ? (30...99).map { Float($0) / 100 } : [threshold]
+                // The sweep's grid, plus --threshold if it is not on it (the figures and saved alarms are at --threshold).
+                var thresholds: [Float] = sweep ? (30...99).map { Float($0) / 100 } : [threshold]
+                if sweep && !thresholds.contains(where: { abs($0 - threshold) < 1e-6 }) { thresholds = (thresholds + [threshold]).sorted() }
                 var recognizers = thresholds.map { CommandRecognizer(labels: spotter.tool.labels, threshold: $0, averageMs: averageMs, suppressMs: suppressMs) }
                 var detections = [[Detection]](repeating: [], count: thresholds.count)
                 let scan = try scanStream(audio, spotter: spotter, strideMs: strideMs, recognizers: &recognizers) { k, d in detections[k].append(d) }
                 let metrics = detections.map { StreamingMetrics(detections: $0, truth: truth, keywords: keywords, durationSeconds: audio.duration,
                                                                 toleranceMs: toleranceMs) }
-                let main = sweep ? (thresholds.firstIndex { abs($0 - threshold) < 0.005 } ?? 0) : 0
+                let main = thresholds.firstIndex { abs($0 - threshold) < 1e-6 } ?? 0
                 let m = metrics[main]
                 var object: [String: Any] = [
                     "stream": stream, "checkpoint": checkpoint.checkpoint, "hours": m.hours, "threshold": Double(thresholds[main]),
@@ -79,7 +81,10 @@ extension KWS {
                 ]
                 if sweep {
                     let prefix = det ?? stem(stream) + ".det"
-                    let rows = zip(thresholds, metrics).map { String(format: "%.2f,%.6f,%.4f", Double($0), $1.missRate, $1.falseAlarmsPerHour) }
+                    let rows = zip(thresholds, metrics).map { t, m in
+                        let onGrid = abs(Double(t) * 100 - (Double(t) * 100).rounded()) < 1e-4
+                        return String(format: onGrid ? "%.2f,%.6f,%.4f" : "%.4f,%.6f,%.4f", Double(t), m.missRate, m.falseAlarmsPerHour)
+                    }
                     do { try ("threshold,miss_rate,fa_per_hour\n" + rows.joined(separator: "\n") + "\n").write(toFile: prefix + ".csv", atomically: true, encoding: .utf8) } catch {
                         throw ToolError(description: "\(prefix).csv: cannot write the DET curve (\(error.localizedDescription))")
                     }
@@ -97,8 +102,10 @@ extension KWS {
                     }
                 }
                 if let folder = saveFalseAlarms {
+                    let spans = truth.filter { keywords.contains($0.label) }.map { (start: $0.startMs, end: $0.endMs) }
                     let written = try writeFalseAlarmWindows(m.falseAlarmsWithoutKeyword, stream: stream, sampleRate: spotter.tool.dataset.sampleRate,
-                                                             clip: spotter.tool.dataset.clipSamples, strideMs: strideMs, to: folder)
+                                                             clip: spotter.tool.dataset.clipSamples, strideMs: strideMs, keywordSpansMs: spans,
+                                                             prefix: (stem(stream) as NSString).lastPathComponent, to: folder)
                     object["false_alarm_windows"] = ["folder": folder, "count": written]
                 }
                 if json { print(jsonLine(object)); return }
@@ -125,28 +132,51 @@ extension KWS {
 }
 
 /// Writes, for each false alarm, the window that fired and the two before it (`strideMs` apart)
-/// as 16-bit WAVs `fa-<ms>-<k>.wav` in `folder` (created if needed): the audio the model
-/// mistook for a keyword, on the same 16-bit grid it scanned. Returns the number of files.
+/// as 16-bit WAVs `<prefix>-<ms>-<k>.wav` in `folder` (created if needed): the audio the model
+/// mistook for a keyword, on the same 16-bit grid it scanned. A window that overlaps a keyword's
+/// labelled clip (`keywordSpansMs`) is left out: it holds (part of) a keyword. The stream is read
+/// once, front to back, keeping only the samples the next windows need. Returns the number of files.
 func writeFalseAlarmWindows(_ alarms: [Detection], stream path: String, sampleRate: Int, clip: Int, strideMs: Int,
-                            to folder: String) throws -> Int {
+                            keywordSpansMs: [(start: Double, end: Double)] = [], prefix: String = "fa", to folder: String) throws -> Int {
     do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
         throw ToolError(description: "\(folder): cannot create the folder (\(error.localizedDescription))")
     }
-    guard !alarms.isEmpty else { return 0 }
-    let stream = try AudioStream(path: path, outputRate: sampleRate)
-    var samples: [Float] = []
-    while case let block = try stream.read(maximum: 1 << 16), !block.isEmpty { samples += block }
-    roundToPCM16Grid(&samples)
-    var written = 0
-    for alarm in alarms {
+    let stride = strideMs * sampleRate / 1000
+    // Every window to write, by its end sample, in time order.
+    var windows: [(end: Int, name: String)] = []
+    for alarm in alarms.sorted(by: { $0.time < $1.time }) {
         let end = Int((alarm.time * Double(sampleRate)).rounded())
         for k in 0..<3 {
-            let windowEnd = end - k * strideMs * sampleRate / 1000
-            guard windowEnd >= clip, windowEnd <= samples.count else { continue }
-            let name = String(format: "%@/fa-%09d-%d.wav", folder, Int((alarm.time * 1000).rounded()), k)
-            try writeAudio(path: name, interleaved: Array(samples[(windowEnd - clip)..<windowEnd]), channels: 1, sampleRate: sampleRate)
-            written += 1
+            let windowEnd = end - k * stride
+            guard windowEnd >= clip else { continue }
+            let (startMs, endMs) = (Double(windowEnd - clip) * 1000 / Double(sampleRate), Double(windowEnd) * 1000 / Double(sampleRate))
+            if keywordSpansMs.contains(where: { $0.start < endMs && startMs < $0.end }) { continue }
+            windows.append((windowEnd, String(format: "%@/%@-%09d-%d.wav", folder, prefix, Int((alarm.time * 1000).rounded()), k)))
         }
+    }
+    windows.sort { $0.end < $1.end }
+    guard !windows.isEmpty else { return 0 }
+    let stream = try AudioStream(path: path, outputRate: sampleRate)
+    var buffer: [Float] = [], position = 0   // `buffer` holds the stream's samples [position − buffer.count, position)
+    var written = 0
+    for w in windows {
+        // Drop what no later window needs (they start at w.end − clip or later), then read up to w.end.
+        let need = w.end - clip
+        let held = position - buffer.count
+        if need > held { buffer.removeFirst(min(buffer.count, need - held)) }
+        while position < w.end {
+            var block = try stream.read(maximum: w.end - position)
+            if block.isEmpty { break }
+            roundToPCM16Grid(&block)
+            let blockStart = position
+            position += block.count
+            if blockStart < need { block.removeFirst(min(block.count, need - blockStart)) }   // before this window: not needed
+            buffer += block
+        }
+        let from = need - (position - buffer.count)
+        guard position >= w.end, from >= 0 else { continue }
+        try writeAudio(path: w.name, interleaved: Array(buffer[from..<(from + clip)]), channels: 1, sampleRate: sampleRate)
+        written += 1
     }
     return written
 }

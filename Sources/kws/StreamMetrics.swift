@@ -67,13 +67,16 @@ struct StreamingMetrics {
         }
         for d in detections {
             let t = d.time * 1000
+            let nearKeyword = truth.contains { keywordSet.contains($0.label) && $0.startMs <= t && t < $0.endMs + toleranceMs }
             if let i = truth.indices.first(where: { !used[$0] && truth[$0].startMs <= t && t < truth[$0].endMs + toleranceMs }) {
                 used[i] = true
                 if truth[i].label == d.label { matched += 1; found[i] = true; continue }
-                if keywordSet.contains(truth[i].label) { wrong += 1 } else { falsePositives += 1; falseAlarmsWithoutKeyword.append(d) }
+                if keywordSet.contains(truth[i].label) { wrong += 1 } else {
+                    falsePositives += 1
+                    if !nearKeyword { falseAlarmsWithoutKeyword.append(d) }
+                }
             } else {
                 falsePositives += 1
-                let nearKeyword = truth.contains { keywordSet.contains($0.label) && $0.startMs <= t && t < $0.endMs + toleranceMs }
                 if !nearKeyword { falseAlarmsWithoutKeyword.append(d) }
             }
             falseAlarmsPerKeyword[d.label, default: 0] += 1

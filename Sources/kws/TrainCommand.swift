@@ -77,7 +77,7 @@ extension KWS {
         @Option(name: .customLong("background-windows"), help: "Streams: extra _silence_ windows cut at random offsets from the background recordings, % of keyword clips.") var backgroundWindows: Double?
         @Option(name: .customLong("unknown-windows"), help: "Streams: extra _unknown_ examples, unknown-word clips at any offset in the window, % of keyword clips.") var unknownWindows: Double?
         @Option(name: .customLong("shifted-keywords"), help: "Streams: extra _unknown_ examples, keyword clips shifted until most of the word is outside the window, % of keyword clips.") var shiftedKeywords: Double?
-        @Option(name: .customLong("noise-snr-db"), help: ArgumentHelp("Streams: mix background noise at a speech-to-noise ratio drawn from LOW:HIGH dB (instead of TensorFlow's volume U(0, 0.1)).", valueName: "low:high")) var noiseSNR: String?
+        @Option(name: .customLong("noise-snr-db"), help: ArgumentHelp("Streams: mix background noise at a speech-to-noise ratio drawn from LOW:HIGH dB (instead of TensorFlow's volume U(0, 0.1)); a negative LOW as --noise-snr-db=-5:20.", valueName: "low:high")) var noiseSNR: String?
         @Flag(name: .customLong("stream-negatives"), help: "Streams: all three at once (\(StreamNegatives.recommended.summary)); the flags above override.") var streamNegatives = false
         @Option(name: .customLong("hard-negatives"), help: ArgumentHelp("Streams: a folder of clips the model fired on without a keyword (kws eval-stream --save-false-alarms), trained as _unknown_.", valueName: "dir")) var hardNegatives: String?
         @Option(name: .customLong("init"), help: ArgumentHelp("Start from this checkpoint's weights, features and normalisation (fine-tuning, e.g. on hard negatives).", valueName: "checkpoint")) var initial: String?
@@ -128,7 +128,9 @@ extension KWS {
                 if !augment { throw ValidationError("--noise-snr-db is an augmentation setting: drop --no-augment") }
                 _ = r
             }
-            if !augment && !streamNegativeSettings.isEmpty {
+            var drawn = streamNegativeSettings
+            drawn.hardNegatives = nil
+            if !augment && !drawn.isEmpty {
                 throw ValidationError("the stream negatives are drawn by augmentation: drop --no-augment")
             }
             if initial != nil {
@@ -136,7 +138,8 @@ extension KWS {
                 let fixed: [(String, Bool)] = [("--features", features != nil), ("--hidden", hidden != nil), ("--cell", architecture.cell != nil),
                                                ("--layers", architecture.layers != nil), ("--dt", dt != nil), ("--fmax", fmax != nil),
                                                ("--fmin", fmin != nil), ("--n-fft", nFFT != nil), ("--hop", hop != nil),
-                                               ("--feature-count", featureCount != nil), ("--per-clip-norm", perClipNorm != nil)]
+                                               ("--feature-count", featureCount != nil), ("--per-clip-norm", perClipNorm != nil),
+                                               ("--dropout", dropout != nil), ("--dropout-layer", architecture.dropoutLayer != nil)]
                 if let clash = fixed.first(where: { $0.1 }) {
                     throw ValidationError("\(clash.0): with --init the model and its features come from the checkpoint")
                 }
@@ -157,7 +160,8 @@ extension KWS {
             if let backgroundWindows { n.backgroundPercentage = backgroundWindows }
             if let unknownWindows { n.unknownPercentage = unknownWindows }
             if let shiftedKeywords { n.shiftedKeywordPercentage = shiftedKeywords }
-            n.hardNegatives = hardNegatives
+            // Absolute, as the checkpoint records it: a resumed run may start in another directory.
+            n.hardNegatives = hardNegatives.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             return n
         }
 
@@ -253,12 +257,13 @@ extension KWS {
                 let trainShare = group.share(of: dataset.examples(.training).count)
                 // The decoded clips are kept only when they are augmented afresh during the run
                 // (64 KB per 1 s clip: 5.9 GB for the full dataset); one draw reads the files once.
-                let trainAudio = augment && reaugmentEvery > 0 ? try dataset.loadAudio(.training, clips: trainShare) : nil
+                // A resumed run augments as it was started (a checkpoint that recorded it), whatever the flags say.
                 let augmentation: AugmentationSettings? = savedTool?.augmentation ?? (augment ? {
                     var a = AugmentationSettings.tensorFlow
                     a.backgroundSNRdB = noiseSNRRange
                     return a
                 }() : nil)
+                let trainAudio = augmentation != nil && reaugmentEvery > 0 ? try dataset.loadAudio(.training, clips: trainShare) : nil
                 func trainingFeatures(draw: Int) throws -> SplitFeatures {
                     let mine = try dataset.features(.training, extractor: extractor, audio: trainAudio, augmentation: augmentation,
                                                     epoch: draw, clips: trainShare)
@@ -300,7 +305,7 @@ extension KWS {
                 model.initialize(&rng)
                 if let start { try start.loadParameters(into: model.parameters) }
 
-                let reaugment: ((Int) throws -> SplitFeatures)? = augment ? { draw in
+                let reaugment: ((Int) throws -> SplitFeatures)? = augmentation != nil ? { draw in
                     var f = try trainingFeatures(draw: draw)
                     normalizer.apply(&f.values)
                     return f

@@ -76,6 +76,12 @@ final class KWSStreamingTests: XCTestCase {
             let clip = try readAudio(path: "\(dir)/fa/\(name).wav").samples
             XCTAssertEqual(clip, Array(stream[(end - 16000)..<end]), name)
         }
+        // Windows that overlap a keyword's labelled clip are left out (they hold a keyword).
+        let kept = try writeFalseAlarmWindows(alarms, stream: dir + "/s.wav", sampleRate: 16000, clip: 16000, strideMs: 100,
+                                              keywordSpansMs: [(start: 0, end: 1050)], prefix: "k", to: dir + "/kept")
+        XCTAssertEqual(kept, 3, "only the alarm at 3.0 s: its windows start at 1.8 s or later")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/kept").sorted(),
+                       ["k-000003000-0.wav", "k-000003000-1.wav", "k-000003000-2.wav"])
     }
 
     func testBadLabelFilesGiveClearErrors() throws {

@@ -162,7 +162,7 @@ public struct AugmentationSettings: Codable, Sendable, Equatable {
     /// Generated silence: volume uniform in [0, this) (TF: U(0, 1)).
     public var silenceVolume: Double
     /// When set, noise is mixed at a speech-to-noise ratio drawn uniformly from this range (dB,
-    /// the clip's RMS over the excerpt's, as `kws make-stream` measures a stream) instead of at
+    /// the unshifted clip's RMS over the excerpt's, as `kws make-stream` measures a stream) instead of at
     /// volume U(0, `backgroundVolume`): training noise then spans the SNRs a stream has.
     public var backgroundSNRdB: ClosedRange<Double>? = nil
 
@@ -584,8 +584,10 @@ public final class SpeechCommands: @unchecked Sendable {
             if first < end { for i in first..<end { out[i] = clean[i - shift] } }
             if !noise.isEmpty && Double(rng.uniformFloat()) < settings.backgroundFrequency {
                 if let snr = settings.backgroundSNRdB {
+                    // The clip's level before any shift: a word mostly outside the window gets the
+                    // noise a stream has around that word.
                     var energy = 0.0
-                    for v in out { energy += Double(v * v) }
+                    for v in clean.prefix(length) { energy += Double(v * v) }
                     let speechRMS = (energy / Double(length)).squareRoot()
                     let db = Double(rng.uniform(Float(snr.lowerBound), Float(snr.upperBound)))
                     addNoise(into: &out, rng: &rng) { noiseRMS in noiseRMS > 0 ? Float(speechRMS / noiseRMS / exp(db / 20 * log(10))) : 0 }

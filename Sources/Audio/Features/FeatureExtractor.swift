@@ -357,8 +357,10 @@ public final class FeatureExtractor: @unchecked Sendable {
 }
 
 /// Mel-power frames of one stream, by the stream sample they start at, for `FeatureExtractor`'s
-/// windowed `compute`: 1 s windows every 100 ms overlap by 90 %, and each frame is computed once
-/// instead of up to ten times. Not thread-safe: one cache per thread (each scanning its own
+/// windowed `compute`: 1 s windows every 100 ms overlap by 90 %, and a frame two windows share is
+/// computed once (MFCC, hop 160: every window shares its interior frames with the next, 10× fewer
+/// FFTs; the paper's log-mel, hop 128, does not divide a 1,600-sample stride: every other
+/// window, about 5× fewer). Not thread-safe: one cache per thread (each scanning its own
 /// ascending run of windows). Memory is fixed once the first windows have filled it.
 public final class MelFrameCache: @unchecked Sendable {
     private var slots: [Int: Int] = [:]          // frame start → slot
