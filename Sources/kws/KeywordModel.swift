@@ -101,13 +101,6 @@ final class ClipWorkspace: @unchecked Sendable {
         while featureBuffers.count <= worker { featureBuffers.append(nil) }
         return ensureBuffer(&featureBuffers[worker], count)
     }
-
-    private func ensureBuffer(_ buffer: inout FloatBuffer?, _ count: Int) -> FloatBuffer {
-        if let b = buffer, b.count >= count { return b }
-        let b = FloatBuffer(count: count)
-        buffer = b
-        return b
-    }
 }
 
 /// With LEM_REPORT_PEAK_RSS=1 in the environment, prints the process's peak resident memory to

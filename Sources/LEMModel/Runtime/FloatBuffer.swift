@@ -23,11 +23,15 @@ public final class FloatBuffer: @unchecked Sendable {
     public var array: [Float] { Array(buffer) }
 }
 
-/// Returns `buffer` if it holds at least `count` floats, else a new buffer of that size.
+/// Returns `buffer` if it holds at least `count` floats, else a new buffer of that size (kept in `buffer`).
 @inline(always)
-func ensure(_ buffer: inout FloatBuffer?, _ count: Int) -> UnsafeMutablePointer<Float> {
-    if let b = buffer, b.count >= count { return b.pointer }
+public func ensureBuffer(_ buffer: inout FloatBuffer?, _ count: Int) -> FloatBuffer {
+    if let b = buffer, b.count >= count { return b }
     let b = FloatBuffer(count: count)
     buffer = b
-    return b.pointer
+    return b
 }
+
+/// `ensureBuffer`'s memory.
+@inline(always)
+func ensure(_ buffer: inout FloatBuffer?, _ count: Int) -> UnsafeMutablePointer<Float> { ensureBuffer(&buffer, count).pointer }
