@@ -51,6 +51,8 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
     private var combinedBias: FloatBuffer?   // [4d]: b_ir + b_hr | b_iz + b_hz | b_in | b_hn
     private var columnSums: FloatBuffer?     // [3d]
     private var carryH: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
+    /// int8 copies of W_ih, W_h(r,z) and W_hn once `quantizeForInference` has run (inference only).
+    private var int8: (input: Int8Matrix, gates: Int8Matrix, candidate: Int8Matrix)?
 
     public var outputs: UnsafeMutablePointer<Float> { hs!.pointer + batch * config.hiddenSize }
     public var finalHidden: UnsafeMutablePointer<Float> { hs!.pointer + steps * batch * config.hiddenSize }
@@ -66,7 +68,8 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         precondition(initialCell == nil, "a GRU has no cell state")
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d
-        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = true
+        precondition(int8 == nil || mask == nil, "an int8 layer runs inference only (no dropout)")
+        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = int8 == nil
         let x = ensure(&gates, T * B * 3 * d), cand = ensure(&candidates, T * bd)
         let h = ensure(&hs, (T + 1) * bd)
         let u = keepInput(input, count: T * B * m, staysValid: inputStaysValid, copy: &inputCopy)
@@ -81,19 +84,40 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         for j in 0..<d { bias[2 * d + j] = bIn[2 * d + j]; bias[3 * d + j] = bH[2 * d + j] }
 
         // X[T·B, 3d] = U · W_ihᵀ for the whole sequence (the gate math adds the biases).
-        gemm(transposeB: true, m: T * B, n: 3 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 3 * d)
+        if let int8 {
+            int8.input.multiply(u, rows: T * B, into: x, accumulate: false)
+        } else {
+            gemm(transposeB: true, m: T * B, n: 3 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 3 * d)
+        }
         for t in 0..<T {
             let hPrev = h + t * bd, xt = x + t * B * 3 * d, nt = cand + t * bd
             let recurrent = maskedState(hPrev, mask: hasStateMask ? storedMask : nil, into: recurrentInputs + t * bd, count: bd)
             // X_t[:, 0..<2d] += h · W_h(r,z)ᵀ and N_t = h · W_hnᵀ
-            gemm(transposeB: true, m: B, n: 2 * d, k: d, recurrent, lda: d, weights.hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 3 * d)
-            gemm(transposeB: true, m: B, n: d, k: d, recurrent, lda: d, weights.hiddenWeight.value + 2 * d * d, ldb: d, beta: 0, nt, ldc: d)
+            if let int8 {
+                int8.gates.multiply(recurrent, rows: B, into: xt, ldc: 3 * d, accumulate: true)
+                int8.candidate.multiply(recurrent, rows: B, into: nt, accumulate: false)
+            } else {
+                gemm(transposeB: true, m: B, n: 2 * d, k: d, recurrent, lda: d, weights.hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 3 * d)
+                gemm(transposeB: true, m: B, n: d, k: d, recurrent, lda: d, weights.hiddenWeight.value + 2 * d * d, ldb: d, beta: 0, nt, ldc: d)
+            }
             for b in 0..<B {
                 forEachLaneBlock(d, GRUGatesForward(row: xt + b * 3 * d, candidate: nt + b * d, bias: bias,
                                                     hPrev: hPrev + b * d, hNext: hPrev + bd + b * d, d: d))
             }
         }
     }
+
+    /// Quantises the current weights to int8 (`Int8Matrix`; W_hh as its r,z rows and its n
+    /// rows, which feed different buffers); from then on `forward` multiplies through them and
+    /// the layer serves inference only (no backward).
+    public func quantizeForInference() {
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        int8 = (input: Int8Matrix(weights.inputWeight.value, rows: 3 * d, columns: m),
+                gates: Int8Matrix(weights.hiddenWeight.value, rows: 2 * d, columns: d),
+                candidate: Int8Matrix(weights.hiddenWeight.value + 2 * d * d, rows: d, columns: d))
+    }
+
+    public var isQuantized: Bool { int8 != nil }
 
     // MARK: - Backward
 
@@ -102,6 +126,7 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
                          finalHiddenGrad: UnsafePointer<Float>? = nil, finalCellGrad: UnsafePointer<Float>? = nil,
                          inputGrad: UnsafeMutablePointer<Float>? = nil,
                          initialHiddenGrad: UnsafeMutablePointer<Float>? = nil, initialCellGrad: UnsafeMutablePointer<Float>? = nil) {
+        precondition(int8 == nil, "an int8 layer runs inference only (no backward)")
         precondition(activationsValid, "GRU backward needs a forward pass first (once per forward)")
         precondition(finalCellGrad == nil && initialCellGrad == nil, "a GRU has no cell state")
         activationsValid = false

@@ -118,6 +118,9 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     private var columnSums: FloatBuffer?       // [4d]: Σ over rows of ∂X (bias gradients)
     private var hiddenWeightT: FloatBuffer?, transformWeightT: FloatBuffer?  // [d, 3d], [d, d]
     private var carryY: FloatBuffer?, carryZ: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
+    /// int8 copies of inp2hid (gate order), hid2hid and transform_z once `quantizeForInference`
+    /// has run: every forward product then goes through them (inference only).
+    private var int8: (input: Int8Matrix, hidden: Int8Matrix, transform: Int8Matrix)?
 
     /// y₁ … y_T of the last forward pass, `[T, B, d]` (h₁ … h_T of `RecurrentLayer`).
     public var outputs: UnsafeMutablePointer<Float> { ys!.pointer + batch * config.hiddenSize }
@@ -145,7 +148,8 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         precondition(T > 0 && B > 0, "LEM forward needs at least one step and one sequence")
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d
-        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = true
+        precondition(int8 == nil || mask == nil, "an int8 layer runs inference only (no dropout)")
+        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = int8 == nil
         let x = ensure(&gates, T * B * 4 * d)
         let y = ensure(&ys, (T + 1) * bd)
         let z = ensure(&zs, (T + 1) * bd)
@@ -183,7 +187,7 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         // copying 16 MB of weights for each window took 10 % of the time), uses the weights as
         // they are.
         // (Layers whose per-step products go through oneDNN's packed weights need no copies.)
-        usesWeightCopies = T > 1 && (weightCopiesOverride ?? ((B > 1 || 4 * d * d <= 1 << 20) && !StepProduct.isWorthIt(hidden: d, batch: B)))
+        usesWeightCopies = int8 == nil && T > 1 && (weightCopiesOverride ?? ((B > 1 || 4 * d * d <= 1 << 20) && !StepProduct.isWorthIt(hidden: d, batch: B)))
         let hiddenT = usesWeightCopies ? ensure(&hiddenWeightT, 3 * d * d) : nil
         let transformT = usesWeightCopies ? ensure(&transformWeightT, d * d) : nil
         if let hiddenT, let transformT {
@@ -199,7 +203,9 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         // or a single sequence through a large layer reads W_in's blocks in place.
         let stepwiseInput = usesWeightCopies && perGateProducts && B >= 16 && B * m * d <= 1_000_000
         let inputT = stepwiseInput ? ensure(&inputWeightT, m * 4 * d) : nil
-        if usesWeightCopies {
+        if let int8 {
+            int8.input.multiply(u, rows: T * B, into: x, accumulate: false)
+        } else if usesWeightCopies {
             let w = ensure(&inputWeightInGateOrder, 4 * d * m)
             for block in inputBlocks {
                 (w + block.column * m).update(from: inputWeight.value + block.weightRow * m, count: block.width * m)
@@ -217,8 +223,10 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         }
 
         // Large layers: W_h and W_z packed once for the T steps (oneDNN), else OpenBLAS per step.
-        let packedHidden = StepProduct.prepared(&forwardHiddenProduct, hidden: d, m: B, n: 3 * d, k: d, ldc: 4 * d, transposeW: true, accumulate: true)
-        let packedTransform = StepProduct.prepared(&forwardTransformProduct, hidden: d, m: B, n: d, k: d, ldc: 4 * d, transposeW: true, accumulate: true)
+        let packedHidden = int8 != nil ? nil
+            : StepProduct.prepared(&forwardHiddenProduct, hidden: d, m: B, n: 3 * d, k: d, ldc: 4 * d, transposeW: true, accumulate: true)
+        let packedTransform = int8 != nil ? nil
+            : StepProduct.prepared(&forwardTransformProduct, hidden: d, m: B, n: d, k: d, ldc: 4 * d, transposeW: true, accumulate: true)
         packedHidden?.pack(hiddenWeight.value)
         packedTransform?.pack(transformWeight.value)
         let dt = config.dt
@@ -238,7 +246,9 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
                 recurrentInput = UnsafePointer(dst)
             }
             // X[:, 0..<3d] += y · W_hᵀ  (hid2hid's rows are in the gate order of X's first 3d columns)
-            if let packedHidden {
+            if let int8 {
+                int8.hidden.multiply(recurrentInput, rows: B, into: xt, ldc: 4 * d, accumulate: true)
+            } else if let packedHidden {
                 packedHidden.multiply(recurrentInput, into: xt)
             } else if let hiddenT {
                 let gateBlocks = perGateProducts ? 3 : 1, width = 3 * d / gateBlocks
@@ -253,7 +263,9 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
                 forEachLaneBlock(d, ZGatesForward(row: xt + b * 4 * d, bias: bias, zPrev: zPrev + b * d, zNext: zNext + b * d, d: d, dt: dt))
             }
             // X[:, 3d..<4d] += z' · W_zᵀ  (transform_z, into the y-candidate columns)
-            if let packedTransform {
+            if let int8 {
+                int8.transform.multiply(zNext, rows: B, into: xt + 3 * d, ldc: 4 * d, accumulate: true)
+            } else if let packedTransform {
                 packedTransform.multiply(zNext, into: xt + 3 * d)
             } else if let transformT {
                 gemm(m: B, n: d, k: d, zNext, lda: d, transformT, ldb: d, beta: 1, xt + 3 * d, ldc: 4 * d)
@@ -265,6 +277,21 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
             }
         }
     }
+
+    /// Quantises the current weights to int8 (`Int8Matrix`: per-row symmetric); from then on
+    /// `forward` multiplies through them and the layer serves inference only (no backward).
+    public func quantizeForInference() {
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        let inputInGateOrder = FloatBuffer(count: 4 * d * m)
+        for block in inputBlocks {
+            (inputInGateOrder.pointer + block.column * m).update(from: inputWeight.value + block.weightRow * m, count: block.width * m)
+        }
+        int8 = (input: Int8Matrix(inputInGateOrder.pointer, rows: 4 * d, columns: m),
+                hidden: Int8Matrix(hiddenWeight.value, rows: 3 * d, columns: d),
+                transform: Int8Matrix(transformWeight.value, rows: d, columns: d))
+    }
+
+    public var isQuantized: Bool { int8 != nil }
 
     /// Whether the per-step hid2hid products run gate by gate: three `[B, d]·[d, d]` products
     /// instead of one `[B, d]·[d, 3d]` when each is small enough for OpenBLAS's small-matrix
@@ -338,6 +365,7 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         initialHiddenGrad: UnsafeMutablePointer<Float>? = nil, initialCellGrad: UnsafeMutablePointer<Float>? = nil
     ) {
         let (T, B) = (steps, batch)
+        precondition(int8 == nil, "an int8 layer runs inference only (no backward)")
         precondition(activationsValid, "LEM backward needs a forward pass first (once per forward)")
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d

@@ -52,6 +52,8 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
     private var forwardProduct: StepProduct?, backwardProduct: StepProduct?   // packed W_hh for large layers
     private var columnSums: FloatBuffer?     // [4d]
     private var carryH: FloatBuffer?, carryC: FloatBuffer?  // [B, d]
+    /// int8 copies of W_ih and W_hh once `quantizeForInference` has run (inference only).
+    private var int8: (input: Int8Matrix, hidden: Int8Matrix)?
 
     public var outputs: UnsafeMutablePointer<Float> { hs!.pointer + batch * config.hiddenSize }
     public var finalHidden: UnsafeMutablePointer<Float> { hs!.pointer + steps * batch * config.hiddenSize }
@@ -65,7 +67,8 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
         precondition(T > 0 && B > 0, "LSTM forward needs at least one step and one sequence")
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d
-        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = true
+        precondition(int8 == nil || mask == nil, "an int8 layer runs inference only (no dropout)")
+        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = int8 == nil
         let x = ensure(&gates, T * B * 4 * d)
         let h = ensure(&hs, (T + 1) * bd), c = ensure(&cs, (T + 1) * bd)
         let u = keepInput(input, count: T * B * m, staysValid: inputStaysValid, copy: &inputCopy)
@@ -79,15 +82,21 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
         for j in 0..<4 * d { bias[j] = weights.inputBias.value[j] + weights.hiddenBias.value[j] }
 
         // X[T·B, 4d] = U · W_ihᵀ for the whole sequence (the gate math adds the biases).
-        gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
+        if let int8 {
+            int8.input.multiply(u, rows: T * B, into: x, accumulate: false)
+        } else {
+            gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
+        }
         // Large layers: W_hh packed once for the T steps (oneDNN), else OpenBLAS per step.
-        let packed = StepProduct.prepared(&forwardProduct, hidden: d, m: B, n: 4 * d, k: d, transposeW: true, accumulate: true)
+        let packed = int8 != nil ? nil : StepProduct.prepared(&forwardProduct, hidden: d, m: B, n: 4 * d, k: d, transposeW: true, accumulate: true)
         packed?.pack(weights.hiddenWeight.value)
         for t in 0..<T {
             let hPrev = h + t * bd, cPrev = c + t * bd, xt = x + t * B * 4 * d
             let recurrent = maskedState(hPrev, mask: hasStateMask ? storedMask : nil, into: recurrentInputs + t * bd, count: bd)
             // X_t += h · W_hhᵀ
-            if let packed { packed.multiply(recurrent, into: xt) } else {
+            if let int8 {
+                int8.hidden.multiply(recurrent, rows: B, into: xt, accumulate: true)
+            } else if let packed { packed.multiply(recurrent, into: xt) } else {
                 gemm(transposeB: true, m: B, n: 4 * d, k: d, recurrent, lda: d, weights.hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 4 * d)
             }
             for b in 0..<B {
@@ -97,12 +106,23 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
         }
     }
 
+    /// Quantises the current weights to int8 (`Int8Matrix`); from then on `forward` multiplies
+    /// through them and the layer serves inference only (no backward).
+    public func quantizeForInference() {
+        let (m, d) = (config.inputSize, config.hiddenSize)
+        int8 = (input: Int8Matrix(weights.inputWeight.value, rows: 4 * d, columns: m),
+                hidden: Int8Matrix(weights.hiddenWeight.value, rows: 4 * d, columns: d))
+    }
+
+    public var isQuantized: Bool { int8 != nil }
+
     // MARK: - Backward
 
     public func backward(outputGrad: UnsafePointer<Float>?,
                          finalHiddenGrad: UnsafePointer<Float>? = nil, finalCellGrad: UnsafePointer<Float>? = nil,
                          inputGrad: UnsafeMutablePointer<Float>? = nil,
                          initialHiddenGrad: UnsafeMutablePointer<Float>? = nil, initialCellGrad: UnsafeMutablePointer<Float>? = nil) {
+        precondition(int8 == nil, "an int8 layer runs inference only (no backward)")
         precondition(activationsValid, "LSTM backward needs a forward pass first (once per forward)")
         activationsValid = false
         let (T, B) = (steps, batch)

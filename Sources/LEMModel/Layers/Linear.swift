@@ -5,6 +5,8 @@ public final class Linear: @unchecked Sendable {
     public let bias: Parameter?
     public var inputSize: Int { weight.shape[1] }
     public var outputSize: Int { weight.shape[0] }
+    /// W as int8 once `quantizeForInference` has run: `forward` multiplies through it.
+    private var int8: Int8Matrix?
 
     /// Declares "<prefix>weight" and, if `bias`, "<prefix>bias".
     public static func declare(_ layout: inout LayoutBuilder, prefix: String, inputSize: Int, outputSize: Int, bias: Bool = true) {
@@ -31,13 +33,22 @@ public final class Linear: @unchecked Sendable {
         if let bias {
             for r in 0..<rows { (output + r * o).update(from: bias.value, count: o) }
         }
-        gemm(transposeB: true, m: rows, n: o, k: i, input, lda: i, weight.value, ldb: i, beta: bias == nil ? 0 : 1, output, ldc: o)
+        if let int8 {
+            int8.multiply(input, rows: rows, into: output, accumulate: bias != nil)
+        } else {
+            gemm(transposeB: true, m: rows, n: o, k: i, input, lda: i, weight.value, ldb: i, beta: bias == nil ? 0 : 1, output, ldc: o)
+        }
     }
+
+    /// Quantises the current W to int8 (`Int8Matrix`; the bias stays float): inference only.
+    public func quantizeForInference() { int8 = Int8Matrix(weight.value, rows: outputSize, columns: inputSize) }
+    public var isQuantized: Bool { int8 != nil }
 
     /// ∂W += ∂outᵀ·input, ∂b += Σ_rows ∂out (unless `biasGradientDone`: the caller has added it,
     /// e.g. the softmax pass), and inputGrad[N, in] = ∂out·W (overwritten) if given.
     public func backward(input: UnsafePointer<Float>, outputGrad: UnsafePointer<Float>, rows: Int, inputGrad: UnsafeMutablePointer<Float>?,
                          biasGradientDone: Bool = false) {
+        precondition(int8 == nil, "an int8 layer runs inference only (no backward)")
         let (i, o) = (inputSize, outputSize)
         gemm(transposeA: true, m: o, n: i, k: rows, outputGrad, lda: o, input, ldb: i, beta: 1, weight.grad, ldc: i)
         if let bias, !biasGradientDone { addColumnSums(outputGrad, rows: rows, columns: o, stride: o, into: bias.grad) }

@@ -34,6 +34,11 @@ public protocol RecurrentLayer: AnyObject, Sendable {
                  initialHidden: UnsafePointer<Float>?, initialCell: UnsafePointer<Float>?,
                  stateMask: UnsafePointer<Float>?, inputStaysValid: Bool)
 
+    /// Quantises the current weights of the layer's products to int8 (`Int8Matrix`): from then
+    /// on `forward` runs on them (no state mask) and `backward` is refused. Inference only.
+    func quantizeForInference()
+    var isQuantized: Bool { get }
+
     /// h₁ … h_T of the last forward pass, `[T, B, d]`.
     var outputs: UnsafeMutablePointer<Float> { get }
     /// h_T and c_T of the last forward pass, `[B, d]` each (c_T nil without a cell state).

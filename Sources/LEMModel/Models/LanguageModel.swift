@@ -108,6 +108,16 @@ public final class LanguageModel: @unchecked Sendable {
         outputDropout = Dropout(config.inputOutputMasks, probability: config.outputDropout)
     }
 
+    /// Runs every product of the recurrent layers and the decoder on int8 copies of the current
+    /// weights (`Int8Matrix`; the embedding lookup stays float): for sampling and evaluation
+    /// only, training is refused afterwards.
+    public func quantizeForInference() {
+        recurrent.quantizeForInference()
+        decoder.quantizeForInference()
+    }
+
+    public var isQuantized: Bool { decoder.isQuantized }
+
     /// The zero state of `batch` streams.
     public func initialState(batch: Int) -> RecurrentState {
         RecurrentState(layers: config.layers, batch: batch, hiddenSize: config.hiddenSize, hasCellState: config.cell.hasCellState)
@@ -147,6 +157,7 @@ public final class LanguageModel: @unchecked Sendable {
                     state: inout RecurrentState, training: Bool, rng: inout RandomGenerator, firstStream: Int = 0) -> Double {
         let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
         let rows = T * B
+        precondition(!training || !isQuantized, "an int8 model runs inference only")
         precondition(state.hidden.count == config.layers * B * d && state.cell.count == (config.cell.hasCellState ? state.hidden.count : 0),
                      "state does not match the batch")
         let e = ensure(&embedded, rows * m)

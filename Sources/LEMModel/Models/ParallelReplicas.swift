@@ -125,6 +125,10 @@ public final class ParallelSequenceClassifier: @unchecked Sendable {
         return losses.reduce(0, +)
     }
 
+    /// Every replica's products on int8 copies of the weights (inference only; see
+    /// `SequenceClassifier.quantizeForInference`).
+    public func quantizeForInference() { for replica in replicas { replica.quantizeForInference() } }
+
     /// Inference: the logits `[B, C]` of a batch of B sequences of T steps, written to `logits`.
     /// The sequences are split between the replicas as in training, each replica on its own core
     /// with one BLAS thread (per-step products of a few dozen sequences are too small to share

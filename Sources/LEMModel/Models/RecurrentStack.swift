@@ -40,6 +40,8 @@ final class RecurrentStack: @unchecked Sendable {
 
     var top: any RecurrentLayer { layers[layers.count - 1] }
 
+    func quantizeForInference() { for layer in layers { layer.quantizeForInference() } }
+
     /// With `training`, draws this window's masks: the state mask of every layer, then those
     /// between layers (one layer draws exactly what a single LEM always drew).
     func sampleMasks(training: Bool, batch B: Int, streams: inout StreamGenerators) {

@@ -76,6 +76,15 @@ public final class SequenceClassifier: @unchecked Sendable {
         inputDropout = Dropout(.plain, probability: config.inputDropout)
     }
 
+    /// Runs every product of the recurrent layers and the head on int8 copies of the current
+    /// weights (`Int8Matrix`): classification only, training is refused afterwards.
+    public func quantizeForInference() {
+        recurrent.quantizeForInference()
+        head.linear.quantizeForInference()
+    }
+
+    public var isQuantized: Bool { head.linear.isQuantized }
+
     /// The parameter tensors of a model with these settings.
     public static func layout(_ config: SequenceClassifierConfig) -> LayoutBuilder {
         var layout = LayoutBuilder()
@@ -98,6 +107,7 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// `StreamGenerators` stream `firstStream + b`, the same whichever replica or rank runs it.
     public func run(features: UnsafePointer<Float>, labels: UnsafePointer<Int32>, steps T: Int, batch B: Int,
                     training: Bool, rng: inout RandomGenerator, firstStream: Int = 0) -> Double {
+        precondition(!training || !isQuantized, "an int8 model runs inference only")
         var input = features
         var streams = StreamGenerators(seed: training ? rng.next() : 0, first: firstStream, count: training ? B : 0)
         if training && inputDropout.isActive {
