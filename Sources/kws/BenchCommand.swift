@@ -29,21 +29,27 @@ extension KWS {
                   kws bench --short      # tiny sizes, seconds (CI)
                   kws bench --ranks 2    # also 2 MPI ranks × 1 thread for the training row
                   kws bench --cell lstm  # the paper's LSTM baseline at the same shapes
+                  kws bench --config classify --int8   # classify and listen in int8
                 """)
 
         @Option(help: "Run only this configuration: kws, mfcc, classify, listen, sgemm.") var config: String?
         @Option(help: "Recurrent cell of the kws and classify configurations: lem, lstm or gru.") var cell: CellKind = .lem
         @OptionGroup var options: BenchOptions
+        @OptionGroup var precision: PrecisionOption
 
         static let configs = ["sgemm", "kws", "mfcc", "classify", "listen"]
 
         mutating func validate() throws {
             if let config, !Self.configs.contains(config) { throw ValidationError("--config must be one of \(Self.configs.joined(separator: ", "))") }
+            if precision.int8, let config, ["kws", "mfcc", "sgemm"].contains(config) {
+                throw ValidationError("--int8 applies to classify and listen (training and features run in float)")
+            }
         }
 
         func run() throws {
             try reportingErrors {
-                try options.run(tool: "kws", config: config, configurations: Self.configs, arguments: ["--cell", cell.rawValue],
+                try options.run(tool: "kws", config: config, configurations: Self.configs,
+                                arguments: ["--cell", cell.rawValue] + (precision.int8 ? ["--int8"] : []),
                                 distributable: ["kws"], measure: measure, describe: describe)
             }
         }
@@ -63,10 +69,13 @@ extension KWS {
                 parts.append(String(format: "allreduce %.2f ms/step (%.2f MB)", v, mb))
             }
             let cell = (r["cell"] as? String).flatMap { $0 == "lem" ? nil : " \($0)" } ?? ""
-            let name = (r["config"] as? String ?? "?") + cell + ((r["mode"] as? String).map { " (\($0))" } ?? "")
+            let int8 = r["precision"] as? String == "int8" ? " int8" : ""
+            let name = (r["config"] as? String ?? "?") + cell + int8 + ((r["mode"] as? String).map { " (\($0))" } ?? "")
                 + ((r["ranks"] as? Int).map { " ×\($0) ranks" } ?? "")
             return name.padding(toLength: 18, withPad: " ", startingAt: 0) + parts.joined(separator: ", ")
         }
+
+        var precisionName: String { precision.int8 ? "int8" : "float" }
 
         func measure(_ config: String) throws -> [[String: Any]] {
             let duration = options.duration
@@ -136,6 +145,7 @@ extension KWS {
                 config.cell = cell
                 let model = SequenceClassifier(config: config)
                 model.initialize(&rng)
+                if precision.int8 { model.quantizeForInference() }
                 let normalizer = FeatureNormalizer.identity(featureCount: extractor.featureCount)
                 var index = 0
                 let one = Benchmarking.time(warmup: 3, minimumRuns: 10, minimumSeconds: duration) {
@@ -156,7 +166,7 @@ extension KWS {
                     for c in 0..<count { for t in 0..<T { for f in 0..<F { x[(t * count + c) * F + f] = features[(c * T + t) * F + f] } } }
                     _ = model.logits(features: x, steps: T, batch: count)
                 }
-                return [["config": "classify", "cell": cell.rawValue, "latency_ms": one * 1000, "clips_per_s": Double(count) / batch, "batch": count]]
+                return [["config": "classify", "cell": cell.rawValue, "precision": precisionName, "latency_ms": one * 1000, "clips_per_s": Double(count) / batch, "batch": count]]
             }
         }
     
@@ -184,12 +194,12 @@ extension KWS {
                 stream[i] = rng.normal() * 0.02 + burst
             }
             try writeAudio(path: dir + "/stream.wav", interleaved: stream, channels: 1, sampleRate: rate)
-            let spotter = try KeywordSpotter(checkpoint: dir + "/bench.ckpt")
+            let spotter = try KeywordSpotter(checkpoint: dir + "/bench.ckpt", int8: precision.int8)
             var recognizers = [CommandRecognizer(labels: tool.labels, threshold: 0.5)]
             let strideMs = 100
             let scan = try scanStream(try AudioStream(path: dir + "/stream.wav", outputRate: rate), spotter: spotter, strideMs: strideMs,
                                       recognizers: &recognizers) { _, _ in }
-            return ["config": "listen", "mode": kind.rawValue, "features": "\(settings.featureCount) × \(settings.frames)", "cell": cell.rawValue,
+            return ["config": "listen", "mode": kind.rawValue, "precision": precisionName, "features": "\(settings.featureCount) × \(settings.frames)", "cell": cell.rawValue,
                     "real_time_factor": minutes * 60 / scan.seconds, "ms_per_window": 1000 * scan.seconds / Double(scan.windows),
                     "windows": scan.windows, "stream_minutes": minutes, "stride_ms": strideMs, "hidden": config.hiddenSize,
                     "peak_rss_mb": Benchmarking.peakRSSMegabytes()]

@@ -30,6 +30,7 @@ extension KWS {
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption
+        @OptionGroup var precision: PrecisionOption
         @Option(help: "Show the K most likely labels (single clips).") var top: Int = 1
         @Flag(help: "One JSON object per line: file, label, probability (and top); detections also start, end.") var json = false
         @Option(name: .customLong("stride-ms"), help: "Long recordings: milliseconds between the starts of consecutive 1 s windows.") var strideMs: Int = 250
@@ -45,7 +46,7 @@ extension KWS {
         func run() throws {
             var failed = false
             try reportingErrors {
-                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
+                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint, int8: precision.int8)
                 let options = spotter.tool.dataset
                 // Clips are classified in batches (features on all cores, one model pass); results
                 // are printed in the order of the files, so a batch is flushed before anything else

@@ -36,6 +36,7 @@ extension KWS {
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption
+        @OptionGroup var precision: PrecisionOption
         @Option(help: ArgumentHelp("Speech Commands folder (default: the built-in corpus).", valueName: "dir")) var data: String?
         @Option(help: "test, valid or all.") var split: String = "test"
         @Option(help: "Which clips count: tf (TensorFlow's split, the default) or lem (the authors': every listed clip, no silence).")
@@ -50,7 +51,7 @@ extension KWS {
 
         func run() throws {
             try reportingErrors {
-                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
+                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint, int8: precision.int8)
                 let root = try data ?? DefaultCorpus.speech.directory()
                 var options = spotter.tool.dataset
                 options.streamNegatives = StreamNegatives()   // training-only examples: not part of any evaluated split

@@ -29,6 +29,7 @@ extension KWS {
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption
+        @OptionGroup var precision: PrecisionOption
         @Argument(help: ArgumentHelp("The recording (any format libsndfile reads).", valueName: "stream")) var stream: String
         @Option(help: ArgumentHelp("Its ground truth (default: the recording's name with .csv).", valueName: "file")) var labels: String?
         @Option(help: "Detection threshold on the averaged posterior.") var threshold: Float = 0.5
@@ -55,7 +56,7 @@ extension KWS {
 
         func run() throws {
             try reportingErrors {
-                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
+                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint, int8: precision.int8)
                 let truth = try readTruth(path: labels ?? stem(stream) + ".csv")
                 let audio = try AudioStream(path: stream, outputRate: spotter.tool.dataset.sampleRate)
                 let keywords = spotter.tool.labels.filter { !CommandRecognizer.background.contains($0) }

@@ -26,7 +26,8 @@ struct KeywordSpotter {
     private let parallel: ParallelSequenceClassifier
     private let workspace = ClipWorkspace()
 
-    init(checkpoint path: String) throws {
+    /// With `int8` (or a checkpoint written by `kws quantize`) every replica's products run in int8.
+    init(checkpoint path: String, int8: Bool = false) throws {
         let checkpoint = try Checkpoint.read(path: path, expectedKind: "kws")
         let tool = try checkpoint.tool(KWSToolData.self)
         let model = try checkpoint.sequenceClassifier()
@@ -41,6 +42,7 @@ struct KeywordSpotter {
         self.model = model
         self.tool = tool
         parallel = ParallelSequenceClassifier(model, workers: workerCount)
+        if int8 || checkpoint.isQuantized { parallel.quantizeForInference() }
     }
 
     /// Call before scanning another stream with `streamOffsets` (its frames are not the last one's).

@@ -68,6 +68,7 @@ extension KWS {
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption
+        @OptionGroup var precision: PrecisionOption
         @Argument(help: ArgumentHelp("A file, or - for raw PCM on standard input.", valueName: "input")) var input: String
         @Option(help: "Sample rate of raw PCM on standard input (must be the model's).") var rate: Int?
         @Option(help: "Raw PCM sample format on standard input: s16 or f32 (little-endian).") var format: PCMInput.Format = .s16
@@ -102,7 +103,7 @@ extension KWS {
 
         func run() throws {
             try reportingErrors {
-                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint)
+                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint, int8: precision.int8)
                 let modelRate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
                 let (global, perClass) = try thresholds(labels: spotter.tool.labels)
                 var recognizer = CommandRecognizer(labels: spotter.tool.labels, threshold: global, perClass: perClass,

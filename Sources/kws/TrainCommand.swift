@@ -194,6 +194,9 @@ extension KWS {
                 var savedConfig: SequenceClassifierConfig?
                 // --init: a trained model's weights, features and normalisation to start from.
                 let start = try initial.map { try Checkpoint.read(path: $0, expectedKind: "kws") }
+                if let start, start.isQuantized {
+                    throw CheckpointError(path: start.path, problem: "is int8-quantised (written by `kws quantize`): --init needs the float checkpoint")
+                }
                 let startTool = try start?.tool(KWSToolData.self)
                 let startConfig = try start?.model(SequenceClassifierConfig.self)
                 if resume {

@@ -27,11 +27,13 @@ extension LM {
                   lm bench --cell lstm      # the same shapes through nn.LSTM's equations
                   lm bench --short          # tiny sizes, a few seconds (CI)
                   lm bench --ranks 2        # also 2 MPI ranks × 1 thread per training row
+                  lm bench --config sample-word --int8   # sampling with int8 products
                 """)
 
         @Option(help: "Run only this configuration: word, char, sample-word, sample-char, sgemm.") var config: String?
         @Option(help: "Recurrent cell of the word, char and sample configurations: lem, lstm or gru.") var cell: CellKind = .lem
         @OptionGroup var options: BenchOptions
+        @OptionGroup var precision: PrecisionOption
 
         static let configs = ["sgemm", "word", "char", "sample-word", "sample-char"]
 
@@ -39,11 +41,15 @@ extension LM {
             if let config, !Self.configs.contains(config) {
                 throw ValidationError("--config must be one of \(Self.configs.joined(separator: ", "))")
             }
+            if precision.int8, let config, ["word", "char", "sgemm"].contains(config) {
+                throw ValidationError("--int8 applies to sample-word and sample-char (training runs in float)")
+            }
         }
 
         func run() throws {
             try reportingErrors {
-                try options.run(tool: "lm", config: config, configurations: Self.configs, arguments: ["--cell", cell.rawValue],
+                try options.run(tool: "lm", config: config, configurations: Self.configs,
+                                arguments: ["--cell", cell.rawValue] + (precision.int8 ? ["--int8"] : []),
                                 distributable: ["word", "char"], measure: measure, describe: describe)
             }
         }
@@ -51,6 +57,7 @@ extension LM {
         func describe(_ r: [String: Any]) -> String {
             var name = r["config"] as? String ?? "?"
             if let cell = r["cell"] as? String, cell != "lem" { name += " (\(cell))" }
+            if r["precision"] as? String == "int8" { name += " int8" }
             if let ranks = r["ranks"] as? Int { name += " ×\(ranks) ranks" }
             var parts: [String] = []
             if let v = r["tokens_per_s"] as? Double { parts.append("\(formatCount(v)) tokens/s") }
@@ -123,6 +130,7 @@ extension LM {
             default:   // sample-word, sample-char
                 let s = shape(config)
                 let model = makeModel(s, preset: config == "sample-word" ? .ptbWord : .ptbChar)
+                if precision.int8 { model.quantizeForInference() }
                 var state = model.initialState(batch: 1)
                 var rng = RandomGenerator(seed: 3)
                 var order = [Int](repeating: 0, count: s.vocab)
@@ -134,7 +142,8 @@ extension LM {
                         token = sampleToken(logits: logits, count: s.vocab, temperature: 1, topK: 0, order: &order, rng: &rng)
                     }
                 }
-                return [["config": config, "cell": cell.rawValue, "tokens_per_s": Double(count) / perRun, "hidden": s.hidden, "vocab": s.vocab]]
+                return [["config": config, "cell": cell.rawValue, "precision": precision.int8 ? "int8" : "float",
+                         "tokens_per_s": Double(count) / perRun, "hidden": s.hidden, "vocab": s.vocab]]
             }
         }
 

@@ -25,6 +25,7 @@ extension LM {
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption
+        @OptionGroup var precision: PrecisionOption
         @Option(help: ArgumentHelp("Corpus directory in Mikolov's layout.", valueName: "dir")) var data: String?
         @Option(help: "Split of --data: valid or test.") var split: String = "test"
         @Option(help: ArgumentHelp("A text file to evaluate instead of --data.", valueName: "file")) var file: String?
@@ -45,7 +46,7 @@ extension LM {
 
         func run() throws {
             try reportingErrors {
-                let (model, tool, _) = try loadLanguageModel(checkpoint.checkpoint)
+                let (model, tool, _) = try loadLanguageModel(checkpoint.checkpoint, int8: precision.int8)
                 let path: String
                 if let file { path = file } else {
                     let dir = try data ?? DefaultCorpus.text.directory()

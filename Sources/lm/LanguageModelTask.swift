@@ -263,12 +263,15 @@ final class LanguageModelTask: TrainingTask {
 }
 
 /// Loads an `lm` checkpoint: the model with its parameters, and the tool data.
-func loadLanguageModel(_ path: String) throws -> (LanguageModel, LMToolData, Checkpoint) {
+/// The model of an `lm` checkpoint; with `int8` (or a checkpoint written by `lm quantize`) its
+/// products run in int8 (`LanguageModel.quantizeForInference`).
+func loadLanguageModel(_ path: String, int8: Bool = false) throws -> (LanguageModel, LMToolData, Checkpoint) {
     let checkpoint = try Checkpoint.read(path: path, expectedKind: "lm")
     let tool = try checkpoint.tool(LMToolData.self)
     let model = try checkpoint.languageModel()
     guard tool.vocabulary.count == model.config.vocabularySize else {
         throw CheckpointError(path: path, problem: "the vocabulary (\(tool.vocabulary.count) tokens) does not match the model (\(model.config.vocabularySize))")
     }
+    if int8 || checkpoint.isQuantized { model.quantizeForInference() }
     return (model, tool, checkpoint)
 }

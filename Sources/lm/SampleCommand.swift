@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LEMModel
 import Text
+import ToolSupport
 
 extension LM {
     struct Sample: ParsableCommand {
@@ -20,6 +21,7 @@ extension LM {
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption
+        @OptionGroup var precision: PrecisionOption
         @Option(help: "Tokens to generate.") var length: Int = 200
         @Option(help: "Softmax temperature (> 0; lower is more conservative).") var temperature: Float = 1.0
         @Option(name: .customLong("top-k"), help: "Sample only among the k most likely tokens (0 = all).") var topK: Int = 0
@@ -34,7 +36,7 @@ extension LM {
 
         func run() throws {
             try reportingErrors {
-                let (model, tool, _) = try loadLanguageModel(checkpoint.checkpoint)
+                let (model, tool, _) = try loadLanguageModel(checkpoint.checkpoint, int8: precision.int8)
                 let level = tool.level
                 var primeTokens: [String] = []
                 if let prime, !prime.isEmpty {

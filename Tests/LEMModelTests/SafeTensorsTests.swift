@@ -156,6 +156,18 @@ final class SafeTensorsTests: XCTestCase {
 
     // MARK: - Reading dtypes
 
+    /// I8 (int8-quantised checkpoints): stored as one byte each, read back widened, signed.
+    func testI8RoundTrip() throws {
+        var file = SafeTensorsFile()
+        file.add("q", shape: [2, 3], int8s: [-127, -1, 0, 1, 127, -128])
+        let bytes = file.serialized()
+        let parsed = try SafeTensorsFile.parse(bytes, source: "i8.safetensors")
+        XCTAssertEqual(parsed.tensors["q"]?.dtype, .i8)
+        XCTAssertEqual(parsed.tensors["q"]?.bytes.count, 6)
+        XCTAssertEqual(try parsed.int64s("q"), [-127, -1, 0, 1, 127, -128])
+        XCTAssertThrowsError(try parsed.floats("q")) { XCTAssertTrue(String(describing: $0).contains("integer dtype I8"), "\($0)") }
+    }
+
     func testF64I32I64Reading() throws {
         let file = try SafeTensorsFile.parse(sample().serialized(), source: "dtypes.safetensors")
         XCTAssertEqual(try file.floats("doubles"), [Float(0.1), -.infinity])
@@ -277,7 +289,7 @@ final class SafeTensorsTests: XCTestCase {
                 XCTAssertEqual(stored.elementCount, stored.shape.reduce(1, *), name)
                 switch stored.dtype {
                 case .f32, .f64: XCTAssertEqual(try file.floats(name).count, stored.elementCount, name)
-                case .i32, .i64: XCTAssertEqual(try file.int64s(name).count, stored.elementCount, name)
+                case .i32, .i64, .i8: XCTAssertEqual(try file.int64s(name).count, stored.elementCount, name)
                 }
             }
             // Re-saved by us, the content survives and gains a verified checksum.

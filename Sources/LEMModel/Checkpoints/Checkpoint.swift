@@ -22,6 +22,8 @@ import Foundation
 ///     tool            JSON: the tool's own data (vocabulary, labels, feature settings, normalisation)
 ///     training        JSON: the training progress (Training/TrainingProgress), only in
 ///                     resumable checkpoints
+///     quantization    "int8 per-row symmetric" in a checkpoint written by `lm/kws quantize`
+///                     (Checkpoint+Int8.swift); absent otherwise
 ///     crc32           checksum over everything else (see SafeTensorsFile.serialized)
 public struct Checkpoint: Sendable {
     public static let format = "lem-checkpoint"
@@ -33,9 +35,12 @@ public struct Checkpoint: Sendable {
     /// The training state of a resumable checkpoint as JSON text (decoded by Training/), else nil.
     public var trainingJSON: String?
     /// The tensors (parameters, optimiser state, extras) and metadata.
-    public private(set) var file: SafeTensorsFile
+    public internal(set) var file: SafeTensorsFile
     /// Where it was read from, for error messages ("(new checkpoint)" before it is written).
     public private(set) var path: String
+    /// `Checkpoint.int8Quantization` when the weights were stored as int8 (they are read back
+    /// as their dequantized values, and the tools then run int8 inference); nil otherwise.
+    public internal(set) var quantization: String?
 
     /// A checkpoint of `parameters` (the model's block, under its tensor names), with the model's
     /// and the tool's settings, and any tensors of the tool's own as `extra.<name>`.
@@ -81,6 +86,7 @@ public struct Checkpoint: Sendable {
             "model": modelJSON, "tool": toolJSON,
         ]
         if let trainingJSON { out.metadata["training"] = trainingJSON }
+        if let quantization { out.metadata["quantization"] = quantization }
         do { try out.write(atomicallyTo: path) } catch let e as SafeTensorsError {
             throw CheckpointError(path: path, problem: e.problem)
         }
@@ -130,6 +136,7 @@ public struct Checkpoint: Sendable {
         }
         var checkpoint = Checkpoint(kind: kind, modelJSON: model, toolJSON: tool, trainingJSON: file.metadata["training"], file: file, path: path)
         checkpoint.file.metadata = [:]
+        if let quantization = file.metadata["quantization"] { try checkpoint.dequantize(quantization) }
         return checkpoint
     }
 

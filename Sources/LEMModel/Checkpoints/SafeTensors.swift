@@ -34,10 +34,13 @@ public enum TensorDType: String, Sendable, CaseIterable {
     case i32 = "I32"
     /// 64-bit signed integer (`numpy.int64`).
     case i64 = "I64"
+    /// 8-bit signed integer (`numpy.int8`): the weights of an int8-quantised checkpoint.
+    case i8 = "I8"
 
-    /// Bytes per element: 4 for `F32`/`I32`, 8 for `F64`/`I64`.
+    /// Bytes per element: 1 for `I8`, 4 for `F32`/`I32`, 8 for `F64`/`I64`.
     public var byteSize: Int {
         switch self {
+        case .i8: return 1
         case .f32, .i32: return 4
         case .f64, .i64: return 8
         }
@@ -166,6 +169,12 @@ public struct SafeTensorsFile: Sendable {
                                      bytes: Self.littleEndianBytes(count: count, width: 4) { UInt64(UInt32(bitPattern: int32s[$0])) })
     }
 
+    /// Adds (or replaces) an `I8` tensor. Same preconditions as the `floats:` variants.
+    public mutating func add(_ name: String, shape: [Int], int8s: [Int8]) {
+        let count = Self.checkedElementCount(name: name, shape: shape, given: int8s.count)
+        tensors[name] = StoredTensor(dtype: .i8, shape: shape, bytes: Self.littleEndianBytes(count: count, width: 1) { UInt64(UInt8(bitPattern: int8s[$0])) })
+    }
+
     /// Removes a tensor (no effect if absent).
     public mutating func remove(_ name: String) {
         tensors[name] = nil
@@ -215,22 +224,25 @@ public struct SafeTensorsFile: Sendable {
         Self.decodeFloats(stored, into: destination)
     }
 
-    /// The elements of tensor `name` as `Int64`: `I64` as stored, `I32` widened. Throws if the
-    /// tensor is missing or has a floating-point dtype.
+    /// The elements of tensor `name` as `Int64`: `I64` as stored, `I32` and `I8` widened. Throws
+    /// if the tensor is missing or has a floating-point dtype.
     public func int64s(_ name: String) throws -> [Int64] {
         let stored = try tensor(name)
         let width: Int
         switch stored.dtype {
         case .i64: width = 8
         case .i32: width = 4
+        case .i8: width = 1
         case .f32, .f64:
-            throw error("tensor \(quoted(name)) has floating-point dtype \(stored.dtype.rawValue), not I64 or I32")
+            throw error("tensor \(quoted(name)) has floating-point dtype \(stored.dtype.rawValue), not I64, I32 or I8")
         }
         return stored.bytes.withUnsafeBytes { raw in
             (0..<stored.elementCount).map { index in
-                width == 8
-                    ? Int64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: Int64.self))
-                    : Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: Int32.self)))
+                switch width {
+                case 8: return Int64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: Int64.self))
+                case 4: return Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: Int32.self)))
+                default: return Int64(raw.load(fromByteOffset: index, as: Int8.self))
+                }
             }
         }
     }
@@ -323,7 +335,7 @@ public struct SafeTensorsFile: Sendable {
     /// - at least 8 bytes; header length ≤ the bytes that follow and ≤ ``maximumHeaderLength``;
     /// - the header is UTF-8 JSON, a single object (trailing whitespace allowed), no duplicate keys;
     /// - `"__metadata__"` (optional, may be `null`) maps strings to strings;
-    /// - every other entry has exactly `"dtype"` (F32, F64, I32 or I64), `"shape"` (non-negative
+    /// - every other entry has exactly `"dtype"` (F32, F64, I32, I64 or I8), `"shape"` (non-negative
     ///   integers whose product does not overflow) and `"data_offsets"` (`[begin, end]`,
     ///   `begin ≤ end`) with `end - begin == product(shape) * byte size`;
     /// - tensors lie inside the data section, do not overlap, leave no gaps and cover it exactly;
@@ -368,7 +380,7 @@ public struct SafeTensorsFile: Sendable {
             let name = quoted(entry.name)
             guard let dtype = TensorDType(rawValue: entry.dtype) else {
                 throw fail("unsupported dtype \(quoted(entry.dtype)) for tensor \(name) "
-                           + "(supported: F32, F64, I32, I64)")
+                           + "(supported: F32, F64, I32, I64, I8)")
             }
             var count = 1
             for dim in entry.shape {

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import LEMModel
+
+/// What `lm quantize` and `kws quantize` share: read a float checkpoint of `kind`, write its
+/// int8 form (`Checkpoint.quantizedForInference`) atomically, and say what was saved.
+public func quantizeCheckpoint(input: String, output: String?, kind: String) throws {
+    let destination = output ?? defaultQuantizedPath(input)
+    guard destination != input else { throw ValidationError("--output must differ from --checkpoint (the float checkpoint is kept)") }
+    let checkpoint = try Checkpoint.read(path: input, expectedKind: kind)
+    let quantized = try checkpoint.quantizedForInference()
+    try quantized.write(to: destination)
+    let sizes = [input, destination].map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
+    let matrices = quantized.file.names.filter { quantized.file.tensors[$0]?.dtype == .i8 }
+    print("\(destination): \(matrices.count) weight matrices as int8 (\(matrices.joined(separator: ", "))), "
+          + "\(formatBytes(sizes[1])) (float checkpoint \(formatBytes(sizes[0])))")
+    print("run it with `\(kind) \(kind == "lm" ? "sample" : "classify") --checkpoint \(destination) …`: int8 inference is automatic")
+}
+
+/// `model.ckpt` → `model.int8.ckpt` (the extension kept, or `.int8` appended).
+func defaultQuantizedPath(_ path: String) -> String {
+    let url = URL(fileURLWithPath: path)
+    let ext = url.pathExtension
+    guard !ext.isEmpty else { return path + ".int8" }
+    return url.deletingPathExtension().path + ".int8." + ext
+}
+
+func formatBytes(_ bytes: Int) -> String {
+    bytes >= 1 << 20 ? String(format: "%.1f MB", Double(bytes) / 1e6) : String(format: "%.0f kB", Double(bytes) / 1e3)
+}
