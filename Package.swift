@@ -32,9 +32,11 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // Our own int8 product kernel (AVX-512 VNNI when the build machine has it, else portable C).
         .target(name: "CInt8", cSettings: [.unsafeFlags(["-march=native", "-O3"])]),
+        // libxsmm's JIT kernels for the small per-step products (Debian's libxsmm-dev: a static library).
+        .target(name: "CSmallGEMM", linkerSettings: [.linkedLibrary("xsmm"), .linkedLibrary("dl")]),
 
         // MARK: - The shared LEM implementation, in rooms by job (Sources/LEMModel/*/; see the README)
-        .target(name: "LEMModel", dependencies: ["CBLAS", "CZlib", "CMPI", "CDNNL", "CInt8"], swiftSettings: nativeCPU),
+        .target(name: "LEMModel", dependencies: ["CBLAS", "CZlib", "CMPI", "CDNNL", "CInt8", "CSmallGEMM"], swiftSettings: nativeCPU),
         // What only the two executables share: progress line, bench runner and options, error
         // reporting, default corpora, learning-curve plots.
         .target(name: "ToolSupport", dependencies: ["LEMModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
