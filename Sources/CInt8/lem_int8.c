@@ -1,9 +1,10 @@
 // int8 products for inference (see include/lem_int8.h for the contract).
 //
-// Why our own kernel and not oneDNN's int8 matmul: the products here are small and per step
-// (batch 1 sampling: [1, 256] · [256, 10000]), where the primitive's per-call overhead and its
-// need for a separate quantisation pass count; this kernel fuses the rescale into the store and
-// reads the packed weights exactly once per call. docs/BENCHMARKS.md has the figures.
+// Why our own kernel rather than oneDNN's int8 matmul (not measured against it): the products
+// here are small and per step (batch 1 sampling: [1, 256] · [256, 10000]), the activations must
+// be quantised at every call anyway, and a kernel this size fuses the rescale (and the += of the
+// recurrent products) into its store, needs no primitive per shape, and falls back to portable C
+// with the same integers where there is no VNNI. docs/BENCHMARKS.md has its figures.
 //
 // Signed × signed products on VNNI: vpdpbusd multiplies unsigned by signed bytes, so the
 // activations are stored as q + 128 and the correction 128 · Σ_k q_w is subtracted at the end

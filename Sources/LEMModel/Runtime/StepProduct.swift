@@ -23,9 +23,11 @@ final class StepProduct: @unchecked Sendable {
     private var source: dnnl_memory_t?, weights: dnnl_memory_t?, packed: dnnl_memory_t?, destination: dnnl_memory_t?
 
     /// Whether the per-step products of a layer of `hidden` units over `batch` sequences go
-    /// through oneDNN: measured faster at hidden 1024 × batch 128 (the char shape); the small
-    /// shapes (kws, word: hidden ≤ 256, one replica per core) stay on OpenBLAS, whose calls are
-    /// cheaper there. Tests lower the thresholds to run the oneDNN path on small layers.
+    /// through oneDNN: measured faster at hidden 1024 × batch 128 (the char shape). The small
+    /// shapes (kws, word: hidden ≤ 256, one replica per core, ≤ 64 sequences each) stay on
+    /// `gemm`, which sends such single-threaded products to libxsmm's JIT kernels (Runtime/BLAS.swift;
+    /// measured 92–103 GFLOP/s per core there, oneDNN's packed matmul 86–100, OpenBLAS 68–98).
+    /// Tests lower the thresholds to run the oneDNN path on small layers.
     nonisolated(unsafe) static var minimumHidden = 512
     nonisolated(unsafe) static var minimumBatch = 32
 
