@@ -37,12 +37,23 @@ int8_t lem_int8_packed_value(const int8_t *packed, int k, int row, int column) {
     return packed[packed_index(lem_int8_padded_k(k), row, column)];
 }
 
-/// max |x[0..<k]| / 127 (0 for an all-zero row).
+/// max |x[0..<k]| / 127: 0 for an all-zero row (and for one so small that 1/scale would
+/// overflow: its values are zero at 8 bits), NaN when the row holds a NaN (the product's outputs
+/// are then NaN, as in float, instead of a silently finite number).
 static float row_scale(const float *x, int k) {
     float largest = 0;
-    for (int i = 0; i < k; i++) largest = fmaxf(largest, fabsf(x[i]));
-    return largest / 127.0f;
+    int nan = 0;
+    for (int i = 0; i < k; i++) {
+        largest = fmaxf(largest, fabsf(x[i]));
+        nan |= x[i] != x[i];
+    }
+    if (nan) return NAN;
+    float scale = largest / 127.0f;
+    return isfinite(1 / scale) ? scale : 0;
 }
+
+/// 1 / scale, or 0 for a zero or NaN scale (every q is then 0).
+static inline float inverse_of(float scale) { return scale > 0 ? 1 / scale : 0; }
 
 static inline int quantise(float x, float inverse) {
     float q = nearbyintf(x * inverse);   // round half to even (the default rounding mode)
@@ -55,7 +66,7 @@ void lem_int8_pack(const float *w, int n, int k, int ldw, int8_t *packed, float 
     for (int j = 0; j < np; j++) {
         if (j >= n) { scales[j] = 0; row_sums[j] = 0; continue; }
         const float *row = w + (size_t)j * ldw;
-        float s = row_scale(row, k), inverse = s > 0 ? 1 / s : 0;
+        float s = row_scale(row, k), inverse = inverse_of(s);
         int32_t sum = 0;
         for (int i = 0; i < k; i++) {
             int q = quantise(row[i], inverse);
@@ -72,7 +83,7 @@ void lem_int8_quantize_rows(const float *a, int m, int k, int lda, uint8_t *qa, 
     for (int i = 0; i < m; i++) {
         const float *row = a + (size_t)i * lda;
         uint8_t *out = qa + (size_t)i * kp;
-        float s = row_scale(row, k), inverse = s > 0 ? 1 / s : 0;
+        float s = row_scale(row, k), inverse = inverse_of(s);
         for (int c = 0; c < k; c++) out[c] = (uint8_t)(quantise(row[c], inverse) + 128);
         for (int c = k; c < kp; c++) out[c] = 128;
         a_scales[i] = s;
@@ -174,7 +185,7 @@ void lem_int8_gemm_portable(int m, int n, int k, const uint8_t *qa, const float 
             int32_t sum = 0;
             for (int g = 0; g < kp / GROUP; g++)
                 for (int e = 0; e < GROUP; e++) sum += (int32_t)a[g * GROUP + e] * (int32_t)w[g * BLOCK_ROWS * GROUP + e];
-            float value = (float)(sum - (row_sums[j] << 7)) * (scales[j] * a_scales[i]);
+            float value = (float)(sum - row_sums[j] * 128) * (scales[j] * a_scales[i]);
             float *out = c + (size_t)i * ldc + j;
             *out = accumulate ? *out + value : value;
         }

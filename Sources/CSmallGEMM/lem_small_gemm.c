@@ -9,7 +9,8 @@
 int lem_small_gemm(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     const float alpha = 1;
     const libxsmm_blasint lda_ = ldb, ldb_ = lda, ldc_ = ldc;
-    libxsmm_smmfunction kernel = libxsmm_smmdispatch(n, m, k, &lda_, &ldb_, &ldc_, &alpha, &beta, NULL, NULL);
+    const int prefetch = LIBXSMM_GEMM_PREFETCH_NONE;   // the kernel is called with three pointers only
+    libxsmm_smmfunction kernel = libxsmm_smmdispatch(n, m, k, &lda_, &ldb_, &ldc_, &alpha, &beta, NULL, &prefetch);
     if (!kernel) return 0;
     kernel(b, a, c);
     return 1;

@@ -6,7 +6,9 @@ import LEMModel
 /// int8 form (`Checkpoint.quantizedForInference`) atomically, and say what was saved.
 public func quantizeCheckpoint(input: String, output: String?, kind: String) throws {
     let destination = output ?? defaultQuantizedPath(input)
-    guard destination != input else { throw ValidationError("--output must differ from --checkpoint (the float checkpoint is kept)") }
+    guard samePath(destination, input) == false else {
+        throw ValidationError("--output must differ from --checkpoint (the float checkpoint is kept)")
+    }
     let checkpoint = try Checkpoint.read(path: input, expectedKind: kind)
     let quantized = try checkpoint.quantizedForInference()
     try quantized.write(to: destination)
@@ -15,6 +17,19 @@ public func quantizeCheckpoint(input: String, output: String?, kind: String) thr
     print("\(destination): \(matrices.count) weight matrices as int8 (\(matrices.joined(separator: ", "))), "
           + "\(formatBytes(sizes[1])) (float checkpoint \(formatBytes(sizes[0])))")
     print("run it with `\(kind) \(kind == "lm" ? "sample" : "classify") --checkpoint \(destination) …`: int8 inference is automatic")
+}
+
+/// Whether two paths name the same file: the same absolute path once `.`, `..` and symbolic
+/// links are resolved, or (both existing) the same device and inode.
+func samePath(_ a: String, _ b: String) -> Bool {
+    let resolved = [a, b].map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
+    if resolved[0] == resolved[1] { return true }
+    let ids = [a, b].map { path -> [Int]? in
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let device = attributes[.systemNumber] as? Int, let inode = attributes[.systemFileNumber] as? Int else { return nil }
+        return [device, inode]
+    }
+    return ids[0] != nil && ids[0] == ids[1]
 }
 
 /// `model.ckpt` → `model.int8.ckpt` (the extension kept, or `.int8` appended).

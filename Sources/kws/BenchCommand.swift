@@ -41,15 +41,14 @@ extension KWS {
 
         mutating func validate() throws {
             if let config, !Self.configs.contains(config) { throw ValidationError("--config must be one of \(Self.configs.joined(separator: ", "))") }
-            if precision.int8, let config, ["kws", "mfcc", "sgemm"].contains(config) {
-                throw ValidationError("--int8 applies to classify and listen (training and features run in float)")
+            if precision.int8, config == nil || ["kws", "mfcc", "sgemm"].contains(config!) {
+                throw ValidationError("--int8 applies to --config classify or listen (training and features run in float)")
             }
         }
 
         func run() throws {
             try reportingErrors {
-                try options.run(tool: "kws", config: config, configurations: Self.configs,
-                                arguments: ["--cell", cell.rawValue] + (precision.int8 ? ["--int8"] : []),
+                try options.run(tool: "kws", config: config, configurations: Self.configs, arguments: ["--cell", cell.rawValue],
                                 distributable: ["kws"], measure: measure, describe: describe)
             }
         }

@@ -41,15 +41,14 @@ extension LM {
             if let config, !Self.configs.contains(config) {
                 throw ValidationError("--config must be one of \(Self.configs.joined(separator: ", "))")
             }
-            if precision.int8, let config, ["word", "char", "sgemm"].contains(config) {
-                throw ValidationError("--int8 applies to sample-word and sample-char (training runs in float)")
+            if precision.int8, config == nil || ["word", "char", "sgemm"].contains(config!) {
+                throw ValidationError("--int8 applies to --config sample-word or sample-char (training runs in float)")
             }
         }
 
         func run() throws {
             try reportingErrors {
-                try options.run(tool: "lm", config: config, configurations: Self.configs,
-                                arguments: ["--cell", cell.rawValue] + (precision.int8 ? ["--int8"] : []),
+                try options.run(tool: "lm", config: config, configurations: Self.configs, arguments: ["--cell", cell.rawValue],
                                 distributable: ["word", "char"], measure: measure, describe: describe)
             }
         }

@@ -35,8 +35,10 @@ final class Int8Tests: XCTestCase {
     /// last block, K not a multiple of 4), with and without accumulation, and row strides.
     func testProductsAreExactOnTheQuantisedValues() {
         var rng = RandomGenerator(seed: 12)
+        // Row tiles 1…6 (m mod 6) and column tiles of 1…4 blocks of 16 (n mod 64 in 1…16, …, 49…64).
         for (m, n, k, lda, ldc) in [(1, 1, 1, 1, 1), (1, 10_000 / 37, 130, 130, 270), (5, 17, 3, 7, 20), (7, 64, 64, 64, 64),
-                                    (13, 70, 13, 13, 71), (6, 49, 256, 300, 49)] {
+                                    (13, 70, 13, 13, 71), (6, 49, 256, 300, 49), (2, 40, 9, 9, 40), (3, 48, 17, 20, 50),
+                                    (4, 35, 8, 8, 35), (10, 100, 33, 33, 100)] {
             let a = randomArray(m * lda, &rng), w = randomArray(n * k, &rng, scale: 0.3), c0 = randomArray(m * ldc, &rng)
             let matrix = Int8Matrix(w, rows: n, columns: k)
             for accumulate in [false, true] {
@@ -66,6 +68,24 @@ final class Int8Tests: XCTestCase {
                 XCTAssertLessThan(worst, 1e-6)
                 XCTAssertLessThan(worstFloat, 0.01)
             }
+        }
+    }
+
+    /// A NaN in an activation row makes that row's outputs NaN (as in float), not a quiet number;
+    /// a row of tiny values (1/scale would overflow) is zero, not NaN.
+    func testNaNPropagatesAndTinyRowsAreZero() {
+        var rng = RandomGenerator(seed: 16)
+        let (m, n, k) = (3, 20, 8)
+        var a = randomArray(m * k, &rng)
+        a[1 * k + 3] = .nan
+        for c in 0..<k { a[2 * k + c] = c == 0 ? 1e-39 : 0 }
+        let matrix = Int8Matrix(randomArray(n * k, &rng), rows: n, columns: k)
+        var c = [Float](repeating: 0, count: m * n)
+        for portable in [false, true] {
+            matrix.multiply(a, rows: m, into: &c, accumulate: false, portable: portable)
+            XCTAssertTrue(c[0..<n].allSatisfy(\.isFinite), "row 0 has no NaN")
+            XCTAssertTrue(c[n..<2 * n].allSatisfy(\.isNaN), "row 1 holds a NaN: \(c[n..<2 * n])")
+            XCTAssertEqual(Array(c[2 * n..<3 * n]), [Float](repeating: 0, count: n), "a subnormal row is zero at 8 bits")
         }
     }
 

@@ -102,6 +102,45 @@ final class StepProductTests: XCTestCase {
         }
     }
 
+    /// The GRU's four per-step products (W_h(r,z) into a column block of X, W_hn into the
+    /// candidate term, and their transposes) through oneDNN, with and without state dropout.
+    func testGRUThroughOneDNNEqualsOpenBLAS() {
+        let (m, d, T, B) = (7, 20, 8, 5)
+        for withMask in [false, true] {
+            func run(oneDNN: Bool) -> [[Float]] {
+                let saved = (StepProduct.minimumHidden, StepProduct.minimumBatch)
+                if oneDNN { (StepProduct.minimumHidden, StepProduct.minimumBatch) = (1, 1) }
+                defer { (StepProduct.minimumHidden, StepProduct.minimumBatch) = saved }
+                var rng = RandomGenerator(seed: 14)
+                let config = GatedCellConfig(inputSize: m, hiddenSize: d)
+                var layout = LayoutBuilder()
+                GRULayer.declare(&layout, prefix: "rnn.", layer: 0, config: config)
+                let block = ParameterBlock(layout)
+                let layer = GRULayer(config: config, parameters: block, prefix: "rnn.", layer: 0)
+                layer.initialize(&rng)
+                let input = randomArray(T * B * m, &rng), outGrad = randomArray(T * B * d, &rng), h0 = randomArray(B * d, &rng)
+                var mask = [Float](repeating: 0, count: B * d)
+                fillDropoutMask(&mask, count: B * d, probability: 0.3, rng: &rng)
+                block.zeroGrads()
+                var dInput = [Float](repeating: 0, count: T * B * m), dH0 = [Float](repeating: 0, count: B * d)
+                input.withUnsafeBufferPointer { u in
+                    mask.withUnsafeBufferPointer { mk in
+                        layer.forward(input: u.baseAddress!, steps: T, batch: B, initialHidden: h0,
+                                      stateMask: withMask ? mk.baseAddress : nil, inputStaysValid: true)
+                    }
+                }
+                let outputs = Array(UnsafeBufferPointer(start: layer.outputs, count: T * B * d))
+                outGrad.withUnsafeBufferPointer { g in
+                    dInput.withUnsafeMutableBufferPointer { dx in
+                        dH0.withUnsafeMutableBufferPointer { layer.backward(outputGrad: g.baseAddress!, inputGrad: dx.baseAddress!, initialHiddenGrad: $0.baseAddress!) }
+                    }
+                }
+                return [outputs, dInput + dH0, Array(UnsafeBufferPointer(start: block.grads, count: block.count))]
+            }
+            assertSame(run(oneDNN: false), run(oneDNN: true), layer: withMask ? "GRU with state dropout" : "GRU")
+        }
+    }
+
     /// Outputs, input gradient and parameter gradients of a layer on OpenBLAS and through oneDNN:
     /// equal within 1e-5 of each one's largest entry.
     func assertSame(_ blas: [[Float]], _ dnnl: [[Float]], layer: String, file: StaticString = #filePath, line: UInt = #line) {

@@ -18,7 +18,8 @@ int lem_int8_padded_n(int n);
 size_t lem_int8_packed_bytes(int n, int k);
 
 /// Quantises W [n, k] (row-major, row stride ldw) row by row: scale[j] = max|W[j,:]| / 127,
-/// q = round-half-even(W / scale) in [-127, 127] (an all-zero row gets scale 0 and q = 0), into
+/// q = round-half-even(W · (1/scale)) in float32, clamped to [-127, 127] (an all-zero row gets
+/// scale 0 and q = 0; a row holding a NaN gets scale NaN, so its outputs are NaN), into
 /// the kernel's layout: blocks of 16 rows, each [k/4][16][4] (4 consecutive k of one row are
 /// 4 consecutive bytes, so one 32-bit broadcast of 4 activations meets 16 rows at once).
 /// row_sums[j] = Σ_k q[j,k] (the zero-point correction of the unsigned activations).

@@ -15,7 +15,8 @@
 /// Where the time goes: the input projection of all T steps is one GEMM `[T·B, m]·[m, 3d]`; per
 /// step the recurrent products `[B, d]·[d, 2d]` (into X) and `[B, d]·[d, d]` (the candidate term)
 /// and the gate math (`GRUGates.swift`); in backward, per step the two transposed products, and
-/// the weight gradients are whole-sequence GEMMs afterwards.
+/// the weight gradients are whole-sequence GEMMs afterwards. Large layers run the per-step
+/// products on weights packed once per window by oneDNN (`StepProduct`), as the LEM and LSTM do.
 public final class GRULayer: RecurrentLayer, @unchecked Sendable {
     let weights: GatedWeights
     public var config: GatedCellConfig { weights.config }
@@ -51,6 +52,9 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
     private var combinedBias: FloatBuffer?   // [4d]: b_ir + b_hr | b_iz + b_hz | b_in | b_hn
     private var columnSums: FloatBuffer?     // [3d]
     private var carryH: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
+    /// W_h(r,z) and W_hn packed by oneDNN for the per-step products of large layers (`StepProduct`).
+    private var forwardGatesProduct: StepProduct?, forwardCandidateProduct: StepProduct?
+    private var backwardGatesProduct: StepProduct?, backwardGatesAccumulatingProduct: StepProduct?, backwardCandidateProduct: StepProduct?
     /// int8 copies of W_ih, W_h(r,z) and W_hn once `quantizeForInference` has run (inference only).
     private var int8: (input: Int8Matrix, gates: Int8Matrix, candidate: Int8Matrix)?
 
@@ -89,6 +93,14 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         } else {
             gemm(transposeB: true, m: T * B, n: 3 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 3 * d)
         }
+        // Large layers: W_h(r,z) and W_hn packed once for the T steps (oneDNN), else per-step gemm.
+        let wHn = weights.hiddenWeight.value + 2 * d * d
+        let packedGates = int8 != nil ? nil
+            : StepProduct.prepared(&forwardGatesProduct, hidden: d, m: B, n: 2 * d, k: d, ldc: 3 * d, transposeW: true, accumulate: true)
+        let packedCandidate = int8 != nil ? nil
+            : StepProduct.prepared(&forwardCandidateProduct, hidden: d, m: B, n: d, k: d, transposeW: true, accumulate: false)
+        packedGates?.pack(weights.hiddenWeight.value)
+        packedCandidate?.pack(wHn)
         for t in 0..<T {
             let hPrev = h + t * bd, xt = x + t * B * 3 * d, nt = cand + t * bd
             let recurrent = maskedState(hPrev, mask: hasStateMask ? storedMask : nil, into: recurrentInputs + t * bd, count: bd)
@@ -96,6 +108,9 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
             if let int8 {
                 int8.gates.multiply(recurrent, rows: B, into: xt, ldc: 3 * d, accumulate: true)
                 int8.candidate.multiply(recurrent, rows: B, into: nt, accumulate: false)
+            } else if let packedGates, let packedCandidate {
+                packedGates.multiply(recurrent, into: xt)
+                packedCandidate.multiply(recurrent, into: nt)
             } else {
                 gemm(transposeB: true, m: B, n: 2 * d, k: d, recurrent, lda: d, weights.hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 3 * d)
                 gemm(transposeB: true, m: B, n: d, k: d, recurrent, lda: d, weights.hiddenWeight.value + 2 * d * d, ldb: d, beta: 0, nt, ldc: d)
@@ -138,6 +153,14 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         if let finalHiddenGrad { dh.update(from: finalHiddenGrad, count: bd) } else { dh.update(repeating: 0, count: bd) }
         let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil
         let wHn = weights.hiddenWeight.value + 2 * d * d
+        // Large layers: the two transposed products on packed weights (oneDNN). With state
+        // dropout the first goes to a scratch row (C =), without it straight into ∂h (C +=).
+        let packedGates = mask != nil
+            ? StepProduct.prepared(&backwardGatesProduct, hidden: d, m: B, n: d, k: 2 * d, lda: 3 * d, transposeW: false, accumulate: false)
+            : StepProduct.prepared(&backwardGatesAccumulatingProduct, hidden: d, m: B, n: d, k: 2 * d, lda: 3 * d, transposeW: false, accumulate: true)
+        let packedCandidate = StepProduct.prepared(&backwardCandidateProduct, hidden: d, m: B, n: d, k: d, transposeW: false, accumulate: true)
+        packedGates?.pack(weights.hiddenWeight.value)
+        packedCandidate?.pack(wHn)
 
         for t in stride(from: T - 1, through: 0, by: -1) {
             let hPrev = h + t * bd, xt = x + t * B * 3 * d, nt = cand + t * bd
@@ -147,8 +170,13 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
             }
             // ∂h_{t−1} = g ⊙ z (now in dh) + (∂X_t[:, 0..<2d] · W_h(r,z) + ∂N_t · W_hn) ⊙ mask
             let into = mask == nil ? dh : recurrentGrad
-            gemm(m: B, n: d, k: 2 * d, xt, lda: 3 * d, weights.hiddenWeight.value, ldb: d, beta: mask == nil ? 1 : 0, into, ldc: d)
-            gemm(m: B, n: d, k: d, nt, lda: d, wHn, ldb: d, beta: 1, into, ldc: d)
+            if let packedGates, let packedCandidate {
+                packedGates.multiply(xt, into: into)
+                packedCandidate.multiply(nt, into: into)
+            } else {
+                gemm(m: B, n: d, k: 2 * d, xt, lda: 3 * d, weights.hiddenWeight.value, ldb: d, beta: mask == nil ? 1 : 0, into, ldc: d)
+                gemm(m: B, n: d, k: d, nt, lda: d, wHn, ldb: d, beta: 1, into, ldc: d)
+            }
             if let mask { for j in 0..<bd { dh[j] += recurrentGrad[j] * mask[j] } }
         }
         initialHiddenGrad?.update(from: dh, count: bd)

@@ -222,7 +222,8 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
             }
         }
 
-        // Large layers: W_h and W_z packed once for the T steps (oneDNN), else OpenBLAS per step.
+        // Large layers: W_h and W_z packed once for the T steps (oneDNN), else per-step gemm (libxsmm's
+        // kernels for a replica's small products, else OpenBLAS).
         let packedHidden = int8 != nil ? nil
             : StepProduct.prepared(&forwardHiddenProduct, hidden: d, m: B, n: 3 * d, k: d, ldc: 4 * d, transposeW: true, accumulate: true)
         let packedTransform = int8 != nil ? nil
@@ -382,7 +383,8 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         sums.update(repeating: 0, count: 4 * d)
         let chunk = weightGradientChunk(steps: T, batch: B)
         var chunkEnd = T
-        // Large layers: W_z and W_h packed once for the T steps (oneDNN), else OpenBLAS per step.
+        // Large layers: W_z and W_h packed once for the T steps (oneDNN), else per-step gemm (libxsmm's
+        // kernels for a replica's small products, else OpenBLAS).
         let packedTransform = StepProduct.prepared(&backwardTransformProduct, hidden: d, m: B, n: d, k: d, lda: 4 * d, transposeW: false, accumulate: true)
         // With state dropout the product goes to a scratch row first (C =), without it straight into ∂y (C +=).
         let packedHidden = mask != nil

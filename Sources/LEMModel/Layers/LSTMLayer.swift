@@ -87,7 +87,8 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
         } else {
             gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
         }
-        // Large layers: W_hh packed once for the T steps (oneDNN), else OpenBLAS per step.
+        // Large layers: W_hh packed once for the T steps (oneDNN), else per-step gemm (libxsmm's
+        // kernels for a replica's small products, else OpenBLAS).
         let packed = int8 != nil ? nil : StepProduct.prepared(&forwardProduct, hidden: d, m: B, n: 4 * d, k: d, transposeW: true, accumulate: true)
         packed?.pack(weights.hiddenWeight.value)
         for t in 0..<T {

@@ -1,5 +1,6 @@
-// Runtime: the numeric ground the model stands on: BLAS products (OpenBLAS; oneDNN for the
-// per-step products of large layers, StepProduct.swift), vectorised math,
+// Runtime: the numeric ground the model stands on: BLAS products (OpenBLAS; libxsmm for small
+// single-threaded ones, below; oneDNN for the per-step products of large layers,
+// StepProduct.swift; int8 products for inference, Int8Matrix.swift), vectorised math,
 // aligned buffers, the contiguous parameter/gradient block, threads, the seedable generator, the
 // clock. Depends on nothing else in LEMModel; everything else may use it.
 
@@ -7,8 +8,9 @@ import CBLAS
 import CSmallGEMM
 import Foundation
 
-// Every matrix product in the project goes through these two wrappers around OpenBLAS's
-// cblas_sgemm, so that the row-major convention and the Int32 conversions live in one place.
+// Every float matrix product in the project goes through these wrappers around OpenBLAS's
+// cblas_sgemm (and libxsmm's kernels for the small products of one thread), so that the
+// row-major convention, the Int32 conversions and the choice of library live in one place.
 
 /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, all row-major; `op(X)` is `Xᵀ` when the flag is set.
 /// `lda`, `ldb`, `ldc` are row strides, so sub-blocks of wider matrices can be used in place.
@@ -33,7 +35,7 @@ func gemm(
                     alpha, a, Int32(lda), b, Int32(transposeB ? 1 : ldb), beta, c, Int32(ldc))
         return
     }
-    if usesSmallKernels, !transposeA, !transposeB, alpha == 1, beta == 0 || beta == 1, m <= 64, n <= 1024, k <= 1024,
+    if usesSmallKernels, !transposeA, !transposeB, alpha == 1, beta == 0 || beta == 1, m <= 64, n <= 1024, k > 0, k <= 1024,
        openblas_get_num_threads() == 1,
        lem_small_gemm(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc)) != 0 {
         return
@@ -51,7 +53,7 @@ func gemm(
 /// Whether the small products of one thread (the per-step recurrent products of a model replica:
 /// A [≤ 64, k] · B [k, n], k, n ≤ 1024, no transposes) go through libxsmm's JIT kernels instead
 /// of OpenBLAS: on one core of the AMD EPYC VM they ran at 92–103 GFLOP/s against OpenBLAS's
-/// 68–98 at the kws and word shapes (tools/bench/small_products.c, docs/BENCHMARKS.md).
+/// 68–99 at the kws and word shapes (tools/bench/small_products.c, docs/BENCHMARKS.md).
 /// `LEM_SMALL_GEMM=0` in the environment keeps every product on OpenBLAS (for A/B timing); tests
 /// switch it to compare the two.
 nonisolated(unsafe) var usesSmallKernels = ProcessInfo.processInfo.environment["LEM_SMALL_GEMM"] != "0"

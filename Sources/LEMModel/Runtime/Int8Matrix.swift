@@ -45,7 +45,9 @@ public final class Int8Matrix: @unchecked Sendable {
     public func value(row: Int, column: Int) -> Int8 { lem_int8_packed_value(packed, Int32(k), Int32(row), Int32(column)) }
     public func scale(row: Int) -> Float { scales[row] }
 
-    /// Whether the products run on the AVX-512 VNNI kernel (else portable C).
+    /// Whether the products run on the AVX-512 VNNI kernel (else portable C). Decided when the
+    /// package is built: like every target, CInt8 is compiled for the build machine's CPU
+    /// (`-march=native`), so a binary is for machines like the one that built it.
     public static var usesVNNI: Bool { lem_int8_uses_vnni() != 0 }
 
     /// C[m, n] (+)= quantised(A[m, k]) · quantised(W)ᵀ; A has row stride `lda` (default k), C `ldc`

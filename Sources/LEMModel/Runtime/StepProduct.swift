@@ -26,7 +26,8 @@ final class StepProduct: @unchecked Sendable {
     /// through oneDNN: measured faster at hidden 1024 × batch 128 (the char shape). The small
     /// shapes (kws, word: hidden ≤ 256, one replica per core, ≤ 64 sequences each) stay on
     /// `gemm`, which sends such single-threaded products to libxsmm's JIT kernels (Runtime/BLAS.swift;
-    /// measured 92–103 GFLOP/s per core there, oneDNN's packed matmul 86–100, OpenBLAS 68–98).
+    /// measured 92–103 GFLOP/s per core there, oneDNN's packed matmul 86–100 after a first slow
+    /// call, OpenBLAS 68–99: docs/BENCHMARKS.md).
     /// Tests lower the thresholds to run the oneDNN path on small layers.
     nonisolated(unsafe) static var minimumHidden = 512
     nonisolated(unsafe) static var minimumBatch = 32
