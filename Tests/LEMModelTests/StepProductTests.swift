@@ -43,9 +43,8 @@ final class StepProductTests: XCTestCase {
     func testLSTMThroughOneDNNEqualsOpenBLAS() {
         let (m, d, T, B) = (6, 40, 9, 8)
         func run(oneDNN: Bool) -> [[Float]] {
-            let saved = (StepProduct.minimumHidden, StepProduct.minimumBatch)
-            if oneDNN { (StepProduct.minimumHidden, StepProduct.minimumBatch) = (1, 1) }
-            defer { (StepProduct.minimumHidden, StepProduct.minimumBatch) = saved }
+            let restore = reachSmallLayers(oneDNN)
+            defer { restore() }
             var rng = RandomGenerator(seed: 8)
             let config = GatedCellConfig(inputSize: m, hiddenSize: d)
             var layout = LayoutBuilder()
@@ -72,9 +71,8 @@ final class StepProductTests: XCTestCase {
         let (m, d, T, B) = (5, 24, 7, 6)
         for withMask in [false, true] {
             func run(oneDNN: Bool) -> [[Float]] {
-                let saved = (StepProduct.minimumHidden, StepProduct.minimumBatch)
-                if oneDNN { (StepProduct.minimumHidden, StepProduct.minimumBatch) = (1, 1) }
-                defer { (StepProduct.minimumHidden, StepProduct.minimumBatch) = saved }
+                let restore = reachSmallLayers(oneDNN)
+                defer { restore() }
                 var rng = RandomGenerator(seed: 12)
                 let config = LEMConfig(inputSize: m, hiddenSize: d, dt: 0.7)
                 var layout = LayoutBuilder()
@@ -108,9 +106,8 @@ final class StepProductTests: XCTestCase {
         let (m, d, T, B) = (7, 20, 8, 5)
         for withMask in [false, true] {
             func run(oneDNN: Bool) -> [[Float]] {
-                let saved = (StepProduct.minimumHidden, StepProduct.minimumBatch)
-                if oneDNN { (StepProduct.minimumHidden, StepProduct.minimumBatch) = (1, 1) }
-                defer { (StepProduct.minimumHidden, StepProduct.minimumBatch) = saved }
+                let restore = reachSmallLayers(oneDNN)
+                defer { restore() }
                 var rng = RandomGenerator(seed: 14)
                 let config = GatedCellConfig(inputSize: m, hiddenSize: d)
                 var layout = LayoutBuilder()
@@ -139,6 +136,14 @@ final class StepProductTests: XCTestCase {
             }
             assertSame(run(oneDNN: false), run(oneDNN: true), layer: withMask ? "GRU with state dropout" : "GRU")
         }
+    }
+
+    /// With `oneDNN`, lowers StepProduct's thresholds so that small test layers take the oneDNN
+    /// path; returns what puts them back.
+    func reachSmallLayers(_ oneDNN: Bool) -> () -> Void {
+        let saved = (StepProduct.minimumHidden, StepProduct.minimumBatch)
+        if oneDNN { (StepProduct.minimumHidden, StepProduct.minimumBatch) = (1, 1) }
+        return { (StepProduct.minimumHidden, StepProduct.minimumBatch) = saved }
     }
 
     /// Outputs, input gradient and parameter gradients of a layer on OpenBLAS and through oneDNN:

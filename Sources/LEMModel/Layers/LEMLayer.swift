@@ -84,6 +84,14 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         }
     }
 
+    /// Writes inp2hid.weight `[4d, m]` with its rows in X's gate order into `w`.
+    private func copyInputWeightInGateOrder(into w: UnsafeMutablePointer<Float>) {
+        let m = config.inputSize
+        for block in inputBlocks {
+            (w + block.column * m).update(from: inputWeight.value + block.weightRow * m, count: block.width * m)
+        }
+    }
+
     /// inp2hid's rows in blocks that map to X's columns: ȳ- and z-gates stay in place, the
     /// y- and z-candidates swap (X's gate order, see `gates`).
     private var inputBlocks: [(column: Int, weightRow: Int, width: Int)] {
@@ -207,9 +215,7 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
             int8.input.multiply(u, rows: T * B, into: x, accumulate: false)
         } else if usesWeightCopies {
             let w = ensure(&inputWeightInGateOrder, 4 * d * m)
-            for block in inputBlocks {
-                (w + block.column * m).update(from: inputWeight.value + block.weightRow * m, count: block.width * m)
-            }
+            copyInputWeightInGateOrder(into: w)
             if let inputT {
                 transpose(w, rows: 4 * d, columns: m, into: inputT)
             } else {
@@ -284,9 +290,7 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     public func quantizeForInference() {
         let (m, d) = (config.inputSize, config.hiddenSize)
         let inputInGateOrder = FloatBuffer(count: 4 * d * m)
-        for block in inputBlocks {
-            (inputInGateOrder.pointer + block.column * m).update(from: inputWeight.value + block.weightRow * m, count: block.width * m)
-        }
+        copyInputWeightInGateOrder(into: inputInGateOrder.pointer)
         int8 = (input: Int8Matrix(inputInGateOrder.pointer, rows: 4 * d, columns: m),
                 hidden: Int8Matrix(hiddenWeight.value, rows: 3 * d, columns: d),
                 transform: Int8Matrix(transformWeight.value, rows: d, columns: d))
