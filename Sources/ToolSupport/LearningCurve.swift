@@ -64,7 +64,7 @@ public func writeRunComparison(metricsPaths: [String], to path: String, metricNa
         guard !byEpoch.isEmpty else { throw ToolError(description: "\(log): no validation records") }
         let points = byEpoch.keys.sorted().map { (x: againstMinutes ? byEpoch[$0]!.minutes : Double($0), y: byEpoch[$0]!.metric) }
         var name = URL(fileURLWithPath: log).lastPathComponent
-        for suffix in [".metrics.jsonl", ".ckpt"] where name.hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
+        for suffix in [".metrics.jsonl", ".jsonl", ".ckpt"] where name.hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
         return ChartSeries(name: name, points: points)
     }
     try writeLineChart(series, title: title, xLabel: againstMinutes ? "training minutes" : "epoch",

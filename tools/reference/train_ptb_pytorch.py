@@ -21,7 +21,9 @@ The recipe is the one `Sources/lm/Presets.swift` documents, written out in PyTor
   search picks (grid 1.06 .. 0.80, step 0.02, stop after two misses, first 50k tokens).
 
 Prints one line (or JSON object) per validation: epoch, step, training seconds, valid loss and
-perplexity / bpc, temperature.
+perplexity / bpc, temperature. The JSON lines are also a metrics log for `lm plot`:
+
+    lm plot lm-word.ckpt.metrics.jsonl torch-word.jsonl --x minutes --out word.svg
 """
 
 import argparse
@@ -192,9 +194,10 @@ def main():
         if average is None and (epoch - best_epoch >= c["average_after"] or epoch >= c["average_at"]):
             average = [torch.zeros_like(p, dtype=torch.float64) for p in params]
         metric = math.exp(mean) if args.level == "word" else mean / math.log(2)
-        row = {"epoch": epoch, "step": step, "train_seconds": seconds, "valid_loss": mean,
-               ("valid_ppl" if args.level == "word" else "valid_bpc"): metric, "temperature": temperature,
-               "averaged": averaged}
+        # "event", "metric" and "elapsed_s" as in lm's metrics log, so `lm plot` draws both runs together.
+        row = {"event": "valid", "epoch": epoch, "step": step, "train_seconds": seconds, "elapsed_s": seconds,
+               "valid_loss": mean, ("valid_ppl" if args.level == "word" else "valid_bpc"): metric, "metric": metric,
+               "temperature": temperature, "averaged": averaged}
         print(json.dumps(row) if args.json else
               f"epoch {epoch} step {step} {seconds / 60:.1f} min: valid {'ppl' if args.level == 'word' else 'bpc'} {metric:.3f} "
               f"(temperature {temperature:.2f}{', averaged' if averaged else ''})", flush=True)
