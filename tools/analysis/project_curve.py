@@ -42,10 +42,9 @@ def read_validations(path):
                     r = json.loads(line)
                 except json.JSONDecodeError as e:
                     sys.exit(f"{path}:{n}: not JSON ({e})")
-                if r.get("event") == "valid" and "elapsed_s" in r:          # lm train
+                # lm train and train_ptb_pytorch.py --json write validations alike.
+                if r.get("event") == "valid" and "elapsed_s" in r:
                     rows.append((r["step"], r["elapsed_s"], r["metric"]))
-                elif "valid_loss" in r:                                      # train_ptb_pytorch.py
-                    rows.append((r["step"], r["train_seconds"], r.get("valid_ppl", r.get("valid_bpc"))))
     except OSError as e:
         sys.exit(f"{path}: {e.strerror}")
     by_step = {}
