@@ -4,6 +4,8 @@ for a wall-clock budget, to set `lm`'s perplexity at equal time beside it (docs/
 
     python3 tools/reference/train_ptb_pytorch.py --data ../shared/data/ptb --level word \
         --minutes 30 --threads 2 --json > torch-word.jsonl
+    python3 tools/reference/train_ptb_pytorch.py --data ../shared/data/ptb --level char --hidden 512 \
+        --minutes 120 --threads 1 --json > torch-char512.jsonl
 
 The recipe is the one `Sources/lm/Presets.swift` documents, written out in PyTorch:
 - the model: nn.Embedding -> the authors' LEMCell (lem_reference.py; dt 1) -> decoder (tied
@@ -16,7 +18,9 @@ The recipe is the one `Sources/lm/Presets.swift` documents, written out in PyTor
 - loss: mean cross-entropy per token + (lambda/T) * 0.5 * sum(w^2) over every parameter (lamb's
   L2 penalty on a loss summed over the window), clipped at clip/T, Adam at a constant rate;
 - weight averaging (the mean of the weights after every step) from `average_after` epochs
-  without improvement or epoch `average_at`; validation and the reported best use the average;
+  without improvement or epoch `average_at` (lamb's 50 / 25 turns of 200 steps and turn
+  800 / 400, in epochs of full PTB, as Presets.swift converts them); validation and the
+  reported best use the average;
 - every validation: exact, one stream from a zero state, at the softmax temperature lamb's
   search picks (grid 1.06 .. 0.80, step 0.02, stop after two misses, first 50k tokens).
 
@@ -41,9 +45,9 @@ from lem_reference import LEMCell  # noqa: E402
 
 PRESETS = {
     "word": dict(files=("ptb.train.txt", "ptb.valid.txt"), emb=256, hid=256, tied=True, batch=64, bptt=70, lr=6.843583e-4,
-                 clip=4.0, l2=3.3147315e-4, p_in=0.42476248, p_out=0.45676568, p_state=0.19633964, average_after=50, average_at=800),
+                 clip=4.0, l2=3.3147315e-4, p_in=0.42476248, p_out=0.45676568, p_state=0.19633964, average_after=48, average_at=773),
     "char": dict(files=("ptb.char.train.txt", "ptb.char.valid.txt"), emb=200, hid=1024, tied=False, batch=128, bptt=150, lr=6.582658e-4,
-                 clip=1.0, l2=2.6324632e-4, p_in=0.047444744, p_out=0.19081908, p_state=0.18549855, average_after=25, average_at=400),
+                 clip=1.0, l2=2.6324632e-4, p_in=0.047444744, p_out=0.19081908, p_state=0.18549855, average_after=19, average_at=306),
 }
 GRID = [1.06 - 0.02 * i for i in range(14)]
 
@@ -139,11 +143,14 @@ def main():
     ap.add_argument("--minutes", type=float, default=30)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--hidden", type=int, help="state size instead of the preset's (as `lm train --hidden`)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    c = PRESETS[args.level]
+    c = dict(PRESETS[args.level])
+    if args.hidden:
+        c["hid"] = args.hidden
     train, vocab = read_tokens(os.path.join(args.data, c["files"][0]))
     valid, _ = read_tokens(os.path.join(args.data, c["files"][1]), vocab)
     eos = vocab["<eos>"]
