@@ -11,8 +11,7 @@ extension LM {
                 (--x minutes: runs at an equal time budget) or epochs.
 
                 Example:
-                  lm plot lem.ckpt.metrics.jsonl lstm.ckpt.metrics.jsonl gru.ckpt.metrics.jsonl \\
-                      --out compare.svg
+                  lm plot lem.ckpt.metrics.jsonl gru.ckpt.metrics.jsonl --out compare.svg
                 """)
 
         @OptionGroup var options: PlotOptions
