@@ -20,28 +20,49 @@ public func writeLineChart(_ series: [ChartSeries], title: String, xLabel: Strin
     guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
         throw ToolError(description: "\(path): nothing to plot")
     }
-    let (xHi, yHi) = (max(x1, x0 + 1e-9), max(y1, y0 + 1e-9))
-    func px(_ x: Double) -> Double { left + plotW * (x - x0) / (xHi - x0) }
-    func py(_ y: Double) -> Double { top + plotH * (1 - (ty(y) - y0) / (yHi - y0)) }
+    // x (minutes, steps, epochs) starts at 0 and both linear axes end on round ticks, so a
+    // reader sees 0, 30, 60, 90, 120 minutes rather than the first and last point's values.
+    let xTicks = roundTicks(from: min(x0, 0), to: max(x1, x0 + 1e-9))
+    let (xLo, xHi) = (xTicks.first!, xTicks.last!)
+    let yTicks = logY ? (0...4).map { y0 + (max(y1, y0 + 1e-9) - y0) * Double($0) / 4 } : roundTicks(from: y0, to: max(y1, y0 + 1e-9))
+    let (yLo, yHi) = (yTicks.first!, yTicks.last!)
+    func px(_ x: Double) -> Double { left + plotW * (x - xLo) / (xHi - xLo) }
+    func py(_ y: Double) -> Double { top + plotH * (1 - (ty(y) - yLo) / (yHi - yLo)) }
     let colors = ["#36c", "#c33", "#393", "#c60", "#639", "#066"]
     var svg = svgFrame(width: width, height: height, title: title, plot: (left, top, plotW, plotH))
-    for i in 0...4 {
-        let fx = x0 + (xHi - x0) * Double(i) / 4, fy = y0 + (yHi - y0) * Double(i) / 4
+    for fy in yTicks {
         let label = logY ? String(format: "%.3g", pow(10, fy)) : String(format: "%.4g", fy)
-        svg += String(format: "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%@</text>", left - 6,
-                      top + plotH * (1 - Double(i) / 4) + 4, label)
+        svg += String(format: "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%@</text>\n", left - 6,
+                      top + plotH * (1 - (fy - yLo) / (yHi - yLo)) + 4, label)
+    }
+    for fx in xTicks {
         svg += String(format: "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%.4g</text>\n", px(fx), top + plotH + 18, fx)
     }
     svg += "<text x=\"\(Int(left + plotW / 2))\" y=\"\(Int(height - 10))\" text-anchor=\"middle\">\(escapeXML(xLabel))</text>\n"
     svg += "<text transform=\"translate(18,\(Int(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(escapeXML(yLabel))\(logY ? " (log scale)" : "")</text>\n"
+    var legendX = Int(left)  // each legend entry as wide as its name (about 7 px a character)
     for (k, points) in usable.enumerated() where !points.isEmpty {
         let color = colors[k % colors.count]
         let coordinates = points.map { String(format: "%.1f,%.1f", px($0.x), py($0.y)) }.joined(separator: " ")
         svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(coordinates)\"/>\n"
-        svg += "<text x=\"\(Int(left) + 130 * k)\" y=\"\(Int(top - 10))\" fill=\"\(color)\">— \(escapeXML(series[k].name))</text>\n"
+        svg += "<text x=\"\(legendX)\" y=\"\(Int(top - 10))\" fill=\"\(color)\">— \(escapeXML(series[k].name))</text>\n"
+        legendX += 7 * (series[k].name.count + 2) + 20
     }
     svg += "</svg>\n"
     try writeSVG(svg, to: path)
+}
+
+/// Axis ticks at a round spacing (1, 2, 2.5, 3 or 5 × 10^k) covering [lo, hi] in at most five
+/// intervals, the spacing that wastes the least axis beyond the data (0–120 minutes gets 0, 30,
+/// …, 120; 0–120.02 gets 0, 25, …, 125); the first tick is at or below lo, the last at or above hi.
+func roundTicks(from lo: Double, to hi: Double) -> [Double] {
+    let magnitude = pow(10, floor(log10((hi - lo) / 5)))
+    func ends(_ step: Double) -> (first: Double, last: Double) { (floor(lo / step + 1e-9), ceil(hi / step - 1e-9)) }
+    let step = [1, 2, 2.5, 3, 5, 10, 20].map { $0 * magnitude }
+        .filter { let e = ends($0); return e.last - e.first <= 5 }
+        .min { let (a, b) = (ends($0), ends($1)); return (a.last - a.first) * $0 < (b.last - b.first) * $1 - 1e-9 * $1 }!
+    let (first, last) = ends(step)
+    return stride(from: first, through: last, by: 1).map { $0 * step }
 }
 
 /// The start of a chart's SVG: the document, a white background, the title, the plot area's frame.

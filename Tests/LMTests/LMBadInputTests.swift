@@ -22,10 +22,12 @@ final class LMBadInputTests: XCTestCase {
     }
 
     func testHelpExplainsItselfWithExamples() throws {
-        for args in [["--help"], ["train", "--help"], ["eval", "--help"], ["sample", "--help"]] {
+        for args in [["--help"], ["train", "--help"], ["eval", "--help"], ["sample", "--help"], ["plot", "--help"]] {
             let r = try runTool("lm", args)
             XCTAssertEqual(r.status, 0)
             XCTAssertTrue(r.stdout.contains("Example") || r.stdout.contains("lm train"), "no example in lm \(args):\n\(r.stdout)")
+            // An example wider than the help's 80 columns is wrapped, leaving its `\` on a line of its own.
+            XCTAssertFalse(r.stdout.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "\\" }, r.stdout)
         }
     }
 
