@@ -58,9 +58,10 @@ public func writeLineChart(_ series: [ChartSeries], title: String, xLabel: Strin
 func roundTicks(from lo: Double, to hi: Double) -> [Double] {
     let magnitude = pow(10, floor(log10((hi - lo) / 5)))
     func ends(_ step: Double) -> (first: Double, last: Double) { (floor(lo / step + 1e-9), ceil(hi / step - 1e-9)) }
-    let step = [1, 2, 2.5, 3, 5, 10, 20].map { $0 * magnitude }
-        .filter { let e = ends($0); return e.last - e.first <= 5 }
-        .min { let (a, b) = (ends($0), ends($1)); return (a.last - a.first) * $0 < (b.last - b.first) * $1 - 1e-9 * $1 }!
+    func intervals(_ step: Double) -> Double { ends(step).last - ends(step).first }
+    // 20 × magnitude always fits in five intervals; on a tie in axis length the smaller step wins.
+    let step = [1, 2, 2.5, 3, 5, 10, 20].map { $0 * magnitude }.filter { intervals($0) <= 5 }
+        .min { intervals($0) * $0 < intervals($1) * $1 * (1 - 1e-9) }!
     let (first, last) = ends(step)
     return stride(from: first, through: last, by: 1).map { $0 * step }
 }
