@@ -9,9 +9,13 @@ let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native"])]
 let package = Package(
     name: "lem",
     products: [
+        .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "LEMModel", targets: ["LEMModel"]),
         .library(name: "Text", targets: ["Text"]),
         .library(name: "Audio", targets: ["Audio"]),
+        .library(name: "TaskSupport", targets: ["TaskSupport"]),
+        .library(name: "LanguageModelling", targets: ["LanguageModelling"]),
+        .library(name: "KeywordSpotting", targets: ["KeywordSpotting"]),
         .library(name: "ToolSupport", targets: ["ToolSupport"]),
         .executable(name: "lm", targets: ["lm"]),
         .executable(name: "kws", targets: ["kws"]),
@@ -35,44 +39,52 @@ let package = Package(
         // libxsmm's JIT kernels for the small per-step products (Debian's libxsmm-dev: a static library).
         .target(name: "CSmallGEMM", linkerSettings: [.linkedLibrary("xsmm"), .linkedLibrary("dl")]),
 
+        // MARK: - The numeric ground: matrix products (OpenBLAS, libxsmm, oneDNN, int8), vectorised
+        // math, aligned buffers, the parameter block, threads, the seedable generator, the clock.
+        .target(name: "Runtime", dependencies: ["CBLAS", "CDNNL", "CInt8", "CSmallGEMM"], swiftSettings: nativeCPU),
         // MARK: - The shared LEM implementation, in rooms by job (Sources/LEMModel/*/; see the README)
-        .target(name: "LEMModel", dependencies: ["CBLAS", "CZlib", "CMPI", "CDNNL", "CInt8", "CSmallGEMM"], swiftSettings: nativeCPU),
-        // What only the two executables share: progress line, bench runner and options, error
-        // reporting, default corpora, learning-curve plots.
-        .target(name: "ToolSupport", dependencies: ["LEMModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .target(name: "LEMModel", dependencies: ["Runtime", "CZlib", "CMPI"], swiftSettings: nativeCPU),
+        // MARK: - Task libraries: each task's data, training task, evaluation, presets and reports,
+        // on one shared training run (TaskSupport: the run, charts, default corpora, quantisation).
+        .target(name: "TaskSupport", dependencies: ["LEMModel"], swiftSettings: nativeCPU),
+        .target(name: "LanguageModelling", dependencies: ["LEMModel", "Text", "TaskSupport"], swiftSettings: nativeCPU),
+        .target(name: "KeywordSpotting", dependencies: ["LEMModel", "Audio", "TaskSupport"], swiftSettings: nativeCPU),
+        // What only the command lines share: argument groups, the terminal progress line, the bench
+        // runner, error reporting (swift-argument-parser lives here and in the tools only).
+        .target(name: "ToolSupport", dependencies: ["LEMModel", "TaskSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: nativeCPU),
 
         // MARK: - Audio: reading, resampling, MFCC/log-mel features, Speech Commands
-        .target(name: "Audio", dependencies: ["LEMModel", "CFFTW", "CSndFile", "CSampleRate", "CCrypto"], swiftSettings: nativeCPU),
+        .target(name: "Audio", dependencies: ["Runtime", "CFFTW", "CSndFile", "CSampleRate", "CCrypto"], swiftSettings: nativeCPU),
 
         .executableTarget(
             name: "kws",
-            dependencies: ["LEMModel", "Audio", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LEMModel", "Audio", "KeywordSpotting", "TaskSupport", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: nativeCPU),
 
         // MARK: - Language modelling: text handling and the `lm` tool
         .target(name: "Text", swiftSettings: nativeCPU),
         .executableTarget(
             name: "lm",
-            dependencies: ["LEMModel", "Text", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LEMModel", "Text", "LanguageModelling", "TaskSupport", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: nativeCPU),
 
         // MARK: - The paper's long-memory experiment (a demonstration: LEM vs LSTM vs GRU)
         .executableTarget(
             name: "adding",
-            dependencies: ["LEMModel", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LEMModel", "TaskSupport", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: nativeCPU),
 
         // MARK: - Tests
         // Fixtures/ (safetensors files from tools/reference) are read by path, not as resources.
-        .testTarget(name: "LEMModelTests", dependencies: ["LEMModel"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
-        .testTarget(name: "AudioTests", dependencies: ["Audio"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
+        .testTarget(name: "LEMModelTests", dependencies: ["LEMModel", "Runtime"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Runtime", "LEMModel"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
         .testTarget(name: "TextTests", dependencies: ["Text"], swiftSettings: nativeCPU),
         // Runs the built `lm` binary (CLI behaviour, end-to-end training on tiny corpora).
         // Shared by the CLI tests: running a built tool, temporary folders, kill-and-resume runs.
         .target(name: "ToolTestSupport", dependencies: ["LEMModel"], path: "Tests/ToolTestSupport"),
-        .testTarget(name: "LMTests", dependencies: ["lm", "Text", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
+        .testTarget(name: "LMTests", dependencies: ["lm", "LanguageModelling", "Text", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
         // Runs the built `kws` binary on generated WAV trees.
-        .testTarget(name: "KWSTests", dependencies: ["kws", "Audio", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
+        .testTarget(name: "KWSTests", dependencies: ["kws", "KeywordSpotting", "Audio", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
     ]
 )

@@ -5,6 +5,7 @@
 
 import Foundation
 import LEMModel
+import TaskSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -141,8 +142,10 @@ public func jsonLine(_ object: [String: Any]) -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
-/// A failure of the tools' shared support code; `description` is the whole message.
-public struct ToolError: Error, CustomStringConvertible {
-    public let description: String
-    public init(description: String) { self.description = description }
+/// With LEM_REPORT_PEAK_RSS=1 in the environment, prints the process's peak resident memory to
+/// stderr (used by the tests that check long recordings are processed in bounded memory).
+public func reportPeakMemoryIfAsked() {
+    if ProcessInfo.processInfo.environment["LEM_REPORT_PEAK_RSS"] == "1" {
+        writeStandardError(String(format: "peak RSS %.1f MB\n", Benchmarking.peakRSSMegabytes()))
+    }
 }

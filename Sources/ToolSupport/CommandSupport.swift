@@ -1,5 +1,6 @@
 import ArgumentParser
 import LEMModel
+import TaskSupport
 
 /// The options of `lm bench` and `kws bench` besides `--config` (whose list is each tool's own).
 public struct BenchOptions: ParsableArguments {
@@ -92,13 +93,6 @@ public struct CellOptions: ParsableArguments {
         }
     }
 
-    /// Refuses flags that contradict the model a resumed run continues.
-    public func checkResume(cell saved: CellKind, layers savedLayers: Int, path: String) throws {
-        if let cell, cell != saved {
-            throw CheckpointError(path: path, problem: "it holds a \(saved.rawValue) model, not --cell \(cell.rawValue) (drop --cell to resume it)")
-        }
-        if let layers, layers != savedLayers {
-            throw CheckpointError(path: path, problem: "it holds \(savedLayers) layer(s), not --layers \(layers) (drop --layers to resume it)")
-        }
-    }
+    /// What the flags ask for (the task libraries' form).
+    public var architecture: Architecture { Architecture(cell: cell, layers: layers, dropoutLayer: dropoutLayer) }
 }

@@ -2,6 +2,7 @@
 @preconcurrency import Glibc
 #endif
 import LEMModel
+import TaskSupport
 
 /// The live training status: a self-overwriting line on a terminal, plain periodic lines
 /// otherwise (logs, pipes, CI). Always on standard error, so standard output stays for results.

@@ -9,6 +9,7 @@
 import ArgumentParser
 import Foundation
 import LEMModel
+import TaskSupport
 import ToolSupport
 
 @main

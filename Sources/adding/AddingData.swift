@@ -1,4 +1,5 @@
 import LEMModel
+import TaskSupport
 
 /// Sequences of the adding problem, `[T, B, 2]` time-major (value, marker), with their targets.
 ///

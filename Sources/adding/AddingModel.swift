@@ -1,4 +1,5 @@
 import LEMModel
+import TaskSupport
 
 /// One recurrent layer and a linear read-out of its last hidden state, trained on the mean squared
 /// error, with the batch split between replicas on the cores (they share the parameter values; the

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TaskSupport
 import ToolSupport
 
 extension Adding {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LEMModel
+import TaskSupport
 import ToolSupport
 
 extension Adding {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Audio
 import Foundation
+import KeywordSpotting
 import LEMModel
+import TaskSupport
 import ToolSupport
 
 extension KWS {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import KeywordSpotting
 import LEMModel
+import TaskSupport
 import ToolSupport
 
 @main
@@ -36,3 +38,4 @@ struct CheckpointOption: ParsableArguments {
 func reportingErrors(_ body: () throws -> Void) throws {
     try ToolSupport.reportingErrors(tool: "kws", body)
 }
+extension KeywordSpotterPreset: ExpressibleByArgument {}

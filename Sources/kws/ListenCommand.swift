@@ -1,7 +1,9 @@
 import ArgumentParser
 import Audio
 import Foundation
+import KeywordSpotting
 import LEMModel
+import TaskSupport
 import ToolSupport
 
 /// Raw PCM read from standard input in whatever chunks the pipe delivers, mixed to mono.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import KeywordSpotting
+import TaskSupport
 import ToolSupport
 
 extension KWS {

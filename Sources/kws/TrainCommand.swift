@@ -1,16 +1,12 @@
 import ArgumentParser
 import Audio
 import Foundation
+import KeywordSpotting
 import LEMModel
+import TaskSupport
 import ToolSupport
 
 extension FeatureSettings.Kind: ExpressibleByArgument {}
-
-enum KWSPreset: String, CaseIterable, ExpressibleByArgument {
-    /// The paper's Google12 configuration (LEM.md): 80 log-mel bands, hidden 128, batch 100,
-    /// Adam 8.9e-4 divided by 10 at epoch 50 of 60, input dropout 0.03, no clipping.
-    case google12
-}
 
 extension KWS {
     struct Train: ParsableCommand {
@@ -50,7 +46,7 @@ extension KWS {
 
         @Option(help: ArgumentHelp("Speech Commands folder.", valueName: "dir")) var data: String?
         @OptionGroup var checkpoint: CheckpointOption
-        @Option(help: "The paper's settings: google12 (flags override).") var preset: KWSPreset?
+        @Option(help: "The paper's settings: google12 (flags override).") var preset: KeywordSpotterPreset?
         @Option(help: "Features: mfcc (40 MFCCs × 101 frames; with --preset google12, 80 MFCCs in the paper's framing) or logmel (80 log-mel bands × 126 frames, as the paper).") var features: FeatureSettings.Kind?
         @Option(help: "Feature front end: highest filterbank frequency in Hz (mfcc 4000, logmel 8000).") var fmax: Double?
         @Option(help: "Feature front end: lowest filterbank frequency in Hz (mfcc 20, logmel 40).") var fmin: Double?
@@ -89,18 +85,6 @@ extension KWS {
         @Option(name: .customLong("save-every-steps"), help: ArgumentHelp("Also save the resumable state every this many steps.", visibility: .hidden)) var saveEverySteps: Int?
         @Option(help: "Random seed (initialisation, shuffling, dropout).") var seed: UInt64 = 1
         @Flag(help: "Continue from <checkpoint>.resume.") var resume = false
-
-        struct Settings {
-            var features: FeatureSettings.Kind = .mfcc
-            var hidden = 128, batch = 100, epochs = 30
-            var lr: Float = 2e-3
-            var decayAt: [Int] = []
-            var lrDecay: Float = 0.5
-            var clip: Float? = nil
-            var dropout: Float = 0.03
-            var weightDecay: Float = 0
-            var dt: Float = 1
-        }
 
         mutating func validate() throws {
             for (name, v) in [("--hidden", hidden), ("--batch", batch), ("--epochs", epochs), ("--max-steps", maxSteps)] {
@@ -165,12 +149,8 @@ extension KWS {
             return n
         }
 
-        func settings() -> Settings {
-            var s = Settings()
-            if preset == .google12 {
-                s = Settings(features: .logmel, hidden: 128, batch: 100, epochs: 60, lr: 8.9e-4, decayAt: [50], lrDecay: 0.1,
-                             clip: nil, dropout: 0.03, weightDecay: 0, dt: 1)
-            }
+        func hyperparameters() -> KeywordHyperparameters {
+            var s = KeywordHyperparameters.preset(preset)
             if let features { s.features = features }
             if let hidden { s.hidden = hidden }
             if let batch { s.batch = batch }
@@ -187,168 +167,23 @@ extension KWS {
 
         func run() throws {
             try reportingErrors {
-                let s = settings()
-                let root = try data ?? DefaultCorpus.speech.directory()
-                let path = checkpoint.checkpoint
-                var savedTool: KWSToolData?
-                var savedConfig: SequenceClassifierConfig?
-                // --init: a trained model's weights, features and normalisation to start from.
-                let start = try initial.map { try Checkpoint.read(path: $0, expectedKind: "kws") }
-                if let start, start.isQuantized {
-                    throw CheckpointError(path: start.path, problem: "is int8-quantised (written by `kws quantize`): --init needs the float checkpoint")
+                var augmentation: AugmentationSettings?
+                if augment {
+                    augmentation = .tensorFlow
+                    augmentation?.backgroundSNRdB = noiseSNRRange
                 }
-                let startTool = try start?.tool(KWSToolData.self)
-                let startConfig = try start?.model(SequenceClassifierConfig.self)
-                if resume {
-                    let saved = try Checkpoint.read(path: path + ".resume", expectedKind: "kws")
-                    savedTool = try saved.tool(KWSToolData.self)
-                    savedConfig = try saved.model(SequenceClassifierConfig.self)
-                    try architecture.checkResume(cell: savedConfig!.cell, layers: savedConfig!.layers, path: path + ".resume")
-                }
-                let options = savedTool?.dataset ?? SpeechCommandsOptions(
-                    silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage, seed: seed,
-                    validationPercentage: validationPercentage, testingPercentage: testingPercentage, streamNegatives: streamNegativeSettings)
-                let dataset = try SpeechCommands(root: root, options: options)
-                var featureSettings = savedTool?.features ?? startTool?.features ?? FeatureSettings.preset(s.features)
-                if savedTool == nil && startTool == nil {
-                    if preset == .google12 && featureSettings.kind == .mfcc {
-                        // The paper's framing for MFCCs too: the 80 bands of its log-mel (n_fft 1024,
-                        // hop 128, 40–8000 Hz, 126 frames), all 80 DCT-II coefficients, per-clip
-                        // z-score. On speech_commands_dev this matches the log-mel's accuracy, where
-                        // the 40 × 101 speech-recognition MFCCs stay about 3 points lower.
-                        featureSettings.nFFT = 1024
-                        featureSettings.winLength = 1024
-                        featureSettings.hopLength = 128
-                        featureSettings.nMels = 80
-                        featureSettings.nMFCC = 80
-                        featureSettings.fmin = 40
-                        featureSettings.fmax = 8000
-                        featureSettings.frames = featureSettings.stftFrameCount(sampleCount: featureSettings.clipSamples)
-                        featureSettings.perClipNormalization = true
-                    }
-                    if let perClipNorm { featureSettings.perClipNormalization = perClipNorm }
-                    if let fmax { featureSettings.fmax = fmax }
-                    if let fmin { featureSettings.fmin = fmin }
-                    if let nFFT { featureSettings.nFFT = nFFT; featureSettings.winLength = nFFT }
-                    if let hop {
-                        featureSettings.hopLength = hop
-                        featureSettings.frames = featureSettings.stftFrameCount(sampleCount: featureSettings.clipSamples)
-                    }
-                    if let featureCount {
-                        featureSettings.nMels = featureCount
-                        if featureSettings.kind == .mfcc { featureSettings.nMFCC = featureCount }
-                    }
-                    do { try featureSettings.validate() } catch { throw ValidationError("feature settings: \(error)") }
-                }
-                let extractor = try FeatureExtractor(settings: featureSettings)
-                let group = ProcessGroup.world
-                let leader = group.isLeader
-                if leader {
-                    writeStandardError("kws train: \(root)\n\(dataset.summary)\n")
-                    if !options.streamNegatives.isEmpty { writeStandardError("  stream negatives in training: \(options.streamNegatives.summary)\n") }
-                    if let initial { writeStandardError("  starting from the weights of \(initial)\n") }
-                }
-                for split in [DatasetSplit.training, .validation] where dataset.examples(split).isEmpty {
-                    throw SpeechCommandsError("\(root): the \(split.rawValue) split is empty (check validation_list.txt / testing_list.txt)")
-                }
-
-                // Under MPI each rank decodes and computes the features of its own share of the
-                // clips; the training shares are gathered (every rank draws batches from all of
-                // them), the validation shares stay where they are (each rank validates its own),
-                // and rank 0 alone computes the test split, which only it evaluates.
-                let t0 = monotonicSeconds()
-                let trainShare = group.share(of: dataset.examples(.training).count)
-                // The decoded clips are kept only when they are augmented afresh during the run
-                // (64 KB per 1 s clip: 5.9 GB for the full dataset); one draw reads the files once.
-                // A resumed run augments as it was started (a checkpoint that recorded it), whatever the flags say.
-                let augmentation: AugmentationSettings? = savedTool?.augmentation ?? (augment ? {
-                    var a = AugmentationSettings.tensorFlow
-                    a.backgroundSNRdB = noiseSNRRange
-                    return a
-                }() : nil)
-                let trainAudio = augmentation != nil && reaugmentEvery > 0 ? try dataset.loadAudio(.training, clips: trainShare) : nil
-                func trainingFeatures(draw: Int) throws -> SplitFeatures {
-                    let mine = try dataset.features(.training, extractor: extractor, audio: trainAudio, augmentation: augmentation,
-                                                    epoch: draw, clips: trainShare)
-                    guard group.isDistributed else { return mine }
-                    let labels = dataset.examples(.training).map(\.label)
-                    return SplitFeatures(split: .training, count: labels.count, frames: mine.frames, featureCount: mine.featureCount,
-                                         values: group.gatherVariable(mine.values), labels: labels)
-                }
-                var train = try trainingFeatures(draw: 0)
-                var valid = try dataset.features(.validation, extractor: extractor, clips: group.share(of: dataset.examples(.validation).count))
-                var test = dataset.examples(.testing).isEmpty || !leader ? nil : try dataset.features(.testing, extractor: extractor)
-                // Normalisation statistics from the (augmented) training features; log-mel clips are
-                // already z-scored per clip, as the paper's loader does.
-                let normalizer = savedTool?.normalizer ?? startTool?.normalizer ?? (featureSettings.perClipNormalization
-                    ? FeatureNormalizer.identity(featureCount: extractor.featureCount)
-                    : FeatureNormalizer(fitting: train.values, featureCount: extractor.featureCount))
-                normalizer.apply(&train.values)
-                normalizer.apply(&valid.values)
-                if test != nil { normalizer.apply(&test!.values) }
-                if leader {
-                    writeStandardError(String(format: "features: %@, %d clips in %.1fs on %d cores%@\n", featureSettings.description,
-                                              train.count + dataset.examples(.validation).count + (test?.count ?? 0), monotonicSeconds() - t0,
-                                              workerCount, group.isDistributed ? " × \(group.size) MPI ranks" : ""))
-                }
-
-                let tool = savedTool ?? KWSToolData(labels: SpeechCommands.google12Labels, features: featureSettings,
-                                                    normalizer: normalizer, dataset: options, data: root, augmentation: augmentation)
-                var config = savedConfig ?? startConfig ?? SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: s.hidden,
-                                                                      classCount: tool.labels.count, dt: s.dt)
-                if savedConfig == nil && startConfig == nil {
-                    config.inputDropout = s.dropout
-                    config.cell = architecture.cell ?? .lem
-                    config.layers = architecture.layers ?? 1
-                    config.layerDropout = architecture.dropoutLayer ?? 0
-                }
-                if let problem = config.problem { throw ValidationError(problem) }
-                let model = SequenceClassifier(config: config)
-                var rng = RandomGenerator(seed: seed)
-                model.initialize(&rng)
-                if let start { try start.loadParameters(into: model.parameters) }
-
-                let reaugment: ((Int) throws -> SplitFeatures)? = augmentation != nil ? { draw in
-                    var f = try trainingFeatures(draw: draw)
-                    normalizer.apply(&f.values)
-                    return f
-                } : nil
-                let task = try KeywordTask(model: model, tool: tool, train: train, valid: valid, batchSize: s.batch,
-                                           reaugmentEvery: reaugmentEvery, reaugment: reaugment, group: group)
-                train.values = []   // the task holds the features now (and replaces them when it re-augments)
-                if leader { writeStandardError("""
-                    model: \(config.layers) × \(config.cell.displayName) hidden \(config.hiddenSize)\(config.cell == .lem ? ", dt \(config.dt)" : ""), \(config.inputSize) features × \(train.frames) frames → \(config.classCount) classes; \(formatCount(Double(model.parameters.scalarCount))) parameters
-                    training: adam lr \(s.lr)\(s.decayAt.isEmpty ? "" : " ×\(s.lrDecay) after epochs \(s.decayAt)"), batch \(s.batch) = \(task.batchesPerEpoch) batches/epoch, \(s.epochs) epochs, input dropout \(config.inputDropout), clip \(s.clip.map { "\($0)" } ?? "none")
-                    BLAS: OpenBLAS \(blasCoreName()) kernels; \(workerCount) workers\(group.isDistributed ? " per rank × \(group.size) MPI ranks (\(s.batch / group.size) clips each)" : ""); checkpoint \(path)\n
-                    """) }
-
-                let schedule: LearningRateSchedule = !s.decayAt.isEmpty ? .stepDecay(milestones: s.decayAt, factor: s.lrDecay)
-                    : s.lrDecay < 1 ? .plateau(factor: s.lrDecay, patience: 2, threshold: 0, minimum: 0) : .constant
-                var trainer = TrainerSettings(epochs: s.epochs, learningRate: s.lr, schedule: schedule,
-                                              optimizer: OptimizerSettings(kind: .adam, weightDecay: s.weightDecay), clip: s.clip,
-                                              seed: seed, checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
-                trainer.saveEveryMinutes = saveEvery
-                trainer.saveEverySteps = saveEverySteps
-                let outcome = try Trainer(task: task, settings: trainer, progress: TerminalProgress(), group: group).run()
-                // The other ranks are done: rank 0 alone reports and tests the best checkpoint.
-                guard leader else { return }
-
-                print("training \(outcome.reason.rawValue) after \(outcome.completedEpochs) epoch(s), \(outcome.steps) steps, "
-                      + "\(formatCount(outcome.throughput)) frames/s"
-                      + (outcome.bestMetric.map { String(format: "; best valid accuracy %.2f%% at epoch %d", 100 * $0, outcome.bestEpoch ?? 0) } ?? "")
-                      + (outcome.ranks > 1 ? String(format: "; %d MPI ranks, %.1f%% of rank 0's training time in allreduce", outcome.ranks,
-                                                    100 * outcome.communicationSeconds / max(outcome.trainingSeconds, 1e-9)) : ""))
-                if let test {
-                    let best = try KeywordSpotter(checkpoint: path)
-                    let report = evaluate(best.model, test, labels: best.tool.labels)
-                    print(String(format: "test accuracy %.2f%% (N=%d, best checkpoint %@)", 100 * report.accuracy, report.count, path))
-                    print(report.table, terminator: "")
-                    MetricsLog(path: trainer.metricsPath, append: true).record("test", ["accuracy": report.accuracy, "count": Double(report.count), "loss": report.loss])
-                }
-                let svg = path + ".curve.svg"
-                if (try? writeLearningCurve(metricsPath: trainer.metricsPath, to: svg, title: "kws: \(path)", metricName: "accuracy")) != nil {
-                    print("learning curve: \(svg)")
-                }
+                let training = KeywordSpotterTraining(
+                    data: data, preset: preset, hyperparameters: hyperparameters(),
+                    featureOverrides: FeatureOverrides(perClipNormalization: perClipNorm, fmax: fmax, fmin: fmin, nFFT: nFFT, hop: hop,
+                                                       featureCount: featureCount),
+                    architecture: architecture.architecture,
+                    dataset: SpeechCommandsOptions(silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage,
+                                                   seed: seed, validationPercentage: validationPercentage,
+                                                   testingPercentage: testingPercentage, streamNegatives: streamNegativeSettings),
+                    augmentation: augmentation, reaugmentEvery: reaugmentEvery, initial: initial,
+                    checkpoint: checkpoint.checkpoint, resume: resume, seed: seed,
+                    limits: RunLimits(maxMinutes: maxMinutes, maxSteps: maxSteps, saveEveryMinutes: saveEvery, saveEverySteps: saveEverySteps))
+                try training.run(progress: TerminalProgress())
             }
         }
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import LEMModel
+import LanguageModelling
+import TaskSupport
 import ToolSupport
 import Text
 
@@ -146,7 +148,7 @@ extension LM {
             }
         }
 
-        func makeModel(_ s: Shape, preset: Preset) -> LanguageModel {
+        func makeModel(_ s: Shape, preset: LanguageModelPreset) -> LanguageModel {
             let h = Hyperparameters.preset(preset)
             var config = LanguageModelConfig(vocabularySize: s.vocab, embeddingSize: s.embedding, hiddenSize: s.hidden, tied: s.tied)
             config.inputDropout = h.inputDropout

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import LEMModel
+import LanguageModelling
+import TaskSupport
 import ToolSupport
 import Text
 

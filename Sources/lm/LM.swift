@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import LEMModel
+import LanguageModelling
+import TaskSupport
 import ToolSupport
 import Text
 
@@ -35,3 +37,8 @@ struct CheckpointOption: ParsableArguments {
 func reportingErrors(_ body: () throws -> Void) throws {
     try ToolSupport.reportingErrors(tool: "lm", body)
 }
+
+extension TextLevel: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
+extension Dropout.Kind: ExpressibleByArgument {}
+extension LanguageModelPreset: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TaskSupport
 import ToolSupport
 
 extension LM {

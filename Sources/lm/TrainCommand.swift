@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import LEMModel
 import ToolSupport
+import LanguageModelling
+import TaskSupport
 import Text
 
 extension LM {
@@ -56,7 +58,7 @@ extension LM {
         @Option(help: ArgumentHelp("Validation text (with --train).", valueName: "file")) var valid: String?
         @Option(help: ArgumentHelp("Test text (optional, with --train).", valueName: "file")) var test: String?
         @OptionGroup var checkpoint: CheckpointOption
-        @Option(help: "Hyperparameters of the paper: ptb-word or ptb-char (flags override).") var preset: Preset?
+        @Option(help: "Hyperparameters of the paper: ptb-word or ptb-char (flags override).") var preset: LanguageModelPreset?
 
         @OptionGroup var architecture: CellOptions
         @Option(help: "Hidden size d of the recurrent layers.") var hidden: Int?
@@ -153,124 +155,14 @@ extension LM {
             return h
         }
 
-        func loadCorpus() throws -> LanguageCorpus {
-            if let train, let valid { return try LanguageCorpus.load(train: train, valid: valid, test: test, level: level) }
-            let directory = try data ?? DefaultCorpus.text.directory()
-            return try LanguageCorpus.load(directory: directory, level: level)
-        }
-
         func run() throws {
             try reportingErrors {
-                let corpus = try loadCorpus()
-                let path = checkpoint.checkpoint
-                var h = hyperparameters()
-                let model: LanguageModel
-                let tool: LMToolData
-                if resume {
-                    let saved = try Checkpoint.read(path: path + ".resume", expectedKind: "lm")
-                    let config = try saved.model(LanguageModelConfig.self)
-                    try architecture.checkResume(cell: config.cell, layers: config.layers, path: path + ".resume")
-                    let savedTool = try saved.tool(LMToolData.self)
-                    guard savedTool.vocabulary == corpus.vocabulary, savedTool.level == corpus.level else {
-                        throw CheckpointError(path: path + ".resume", problem: "vocabulary mismatch: it was trained on other data (or another --level) than \(corpus.files[0])")
-                    }
-                    model = LanguageModel(config: config)
-                    tool = savedTool
-                    h.batch = tool.batch; h.bptt = tool.bptt; h.evalStreams = tool.evalStreams
-                } else {
-                    var config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: h.embedding,
-                                                     hiddenSize: h.hidden, tied: h.tied, dt: h.dt)
-                    config.inputDropout = h.inputDropout
-                    config.outputDropout = h.outputDropout
-                    config.stateDropout = h.stateDropout
-                    config.cell = architecture.cell ?? .lem
-                    config.layers = architecture.layers ?? 1
-                    config.layerDropout = architecture.dropoutLayer ?? 0
-                    config.inputOutputMasks = h.masks
-                    if let problem = config.problem { throw ValidationError(problem) }
-                    model = LanguageModel(config: config)
-                    var rng = RandomGenerator(seed: seed)
-                    model.initialize(&rng)
-                    tool = LMToolData(level: corpus.level, vocabulary: corpus.vocabulary, batch: h.batch, bptt: h.bptt,
-                                      evalStreams: h.evalStreams, corpus: corpus.files, temperatureSearch: h.temperatureSearch)
-                }
-                let batches = corpus.train.count / h.batch
-                guard batches >= 2 else {
-                    throw ValidationError("--batch \(h.batch) is too large for \(corpus.files[0]) (\(corpus.train.count) tokens): each stream needs at least 2 tokens")
-                }
-                if h.bptt > batches - 1 {
-                    throw ValidationError("--bptt \(h.bptt) is longer than the data: each of the \(h.batch) streams of \(corpus.files[0]) has only \(batches) tokens")
-                }
-                let group = ProcessGroup.world
-                let task = try LanguageModelTask(model: model, corpus: corpus, tool: tool, group: group)
-                if group.isLeader { printHeader(corpus: corpus, model: model, h: h, batchesPerEpoch: task.batchesPerEpoch, group: group) }
-
-                var settings = TrainerSettings(
-                    epochs: h.epochs, learningRate: h.learningRate, schedule: h.schedule,
-                    optimizer: OptimizerSettings(kind: h.optimizer, weightDecay: h.weightDecay, l2InLoss: h.l2InLoss), clip: h.clip, seed: seed,
-                    checkpointPath: path, resume: resume, maxMinutes: maxMinutes, maxSteps: maxSteps)
-                settings.averaging = h.averaging
-                settings.saveEveryMinutes = saveEvery
-                settings.saveEverySteps = saveEverySteps
-                let outcome = try Trainer(task: task, settings: settings, progress: TerminalProgress(), group: group).run()
-                // The other ranks are done: rank 0 alone reports and tests the best checkpoint.
-                if group.isLeader { try finish(outcome: outcome, corpus: corpus, settings: settings, level: tool.level) }
-            }
-        }
-
-        func printHeader(corpus: LanguageCorpus, model: LanguageModel, h: Hyperparameters, batchesPerEpoch: Int, group: ProcessGroup) {
-            let c = model.config
-            var lines = [
-                "lm train: \(corpus.level.rawValue) level, vocabulary \(formatCount(Double(corpus.vocabulary.count))), train \(formatCount(Double(corpus.train.count))) / valid \(formatCount(Double(corpus.valid.count))) / test \(corpus.test.map { formatCount(Double($0.count)) } ?? "-") tokens (\(corpus.files[0]))",
-                "model: embedding \(c.embeddingSize)\(c.tied ? " (tied)" : ""), \(c.layers) × \(c.cell.displayName) hidden \(c.hiddenSize)"
-                    + (c.cell == .lem ? ", dt \(c.dt)" : "") + (c.layers > 1 ? String(format: ", dropout between layers %.2f", Double(c.layerDropout)) : "")
-                    + "; \(formatCount(Double(model.parameters.scalarCount))) parameters",
-                String(format: "training: %@ lr %g, clip %@, dropout in/out/state %.2f/%.2f/%.2f (%@ masks), %@ %g, batch %d × bptt %d = %d batches/epoch, %d epochs",
-                       h.optimizer.rawValue, Double(h.learningRate), h.clip.map { String(format: "%g", Double($0)) } ?? "none",
-                       Double(c.inputDropout), Double(c.outputDropout), Double(c.stateDropout), c.inputOutputMasks.rawValue,
-                       h.l2InLoss ? "L2 in the loss" : "weight decay", Double(h.weightDecay), h.batch, h.bptt, batchesPerEpoch, h.epochs)
-                    + (h.averaging.map { a in "; weight averaging after \(a.epochsWithoutImprovement) epochs without improvement" + (a.latestEpoch.map { " or at epoch \($0)" } ?? "") } ?? "")
-                    + (h.temperatureSearch ? "; softmax temperature searched on validation" : ""),
-                "BLAS: OpenBLAS \(blasCoreName()) kernels, \(blasThreadCount()) threads"
-                    + (group.isDistributed ? " per rank × \(group.size) MPI ranks (\(h.batch / group.size) streams each)" : "")
-                    + "; checkpoint \(checkpoint.checkpoint)",
-            ]
-            if resume { lines[1] += " (resumed)" }
-            writeStandardError(lines.joined(separator: "\n") + "\n")
-        }
-
-        /// Test metric of the best checkpoint, the metrics log entry, and the learning-curve plot.
-        func finish(outcome: TrainingOutcome, corpus: LanguageCorpus, settings: TrainerSettings, level: TextLevel) throws {
-            let path = checkpoint.checkpoint
-            let (best, tool, _) = try loadLanguageModel(path)
-            var result = "training \(outcome.reason.rawValue) after \(outcome.completedEpochs) epoch(s), \(outcome.steps) steps, "
-                + "\(formatCount(outcome.throughput)) tokens/s"
-            if let metric = outcome.bestMetric, let epoch = outcome.bestEpoch {
-                result += String(format: "; best valid %@ %.4g at epoch %d", level.metricName, metric, epoch)
-            }
-            if outcome.ranks > 1 {
-                result += String(format: "; %d MPI ranks, %.1f%% of rank 0's training time in allreduce", outcome.ranks,
-                                 100 * outcome.communicationSeconds / max(outcome.trainingSeconds, 1e-9))
-            }
-            print(result)
-            let log = MetricsLog(path: settings.metricsPath, append: true)
-            if let test = corpus.test {
-                let context = contextToken(tool.vocabulary, level: level)
-                // With the temperature search (lamb), the temperature is chosen again on validation.
-                let scale = tool.temperatureSearch == true
-                    ? evaluateWithTemperatureSearch(best, tokens: corpus.valid, context: context, streams: tool.evalStreams).temperature : 1
-                let r = scale == 1
-                    ? { let (loss, count) = evaluate(best, tokens: test, context: context, streams: tool.evalStreams); return (full: [loss], tokens: count) }()
-                    : { let t = evaluateTempered(best, tokens: test, context: context, streams: tool.evalStreams, scales: [scale]); return (full: t.full, tokens: t.tokens) }()
-                let mean = r.full[0] / Double(r.tokens)
-                print("test \(level.metricName) \(String(format: "%.4g", headline(mean, level: level))) over \(formatCount(Double(r.tokens))) tokens"
-                      + (scale == 1 ? "" : String(format: " at softmax temperature %.2f", Double(scale))) + " (best checkpoint \(path))")
-                log.record("test", ["loss": mean, "metric": headline(mean, level: level), "tokens": Double(r.tokens), "temperature": Double(scale)])
-            }
-            let svg = path + ".curve.svg"
-            if (try? writeLearningCurve(metricsPath: settings.metricsPath, to: svg, title: "lm \(level.rawValue): \(path)",
-                                        metricName: level.metricName)) != nil {
-                print("learning curve: \(svg)")
+                let corpus: CorpusSource = train.map { .files(train: $0, valid: valid!, test: test) } ?? .directory(data)
+                let training = LanguageModelTraining(
+                    corpus: corpus, level: level, hyperparameters: hyperparameters(), architecture: architecture.architecture,
+                    checkpoint: checkpoint.checkpoint, resume: resume, seed: seed,
+                    limits: RunLimits(maxMinutes: maxMinutes, maxSteps: maxSteps, saveEveryMinutes: saveEvery, saveEverySteps: saveEverySteps))
+                try training.run(progress: TerminalProgress())
             }
         }
     }

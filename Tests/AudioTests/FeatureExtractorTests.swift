@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import LEMModel
+@testable import Runtime
 import XCTest
 @testable import Audio
 

@@ -1,5 +1,6 @@
 import Foundation
-import LEMModel
+import LEMModel  // SafeTensorsFile reads the fixtures
+@testable import Runtime
 import XCTest
 @testable import Audio
 

@@ -1,6 +1,6 @@
 import XCTest
 @testable import Audio
-import LEMModel
+@testable import Runtime
 
 /// Every format the tests write gives the features of the WAV it came from: exactly for the
 /// lossless ones, within codec tolerance for Ogg Vorbis; and an Ogg file gives exactly the

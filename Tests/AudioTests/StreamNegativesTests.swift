@@ -1,5 +1,5 @@
 import Foundation
-import LEMModel
+@testable import Runtime
 import XCTest
 @testable import Audio
 

@@ -1,7 +1,7 @@
 import Audio
 import Foundation
 import LEMModel
-@testable import kws
+@testable import KeywordSpotting
 import XCTest
 
 /// The streaming post-processing and metrics on hand-made inputs, against hand-computed values.

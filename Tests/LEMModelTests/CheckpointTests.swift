@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 final class CheckpointTests: XCTestCase {
     struct Tool: Codable, Equatable { var vocabulary: [String] }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// Replicas sharing the parameter values, each on a slice of the batch, with gradients combined
 /// by stream counts, give the full-batch gradient (float tolerance: only the summation order differs),

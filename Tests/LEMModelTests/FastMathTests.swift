@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// The activation approximations against Double references, swift-numerics style: the error is
 /// printed with the tolerance from each function's documented contract.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// Finite-difference checks of the LSTM and GRU layers: the Float analytic gradients against
 /// central differences of independent Double implementations of PyTorch's equations

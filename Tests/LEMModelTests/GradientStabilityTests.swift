@@ -1,5 +1,6 @@
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// The paper's first claim (Rusch et al. 2022, Prop. 3.1): LEM's hidden-state gradients are
 /// bounded and grow at most polynomially with the sequence length, so backpropagation through a

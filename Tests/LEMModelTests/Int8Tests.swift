@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// int8 inference (`Int8Matrix`, Sources/CInt8): the quantisation rule, the kernel's products
 /// against a Double evaluation of the same integers (exact sums: only the final float rescale

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// Finite-difference checks of the LEM layer: the Float analytic gradients against central
 /// differences of an independent Double implementation (`ReferenceLEM`).

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// Finite-difference checks of every other layer, each against a Double reference of its own
 /// forward pass. Tolerance 1e-5 of the tensor's largest gradient entry.

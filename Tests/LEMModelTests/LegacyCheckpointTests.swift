@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// Checkpoints written by an earlier build (`lm train` and `kws train` of 2026-11-21, kept in
 /// Fixtures/legacy/) must keep loading bit for bit, whatever the reader's implementation becomes.

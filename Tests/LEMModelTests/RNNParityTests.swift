@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// Parity of the LSTM and GRU layers with `torch.nn.LSTM` / `torch.nn.GRU`, and of two stacked LEM
 /// layers with two of the authors' `LEMCell`s (tools/reference/make_rnn_fixtures.py, computed in

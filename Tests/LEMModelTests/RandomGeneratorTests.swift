@@ -1,5 +1,6 @@
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 final class RandomGeneratorTests: XCTestCase {
     func testSameSeedSameSequenceAndStateRoundTrip() {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import LEMModel
+@testable import Runtime
 
 // Independent Double references of torch.nn.LSTM and torch.nn.GRU (one layer, one direction),
 // one step at a time with plain loops, for the gradient checks. They share no code with the Float

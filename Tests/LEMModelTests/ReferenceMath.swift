@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 // Independent Double-precision references for the gradient checks. They share no code with the
 // Float implementation: plain loops, Foundation's exp/tanh, no BLAS.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// Parity with the authors' PyTorch LEM (tools/reference/make_fixtures.py, computed in float64,
 /// stored as float32): forward values, every gradient, and the losses and parameters after a few

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// The safetensors layer: round trips, reading every dtype, the CRC-32, and every way a file can be
 /// broken (each must give an error naming the file and the problem, never a trap or a wrong value).

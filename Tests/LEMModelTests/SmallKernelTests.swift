@@ -1,5 +1,6 @@
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// libxsmm's kernels for the small single-threaded products (`gemm` in Runtime/BLAS.swift)
 /// against OpenBLAS: the products themselves (row strides, β = 0 and 1), and a LEM layer's

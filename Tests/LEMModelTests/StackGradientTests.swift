@@ -1,5 +1,6 @@
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// Finite-difference checks of two stacked layers of each cell as the models run them
 /// (`RecurrentStack`: the second layer reads the first's outputs through locked dropout, and each

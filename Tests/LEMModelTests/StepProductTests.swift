@@ -1,5 +1,6 @@
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// The oneDNN per-step product on packed weights (`StepProduct`) against OpenBLAS: the same
 /// products in both orientations, and an LSTM layer whose forward and backward run through it

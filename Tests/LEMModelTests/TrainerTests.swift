@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LEMModel
+@testable import Runtime
 
 /// A toy task for the shared loop: classify 3 synthetic sequence classes (a constant offset on one
 /// feature) with a small SequenceClassifier, shuffled per epoch from (seed, epoch).

@@ -1,6 +1,6 @@
 import Foundation
 import LEMModel
-@testable import lm
+@testable import LanguageModelling
 import XCTest
 
 /// lamb's evaluation softmax temperature: the search rule, and the temperature `lm` picks is the

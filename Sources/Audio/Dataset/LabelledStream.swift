@@ -1,4 +1,4 @@
-import LEMModel
+import Runtime
 
 /// One spoken word placed in a labelled stream: its label, the span of its 1 s clip in samples,
 /// and the clip's file (relative to the dataset root).

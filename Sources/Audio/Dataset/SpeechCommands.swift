@@ -1,7 +1,7 @@
 // The Google Speech Commands dataset in its folder layout, mapped to the 12 Google12 classes.
 
 import Foundation
-import LEMModel
+import Runtime
 import Synchronization
 
 /// The three splits of a Speech Commands root.

@@ -16,7 +16,7 @@
 //   (`kws eval-stream --save-false-alarms DIR`), all `_unknown_`.
 
 import Foundation
-import LEMModel
+import Runtime
 
 /// Where a clip's audio sits in the 1 s window the model sees.
 public enum ClipPlacement: String, Sendable, Hashable, Codable {

@@ -3,7 +3,7 @@
 @preconcurrency import Glibc
 import CFFTW
 import Dispatch
-import LEMModel
+import Runtime
 import Synchronization
 
 /// FFTW's planner is not thread-safe (SWIFT_NOTES §3: concurrent planning crashed 5 runs of 5).

@@ -97,8 +97,8 @@ public struct TrainerSettings: Sendable {
         self.maxSteps = maxSteps
     }
 
-    public var resumePath: String { checkpointPath + ".resume" }
-    public var metricsPath: String { checkpointPath + ".metrics.jsonl" }
+    public var resumePath: String { RunFiles(checkpoint: checkpointPath).resume }
+    public var metricsPath: String { RunFiles(checkpoint: checkpointPath).metrics }
 }
 
 public enum StopReason: String, Sendable {
@@ -150,14 +150,20 @@ public final class Trainer {
     public var settings: TrainerSettings
     let progress: ProgressSink
     public let group: ProcessGroup
+    /// The resumable checkpoint to continue from, when the caller has read it already.
+    private let resumeCheckpoint: Checkpoint?
 
     /// `progress` receives the status line and the epoch summaries (the tools pass a terminal line;
-    /// ranks other than 0 show nothing).
-    public init(task: TrainingTask, settings: TrainerSettings, progress: ProgressSink, group: ProcessGroup = .single) {
+    /// ranks other than 0 show nothing). With `settings.resume`, the run continues from
+    /// `resumeFrom` if given (a caller that read `<checkpoint>.resume` for its own settings passes
+    /// it on, so the file is read once), else from the file `settings.resumePath`.
+    public init(task: TrainingTask, settings: TrainerSettings, progress: ProgressSink, group: ProcessGroup = .single,
+                resumeFrom: Checkpoint? = nil) {
         self.task = task
         self.settings = settings
         self.progress = group.isLeader ? progress : SilentProgress()
         self.group = group
+        resumeCheckpoint = resumeFrom
     }
 
     /// Sums the batch's statistics over the ranks and replaces this rank's gradient (of its
@@ -194,7 +200,7 @@ public final class Trainer {
         var average: WeightAverage?
 
         if settings.resume {
-            let checkpoint = try Checkpoint.read(path: settings.resumePath, expectedKind: task.kind)
+            let checkpoint = try resumeCheckpoint ?? Checkpoint.read(path: settings.resumePath, expectedKind: task.kind)
             guard let state = try checkpoint.trainingProgress(), let savedRNG = state.rng, checkpoint.hasOptimizerState else {
                 throw CheckpointError(path: settings.resumePath, problem: "not a resumable checkpoint (no training state)")
             }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import LEMModel
 
@@ -7,7 +6,7 @@ import LEMModel
 public func quantizeCheckpoint(input: String, output: String?, kind: String) throws {
     let destination = output ?? defaultQuantizedPath(input)
     guard samePath(destination, input) == false else {
-        throw ValidationError("--output must differ from --checkpoint (the float checkpoint is kept)")
+        throw ToolError(description: "--output must differ from --checkpoint (the float checkpoint is kept)")
     }
     let checkpoint = try Checkpoint.read(path: input, expectedKind: kind)
     let quantized = try checkpoint.quantizedForInference()
@@ -21,7 +20,7 @@ public func quantizeCheckpoint(input: String, output: String?, kind: String) thr
 
 /// Whether two paths name the same file: the same absolute path once `.`, `..` and symbolic
 /// links are resolved, or (both existing) the same device and inode.
-func samePath(_ a: String, _ b: String) -> Bool {
+package func samePath(_ a: String, _ b: String) -> Bool {
     let resolved = [a, b].map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
     if resolved[0] == resolved[1] { return true }
     let ids = [a, b].map { path -> [Int]? in
@@ -33,13 +32,13 @@ func samePath(_ a: String, _ b: String) -> Bool {
 }
 
 /// `model.ckpt` → `model.int8.ckpt` (the extension kept, or `.int8` appended).
-func defaultQuantizedPath(_ path: String) -> String {
+package func defaultQuantizedPath(_ path: String) -> String {
     let url = URL(fileURLWithPath: path)
     let ext = url.pathExtension
     guard !ext.isEmpty else { return path + ".int8" }
     return url.deletingPathExtension().path + ".int8." + ext
 }
 
-func formatBytes(_ bytes: Int) -> String {
+package func formatBytes(_ bytes: Int) -> String {
     bytes >= 1 << 20 ? String(format: "%.1f MB", Double(bytes) / 1e6) : String(format: "%.0f kB", Double(bytes) / 1e3)
 }

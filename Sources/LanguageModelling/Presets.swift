@@ -1,13 +1,8 @@
-import ArgumentParser
 import LEMModel
 import Text
 
-extension TextLevel: ExpressibleByArgument {}
-extension OptimizerKind: ExpressibleByArgument {}
-extension Dropout.Kind: ExpressibleByArgument {}
-
-/// Named sets of hyperparameters. Explicit flags override them.
-enum Preset: String, CaseIterable, ExpressibleByArgument {
+/// Named sets of language-modelling hyperparameters. Explicit flags override them.
+package enum LanguageModelPreset: String, CaseIterable, Sendable {
     /// The authors' PTB word configuration (LEM.md; lamb config LEM_config_word).
     case ptbWord = "ptb-word"
     /// The authors' PTB char configuration (LEM.md; lamb config LEM_config_char).
@@ -15,39 +10,39 @@ enum Preset: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// Every training hyperparameter of `lm train`, resolved from level defaults, a preset and flags.
-struct Hyperparameters: Codable, Equatable {
-    var embedding: Int
-    var hidden: Int
-    var tied: Bool
-    var batch: Int
-    var bptt: Int
-    var optimizer: OptimizerKind = .adam
-    var learningRate: Float
-    var clip: Float?
-    var inputDropout: Float
-    var outputDropout: Float
-    var stateDropout: Float
-    var weightDecay: Float
-    var dt: Float = 1
-    var epochs: Int
+package struct Hyperparameters: Codable, Equatable {
+    package var embedding: Int
+    package var hidden: Int
+    package var tied: Bool
+    package var batch: Int
+    package var bptt: Int
+    package var optimizer: OptimizerKind = .adam
+    package var learningRate: Float
+    package var clip: Float?
+    package var inputDropout: Float
+    package var outputDropout: Float
+    package var stateDropout: Float
+    package var weightDecay: Float
+    package var dt: Float = 1
+    package var epochs: Int
     /// Plateau decay factor (1 = off) and patience; or decay at fixed epochs when `decayAt` is set.
-    var lrDecay: Float = 0.25
-    var patience: Int = 0
-    var decayAt: [Int] = []
-    var evalStreams: Int = 1
+    package var lrDecay: Float = 0.25
+    package var patience: Int = 0
+    package var decayAt: [Int] = []
+    package var evalStreams: Int = 1
     /// `weightDecay` as lamb's L2 term in the loss (before clipping) instead of PyTorch's weight decay.
-    var l2InLoss = false
+    package var l2InLoss = false
     /// Input and output dropout masks: locked (one per window) or plain (per element and step, lamb's).
-    var masks: Dropout.Kind = .locked
+    package var masks: Dropout.Kind = .locked
     /// Evaluate at the softmax temperature lamb's search picks on validation.
-    var temperatureSearch = false
+    package var temperatureSearch = false
     /// lamb's weight averaging.
-    var averaging: WeightAveragingTrigger?
+    package var averaging: WeightAveragingTrigger?
 
     /// Defaults without a preset: small, quick models that do something real in minutes. The word
     /// defaults are the configuration of the benchmark in issue 3 (emb 256/hidden 256 tied,
     /// batch 20, BPTT 70, Adam 2e-3, clip 1.0, dropout 0.4, 8 epochs).
-    static func defaults(for level: TextLevel) -> Hyperparameters {
+    package static func defaults(for level: TextLevel) -> Hyperparameters {
         switch level {
         case .word:
             return Hyperparameters(embedding: 256, hidden: 256, tied: true, batch: 20, bptt: 70, learningRate: 2e-3, clip: 1.0,
@@ -73,7 +68,7 @@ struct Hyperparameters: Codable, Equatable {
     ///   temperature searched at every evaluation;
     /// - lamb's 1,000 turns of 200 steps (200k steps): 966 epochs of words, 766 of characters.
     ///   Change with --epochs or --max-minutes.
-    static func preset(_ preset: Preset) -> Hyperparameters {
+    package static func preset(_ preset: LanguageModelPreset) -> Hyperparameters {
         switch preset {
         case .ptbWord:
             var h = Hyperparameters(embedding: 256, hidden: 256, tied: true, batch: 64, bptt: 70, learningRate: 6.843583e-4, clip: 4.0 / 70,
@@ -92,7 +87,7 @@ struct Hyperparameters: Codable, Equatable {
         }
     }
 
-    var schedule: LearningRateSchedule {
+    package var schedule: LearningRateSchedule {
         if !decayAt.isEmpty { return .stepDecay(milestones: decayAt, factor: lrDecay) }
         if lrDecay >= 1 { return .constant }
         return .plateau(factor: lrDecay, patience: patience, threshold: 0, minimum: 0)

@@ -13,9 +13,9 @@ import Foundation
 /// All matrices are row-major; A and C may be column blocks of wider matrices (row strides `lda`,
 /// `ldc`), W is contiguous: [N, K] when `transposeW` (A·Wᵀ, as h·W_hhᵀ in the forward pass), else
 /// [K, N] (A·W, as ∂gates·W_hh in the backward pass). `accumulate`: C += instead of C =.
-final class StepProduct: @unchecked Sendable {
-    let m: Int, n: Int, k: Int, lda: Int, ldc: Int
-    let transposeW: Bool, accumulate: Bool
+package final class StepProduct: @unchecked Sendable {
+    package let m: Int, n: Int, k: Int, lda: Int, ldc: Int
+    package let transposeW: Bool, accumulate: Bool
     private var engine: dnnl_engine_t?
     private var stream: dnnl_stream_t?
     private var matmul: dnnl_primitive_t?
@@ -29,18 +29,18 @@ final class StepProduct: @unchecked Sendable {
     /// measured 92–103 GFLOP/s per core there, oneDNN's packed matmul 86–100 after a first slow
     /// call, OpenBLAS 68–99: docs/BENCHMARKS.md).
     /// Tests lower the thresholds to run the oneDNN path on small layers.
-    nonisolated(unsafe) static var minimumHidden = 512
-    nonisolated(unsafe) static var minimumBatch = 32
+    package nonisolated(unsafe) static var minimumHidden = 512
+    package nonisolated(unsafe) static var minimumBatch = 32
 
-    static func isWorthIt(hidden: Int, batch: Int) -> Bool { enabled && hidden >= minimumHidden && batch >= minimumBatch }
+    package static func isWorthIt(hidden: Int, batch: Int) -> Bool { enabled && hidden >= minimumHidden && batch >= minimumBatch }
 
     /// `LEM_STEP_PRODUCT=0` in the environment keeps every product on OpenBLAS (for A/B timing).
-    static let enabled = ProcessInfo.processInfo.environment["LEM_STEP_PRODUCT"] != "0"
+    package static let enabled = ProcessInfo.processInfo.environment["LEM_STEP_PRODUCT"] != "0"
 
     /// The product for a layer of `hidden` units over `m` sequences, kept in `cache` while the
     /// shape stays the same; nil when OpenBLAS is the better choice (`isWorthIt`) or oneDNN
     /// cannot build it.
-    static func prepared(_ cache: inout StepProduct?, hidden: Int, m: Int, n: Int, k: Int, lda: Int? = nil, ldc: Int? = nil,
+    package static func prepared(_ cache: inout StepProduct?, hidden: Int, m: Int, n: Int, k: Int, lda: Int? = nil, ldc: Int? = nil,
                          transposeW: Bool, accumulate: Bool) -> StepProduct? {
         guard isWorthIt(hidden: hidden, batch: m) else { return nil }
         if let c = cache, c.m == m, c.n == n, c.k == k, c.lda == lda ?? k, c.ldc == ldc ?? n { return c }
@@ -49,7 +49,7 @@ final class StepProduct: @unchecked Sendable {
     }
 
     /// nil when oneDNN cannot build the primitive (the caller keeps using OpenBLAS).
-    init?(m: Int, n: Int, k: Int, lda: Int? = nil, ldc: Int? = nil, transposeW: Bool, accumulate: Bool) {
+    package init?(m: Int, n: Int, k: Int, lda: Int? = nil, ldc: Int? = nil, transposeW: Bool, accumulate: Bool) {
         (self.m, self.n, self.k, self.lda, self.ldc) = (m, n, k, lda ?? k, ldc ?? n)
         (self.transposeW, self.accumulate) = (transposeW, accumulate)
         guard build() else { release(); return nil }
@@ -106,7 +106,7 @@ final class StepProduct: @unchecked Sendable {
     }
 
     /// Reorders the current values of W into the packed layout (after every optimizer step).
-    func pack(_ w: UnsafePointer<Float>) {
+    package func pack(_ w: UnsafePointer<Float>) {
         dnnl_memory_set_data_handle(weights, UnsafeMutableRawPointer(mutating: w))
         var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: weights), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: packed)]
         let status = dnnl_primitive_execute(reorder, stream, 2, &arguments)
@@ -115,7 +115,7 @@ final class StepProduct: @unchecked Sendable {
     }
 
     /// C (+)= A · op(W) with the packed W.
-    func multiply(_ a: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>) {
+    package func multiply(_ a: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>) {
         dnnl_memory_set_data_handle(source, UnsafeMutableRawPointer(mutating: a))
         dnnl_memory_set_data_handle(destination, c)
         var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: source), dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: packed),

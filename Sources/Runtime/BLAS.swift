@@ -14,8 +14,8 @@ import Foundation
 
 /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, all row-major; `op(X)` is `Xᵀ` when the flag is set.
 /// `lda`, `ldb`, `ldc` are row strides, so sub-blocks of wider matrices can be used in place.
-@inline(always)
-func gemm(
+@inline(__always)
+package func gemm(
     transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
     _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
     beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int
@@ -56,7 +56,7 @@ func gemm(
 /// 68–99 at the kws and word shapes (tools/bench/small_products.c, docs/BENCHMARKS.md).
 /// `LEM_SMALL_GEMM=0` in the environment keeps every product on OpenBLAS (for A/B timing); tests
 /// switch it to compare the two.
-nonisolated(unsafe) var usesSmallKernels = ProcessInfo.processInfo.environment["LEM_SMALL_GEMM"] != "0"
+package nonisolated(unsafe) var usesSmallKernels = ProcessInfo.processInfo.environment["LEM_SMALL_GEMM"] != "0"
 
 /// Name of the OpenBLAS kernel set chosen at load time ("SkylakeX", "Cooperlake", "Haswell", …).
 public func blasCoreName() -> String { String(cString: openblas_get_corename()) }

@@ -25,7 +25,7 @@ public func selectFastBLASKernels() {
 }
 
 /// "SkylakeX", "Haswell", or nil, from the CPU's feature flags.
-func preferredCoreType() -> String? {
+package func preferredCoreType() -> String? {
     guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
     let flags = Set(line.split(separator: " ").map(String.init))
@@ -35,7 +35,7 @@ func preferredCoreType() -> String? {
 }
 
 /// Whether OpenBLAS's chosen kernel set is already at least as wide as `wanted`.
-func kernelsAreModern(_ core: String, for wanted: String) -> Bool {
+package func kernelsAreModern(_ core: String, for wanted: String) -> Bool {
     let avx512 = ["SkylakeX", "Cooperlake", "SapphireRapids"]
     let avx2 = ["Haswell", "Zen", "Excavator"] + avx512
     return wanted == "SkylakeX" ? avx512.contains(core) : avx2.contains(core)

@@ -8,9 +8,9 @@ public enum DefaultCorpus: String, Sendable {
     case text
     case speech
 
-    var script: String { self == .text ? "make-default-text.sh" : "make-default-speech.sh" }
+    package var script: String { self == .text ? "make-default-text.sh" : "make-default-speech.sh" }
     /// A file that exists once the corpus is complete.
-    var marker: String { self == .text ? "ptb.train.txt" : "testing_list.txt" }
+    package var marker: String { self == .text ? "ptb.train.txt" : "testing_list.txt" }
 
     /// The corpus directory, building it first (once) if needed.
     ///
@@ -44,7 +44,7 @@ public enum DefaultCorpus: String, Sendable {
     }
 
     /// The nearest directory above the executable (or the current directory) that has `corpora/`.
-    static func checkoutRoot() -> String? {
+    package static func checkoutRoot() -> String? {
         let fm = FileManager.default
         var candidates: [URL] = []
         if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {

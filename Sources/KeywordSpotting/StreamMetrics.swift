@@ -1,14 +1,15 @@
+import Audio
 import Foundation
 
 /// One word of a labelled stream's ground truth (`kws make-stream`'s CSV): label and clip span in ms.
-struct TruthWord: Equatable {
-    var label: String
-    var startMs: Double
-    var endMs: Double
+package struct TruthWord: Equatable {
+    package var label: String
+    package var startMs: Double
+    package var endMs: Double
 }
 
 /// Reads a ground-truth CSV: a header line, then `label,start_ms,end_ms[,…]` per word.
-func readTruth(path: String) throws -> [TruthWord] {
+package func readTruth(path: String) throws -> [TruthWord] {
     let text: String
     do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
         throw KWSStreamError("\(path): cannot read the labels (\(error.localizedDescription))")
@@ -28,9 +29,9 @@ func readTruth(path: String) throws -> [TruthWord] {
     return words.sorted { $0.startMs < $1.startMs }
 }
 
-struct KWSStreamError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+package struct KWSStreamError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// The streaming figures of a list of detections against the ground truth.
@@ -44,17 +45,17 @@ struct KWSStreamError: Error, CustomStringConvertible {
 ///   word: a keyword detection there is a false alarm);
 /// and, per keyword and overall: miss rate = keyword words without a matched detection / keyword
 /// words, false alarms per hour = (wrong + false positive detections) / hours of audio.
-struct StreamingMetrics {
-    var keywords: [String]
-    var words: Int = 0, keywordWords = 0
-    var matched = 0, wrong = 0, falsePositives = 0
-    var missesPerKeyword: [String: Int] = [:], occurrences: [String: Int] = [:], falseAlarmsPerKeyword: [String: Int] = [:]
-    var hours: Double
+package struct StreamingMetrics {
+    package var keywords: [String]
+    package var words: Int = 0, keywordWords = 0
+    package var matched = 0, wrong = 0, falsePositives = 0
+    package var missesPerKeyword: [String: Int] = [:], occurrences: [String: Int] = [:], falseAlarmsPerKeyword: [String: Int] = [:]
+    package var hours: Double
     /// The false positives that fired where no keyword was spoken (on noise or an unknown word;
     /// not duplicates of a keyword already found): what a hard-negative pass trains on.
-    var falseAlarmsWithoutKeyword: [Detection] = []
+    package var falseAlarmsWithoutKeyword: [Detection] = []
 
-    init(detections: [Detection], truth: [TruthWord], keywords: [String], durationSeconds: Double, toleranceMs: Double = 750) {
+    package init(detections: [Detection], truth: [TruthWord], keywords: [String], durationSeconds: Double, toleranceMs: Double = 750) {
         self.keywords = keywords
         hours = durationSeconds / 3600
         let keywordSet = Set(keywords)
@@ -84,9 +85,9 @@ struct StreamingMetrics {
         for (i, w) in truth.enumerated() where keywordSet.contains(w.label) && !found[i] { missesPerKeyword[w.label, default: 0] += 1 }
     }
 
-    var misses: Int { missesPerKeyword.values.reduce(0, +) }
-    var missRate: Double { keywordWords == 0 ? 0 : Double(misses) / Double(keywordWords) }
-    var falseAlarmsPerHour: Double { Double(wrong + falsePositives) / max(hours, 1e-12) }
-    func missRate(_ keyword: String) -> Double? { occurrences[keyword].map { Double(missesPerKeyword[keyword] ?? 0) / Double($0) } }
-    func falseAlarmsPerHour(_ keyword: String) -> Double { Double(falseAlarmsPerKeyword[keyword] ?? 0) / max(hours, 1e-12) }
+    package var misses: Int { missesPerKeyword.values.reduce(0, +) }
+    package var missRate: Double { keywordWords == 0 ? 0 : Double(misses) / Double(keywordWords) }
+    package var falseAlarmsPerHour: Double { Double(wrong + falsePositives) / max(hours, 1e-12) }
+    package func missRate(_ keyword: String) -> Double? { occurrences[keyword].map { Double(missesPerKeyword[keyword] ?? 0) / Double($0) } }
+    package func falseAlarmsPerHour(_ keyword: String) -> Double { Double(falseAlarmsPerKeyword[keyword] ?? 0) / max(hours, 1e-12) }
 }

@@ -1,13 +1,14 @@
 import Audio
 import Foundation
 import LEMModel
+import TaskSupport
 
 /// A keyword the stream detector reported: when (the end of the window that fired, in seconds
 /// from the start of the stream), what and how sure (the averaged posterior).
-struct Detection: Equatable {
-    var time: Double
-    var label: String
-    var score: Float
+package struct Detection: Equatable {
+    package var time: Double
+    package var label: String
+    package var score: Float
 }
 
 /// TensorFlow's `RecognizeCommands` (speech_commands/recognize_commands.py): the posteriors of
@@ -15,29 +16,29 @@ struct Detection: Equatable {
 /// exceeds its threshold, it is not the class that fired last, and more than `suppressMs` have
 /// passed since that one fired (a word spoken once fires once). Only keywords fire: the
 /// background classes (`_silence_`, `_unknown_`) end a detection but never raise one.
-struct CommandRecognizer {
-    let labels: [String]
-    var averageMs: Double = 1000
-    var suppressMs: Double = 500
+package struct CommandRecognizer {
+    package let labels: [String]
+    package var averageMs: Double = 1000
+    package var suppressMs: Double = 500
     /// Per class; the keywords' default is `threshold`.
-    var thresholds: [Float]
+    package var thresholds: [Float]
     /// Windows needed in the averaging span before anything fires (TF's minimum_count).
-    var minimumCount = 3
+    package var minimumCount = 3
     private var recent: [(time: Double, scores: [Float])] = []
     private var previousLabel: Int?
     private var previousTime = -Double.infinity
 
-    init(labels: [String], threshold: Float, perClass: [String: Float] = [:], averageMs: Double = 1000, suppressMs: Double = 500) {
+    package init(labels: [String], threshold: Float, perClass: [String: Float] = [:], averageMs: Double = 1000, suppressMs: Double = 500) {
         self.labels = labels
         self.averageMs = averageMs
         self.suppressMs = suppressMs
         thresholds = labels.map { perClass[$0] ?? threshold }
     }
 
-    static let background: Set<String> = ["_silence_", "_unknown_"]
+    package static let background: Set<String> = ["_silence_", "_unknown_"]
 
     /// Feeds the posteriors of the window ending at `time` (ms); returns a detection if one fires.
-    mutating func process(time: Double, scores: [Float]) -> Detection? {
+    package mutating func process(time: Double, scores: [Float]) -> Detection? {
         recent.append((time, scores))
         while let first = recent.first, first.time <= time - averageMs { recent.removeFirst() }
         guard recent.count >= minimumCount else { return nil }
@@ -63,16 +64,16 @@ struct CommandRecognizer {
 /// clips live on (`roundToPCM16Grid`): first the stream's first second (zero-padded if shorter),
 /// then each window shifted by what the stream delivers next (up to `stride` samples), keeping
 /// the last second; a stride longer than the window skips audio.
-struct SlidingWindows {
-    let clip: Int, stride: Int
+package struct SlidingWindows {
+    package let clip: Int, stride: Int
     private let read: (Int) throws -> [Float]
     private var window: [Float]?
     /// Where the current window starts, in samples from the start of the stream.
-    private(set) var start = 0
+    package private(set) var start = 0
     /// Samples read from the stream so far (the current window ends there once it is full).
-    private(set) var samplesRead = 0
+    package private(set) var samplesRead = 0
 
-    init(clip: Int, stride: Int, read: @escaping (Int) throws -> [Float]) {
+    package init(clip: Int, stride: Int, read: @escaping (Int) throws -> [Float]) {
         (self.clip, self.stride, self.read) = (clip, max(1, stride), read)
     }
 
@@ -84,7 +85,7 @@ struct SlidingWindows {
     }
 
     /// The next window, or nil once the stream is done.
-    mutating func next() throws -> [Float]? {
+    package mutating func next() throws -> [Float]? {
         guard let current = window else {
             var first = try readOnGrid(clip)
             first += [Float](repeating: 0, count: clip - first.count)
@@ -103,7 +104,7 @@ struct SlidingWindows {
 /// Runs `spotter` over a stream in 1 s windows every `strideMs` (posteriors computed in batches
 /// of `streamBatch` windows, the mel frames that overlapping windows share computed once) and passes each window's posteriors to every recognizer, in bounded memory;
 /// `onDetection(k, d)` sees each detection of recognizer k as it happens.
-func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, recognizers: inout [CommandRecognizer],
+package func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, recognizers: inout [CommandRecognizer],
                 onDetection: (Int, Detection) -> Void) throws -> (windows: Int, seconds: Double) {
     let rate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
     var sliding = SlidingWindows(clip: clip, stride: strideMs * rate / 1000) { try stream.read(maximum: $0) }
@@ -133,4 +134,4 @@ func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, r
 
 /// Windows per model pass when a recorded stream is scanned: each core gets 64, enough for its
 /// per-step products to run near the BLAS kernels' speed (a live stream goes one window at a time).
-let streamBatch = 64 * workerCount
+package let streamBatch = 64 * workerCount

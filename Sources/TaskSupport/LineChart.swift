@@ -55,7 +55,7 @@ public func writeLineChart(_ series: [ChartSeries], title: String, xLabel: Strin
 /// Axis ticks at a round spacing (1, 2, 2.5, 3 or 5 × 10^k) covering [lo, hi] in at most five
 /// intervals, the spacing that wastes the least axis beyond the data (0–120 minutes gets 0, 30,
 /// …, 120; 0–120.02 gets 0, 25, …, 125); the first tick is at or below lo, the last at or above hi.
-func roundTicks(from lo: Double, to hi: Double) -> [Double] {
+package func roundTicks(from lo: Double, to hi: Double) -> [Double] {
     let magnitude = pow(10, floor(log10((hi - lo) / 5)))
     func ends(_ step: Double) -> (first: Double, last: Double) { (floor(lo / step + 1e-9), ceil(hi / step - 1e-9)) }
     func intervals(_ step: Double) -> Double { ends(step).last - ends(step).first }
@@ -67,7 +67,7 @@ func roundTicks(from lo: Double, to hi: Double) -> [Double] {
 }
 
 /// The start of a chart's SVG: the document, a white background, the title, the plot area's frame.
-func svgFrame(width: Double, height: Double, title: String, plot: (left: Double, top: Double, width: Double, height: Double)) -> String {
+package func svgFrame(width: Double, height: Double, title: String, plot: (left: Double, top: Double, width: Double, height: Double)) -> String {
     var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
     svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     svg += "<text x=\"\(Int(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(title))</text>\n"
@@ -77,7 +77,7 @@ func svgFrame(width: Double, height: Double, title: String, plot: (left: Double,
 }
 
 /// Writes a finished SVG so that a reader never sees half a file.
-func writeSVG(_ svg: String, to path: String) throws {
+package func writeSVG(_ svg: String, to path: String) throws {
     let tmp = path + ".tmp"
     do { try svg.write(toFile: tmp, atomically: false, encoding: .utf8) } catch {
         throw ToolError(description: "\(path): cannot write the chart (\(error.localizedDescription))")
@@ -85,6 +85,6 @@ func writeSVG(_ svg: String, to path: String) throws {
     if rename(tmp, path) != 0 { throw ToolError(description: "\(path): cannot write the chart") }
 }
 
-func escapeXML(_ s: String) -> String {
+package func escapeXML(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
 }

@@ -24,7 +24,7 @@ public final class FloatBuffer: @unchecked Sendable {
 }
 
 /// Returns `buffer` if it holds at least `count` floats, else a new buffer of that size (kept in `buffer`).
-@inline(always)
+@inlinable @inline(__always)
 public func ensureBuffer(_ buffer: inout FloatBuffer?, _ count: Int) -> FloatBuffer {
     if let b = buffer, b.count >= count { return b }
     let b = FloatBuffer(count: count)
@@ -33,5 +33,5 @@ public func ensureBuffer(_ buffer: inout FloatBuffer?, _ count: Int) -> FloatBuf
 }
 
 /// `ensureBuffer`'s memory.
-@inline(always)
-func ensure(_ buffer: inout FloatBuffer?, _ count: Int) -> UnsafeMutablePointer<Float> { ensureBuffer(&buffer, count).pointer }
+@inlinable @inline(__always)
+package func ensure(_ buffer: inout FloatBuffer?, _ count: Int) -> UnsafeMutablePointer<Float> { ensureBuffer(&buffer, count).pointer }

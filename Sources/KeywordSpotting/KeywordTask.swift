@@ -1,6 +1,7 @@
 import Audio
 import Foundation
 import LEMModel
+import TaskSupport
 
 /// Keyword spotting for the shared training loop: shuffled minibatches of precomputed features,
 /// data-parallel on all cores (`ParallelSequenceClassifier`), validation accuracy as the metric.
@@ -8,25 +9,25 @@ import LEMModel
 /// Under MPI every rank holds the whole (gathered) training features and the same shuffled
 /// order; rank r trains on its positions `group.share(of: B)` of each batch and validates on its
 /// share of the validation clips (`valid` then holds only those), and the sums are reduced.
-final class KeywordTask: TrainingTask {
-    let kind = "kws"
-    let unitName = "frames"
-    let model: SequenceClassifier
-    let parallel: ParallelSequenceClassifier
-    let tool: KWSToolData
-    let batchSize: Int
+package final class KeywordTask: TrainingTask {
+    package let kind = "kws"
+    package let unitName = "frames"
+    package let model: SequenceClassifier
+    package let parallel: ParallelSequenceClassifier
+    package let tool: KWSToolData
+    package let batchSize: Int
     /// Training features; replaced by a fresh augmented draw every `reaugmentEvery` epochs.
-    var train: SplitFeatures
-    let valid: SplitFeatures
-    let reaugment: ((Int) throws -> SplitFeatures)?
-    let reaugmentEvery: Int
+    package var train: SplitFeatures
+    package let valid: SplitFeatures
+    package let reaugment: ((Int) throws -> SplitFeatures)?
+    package let reaugmentEvery: Int
     /// Which augmentation draw `train` holds (draw k serves epochs k·every+1 … (k+1)·every).
-    var currentDraw = 0
-    var order: [Int] = []
-    let group: ProcessGroup
-    let fingerprint: UInt64
+    package var currentDraw = 0
+    package var order: [Int] = []
+    package let group: ProcessGroup
+    package let fingerprint: UInt64
 
-    init(model: SequenceClassifier, tool: KWSToolData, train: SplitFeatures, valid: SplitFeatures, batchSize: Int,
+    package init(model: SequenceClassifier, tool: KWSToolData, train: SplitFeatures, valid: SplitFeatures, batchSize: Int,
          reaugmentEvery: Int, reaugment: ((Int) throws -> SplitFeatures)?, group: ProcessGroup = .single) throws {
         guard batchSize % group.size == 0 else {
             throw TrainingError(description: "--batch \(batchSize) does not split evenly over \(group.size) MPI ranks: use a multiple of \(group.size)")
@@ -47,10 +48,10 @@ final class KeywordTask: TrainingTask {
         self.reaugment = reaugment
     }
 
-    var parameters: ParameterBlock { model.parameters }
-    var batchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+    package var parameters: ParameterBlock { model.parameters }
+    package var batchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
 
-    func beginEpoch(_ epoch: Int, seed: UInt64) throws {
+    package func beginEpoch(_ epoch: Int, seed: UInt64) throws {
         // Draws depend only on (seed, draw, clip), so a resumed run sees the same data.
         if reaugmentEvery > 0, let reaugment, (epoch - 1) / reaugmentEvery != currentDraw {
             let draw = (epoch - 1) / reaugmentEvery
@@ -65,7 +66,7 @@ final class KeywordTask: TrainingTask {
         rng.shuffle(&order)
     }
 
-    func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
+    package func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
         let batch = order[index * batchSize ..< min((index + 1) * batchSize, train.count)]
         // This rank's positions of the batch (all of it without MPI); the last batch may leave a rank none.
         let positions = group.share(of: batch.count)
@@ -83,17 +84,17 @@ final class KeywordTask: TrainingTask {
         return BatchStats(lossSum: loss, lossCount: B, units: B * train.frames)
     }
 
-    func validate() -> Evaluation {
+    package func validate() -> Evaluation {
         let report = evaluate(model, valid, labels: tool.labels).summed(over: group)
         return Evaluation(loss: report.loss, metric: report.accuracy, metricName: "accuracy", higherIsBetter: true,
                           summary: String(format: "valid accuracy %.2f%% (N=%d)", 100 * report.accuracy, report.count))
     }
 
-    func describeLoss(_ meanLoss: Double) -> String { "" }
+    package func describeLoss(_ meanLoss: Double) -> String { "" }
 
-    func makeCheckpoint(optimizer: Optimizer?, training: TrainingProgress?) -> Checkpoint {
+    package func makeCheckpoint(optimizer: Optimizer?, training: TrainingProgress?) -> Checkpoint {
         Checkpoint(kind: kind, model: model.config, tool: tool, parameters: model.parameters, optimizer: optimizer, training: training)
     }
 
-    func restore(from checkpoint: Checkpoint) throws {}
+    package func restore(from checkpoint: Checkpoint) throws {}
 }
