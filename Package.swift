@@ -42,7 +42,7 @@ let package = Package(
         // MARK: - The numeric ground: matrix products (OpenBLAS, libxsmm, oneDNN, int8), vectorised
         // math, aligned buffers, the parameter block, threads, the seedable generator, the clock.
         .target(name: "Runtime", dependencies: ["CBLAS", "CDNNL", "CInt8", "CSmallGEMM"], swiftSettings: nativeCPU),
-        // MARK: - The shared LEM implementation, in rooms by job (Sources/LEMModel/*/; see the README)
+        // MARK: - The shared LEM implementation, in rooms by job (Sources/LEMModel/*/; see its README.md)
         .target(name: "LEMModel", dependencies: ["Runtime", "CZlib", "CMPI"], swiftSettings: nativeCPU),
         // MARK: - Task libraries: each task's data, training task, evaluation, presets and reports,
         // on one shared training run (TaskSupport: the run, charts, default corpora, quantisation).

@@ -33,13 +33,7 @@ package func timeMajorBatch(_ split: SplitFeatures, indices: [Int]) -> [Float] {
     let (T, F, B) = (split.frames, split.featureCount, indices.count)
     var x = [Float](repeating: 0, count: T * B * F)
     split.values.withUnsafeBufferPointer { src in
-        x.withUnsafeMutableBufferPointer { dst in
-            for (b, clip) in indices.enumerated() {
-                for t in 0..<T {
-                    (dst.baseAddress! + (t * B + b) * F).update(from: src.baseAddress! + (clip * T + t) * F, count: F)
-                }
-            }
-        }
+        x.withUnsafeMutableBufferPointer { copyTimeMajor(src.baseAddress!, indices: indices, steps: T, features: F, into: $0.baseAddress!) }
     }
     return x
 }

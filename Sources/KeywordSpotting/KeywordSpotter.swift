@@ -59,7 +59,7 @@ package struct KeywordSpotter {
                 }
             }
             normalizer.apply(UnsafeMutableBufferPointer(start: f, count: n * T * F))
-            for j in 0..<n { for t in 0..<T { (x + (t * n + j) * F).update(from: f + (j * T + t) * F, count: F) } }
+            copyTimeMajor(f, indices: 0..<n, steps: T, features: F, into: x)
         }
         return (0..<B).map { b in
             softmaxInPlace(logits + b * C, count: C)

@@ -43,12 +43,8 @@ func forEachEvaluationWindow(_ model: LanguageModel, _ data: EvaluationStreams, 
     var start = 0
     while start < data.length {
         let steps = min(window, data.length - start)
-        for t in 0..<steps {
-            for (j, s) in mine.enumerated() {
-                inputs[t * B + j] = data.inputs[(start + t) * S + s]
-                targets[t * B + j] = data.targets[(start + t) * S + s]
-            }
-        }
+        gatherColumns(data.inputs, stride: S, rows: start..<start + steps, columns: mine, into: &inputs)
+        gatherColumns(data.targets, stride: S, rows: start..<start + steps, columns: mine, into: &targets)
         body(inputs, targets, steps, B, &state, &rng)
         start += steps
     }

@@ -53,16 +53,8 @@ package final class LanguageModelTask: TrainingTask {
         let (inputs, targets, steps) = batches.window(index)
         let (B, b) = (batches.batch, streams.count)
         var mineIn = [Int32](repeating: 0, count: steps * b), mineOut = mineIn
-        inputs.withUnsafeBufferPointer { x in
-            targets.withUnsafeBufferPointer { y in
-                for t in 0..<steps {
-                    for (j, s) in streams.enumerated() {
-                        mineIn[t * b + j] = x[t * B + s]
-                        mineOut[t * b + j] = y[t * B + s]
-                    }
-                }
-            }
-        }
+        gatherColumns(inputs, stride: B, rows: 0..<steps, columns: streams, into: &mineIn)
+        gatherColumns(targets, stride: B, rows: 0..<steps, columns: streams, into: &mineOut)
         let loss = parallel.trainStep(tokens: mineIn, targets: mineOut, steps: steps, batch: b, state: &state, rng: &rng,
                                       firstStream: streams.lowerBound)
         return BatchStats(lossSum: loss, lossCount: steps * b, units: steps * b)
@@ -118,7 +110,7 @@ package final class LanguageModelTask: TrainingTask {
         var whole = model.initialState(batch: tool.batch)
         let part = state.hidden.count
         for r in 0..<group.size {
-            let range = tool.batch * r / group.size ..< tool.batch * (r + 1) / group.size
+            let range = contiguousShare(r, of: group.size, count: tool.batch)
             let piece = RecurrentState(layers: model.config.layers, hidden: Array(hidden[r * part ..< (r + 1) * part]),
                                        cell: cell.isEmpty ? [] : Array(cell[r * part ..< (r + 1) * part]))
             whole.setStreams(range, of: tool.batch, from: piece)

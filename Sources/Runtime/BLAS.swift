@@ -1,9 +1,3 @@
-// Runtime: the numeric ground the model stands on: BLAS products (OpenBLAS; libxsmm for small
-// single-threaded ones, below; oneDNN for the per-step products of large layers,
-// StepProduct.swift; int8 products for inference, Int8Matrix.swift), vectorised math,
-// aligned buffers, the contiguous parameter/gradient block, threads, the seedable generator, the
-// clock. Depends on nothing else in LEMModel; everything else may use it.
-
 import CBLAS
 import CSmallGEMM
 import Foundation

@@ -17,6 +17,20 @@ public let workerCount: Int = {
     return max(1, min(ProcessInfo.processInfo.activeProcessorCount / max(1, ranksHere), 64))
 }()
 
+/// Part `part` of `0..<count` cut into `parts` contiguous pieces in order, sizes differing by at
+/// most one: count·part/parts ..< count·(part+1)/parts. The one split of a batch over replicas,
+/// MPI ranks and worker chunks.
+@inlinable
+public func contiguousShare(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
+    count * part / parts ..< count * (part + 1) / parts
+}
+
+/// `0..<count` cut into `parts` contiguous pieces (`contiguousShare` of each part).
+@inlinable
+public func contiguousShares(_ parts: Int, count: Int) -> [Range<Int>] {
+    (0..<parts).map { contiguousShare($0, of: parts, count: count) }
+}
+
 /// Runs `body` over `0..<count` split into one contiguous chunk per worker, in parallel when the
 /// work is large enough to pay for the thread hand-off (≳0.3 ms per chunk; SWIFT_NOTES §7), and
 /// serially otherwise. `body` receives a range and its chunk index.
@@ -26,8 +40,7 @@ public func parallelChunks(_ count: Int, costPerItem: Int, _ body: @Sendable (Ra
     let chunks = parallelChunkCount(count, costPerItem: costPerItem)
     if chunks <= 1 { body(0..<count, 0); return }
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
-        let lo = count * c / chunks, hi = count * (c + 1) / chunks
-        body(lo..<hi, c)
+        body(contiguousShare(c, of: chunks, count: count), c)
     }
 }
 

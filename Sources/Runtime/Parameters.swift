@@ -82,12 +82,6 @@ public final class ParameterBlock: @unchecked Sendable {
     public var scalarCount: Int { specs.reduce(0) { $0 + $1.count } }
 
     public func zeroGrads() { gradStorage.zero() }
-
-    /// Copies all values from another block of the same layout (e.g. to keep the best model).
-    public func copyValues(from other: ParameterBlock) {
-        precondition(other.specs == specs, "parameter layouts differ")
-        values.update(from: other.values, count: count)
-    }
 }
 
 /// Collects `(name, shape)` pairs in declaration order; names must be unique.

@@ -93,6 +93,6 @@ final class AddingModel: @unchecked Sendable {
 
     private func split(_ count: Int) -> [Range<Int>] {
         let W = min(replicas.count, count)
-        return (0..<W).map { w in count * w / W ..< count * (w + 1) / W }
+        return contiguousShares(W, count: count)
     }
 }

@@ -15,11 +15,13 @@ extension LM {
                 line (Mikolov's convention), as one sequential stream from a zero state:
                 perplexity = exp(mean cross-entropy in nats); bpc = mean cross-entropy / ln 2.
 
-                --temperature T multiplies the logits by T before the softmax (lamb's
-                eval_softmax_temperature); --temperature-search picks T as the authors' lamb
-                does (1.06 down to 0.80 in steps of 0.02, on the first 50,000 tokens of the
-                validation split of --data) and then evaluates the split at it. Checkpoints
-                trained with --preset ptb-word/ptb-char search by default.
+                --logit-scale S multiplies the logits by S before the softmax (what lamb calls
+                eval_softmax_temperature; `lm sample --temperature T` divides them by T, so
+                S = 1/T); --temperature-search picks S as the authors' lamb does (1.06 down to
+                0.80 in steps of 0.02, on the first 50,000 tokens of the validation split of
+                --data) and then evaluates the split at it. Checkpoints trained with --preset
+                ptb-word/ptb-char search by default. (--temperature, this option's old name,
+                still works and says it is deprecated.)
 
                 Examples:
                   lm eval --checkpoint ptb-word.ckpt --data corpora/ptb --split test
@@ -32,9 +34,11 @@ extension LM {
         @Option(help: "Split of --data: valid or test.") var split: String = "test"
         @Option(help: ArgumentHelp("A text file to evaluate instead of --data.", valueName: "file")) var file: String?
         @Option(name: .customLong("eval-streams"), help: "Parallel streams (1 = exact sequential evaluation; more is faster, each stream starts from a zero state).") var evalStreams: Int = 1
-        @Option(help: "Multiply the logits by this before the softmax (default 1, or searched: see --temperature-search).") var temperature: Float?
+        @Option(name: .customLong("logit-scale"), help: "Multiply the logits by this before the softmax (default 1, or searched: see --temperature-search).") var logitScale: Float?
+        @Option(name: .customLong("temperature"), help: ArgumentHelp("Deprecated name of --logit-scale (a multiplier, unlike lm sample's --temperature).", visibility: .hidden))
+        var deprecatedTemperature: Float?
         @Flag(name: .customLong("temperature-search"), inversion: .prefixedNo,
-              help: "Choose --temperature on the validation split of --data as lamb does (default: as the checkpoint was trained).")
+              help: "Choose --logit-scale on the validation split of --data as lamb does (default: as the checkpoint was trained).")
         var temperatureSearch: Bool?
         @Flag(help: "Print one JSON object.") var json = false
 
@@ -42,8 +46,13 @@ extension LM {
             guard ["valid", "test", "train"].contains(split) else { throw ValidationError("--split must be valid or test (got \(split))") }
             if data != nil && file != nil { throw ValidationError("give --data or --file, not both") }
             if evalStreams < 1 { throw ValidationError("--eval-streams must be at least 1") }
-            if let temperature, !(temperature > 0 && temperature.isFinite) { throw ValidationError("--temperature must be positive") }
-            if temperature != nil && temperatureSearch == true { throw ValidationError("give --temperature or --temperature-search, not both") }
+            if let deprecatedTemperature {
+                if logitScale != nil { throw ValidationError("give --logit-scale only (--temperature is its deprecated name)") }
+                writeStandardError("lm eval: --temperature is deprecated: it multiplies the logits (lm sample's --temperature divides them); use --logit-scale \(deprecatedTemperature)\n")
+                logitScale = deprecatedTemperature
+            }
+            if let logitScale, !(logitScale > 0 && logitScale.isFinite) { throw ValidationError("--logit-scale must be positive") }
+            if logitScale != nil && temperatureSearch == true { throw ValidationError("give --logit-scale or --temperature-search, not both") }
         }
 
         func run() throws {
@@ -57,10 +66,10 @@ extension LM {
                 let tokens = try LanguageCorpus.encode(file: path, level: tool.level, vocabulary: tool.vocabulary)
                 let context = contextToken(tool.vocabulary, level: tool.level)
                 let start = monotonicSeconds()
-                var scale = temperature ?? 1
-                if temperature == nil, temperatureSearch ?? (tool.temperatureSearch == true) {
+                var scale = logitScale ?? 1
+                if logitScale == nil, temperatureSearch ?? (tool.temperatureSearch == true) {
                     guard file == nil || data != nil else {
-                        throw ValidationError("--temperature-search needs --data (its validation split chooses the temperature)")
+                        throw ValidationError("--temperature-search needs --data (its validation split chooses the logit scale)")
                     }
                     let dir = try data ?? DefaultCorpus.text.directory()
                     let valid = try LanguageCorpus.encode(file: try LanguageCorpus.standardFile(directory: dir, level: tool.level, split: "valid"),
@@ -76,7 +85,8 @@ extension LM {
                 if json {
                     var object: [String: Any] = ["split": file == nil ? split : "file", "file": path, "tokens": count,
                                                  "cross_entropy": mean, "level": tool.level.rawValue, "checkpoint": checkpoint.checkpoint,
-                                                 "tokens_per_s": Double(count) / max(seconds, 1e-9), "temperature": Double(scale)]
+                                                 "tokens_per_s": Double(count) / max(seconds, 1e-9), "logit_scale": Double(scale),
+                                                 "temperature": Double(scale)]   // the old key, kept for scripts that read it
                     object[tool.level == .word ? "perplexity" : "bpc"] = value
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                     print(String(decoding: data, as: UTF8.self))
@@ -84,7 +94,7 @@ extension LM {
                     let name = tool.level == .word ? "perplexity" : "bits per character"
                     print(String(format: "%@ %.4f on %@ (%@ tokens, cross-entropy %.4f nats/token%@, %.1fs)",
                                  name, value, path, formatCount(Double(count)), mean,
-                                 scale == 1 ? "" : String(format: ", softmax temperature %.2f", Double(scale)), seconds))
+                                 scale == 1 ? "" : String(format: ", logit scale %.2f", Double(scale)), seconds))
                 }
             }
         }

@@ -35,6 +35,34 @@ final class LMEndToEndTests: XCTestCase {
         XCTAssertEqual(object["split"] as? String, "test")
     }
 
+    /// `lm eval --logit-scale S` multiplies the logits (lamb's convention); its old name
+    /// `--temperature` still works, gives the same figure and says it is deprecated, since
+    /// `lm sample --temperature` divides them.
+    func testEvalLogitScaleAndItsDeprecatedName() throws {
+        let dir = makeTemporaryDirectory()
+        writeAlternatingCorpus(dir, repeats: 6)
+        let ckpt = dir + "/m.ckpt"
+        XCTAssertEqual(try runTool("lm", ["train", "--data", dir, "--checkpoint", ckpt, "--hidden", "8", "--batch", "2", "--bptt", "5",
+                                          "--epochs", "1"]).status, 0)
+        func perplexity(_ flags: [String]) throws -> (Double, String) {
+            let r = try runTool("lm", ["eval", "--checkpoint", ckpt, "--data", dir, "--split", "valid", "--json"] + flags)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            return (object["perplexity"] as! Double, r.stderr)
+        }
+        let (plain, _) = try perplexity([])
+        let (scaled, quiet) = try perplexity(["--logit-scale", "0.5"])
+        let (old, warned) = try perplexity(["--temperature", "0.5"])
+        print("logit scale 1: ppl \(plain); 0.5: \(scaled); deprecated --temperature 0.5: \(old)")
+        XCTAssertNotEqual(plain, scaled)
+        XCTAssertEqual(scaled, old)
+        XCTAssertFalse(quiet.contains("deprecated"))
+        XCTAssertTrue(warned.contains("--temperature is deprecated"), warned)
+        let both = try runTool("lm", ["eval", "--checkpoint", ckpt, "--data", dir, "--logit-scale", "0.5", "--temperature", "0.5"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.stderr.contains("give --logit-scale only"), both.stderr)
+    }
+
     func testEvalPerplexityEqualsExpOfIndependentlyComputedMeanNLL() throws {
         let dir = makeTemporaryDirectory()
         writeAlternatingCorpus(dir, repeats: 6)

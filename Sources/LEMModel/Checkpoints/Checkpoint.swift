@@ -1,9 +1,3 @@
-// Checkpoints: the file format: safetensors (header JSON, layout, CRC-32 from zlib), atomic writes,
-// and the lem checkpoint on top of it (metadata, tensors of parameter blocks by name, the model,
-// tool and training settings as JSON text). Depends on Runtime (ParameterBlock) only; knows
-// nothing of layers, models or the trainer: Models/ rebuilds a model from a checkpoint, and
-// Training/ stores and restores the optimiser and the training progress through it.
-
 import Foundation
 
 /// The one checkpoint format of `lm` and `kws`: a safetensors file (docs/CHECKPOINTS.md).

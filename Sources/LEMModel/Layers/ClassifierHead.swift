@@ -1,8 +1,3 @@
-// Layers: the network's parts, each a forward/backward pair with its parameters in the model's
-// block: the recurrent cells (`RecurrentLayer.swift` is the protocol a cell conforms to; `LEMLayer`
-// and its gate math are the first), embedding, linear, dropout, softmax cross-entropy, the
-// classifier head. Depends on Runtime only; knows nothing of models, training or checkpoints.
-
 /// Sequence classification from the last step: logits = Linear(y_T), loss = mean softmax
 /// cross-entropy over the batch. This is how the paper classifies keywords (LEM.md).
 public final class LastStepClassifier: @unchecked Sendable {

@@ -1,7 +1,3 @@
-// Models: the two networks the tools train, built from Layers (the language model and the
-// sequence classifier), their data-parallel replicas, and how each is rebuilt from a checkpoint.
-// Depends on Layers, Runtime and Checkpoints; knows nothing of the training loop.
-
 /// Settings of the language model: embedding → L recurrent layers (LEM, LSTM or GRU) → linear
 /// decoder over the vocabulary.
 public struct LanguageModelConfig: Codable, Sendable, Equatable {

@@ -28,7 +28,7 @@ public final class ParallelLanguageModel: @unchecked Sendable {
             return model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng,
                              firstStream: firstStream)
         }
-        let ranges = (0..<W).map { w in B * w / W ..< B * (w + 1) / W }
+        let ranges = contiguousShares(W, count: B)
         // Every replica takes the same dropout seed from a copy of the caller's generator, which
         // then advances as one `run` would have advanced it.
         let shared = rng
@@ -41,12 +41,8 @@ public final class ParallelLanguageModel: @unchecked Sendable {
                 dataParallel(workers: W) { w in
                     let r = ranges[w], bw = r.count
                     var columnsIn = [Int32](repeating: 0, count: T * bw), columnsOut = columnsIn
-                    for t in 0..<T {
-                        for (j, b) in r.enumerated() {
-                            columnsIn[t * bw + j] = tokens[t * B + b]
-                            columnsOut[t * bw + j] = targets[t * B + b]
-                        }
-                    }
+                    gatherColumns(tokens, stride: B, rows: 0..<T, columns: r, into: &columnsIn)
+                    gatherColumns(targets, stride: B, rows: 0..<T, columns: r, into: &columnsOut)
                     let replica = self.replicas[w]
                     replica.parameters.zeroGrads()
                     var workerRNG = shared
@@ -98,7 +94,7 @@ public final class ParallelSequenceClassifier: @unchecked Sendable {
             model.parameters.zeroGrads()
             return model.run(features: features, labels: labels, steps: T, batch: B, training: true, rng: &rng, firstStream: firstStream)
         }
-        let ranges = (0..<W).map { w in B * w / W ..< B * (w + 1) / W }
+        let ranges = contiguousShares(W, count: B)
         let shared = rng
         _ = rng.next()
         var losses = [Double](repeating: 0, count: W)
@@ -139,7 +135,7 @@ public final class ParallelSequenceClassifier: @unchecked Sendable {
                        prepare: @Sendable (_ worker: Int, _ range: Range<Int>, _ x: UnsafeMutablePointer<Float>) -> Void) {
         let W = max(1, min(replicas.count, B))
         let m = model.config.inputSize, C = model.config.classCount
-        let ranges = (0..<W).map { w in B * w / W ..< B * (w + 1) / W }
+        let ranges = contiguousShares(W, count: B)
         let slices = (0..<W).map { w in SendablePointer(ensure(&replicaFeatures[w], T * ranges[w].count * m)) }
         let out = SendablePointer(logits)
         dataParallel(workers: W) { w in

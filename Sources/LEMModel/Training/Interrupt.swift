@@ -1,9 +1,3 @@
-// Training: the one training loop of both tools (`Trainer`, fed by a `TrainingTask`), optimisers,
-// learning-rate schedules, the resumable training state, the metrics log, graceful interrupts and
-// where progress lines go (`ProgressSink`), and the MPI ranks of a job with their gradient
-// allreduce (`ProcessGroup`, Open MPI through `CMPI`). Depends on Runtime and Checkpoints; reaches
-// the model only through `TrainingTask` and `ParameterBlock`, so it knows nothing of layers.
-
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

@@ -67,7 +67,7 @@ public final class ProcessGroup: @unchecked Sendable {
     /// The share of `0..<count` this rank owns: contiguous, in rank order, sizes differing by at
     /// most one (rank r owns count·r/size ..< count·(r+1)/size).
     public func share(of count: Int) -> Range<Int> {
-        count * rank / size ..< count * (rank + 1) / size
+        contiguousShare(rank, of: size, count: count)
     }
 
     /// Element-wise sum over the ranks, in place, of `count` floats.
