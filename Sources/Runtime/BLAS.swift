@@ -29,7 +29,7 @@ package func gemm(
                     alpha, a, Int32(lda), b, Int32(transposeB ? 1 : ldb), beta, c, Int32(ldc))
         return
     }
-    if usesSmallKernels, !transposeA, !transposeB, alpha == 1, beta == 0 || beta == 1, m <= 64, n <= 1024, k > 0, k <= 1024,
+    if ProductPolicy.current.smallKernels, !transposeA, !transposeB, alpha == 1, beta == 0 || beta == 1, m <= 64, n <= 1024, k > 0, k <= 1024,
        openblas_get_num_threads() == 1,
        lem_small_gemm(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc)) != 0 {
         return
@@ -43,14 +43,6 @@ package func gemm(
         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
-
-/// Whether the small products of one thread (the per-step recurrent products of a model replica:
-/// A [≤ 64, k] · B [k, n], k, n ≤ 1024, no transposes) go through libxsmm's JIT kernels instead
-/// of OpenBLAS: on one core of the AMD EPYC VM they ran at 92–103 GFLOP/s against OpenBLAS's
-/// 68–99 at the kws and word shapes (tools/bench/small_products.c, docs/BENCHMARKS.md).
-/// `LEM_SMALL_GEMM=0` in the environment keeps every product on OpenBLAS (for A/B timing); tests
-/// switch it to compare the two.
-package nonisolated(unsafe) var usesSmallKernels = ProcessInfo.processInfo.environment["LEM_SMALL_GEMM"] != "0"
 
 /// Name of the OpenBLAS kernel set chosen at load time ("SkylakeX", "Cooperlake", "Haswell", …).
 public func blasCoreName() -> String { String(cString: openblas_get_corename()) }

@@ -22,27 +22,10 @@ package final class StepProduct: @unchecked Sendable {
     private var reorder: dnnl_primitive_t?
     private var source: dnnl_memory_t?, weights: dnnl_memory_t?, packed: dnnl_memory_t?, destination: dnnl_memory_t?
 
-    /// Whether the per-step products of a layer of `hidden` units over `batch` sequences go
-    /// through oneDNN: measured faster at hidden 1024 × batch 128 (the char shape). The small
-    /// shapes (kws, word: hidden ≤ 256, one replica per core, ≤ 64 sequences each) stay on
-    /// `gemm`, which sends such single-threaded products to libxsmm's JIT kernels (Runtime/BLAS.swift;
-    /// measured 92–103 GFLOP/s per core there, oneDNN's packed matmul 86–100 after a first slow
-    /// call, OpenBLAS 68–99: docs/BENCHMARKS.md).
-    /// Tests lower the thresholds to run the oneDNN path on small layers.
-    package nonisolated(unsafe) static var minimumHidden = 512
-    package nonisolated(unsafe) static var minimumBatch = 32
-
-    package static func isWorthIt(hidden: Int, batch: Int) -> Bool { enabled && hidden >= minimumHidden && batch >= minimumBatch }
-
-    /// `LEM_STEP_PRODUCT=0` in the environment keeps every product on OpenBLAS (for A/B timing).
-    package static let enabled = ProcessInfo.processInfo.environment["LEM_STEP_PRODUCT"] != "0"
-
-    /// The product for a layer of `hidden` units over `m` sequences, kept in `cache` while the
-    /// shape stays the same; nil when OpenBLAS is the better choice (`isWorthIt`) or oneDNN
-    /// cannot build it.
-    package static func prepared(_ cache: inout StepProduct?, hidden: Int, m: Int, n: Int, k: Int, lda: Int? = nil, ldc: Int? = nil,
-                         transposeW: Bool, accumulate: Bool) -> StepProduct? {
-        guard isWorthIt(hidden: hidden, batch: m) else { return nil }
+    /// The product for these shapes, kept in `cache` while they stay the same; nil when oneDNN
+    /// cannot build it. (Whether a layer's products are worth packing is `ProductPolicy`'s call.)
+    package static func prepared(_ cache: inout StepProduct?, m: Int, n: Int, k: Int, lda: Int? = nil, ldc: Int? = nil,
+                                 transposeW: Bool, accumulate: Bool) -> StepProduct? {
         if let c = cache, c.m == m, c.n == n, c.k == k, c.lda == lda ?? k, c.ldc == ldc ?? n { return c }
         cache = StepProduct(m: m, n: n, k: k, lda: lda, ldc: ldc, transposeW: transposeW, accumulate: accumulate)
         return cache

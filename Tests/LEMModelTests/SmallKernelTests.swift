@@ -6,7 +6,7 @@ import XCTest
 /// against OpenBLAS: the products themselves (row strides, β = 0 and 1), and a LEM layer's
 /// forward and backward run on one BLAS thread, where its per-step products take that path.
 final class SmallKernelTests: XCTestCase {
-    override func tearDown() { usesSmallKernels = true }
+    override func tearDown() { ProductPolicy.current = .fromEnvironment }
 
     func testProductsEqualOpenBLAS() {
         var rng = RandomGenerator(seed: 21)
@@ -15,7 +15,7 @@ final class SmallKernelTests: XCTestCase {
             let a = randomArray(m * lda, &rng), b = randomArray(k * ldb, &rng), c0 = randomArray(m * ldc, &rng)
             var results: [[Float]] = []
             for small in [false, true] {
-                usesSmallKernels = small
+                ProductPolicy.current.smallKernels = small
                 var c = c0
                 withSingleThreadedBLAS { gemm(m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, beta: beta, &c, ldc: ldc) }
                 results.append(c)
@@ -33,7 +33,7 @@ final class SmallKernelTests: XCTestCase {
         let (m, d, T, B) = (12, 32, 6, 20)
         var outputs: [[Float]] = [], grads: [[Float]] = []
         for small in [false, true] {
-            usesSmallKernels = small
+            ProductPolicy.current.smallKernels = small
             var rng = RandomGenerator(seed: 22)
             var layout = LayoutBuilder()
             LEMLayer.declare(&layout, prefix: "lem.", config: LEMConfig(inputSize: m, hiddenSize: d))

@@ -139,12 +139,12 @@ final class StepProductTests: XCTestCase {
         }
     }
 
-    /// With `oneDNN`, lowers StepProduct's thresholds so that small test layers take the oneDNN
-    /// path; returns what puts them back.
+    /// With `oneDNN`, lowers the product policy's thresholds so that small test layers take the
+    /// oneDNN path; returns what puts them back.
     func reachSmallLayers(_ oneDNN: Bool) -> () -> Void {
-        let saved = (StepProduct.minimumHidden, StepProduct.minimumBatch)
-        if oneDNN { (StepProduct.minimumHidden, StepProduct.minimumBatch) = (1, 1) }
-        return { (StepProduct.minimumHidden, StepProduct.minimumBatch) = saved }
+        let saved = ProductPolicy.current
+        if oneDNN { (ProductPolicy.current.packedMinimumHidden, ProductPolicy.current.packedMinimumBatch) = (1, 1) }
+        return { ProductPolicy.current = saved }
     }
 
     /// Outputs, input gradient and parameter gradients of a layer on OpenBLAS and through oneDNN:

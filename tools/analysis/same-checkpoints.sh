@@ -20,6 +20,8 @@ runs=(
   "lm-word-gru|lm train --data $data/ptb_dev --cell gru --hidden 64 --embedding 64 --batch 8 --bptt 20 --max-steps 12 --eval-streams 4"
   "kws-lem|kws train --data $data/speech_commands_dev --hidden 32 --batch 20 --max-steps 8"
   "kws-gru2|kws train --data $data/speech_commands_dev --cell gru --layers 2 --hidden 32 --batch 20 --max-steps 8"
+  # hidden 512 and 32 streams per replica on two workers: the per-step products on packed weights (oneDNN)
+  "lm-char-lem512|lm train --data $data/ptb_dev --level char --hidden 512 --embedding 32 --batch 64 --bptt 20 --max-steps 3"
   "adding-lem|adding train --cell lem --length 50 --steps 20 --eval-every 10 --test-size 20"
 )
 status=0
@@ -36,6 +38,16 @@ for run in "${runs[@]}"; do
     else
       (LEM_THREADS=2 "$bin/$tool" $args --checkpoint "$dir/run.ckpt" >"$dir/out.txt" 2>"$dir/err.txt") || { echo "$name ($side) failed:"; tail -3 "$dir/err.txt"; status=1; }
     fi
+  done
+  # What the checkpoints compute, float and int8: a sample (lm) or the probabilities of clips (kws).
+  for side in old new; do
+    dir="$work/$side/$name"; bin=$([ $side = old ] && echo "$old" || echo "$new")
+    [ -f "$dir/run.ckpt" ] || continue
+    case $tool in
+      lm) for p in "" --int8; do "$bin/lm" sample --checkpoint "$dir/run.ckpt" --length 30 --seed 3 $p >>"$dir/outputs.ckpt" 2>&1; done ;;
+      kws) all=("$data"/speech_commands_dev/yes/*.wav)
+           for p in "" --int8; do "$bin/kws" classify --checkpoint "$dir/run.ckpt" --top 3 $p "${all[@]:0:3}" >>"$dir/outputs.ckpt" 2>&1; done ;;
+    esac
   done
   for f in $(cd "$work/old/$name" && ls *.ckpt *.resume 2>/dev/null); do
     if python3 "$(dirname "$0")/same_tensors.py" "$work/old/$name/$f" "$work/new/$name/$f"; then echo "same   $name/$f"

@@ -31,6 +31,9 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
 
     public init(config: GatedCellConfig, parameters: ParameterBlock, prefix: String, layer: Int) {
         weights = GatedWeights(config: config, parameters: parameters, prefix: prefix, layer: layer)
+        let d = config.hiddenSize
+        hiddenGates = StepWeights(weights.hiddenWeight.value, rows: 2 * d, columns: d)
+        hiddenCandidate = StepWeights(weights.hiddenWeight.value + 2 * d * d, rows: d, columns: d)
     }
 
     /// PyTorch's initialisation: every weight and bias uniform in [−1/√d, 1/√d].
@@ -52,11 +55,11 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
     private var combinedBias: FloatBuffer?   // [4d]: b_ir + b_hr | b_iz + b_hz | b_in | b_hn
     private var columnSums: FloatBuffer?     // [3d]
     private var carryH: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
-    /// W_h(r,z) and W_hn packed by oneDNN for the per-step products of large layers (`StepProduct`).
-    private var forwardGatesProduct: StepProduct?, forwardCandidateProduct: StepProduct?
-    private var backwardGatesProduct: StepProduct?, backwardGatesAccumulatingProduct: StepProduct?, backwardCandidateProduct: StepProduct?
-    /// int8 copies of W_ih, W_h(r,z) and W_hn once `quantizeForInference` has run (inference only).
-    private var int8: (input: Int8Matrix, gates: Int8Matrix, candidate: Int8Matrix)?
+    /// W_hh's r,z rows [2d, d] and its n rows [d, d] (they feed different buffers) as the
+    /// per-step products use them (their route is `StepWeights`' choice).
+    private let hiddenGates: StepWeights, hiddenCandidate: StepWeights
+    /// W_ih's int8 copy once `quantizeForInference` has run (inference only).
+    private var int8Input: Int8Matrix?
 
     public var outputs: UnsafeMutablePointer<Float> { hs!.pointer + batch * config.hiddenSize }
     public var finalHidden: UnsafeMutablePointer<Float> { hs!.pointer + steps * batch * config.hiddenSize }
@@ -72,8 +75,8 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         precondition(initialCell == nil, "a GRU has no cell state")
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d
-        precondition(int8 == nil || mask == nil, "an int8 layer runs inference only (no dropout)")
-        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = int8 == nil
+        precondition(!isQuantized || mask == nil, "an int8 layer runs inference only (no dropout)")
+        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = !isQuantized
         let x = ensure(&gates, T * B * 3 * d), cand = ensure(&candidates, T * bd)
         let h = ensure(&hs, (T + 1) * bd)
         let u = keepInput(input, count: T * B * m, staysValid: inputStaysValid, copy: &inputCopy)
@@ -88,33 +91,19 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         for j in 0..<d { bias[2 * d + j] = bIn[2 * d + j]; bias[3 * d + j] = bH[2 * d + j] }
 
         // X[T·B, 3d] = U · W_ihᵀ for the whole sequence (the gate math adds the biases).
-        if let int8 {
-            int8.input.multiply(u, rows: T * B, into: x, accumulate: false)
+        if let int8Input {
+            int8Input.multiply(u, rows: T * B, into: x, accumulate: false)
         } else {
             gemm(transposeB: true, m: T * B, n: 3 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 3 * d)
         }
-        // Large layers: W_h(r,z) and W_hn packed once for the T steps (oneDNN), else per-step gemm.
-        let wHn = weights.hiddenWeight.value + 2 * d * d
-        let packedGates = int8 != nil ? nil
-            : StepProduct.prepared(&forwardGatesProduct, hidden: d, m: B, n: 2 * d, k: d, ldc: 3 * d, transposeW: true, accumulate: true)
-        let packedCandidate = int8 != nil ? nil
-            : StepProduct.prepared(&forwardCandidateProduct, hidden: d, m: B, n: d, k: d, transposeW: true, accumulate: false)
-        packedGates?.pack(weights.hiddenWeight.value)
-        packedCandidate?.pack(wHn)
+        hiddenGates.beginForward(batch: B, hidden: d, copies: false, ldc: 3 * d, accumulate: true)
+        hiddenCandidate.beginForward(batch: B, hidden: d, copies: false, accumulate: false)
         for t in 0..<T {
             let hPrev = h + t * bd, xt = x + t * B * 3 * d, nt = cand + t * bd
             let recurrent = maskedState(hPrev, mask: hasStateMask ? storedMask : nil, into: recurrentInputs + t * bd, count: bd)
             // X_t[:, 0..<2d] += h · W_h(r,z)ᵀ and N_t = h · W_hnᵀ
-            if let int8 {
-                int8.gates.multiply(recurrent, rows: B, into: xt, ldc: 3 * d, accumulate: true)
-                int8.candidate.multiply(recurrent, rows: B, into: nt, accumulate: false)
-            } else if let packedGates, let packedCandidate {
-                packedGates.multiply(recurrent, into: xt)
-                packedCandidate.multiply(recurrent, into: nt)
-            } else {
-                gemm(transposeB: true, m: B, n: 2 * d, k: d, recurrent, lda: d, weights.hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 3 * d)
-                gemm(transposeB: true, m: B, n: d, k: d, recurrent, lda: d, weights.hiddenWeight.value + 2 * d * d, ldb: d, beta: 0, nt, ldc: d)
-            }
+            hiddenGates.forward(recurrent, rows: B, into: xt)
+            hiddenCandidate.forward(recurrent, rows: B, into: nt)
             for b in 0..<B {
                 forEachLaneBlock(d, GRUGatesForward(row: xt + b * 3 * d, candidate: nt + b * d, bias: bias,
                                                     hPrev: hPrev + b * d, hNext: hPrev + bd + b * d, d: d))
@@ -127,12 +116,12 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
     /// the layer serves inference only (no backward).
     public func quantizeForInference() {
         let (m, d) = (config.inputSize, config.hiddenSize)
-        int8 = (input: Int8Matrix(weights.inputWeight.value, rows: 3 * d, columns: m),
-                gates: Int8Matrix(weights.hiddenWeight.value, rows: 2 * d, columns: d),
-                candidate: Int8Matrix(weights.hiddenWeight.value + 2 * d * d, rows: d, columns: d))
+        int8Input = Int8Matrix(weights.inputWeight.value, rows: 3 * d, columns: m)
+        hiddenGates.quantize()
+        hiddenCandidate.quantize()
     }
 
-    public var isQuantized: Bool { int8 != nil }
+    public var isQuantized: Bool { int8Input != nil }
 
     // MARK: - Backward
 
@@ -141,7 +130,7 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
                          finalHiddenGrad: UnsafePointer<Float>? = nil, finalCellGrad: UnsafePointer<Float>? = nil,
                          inputGrad: UnsafeMutablePointer<Float>? = nil,
                          initialHiddenGrad: UnsafeMutablePointer<Float>? = nil, initialCellGrad: UnsafeMutablePointer<Float>? = nil) {
-        precondition(int8 == nil, "an int8 layer runs inference only (no backward)")
+        precondition(!isQuantized, "an int8 layer runs inference only (no backward)")
         precondition(activationsValid, "GRU backward needs a forward pass first (once per forward)")
         precondition(finalCellGrad == nil && initialCellGrad == nil, "a GRU has no cell state")
         activationsValid = false
@@ -152,15 +141,9 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
         let dh = ensure(&carryH, bd), recurrentGrad = ensure(&scratch, bd)
         if let finalHiddenGrad { dh.update(from: finalHiddenGrad, count: bd) } else { dh.update(repeating: 0, count: bd) }
         let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil
-        let wHn = weights.hiddenWeight.value + 2 * d * d
-        // Large layers: the two transposed products on packed weights (oneDNN). With state
-        // dropout the first goes to a scratch row (C =), without it straight into ∂h (C +=).
-        let packedGates = mask != nil
-            ? StepProduct.prepared(&backwardGatesProduct, hidden: d, m: B, n: d, k: 2 * d, lda: 3 * d, transposeW: false, accumulate: false)
-            : StepProduct.prepared(&backwardGatesAccumulatingProduct, hidden: d, m: B, n: d, k: 2 * d, lda: 3 * d, transposeW: false, accumulate: true)
-        let packedCandidate = StepProduct.prepared(&backwardCandidateProduct, hidden: d, m: B, n: d, k: d, transposeW: false, accumulate: true)
-        packedGates?.pack(weights.hiddenWeight.value)
-        packedCandidate?.pack(wHn)
+        // With state dropout the first product goes to a scratch row (C =), without it straight into ∂h (C +=).
+        hiddenGates.beginBackward(batch: B, hidden: d, lda: 3 * d, accumulate: mask == nil)
+        hiddenCandidate.beginBackward(batch: B, hidden: d, accumulate: true)
 
         for t in stride(from: T - 1, through: 0, by: -1) {
             let hPrev = h + t * bd, xt = x + t * B * 3 * d, nt = cand + t * bd
@@ -170,13 +153,8 @@ public final class GRULayer: RecurrentLayer, @unchecked Sendable {
             }
             // ∂h_{t−1} = g ⊙ z (now in dh) + (∂X_t[:, 0..<2d] · W_h(r,z) + ∂N_t · W_hn) ⊙ mask
             let into = mask == nil ? dh : recurrentGrad
-            if let packedGates, let packedCandidate {
-                packedGates.multiply(xt, into: into)
-                packedCandidate.multiply(nt, into: into)
-            } else {
-                gemm(m: B, n: d, k: 2 * d, xt, lda: 3 * d, weights.hiddenWeight.value, ldb: d, beta: mask == nil ? 1 : 0, into, ldc: d)
-                gemm(m: B, n: d, k: d, nt, lda: d, wHn, ldb: d, beta: 1, into, ldc: d)
-            }
+            hiddenGates.backward(xt, rows: B, lda: 3 * d, into: into, accumulate: mask == nil)
+            hiddenCandidate.backward(nt, rows: B, lda: d, into: into, accumulate: true)
             if let mask { for j in 0..<bd { dh[j] += recurrentGrad[j] * mask[j] } }
         }
         initialHiddenGrad?.update(from: dh, count: bd)

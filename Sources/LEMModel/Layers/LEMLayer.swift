@@ -74,6 +74,8 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         hiddenBias = parameters.parameter(prefix + "hid2hid.bias")
         transformWeight = parameters.parameter(prefix + "transform_z.weight")
         transformBias = parameters.parameter(prefix + "transform_z.bias")
+        hidden = StepWeights(hiddenWeight.value, rows: 3 * config.hiddenSize, columns: config.hiddenSize)
+        transform = StepWeights(transformWeight.value, rows: config.hiddenSize, columns: config.hiddenSize)
     }
 
     /// The reference initialisation: every weight and bias uniform in [−1/√d, 1/√d].
@@ -112,9 +114,9 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     private var gates: FloatBuffer?
     private var ys: FloatBuffer?         // [T+1, B, d]: y₀ … y_T
     private var zs: FloatBuffer?         // [T+1, B, d]: z₀ … z_T
-    /// W_h and W_z packed by oneDNN for the per-step products of large layers (`StepProduct`).
-    private var forwardHiddenProduct: StepProduct?, forwardTransformProduct: StepProduct?
-    private var backwardTransformProduct: StepProduct?, backwardHiddenProduct: StepProduct?, backwardHiddenAccumulatingProduct: StepProduct?
+    /// hid2hid's W_h [3d, d] and transform_z's W_z [d, d] as the per-step products use them
+    /// (their route — packed, copied, in place, int8 — is `StepWeights`' choice).
+    private let hidden: StepWeights, transform: StepWeights
     private var inputCopy: FloatBuffer?  // [T, B, m]: copy of the input (for ∂L/∂inp2hid.weight)
     private var input: UnsafePointer<Float>? // the input of the last forward pass (or its copy)
     private var maskedYs: FloatBuffer?   // [T, B, d]: y₀ … y_{T−1} ⊙ state mask (only with state dropout)
@@ -124,11 +126,9 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     private var usesWeightCopies = false   // the last forward made the copies below (several steps)
     private var inputWeightT: FloatBuffer?     // [m, 4d]: that copy transposed (step-by-step input products)
     private var columnSums: FloatBuffer?       // [4d]: Σ over rows of ∂X (bias gradients)
-    private var hiddenWeightT: FloatBuffer?, transformWeightT: FloatBuffer?  // [d, 3d], [d, d]
     private var carryY: FloatBuffer?, carryZ: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
-    /// int8 copies of inp2hid (gate order), hid2hid and transform_z once `quantizeForInference`
-    /// has run: every forward product then goes through them (inference only).
-    private var int8: (input: Int8Matrix, hidden: Int8Matrix, transform: Int8Matrix)?
+    /// inp2hid's int8 copy (gate order) once `quantizeForInference` has run (inference only).
+    private var int8Input: Int8Matrix?
 
     /// y₁ … y_T of the last forward pass, `[T, B, d]` (h₁ … h_T of `RecurrentLayer`).
     public var outputs: UnsafeMutablePointer<Float> { ys!.pointer + batch * config.hiddenSize }
@@ -156,8 +156,8 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         precondition(T > 0 && B > 0, "LEM forward needs at least one step and one sequence")
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d
-        precondition(int8 == nil || mask == nil, "an int8 layer runs inference only (no dropout)")
-        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = int8 == nil
+        precondition(!isQuantized || mask == nil, "an int8 layer runs inference only (no dropout)")
+        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = !isQuantized
         let x = ensure(&gates, T * B * 4 * d)
         let y = ensure(&ys, (T + 1) * bd)
         let z = ensure(&zs, (T + 1) * bd)
@@ -193,26 +193,25 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         // otherwise repeat. A single step (sampling), or a single sequence through a large layer
         // (exact evaluation of the char model: matrix-vector products, which pack nothing, and
         // copying 16 MB of weights for each window took 10 % of the time), uses the weights as
-        // they are.
-        // (Layers whose per-step products go through oneDNN's packed weights need no copies.)
-        usesWeightCopies = int8 == nil && T > 1 && (weightCopiesOverride ?? ((B > 1 || 4 * d * d <= 1 << 20) && !StepProduct.isWorthIt(hidden: d, batch: B)))
-        let hiddenT = usesWeightCopies ? ensure(&hiddenWeightT, 3 * d * d) : nil
-        let transformT = usesWeightCopies ? ensure(&transformWeightT, d * d) : nil
-        if let hiddenT, let transformT {
-            transpose(hiddenWeight.value, rows: 3 * d, columns: d, into: hiddenT)
-            transpose(transformWeight.value, rows: d, columns: d, into: transformT)
-        }
+        // they are. (Layers whose per-step products go through oneDNN's packed weights need no copies.)
+        let policy = ProductPolicy.current
+        usesWeightCopies = !isQuantized && T > 1
+            && (weightCopiesOverride ?? ((B > 1 || 4 * d * d <= 1 << 20) && !policy.packsWeights(hidden: d, batch: B)))
+        hidden.beginForward(batch: B, hidden: d, copies: usesWeightCopies, ldc: 4 * d, accumulate: true, policy: policy)
+        transform.beginForward(batch: B, hidden: d, copies: usesWeightCopies, ldc: 4 * d, accumulate: true, policy: policy)
+        let hiddenBlocks = perGateProducts ? 3 : 1
 
         // inp2hid: X[T·B, 4d] = U[T·B, m] · Wᵢₙᵀ (the gate math adds the biases). With the copies
         // above, a copy of W_in in the gate order too: one product for the whole sequence, or,
         // when each gate's product of a step is small (and there are at least 16 sequences:
-        // below, the per-step calls cost more than they save), step by step from its transpose (OpenBLAS's small-matrix kernels write X directly, without the
-        // zeroing pass a large product with β = 0 makes over all of X: kws +5 %). A single step
-        // or a single sequence through a large layer reads W_in's blocks in place.
+        // below, the per-step calls cost more than they save), step by step from its transpose
+        // (the small-matrix kernels write X directly, without the zeroing pass a large product
+        // with β = 0 makes over all of X). A single step or a single sequence through a large
+        // layer reads W_in's blocks in place.
         let stepwiseInput = usesWeightCopies && perGateProducts && B >= 16 && B * m * d <= 1_000_000
         let inputT = stepwiseInput ? ensure(&inputWeightT, m * 4 * d) : nil
-        if let int8 {
-            int8.input.multiply(u, rows: T * B, into: x, accumulate: false)
+        if let int8Input {
+            int8Input.multiply(u, rows: T * B, into: x, accumulate: false)
         } else if usesWeightCopies {
             let w = ensure(&inputWeightInGateOrder, 4 * d * m)
             copyInputWeightInGateOrder(into: w)
@@ -228,14 +227,6 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
             }
         }
 
-        // Large layers: W_h and W_z packed once for the T steps (oneDNN), else per-step gemm (libxsmm's
-        // kernels for a replica's small products, else OpenBLAS).
-        let packedHidden = int8 != nil ? nil
-            : StepProduct.prepared(&forwardHiddenProduct, hidden: d, m: B, n: 3 * d, k: d, ldc: 4 * d, transposeW: true, accumulate: true)
-        let packedTransform = int8 != nil ? nil
-            : StepProduct.prepared(&forwardTransformProduct, hidden: d, m: B, n: d, k: d, ldc: 4 * d, transposeW: true, accumulate: true)
-        packedHidden?.pack(hiddenWeight.value)
-        packedTransform?.pack(transformWeight.value)
         let dt = config.dt
         for t in 0..<T {
             let yPrev = y + t * bd, zPrev = z + t * bd
@@ -253,32 +244,13 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
                 recurrentInput = UnsafePointer(dst)
             }
             // X[:, 0..<3d] += y · W_hᵀ  (hid2hid's rows are in the gate order of X's first 3d columns)
-            if let int8 {
-                int8.hidden.multiply(recurrentInput, rows: B, into: xt, ldc: 4 * d, accumulate: true)
-            } else if let packedHidden {
-                packedHidden.multiply(recurrentInput, into: xt)
-            } else if let hiddenT {
-                let gateBlocks = perGateProducts ? 3 : 1, width = 3 * d / gateBlocks
-                for g in 0..<gateBlocks {
-                    gemm(m: B, n: width, k: d, recurrentInput, lda: d, hiddenT + g * width, ldb: 3 * d, beta: 1, xt + g * width, ldc: 4 * d)
-                }
-            } else {
-                gemm(transposeB: true, m: B, n: 3 * d, k: d, recurrentInput, lda: d, hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 4 * d)
-            }
+            hidden.forward(recurrentInput, rows: B, into: xt, columnBlocks: hiddenBlocks)
             // Gates of z and the new z; the activations replace the pre-activations in X.
             for b in 0..<B {
                 forEachLaneBlock(d, ZGatesForward(row: xt + b * 4 * d, bias: bias, zPrev: zPrev + b * d, zNext: zNext + b * d, d: d, dt: dt))
             }
             // X[:, 3d..<4d] += z' · W_zᵀ  (transform_z, into the y-candidate columns)
-            if let int8 {
-                int8.transform.multiply(zNext, rows: B, into: xt + 3 * d, ldc: 4 * d, accumulate: true)
-            } else if let packedTransform {
-                packedTransform.multiply(zNext, into: xt + 3 * d)
-            } else if let transformT {
-                gemm(m: B, n: d, k: d, zNext, lda: d, transformT, ldb: d, beta: 1, xt + 3 * d, ldc: 4 * d)
-            } else {
-                gemm(transposeB: true, m: B, n: d, k: d, zNext, lda: d, transformWeight.value, ldb: d, beta: 1, xt + 3 * d, ldc: 4 * d)
-            }
+            transform.forward(zNext, rows: B, into: xt + 3 * d)
             for b in 0..<B {
                 forEachLaneBlock(d, YStateForward(row: xt + b * 4 * d, bias: bias, yPrev: yPrev + b * d, yNext: yNext + b * d, d: d, dt: dt))
             }
@@ -291,12 +263,12 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         let (m, d) = (config.inputSize, config.hiddenSize)
         let inputInGateOrder = FloatBuffer(count: 4 * d * m)
         copyInputWeightInGateOrder(into: inputInGateOrder.pointer)
-        int8 = (input: Int8Matrix(inputInGateOrder.pointer, rows: 4 * d, columns: m),
-                hidden: Int8Matrix(hiddenWeight.value, rows: 3 * d, columns: d),
-                transform: Int8Matrix(transformWeight.value, rows: d, columns: d))
+        int8Input = Int8Matrix(inputInGateOrder.pointer, rows: 4 * d, columns: m)
+        hidden.quantize()
+        transform.quantize()
     }
 
-    public var isQuantized: Bool { int8 != nil }
+    public var isQuantized: Bool { int8Input != nil }
 
     /// Whether the per-step hid2hid products run gate by gate: three `[B, d]·[d, d]` products
     /// instead of one `[B, d]·[d, 3d]` when each is small enough for OpenBLAS's small-matrix
@@ -308,18 +280,6 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     var perGateProductsOverride: Bool?
     /// Tests force whether several steps use transposed and reordered weight copies.
     var weightCopiesOverride: Bool?
-
-    /// out[B, d] = β·out + ∂X[:, 0..<3d] · W_h for one step's rows of ∂X (gate by gate if small).
-    private func hiddenProductGradient(_ xt: UnsafeMutablePointer<Float>, B: Int, into out: UnsafeMutablePointer<Float>, beta: Float) {
-        let d = config.hiddenSize
-        guard perGateProducts else {
-            gemm(m: B, n: d, k: 3 * d, xt, lda: 4 * d, hiddenWeight.value, ldb: d, beta: beta, out, ldc: d)
-            return
-        }
-        for g in 0..<3 {
-            gemm(m: B, n: d, k: d, xt + g * d, lda: 4 * d, hiddenWeight.value + g * d * d, ldb: d, beta: g == 0 ? beta : 1, out, ldc: d)
-        }
-    }
 
     /// Steps per weight-gradient GEMM in backward. When the weight gradients are small enough to
     /// stay in cache (kws: 0.4 MB), they are accumulated every ~512 rows, while those rows of ∂X
@@ -370,7 +330,7 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         initialHiddenGrad: UnsafeMutablePointer<Float>? = nil, initialCellGrad: UnsafeMutablePointer<Float>? = nil
     ) {
         let (T, B) = (steps, batch)
-        precondition(int8 == nil, "an int8 layer runs inference only (no backward)")
+        precondition(!isQuantized, "an int8 layer runs inference only (no backward)")
         precondition(activationsValid, "LEM backward needs a forward pass first (once per forward)")
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d
@@ -387,15 +347,12 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         sums.update(repeating: 0, count: 4 * d)
         let chunk = weightGradientChunk(steps: T, batch: B)
         var chunkEnd = T
-        // Large layers: W_z and W_h packed once for the T steps (oneDNN), else per-step gemm (libxsmm's
-        // kernels for a replica's small products, else OpenBLAS).
-        let packedTransform = StepProduct.prepared(&backwardTransformProduct, hidden: d, m: B, n: d, k: d, lda: 4 * d, transposeW: false, accumulate: true)
-        // With state dropout the product goes to a scratch row first (C =), without it straight into ∂y (C +=).
-        let packedHidden = mask != nil
-            ? StepProduct.prepared(&backwardHiddenProduct, hidden: d, m: B, n: d, k: 3 * d, lda: 4 * d, transposeW: false, accumulate: false)
-            : StepProduct.prepared(&backwardHiddenAccumulatingProduct, hidden: d, m: B, n: d, k: 3 * d, lda: 4 * d, transposeW: false, accumulate: true)
-        packedTransform?.pack(transformWeight.value)
-        packedHidden?.pack(hiddenWeight.value)
+        // ∂X's rows times W_z and W_h (packed for large layers; in place, W_h gate by gate when small).
+        // With state dropout the W_h product goes to a scratch row first (C =), without it straight into ∂y (C +=).
+        let policy = ProductPolicy.current
+        transform.beginBackward(batch: B, hidden: d, lda: 4 * d, accumulate: true, policy: policy)
+        hidden.beginBackward(batch: B, hidden: d, lda: 4 * d, accumulate: mask == nil, policy: policy)
+        let hiddenBlocks = perGateProducts ? 3 : 1
         for t in stride(from: T - 1, through: 0, by: -1) {
             let yPrev = y + t * bd, zPrev = z + t * bd
             let xt = x + t * B * 4 * d
@@ -408,19 +365,17 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
                 forEachLaneBlock(d, YStateBackward(row: xt + b * 4 * d, yPrev: yPrev + b * d, yGrad: dy + b * d, d: d, dt: dt))
             }
             // ∂L/∂z' += ∂L/∂a_cy · W_z
-            if let packedTransform { packedTransform.multiply(xt + 3 * d, into: dz) } else {
-                gemm(m: B, n: d, k: d, xt + 3 * d, lda: 4 * d, transformWeight.value, ldb: d, beta: 1, dz, ldc: d)
-            }
+            transform.backward(xt + 3 * d, rows: B, lda: 4 * d, into: dz, accumulate: true)
             // z' = (1 − Δt)z + Δt·c_z: gradients of the z-gate and z-candidate pre-activations.
             for b in 0..<B {
                 forEachLaneBlock(d, ZGatesBackward(row: xt + b * 4 * d, zPrev: zPrev + b * d, zGrad: dz + b * d, d: d, dt: dt))
             }
             // ∂L/∂y += (∂L/∂X[:, 0..<3d] · W_h) ⊙ mask
             if let mask {
-                if let packedHidden { packedHidden.multiply(xt, into: tmp) } else { hiddenProductGradient(xt, B: B, into: tmp, beta: 0) }
+                hidden.backward(xt, rows: B, lda: 4 * d, into: tmp, accumulate: false, rowBlocks: hiddenBlocks)
                 for j in 0..<bd { dy[j] += tmp[j] * mask[j] }
             } else {
-                if let packedHidden { packedHidden.multiply(xt, into: dy) } else { hiddenProductGradient(xt, B: B, into: dy, beta: 1) }
+                hidden.backward(xt, rows: B, lda: 4 * d, into: dy, accumulate: true, rowBlocks: hiddenBlocks)
             }
             if t % chunk == 0 {
                 accumulateWeightGradients(rows: t * B..<chunkEnd * B, recurrentInputs: recurrentInputs, sums: sums)
@@ -448,18 +403,6 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
             }
         }
         activationsValid = false
-    }
-}
-
-/// out[c, r] = matrix[r, c] for a row-major [rows, columns] matrix, in cache-sized tiles.
-func transpose(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
-    let tile = 32
-    for r0 in stride(from: 0, to: rows, by: tile) {
-        for c0 in stride(from: 0, to: columns, by: tile) {
-            for r in r0..<min(r0 + tile, rows) {
-                for c in c0..<min(c0 + tile, columns) { out[c * rows + r] = matrix[r * columns + c] }
-            }
-        }
     }
 }
 

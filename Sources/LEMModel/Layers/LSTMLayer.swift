@@ -30,6 +30,7 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
 
     public init(config: GatedCellConfig, parameters: ParameterBlock, prefix: String, layer: Int) {
         weights = GatedWeights(config: config, parameters: parameters, prefix: prefix, layer: layer)
+        hidden = StepWeights(weights.hiddenWeight.value, rows: 4 * config.hiddenSize, columns: config.hiddenSize)
     }
 
     /// PyTorch's initialisation: every weight and bias uniform in [−1/√d, 1/√d].
@@ -49,11 +50,12 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
     private var inputCopy: FloatBuffer?      // [T, B, m] when the caller's input does not stay valid
     private var input: UnsafePointer<Float>?
     private var combinedBias: FloatBuffer?   // [4d]: b_ih + b_hh
-    private var forwardProduct: StepProduct?, backwardProduct: StepProduct?   // packed W_hh for large layers
     private var columnSums: FloatBuffer?     // [4d]
     private var carryH: FloatBuffer?, carryC: FloatBuffer?  // [B, d]
-    /// int8 copies of W_ih and W_hh once `quantizeForInference` has run (inference only).
-    private var int8: (input: Int8Matrix, hidden: Int8Matrix)?
+    /// W_hh [4d, d] as the per-step products use it (its route is `StepWeights`' choice).
+    private let hidden: StepWeights
+    /// W_ih's int8 copy once `quantizeForInference` has run (inference only).
+    private var int8Input: Int8Matrix?
 
     public var outputs: UnsafeMutablePointer<Float> { hs!.pointer + batch * config.hiddenSize }
     public var finalHidden: UnsafeMutablePointer<Float> { hs!.pointer + steps * batch * config.hiddenSize }
@@ -67,8 +69,8 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
         precondition(T > 0 && B > 0, "LSTM forward needs at least one step and one sequence")
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d
-        precondition(int8 == nil || mask == nil, "an int8 layer runs inference only (no dropout)")
-        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = int8 == nil
+        precondition(!isQuantized || mask == nil, "an int8 layer runs inference only (no dropout)")
+        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = !isQuantized
         let x = ensure(&gates, T * B * 4 * d)
         let h = ensure(&hs, (T + 1) * bd), c = ensure(&cs, (T + 1) * bd)
         let u = keepInput(input, count: T * B * m, staysValid: inputStaysValid, copy: &inputCopy)
@@ -82,24 +84,17 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
         for j in 0..<4 * d { bias[j] = weights.inputBias.value[j] + weights.hiddenBias.value[j] }
 
         // X[T·B, 4d] = U · W_ihᵀ for the whole sequence (the gate math adds the biases).
-        if let int8 {
-            int8.input.multiply(u, rows: T * B, into: x, accumulate: false)
+        if let int8Input {
+            int8Input.multiply(u, rows: T * B, into: x, accumulate: false)
         } else {
             gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, weights.inputWeight.value, ldb: m, beta: 0, x, ldc: 4 * d)
         }
-        // Large layers: W_hh packed once for the T steps (oneDNN), else per-step gemm (libxsmm's
-        // kernels for a replica's small products, else OpenBLAS).
-        let packed = int8 != nil ? nil : StepProduct.prepared(&forwardProduct, hidden: d, m: B, n: 4 * d, k: d, transposeW: true, accumulate: true)
-        packed?.pack(weights.hiddenWeight.value)
+        hidden.beginForward(batch: B, hidden: d, copies: false, accumulate: true)
         for t in 0..<T {
             let hPrev = h + t * bd, cPrev = c + t * bd, xt = x + t * B * 4 * d
             let recurrent = maskedState(hPrev, mask: hasStateMask ? storedMask : nil, into: recurrentInputs + t * bd, count: bd)
             // X_t += h · W_hhᵀ
-            if let int8 {
-                int8.hidden.multiply(recurrent, rows: B, into: xt, accumulate: true)
-            } else if let packed { packed.multiply(recurrent, into: xt) } else {
-                gemm(transposeB: true, m: B, n: 4 * d, k: d, recurrent, lda: d, weights.hiddenWeight.value, ldb: d, beta: 1, xt, ldc: 4 * d)
-            }
+            hidden.forward(recurrent, rows: B, into: xt)
             for b in 0..<B {
                 forEachLaneBlock(d, LSTMGatesForward(row: xt + b * 4 * d, bias: bias, cPrev: cPrev + b * d,
                                                      cNext: cPrev + bd + b * d, hNext: hPrev + bd + b * d, d: d))
@@ -111,11 +106,11 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
     /// through them and the layer serves inference only (no backward).
     public func quantizeForInference() {
         let (m, d) = (config.inputSize, config.hiddenSize)
-        int8 = (input: Int8Matrix(weights.inputWeight.value, rows: 4 * d, columns: m),
-                hidden: Int8Matrix(weights.hiddenWeight.value, rows: 4 * d, columns: d))
+        int8Input = Int8Matrix(weights.inputWeight.value, rows: 4 * d, columns: m)
+        hidden.quantize()
     }
 
-    public var isQuantized: Bool { int8 != nil }
+    public var isQuantized: Bool { int8Input != nil }
 
     // MARK: - Backward
 
@@ -123,7 +118,7 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
                          finalHiddenGrad: UnsafePointer<Float>? = nil, finalCellGrad: UnsafePointer<Float>? = nil,
                          inputGrad: UnsafeMutablePointer<Float>? = nil,
                          initialHiddenGrad: UnsafeMutablePointer<Float>? = nil, initialCellGrad: UnsafeMutablePointer<Float>? = nil) {
-        precondition(int8 == nil, "an int8 layer runs inference only (no backward)")
+        precondition(!isQuantized, "an int8 layer runs inference only (no backward)")
         precondition(activationsValid, "LSTM backward needs a forward pass first (once per forward)")
         activationsValid = false
         let (T, B) = (steps, batch)
@@ -134,8 +129,7 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
         if let finalHiddenGrad { dh.update(from: finalHiddenGrad, count: bd) } else { dh.update(repeating: 0, count: bd) }
         if let finalCellGrad { dc.update(from: finalCellGrad, count: bd) } else { dc.update(repeating: 0, count: bd) }
         let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil
-        let packed = StepProduct.prepared(&backwardProduct, hidden: d, m: B, n: d, k: 4 * d, transposeW: false, accumulate: false)
-        packed?.pack(weights.hiddenWeight.value)
+        hidden.beginBackward(batch: B, hidden: d, accumulate: false)
 
         for t in stride(from: T - 1, through: 0, by: -1) {
             let cPrev = c + t * bd, xt = x + t * B * 4 * d
@@ -145,9 +139,7 @@ public final class LSTMLayer: RecurrentLayer, @unchecked Sendable {
                                                       hGrad: dh + b * d, cGrad: dc + b * d, d: d))
             }
             // ∂h_{t−1} = ∂X_t · W_hh (⊙ mask): h enters step t only through the recurrent product.
-            if let packed { packed.multiply(xt, into: dh) } else {
-                gemm(m: B, n: d, k: 4 * d, xt, lda: 4 * d, weights.hiddenWeight.value, ldb: d, beta: 0, dh, ldc: d)
-            }
+            hidden.backward(xt, rows: B, lda: 4 * d, into: dh, accumulate: false)
             if let mask { multiplyInPlace(dh, mask, count: bd) }
         }
         initialHiddenGrad?.update(from: dh, count: bd)
