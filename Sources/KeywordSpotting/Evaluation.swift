@@ -15,7 +15,7 @@ package func evaluate(_ model: SequenceClassifier, _ split: SplitFeatures, label
         let n = min(chunk, split.count - start)
         let x = timeMajorBatch(split, indices: Array(start..<(start + n)))
         let y = (start..<(start + n)).map { Int32(split.labels[$0]) }
-        loss += model.run(features: x, labels: y, steps: T, batch: n, training: false, rng: &rng)
+        loss += model.forward(features: x, labels: y, steps: T, batch: n, training: false, rng: &rng)
         let logits = model.lastLogits
         for b in 0..<n {
             let row = logits + b * C

@@ -22,7 +22,7 @@ package func evaluate(_ model: LanguageModel, tokens: [Int32], context: Int32, s
     let data = EvaluationStreams(tokens: tokens, context: context, streams: streams)
     var total = 0.0
     forEachEvaluationWindow(model, data, window: window, group: group) { inputs, targets, steps, batch, state, rng in
-        total += model.run(tokens: inputs, targets: targets, steps: steps, batch: batch, state: &state, training: false, rng: &rng)
+        total += model.forward(tokens: inputs, targets: targets, steps: steps, batch: batch, state: &state, training: false, rng: &rng)
     }
     var sums = [total]
     group.sum(&sums)

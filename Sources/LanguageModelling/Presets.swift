@@ -63,11 +63,13 @@ package struct Hyperparameters: Codable, Equatable {
     /// - a constant learning rate (lamb never drops it in these configurations);
     /// - input and output dropout drawn per element and step, state dropout one mask per window;
     /// - weight averaging after lamb's 50 (word) / 25 (char) turns of 200 steps without a better
-    ///   validation, or at turn 800 / 400 at the latest, converted to epochs of full PTB (207
-    ///   windows of words, 261 of characters): 48 / 19 epochs, epoch 773 / 306; the softmax
-    ///   temperature searched at every evaluation;
+    ///   validation, or at turn 800 / 400 at the latest, converted to epochs: 48 / 19 epochs,
+    ///   epoch 773 / 306; the softmax temperature searched at every evaluation;
     /// - lamb's 1,000 turns of 200 steps (200k steps): 966 epochs of words, 766 of characters.
     ///   Change with --epochs or --max-minutes.
+    /// The conversion assumed 207 / 261 windows per epoch; the full PTB gives 208 / 262, so these
+    /// epochs end at lamb's turns 1,004.6 / 1,003.5 (200.9k / 200.7k steps) and averaging starts at
+    /// the latest at turn 803.9 / 400.9 (docs/REPRODUCTION.md, "The presets' epochs").
     package static func preset(_ preset: LanguageModelPreset) -> Hyperparameters {
         switch preset {
         case .ptbWord:

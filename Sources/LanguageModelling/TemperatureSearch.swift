@@ -31,7 +31,7 @@ package func evaluateTempered(_ model: LanguageModel, tokens: [Int32], context: 
     var sums = [Double](repeating: 0, count: 2 * G)   // [whole split | search prefix] per multiplier
     var start = 0
     forEachEvaluationWindow(model, data, window: window, group: group) { inputs, targets, steps, B, state, rng in
-        _ = model.run(tokens: inputs, targets: targets, steps: steps, batch: B, state: &state, training: false, rng: &rng)
+        _ = model.forward(tokens: inputs, targets: targets, steps: steps, batch: B, state: &state, training: false, rng: &rng)
         let rows = targets.withUnsafeBufferPointer {
             temperedCrossEntropyRows(logits: model.lastLogits, rows: steps * B, classes: V, targets: $0.baseAddress!, scales: scales)
         }

@@ -32,7 +32,8 @@ final class DataParallelTests: XCTestCase {
         model.parameters.zeroGrads()
         let dropoutRNG = rng
         var fullRNG = dropoutRNG
-        let fullLoss = model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &full, training: true, rng: &fullRNG)
+        let fullLoss = model.forward(tokens: tokens, targets: targets, steps: T, batch: B, state: &full, training: true, rng: &fullRNG)
+        model.backward()
         let expected = Array(UnsafeBufferPointer(start: model.parameters.grads, count: model.parameters.count))
 
         let replica = LanguageModel(config: config, sharing: model)
@@ -45,8 +46,9 @@ final class DataParallelTests: XCTestCase {
             let cols = { (x: [Int32]) in (0..<T).flatMap { t in r.map { x[t * B + $0] } } }
             var s = start.streams(r, of: B)
             var partRNG = dropoutRNG
-            loss += part.run(tokens: cols(tokens), targets: cols(targets), steps: T, batch: r.count, state: &s, training: true, rng: &partRNG,
+            loss += part.forward(tokens: cols(tokens), targets: cols(targets), steps: T, batch: r.count, state: &s, training: true, rng: &partRNG,
                              firstStream: r.lowerBound)
+            part.backward()
             XCTAssertEqual(s, full.streams(r, of: B), "final state of streams \(r)")
         }
         model.parameters.combineGradients([model.parameters, replica.parameters], weights: [2 / 5, 3 / 5])

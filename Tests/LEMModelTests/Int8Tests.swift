@@ -138,7 +138,7 @@ final class Int8Tests: XCTestCase {
         var losses: [Double] = []
         for m in [model, int8] {
             var state = m.initialState(batch: B)
-            losses.append(m.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: false, rng: &rng))
+            losses.append(m.forward(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: false, rng: &rng))
         }
         let relative = abs(losses[1] - losses[0]) / losses[0]
         print("int8 language model: loss \(losses[1]) vs float \(losses[0]), relative difference \(relative) (tolerance 0.01)")

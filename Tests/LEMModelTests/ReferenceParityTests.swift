@@ -71,7 +71,7 @@ final class ReferenceParityTests: XCTestCase {
         var rng = RandomGenerator(seed: 0)
 
         var state = start
-        let evalLoss = model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: false, rng: &rng)
+        let evalLoss = model.forward(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: false, rng: &rng)
         compare(Array(UnsafeBufferPointer(start: model.lastLogits, count: T * B * V)), try f.floats("logits"), "logits")
         compare([Float(evalLoss / Double(T * B))], try f.floats("loss"), "loss")
         compare(state.hidden, try f.floats("y_final"), "y_final")
@@ -79,7 +79,8 @@ final class ReferenceParityTests: XCTestCase {
 
         model.parameters.zeroGrads()
         state = start
-        _ = model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng)
+        _ = model.forward(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng)
+        model.backward()
         for spec in model.parameters.specs {
             compare(model.parameters.parameter(spec.name).grads, try f.floats("grad." + spec.name), "grad." + spec.name)
         }
@@ -91,12 +92,14 @@ final class ReferenceParityTests: XCTestCase {
         for _ in 0..<Int(f.metadata["steps"]!)! {
             model.parameters.zeroGrads()
             state = start
-            losses.append(Float(model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng) / Double(T * B)))
+            let stepLoss = model.forward(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng)
+            model.backward()
+            losses.append(Float(stepLoss / Double(T * B)))
             norms.append(clipGradientNorm(model.parameters, maxNorm: clip))
             adam.step(model.parameters, learningRate: lr)
         }
         state = start
-        losses.append(Float(model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: false, rng: &rng) / Double(T * B)))
+        losses.append(Float(model.forward(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: false, rng: &rng) / Double(T * B)))
         print("  Adam losses: ours \(losses), reference \(try f.floats("adam.losses"))")
         compare(losses, try f.floats("adam.losses"), "adam.losses")
         compare(norms, try f.floats("adam.grad_norms"), "adam.grad_norms")
@@ -122,7 +125,8 @@ final class ReferenceParityTests: XCTestCase {
         print("classifier: T=\(T) B=\(B) classes=\(model.config.classCount)")
         var rng = RandomGenerator(seed: 0)
         model.parameters.zeroGrads()
-        let loss = model.run(features: input, labels: labels, steps: T, batch: B, training: true, rng: &rng)
+        let loss = model.forward(features: input, labels: labels, steps: T, batch: B, training: true, rng: &rng)
+        model.backward()
         compare(Array(UnsafeBufferPointer(start: model.lastLogits, count: B * model.config.classCount)), try f.floats("logits"), "logits")
         compare([Float(loss / Double(B))], try f.floats("loss"), "loss")
         for spec in model.parameters.specs {
@@ -132,10 +136,12 @@ final class ReferenceParityTests: XCTestCase {
         var losses: [Float] = []
         for _ in 0..<5 {
             model.parameters.zeroGrads()
-            losses.append(Float(model.run(features: input, labels: labels, steps: T, batch: B, training: true, rng: &rng) / Double(B)))
+            let stepLoss = model.forward(features: input, labels: labels, steps: T, batch: B, training: true, rng: &rng)
+            model.backward()
+            losses.append(Float(stepLoss / Double(B)))
             adam.step(model.parameters, learningRate: 0.01)
         }
-        losses.append(Float(model.run(features: input, labels: labels, steps: T, batch: B, training: false, rng: &rng) / Double(B)))
+        losses.append(Float(model.forward(features: input, labels: labels, steps: T, batch: B, training: false, rng: &rng) / Double(B)))
         compare(losses, try f.floats("adam.losses"), "adam.losses")
         for spec in model.parameters.specs {
             compare(model.parameters.parameter(spec.name).values, try f.floats("adam." + spec.name), "adam." + spec.name)
@@ -150,11 +156,13 @@ final class ReferenceParityTests: XCTestCase {
         var losses: [Float] = [], norms: [Float] = []
         for _ in 0..<3 {
             model.parameters.zeroGrads()
-            losses.append(Float(model.run(features: input, labels: labels, steps: T, batch: B, training: true, rng: &rng) / Double(B)))
+            let stepLoss = model.forward(features: input, labels: labels, steps: T, batch: B, training: true, rng: &rng)
+            model.backward()
+            losses.append(Float(stepLoss / Double(B)))
             norms.append(clipGradientNorm(model.parameters, maxNorm: 0.1))
             sgd.step(model.parameters, learningRate: 0.1)
         }
-        losses.append(Float(model.run(features: input, labels: labels, steps: T, batch: B, training: false, rng: &rng) / Double(B)))
+        losses.append(Float(model.forward(features: input, labels: labels, steps: T, batch: B, training: false, rng: &rng) / Double(B)))
         compare(losses, try f.floats("sgd.losses"), "sgd.losses")
         compare(norms, try f.floats("sgd.grad_norms"), "sgd.grad_norms")
         for spec in model.parameters.specs {

@@ -59,14 +59,15 @@ final class ToyTask: TrainingTask {
         batchesSeen.append(index)
         parametersSeen.append(parameterBytes)
         let (x, y) = batch(order[index * B ..< (index + 1) * B])
-        let loss = model.run(features: x, labels: y, steps: T, batch: B, training: true, rng: &rng)
+        let loss = model.forward(features: x, labels: y, steps: T, batch: B, training: true, rng: &rng)
+        model.backward()
         return BatchStats(lossSum: loss, lossCount: B, units: T * B)
     }
 
     func validate() -> Evaluation {
         let (x, y) = batch(Array(examples.indices)[...])
         var rng = RandomGenerator(seed: 0)
-        let loss = model.run(features: x, labels: y, steps: T, batch: examples.count, training: false, rng: &rng)
+        let loss = model.forward(features: x, labels: y, steps: T, batch: examples.count, training: false, rng: &rng)
         var correct = 0
         for b in 0..<examples.count {
             let row = model.lastLogits + b * 3

@@ -32,8 +32,9 @@ final class LMTemperatureTests: XCTestCase {
         for step in 0..<150 {
             let start = (step * 40) % 520
             model.parameters.zeroGrads()
-            _ = model.run(tokens: Array(tokens[start ..< start + 40]), targets: Array(tokens[start + 1 ..< start + 41]), steps: 40, batch: 1,
+            _ = model.forward(tokens: Array(tokens[start ..< start + 40]), targets: Array(tokens[start + 1 ..< start + 41]), steps: 40, batch: 1,
                           state: &trainState, training: true, rng: &rng)
+            model.backward()
             adam.step(model.parameters, learningRate: 0.02)
         }
         for i in 0..<model.parameters.count { model.parameters.values[i] *= 1.1 }
@@ -45,7 +46,7 @@ final class LMTemperatureTests: XCTestCase {
         var dropout = RandomGenerator(seed: 0)
         for start in stride(from: 0, to: tokens.count, by: 200) {
             let n = min(200, tokens.count - start)
-            _ = model.run(tokens: Array(inputs[start ..< start + n]), targets: Array(targets[start ..< start + n]), steps: n, batch: 1,
+            _ = model.forward(tokens: Array(inputs[start ..< start + n]), targets: Array(targets[start ..< start + n]), steps: n, batch: 1,
                           state: &state, training: false, rng: &dropout)
             for r in 0..<n {
                 let row = (0..<17).map { Double(model.lastLogits[r * 17 + $0]) }

@@ -2,10 +2,13 @@
 """Projects a validation curve to a target perplexity / bits per character (docs/REPRODUCTION.md).
 
     python3 tools/analysis/project_curve.py char.ckpt.metrics.jsonl --target 1.25
+    python3 tools/analysis/project_curve.py docs/reproduction/logs/word-120min-lm.metrics.jsonl --target 72.8 --skip 17
     python3 tools/analysis/project_curve.py torch-word.jsonl --target 72.8 --total-steps 200000
 
 Reads the validations of an `lm train` metrics log (<checkpoint>.metrics.jsonl: records with
-"event": "valid") or of `tools/reference/train_ptb_pytorch.py --json`, and fits the validation
+"event": "valid") or of `tools/reference/train_ptb_pytorch.py --json`: a run's raw log, never
+points read back off a plotted curve (docs/REPRODUCTION.md's projection table comes from the
+committed raw logs, and tools/analysis/doc_figures.py recomputes it with this file's fit). It fits the validation
 cross-entropy L (nats per token) against optimizer steps s with a saturating power law,
 
     L(s) = L_inf + A * s^(-alpha),

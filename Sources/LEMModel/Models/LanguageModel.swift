@@ -87,6 +87,11 @@ public final class LanguageModel: @unchecked Sendable {
     let inputDropout: Dropout, outputDropout: Dropout
     private var embedded: FloatBuffer?, outputs: FloatBuffer?, logits: FloatBuffer?
     private var outputGrads: FloatBuffer?, embeddedGrads: FloatBuffer?
+    /// What `backward` needs of the last training `forward`: its tokens and shape, and which
+    /// dropouts it applied (nil: no backward pending).
+    private var pending: (tokens: [Int32], steps: Int, batch: Int, input: Bool, output: Bool)?
+    /// The logits buffer holds ∂loss/∂logits (since a training forward) instead of logits.
+    private var logitsHoldGradient = false
 
     /// A model with its own parameters, or — with `sharing` — a replica that shares another
     /// model's parameter values (for data-parallel training; it has its own gradients and buffers).
@@ -142,15 +147,17 @@ public final class LanguageModel: @unchecked Sendable {
         decoder.bias!.value.update(repeating: 0, count: config.vocabularySize)
     }
 
-    /// One window of T steps for B streams: tokens and targets `[T, B]` (row t·B + b).
+    /// Forward pass and loss of one window of T steps for B streams: tokens and targets `[T, B]`
+    /// (row t·B + b; targets −1 are not scored).
     ///
-    /// Returns the summed cross-entropy (nats) over the T·B targets. Updates `state` to the final
+    /// Returns the summed cross-entropy (nats) over the targets and updates `state` to the final
     /// state. With `training`, takes one value from `rng` as this window's dropout seed (stream b
     /// draws its masks from `StreamGenerators` stream `firstStream + b`, so a replica or MPI rank
-    /// holding streams `firstStream…` draws what the whole batch would), and accumulates into the
-    /// parameter gradients the gradient of the *mean* loss over the window (the caller zeroes them).
-    public func run(tokens: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, steps T: Int, batch B: Int,
-                    state: inout RecurrentState, training: Bool, rng: inout RandomGenerator, firstStream: Int = 0) -> Double {
+    /// holding streams `firstStream…` draws what the whole batch would), and the softmax pass also
+    /// computes the gradient of the *mean* loss with respect to the logits (fused, in their
+    /// buffer) for the `backward` that must follow.
+    public func forward(tokens: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, steps T: Int, batch B: Int,
+                        state: inout RecurrentState, training: Bool, rng: inout RandomGenerator, firstStream: Int = 0) -> Double {
         let (V, m, d) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
         let rows = T * B
         precondition(!training || !isQuantized, "an int8 model runs inference only")
@@ -169,7 +176,7 @@ public final class LanguageModel: @unchecked Sendable {
         recurrent.sampleMasks(training: training, batch: B, streams: &streams)
         state.hidden.withUnsafeBufferPointer { h0 in
             state.cell.withUnsafeBufferPointer { c0 in
-                // `e` stays unchanged until recurrent.backward below.
+                // `e` stays unchanged until recurrent.backward.
                 recurrent.forward(input: e, steps: T, batch: B, initialHidden: h0.baseAddress, initialCell: c0.baseAddress)
             }
         }
@@ -181,29 +188,47 @@ public final class LanguageModel: @unchecked Sendable {
             outputDropout.apply(o, steps: T, batch: B, width: d)
         }
         decoder.forward(input: o, rows: rows, output: z)
-        // With training, the softmax pass also sums the decoder's bias gradient.
+        // With training, the softmax pass also writes ∂loss/∂logits and sums the decoder's bias gradient.
         let loss = softmaxCrossEntropy(logits: z, rows: rows, classes: V, targets: targets,
                                        gradientScale: training ? 1 / Float(rows) : nil,
                                        gradientColumnSums: training ? decoder.bias?.grad : nil)
-        guard training else { return loss }
-
-        let dO = ensure(&outputGrads, rows * d), dE = ensure(&embeddedGrads, rows * m)
-        decoder.backward(input: o, outputGrad: z, rows: rows, inputGrad: dO, biasGradientDone: true)
-        if useOutput { outputDropout.apply(dO, steps: T, batch: B, width: d) }
-        recurrent.backward(outputGrad: dO, finalHiddenGrad: nil, inputGrad: dE)
-        if useInput { inputDropout.apply(dE, steps: T, batch: B, width: m) }
-        embedding.backward(tokens: tokens, count: rows, outputGrad: dE)
+        pending = training ? (Array(UnsafeBufferPointer(start: tokens, count: rows)), T, B, useInput, useOutput) : nil
+        logitsHoldGradient = training
         return loss
     }
 
-    /// Logits `[T·B, V]` of the last `run` without `training` (with training they hold gradients).
-    public var lastLogits: UnsafeMutablePointer<Float> { logits!.pointer }
+    /// Backpropagation of the last training `forward`: accumulates the gradient of its mean loss
+    /// into the parameter gradients (the caller zeroes them).
+    public func backward() {
+        guard let (tokens, T, B, useInput, useOutput) = pending else {
+            preconditionFailure("LanguageModel.backward needs a training forward first (once per forward)")
+        }
+        pending = nil
+        let (m, d) = (config.embeddingSize, config.hiddenSize)
+        let rows = T * B
+        let o = outputs!.pointer, dZ = logits!.pointer
+        let dO = ensure(&outputGrads, rows * d), dE = ensure(&embeddedGrads, rows * m)
+        decoder.backward(input: o, outputGrad: dZ, rows: rows, inputGrad: dO, biasGradientDone: true)
+        if useOutput { outputDropout.apply(dO, steps: T, batch: B, width: d) }
+        recurrent.backward(outputGrad: dO, finalHiddenGrad: nil, inputGrad: dE)
+        if useInput { inputDropout.apply(dE, steps: T, batch: B, width: m) }
+        tokens.withUnsafeBufferPointer { embedding.backward(tokens: $0.baseAddress!, count: rows, outputGrad: dE) }
+    }
+
+    /// Logits `[T·B, V]` of the last inference `forward` (after a training forward their buffer
+    /// holds the loss's gradient, for `backward`).
+    public var lastLogits: UnsafeMutablePointer<Float> {
+        precondition(!logitsHoldGradient, "after a training forward the logits buffer holds their gradient")
+        return logits!.pointer
+    }
 
     /// Logits `[B, V]` for the next token after feeding one token per stream (sampling; no dropout).
     /// The returned pointer is valid until the next call.
     public func nextTokenLogits(after tokens: UnsafePointer<Int32>, batch B: Int, state: inout RecurrentState) -> UnsafeMutablePointer<Float> {
         let (V, m) = (config.vocabularySize, config.embeddingSize)
         let e = ensure(&embedded, B * m), z = ensure(&logits, B * V)
+        logitsHoldGradient = false
+        pending = nil   // the buffers a backward would read are reused here
         embedding.forward(tokens: tokens, count: B, output: e)
         recurrent.disableMasks()
         state.hidden.withUnsafeBufferPointer { h0 in

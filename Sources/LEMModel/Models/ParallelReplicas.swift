@@ -25,8 +25,10 @@ public final class ParallelLanguageModel: @unchecked Sendable {
         let W = min(replicas.count, B)
         if W == 1 {
             model.parameters.zeroGrads()
-            return model.run(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng,
-                             firstStream: firstStream)
+            let loss = model.forward(tokens: tokens, targets: targets, steps: T, batch: B, state: &state, training: true, rng: &rng,
+                                     firstStream: firstStream)
+            model.backward()
+            return loss
         }
         let ranges = contiguousShares(W, count: B)
         // Every replica takes the same dropout seed from a copy of the caller's generator, which
@@ -46,9 +48,10 @@ public final class ParallelLanguageModel: @unchecked Sendable {
                     let replica = self.replicas[w]
                     replica.parameters.zeroGrads()
                     var workerRNG = shared
-                    lossesP.pointer[w] = replica.run(tokens: columnsIn, targets: columnsOut, steps: T, batch: bw,
-                                                     state: &statesP.pointer[w], training: true, rng: &workerRNG,
-                                                     firstStream: firstStream + r.lowerBound)
+                    lossesP.pointer[w] = replica.forward(tokens: columnsIn, targets: columnsOut, steps: T, batch: bw,
+                                                         state: &statesP.pointer[w], training: true, rng: &workerRNG,
+                                                         firstStream: firstStream + r.lowerBound)
+                    replica.backward()
                 }
             }
         }
@@ -92,7 +95,9 @@ public final class ParallelSequenceClassifier: @unchecked Sendable {
         let m = model.config.inputSize
         if W == 1 {
             model.parameters.zeroGrads()
-            return model.run(features: features, labels: labels, steps: T, batch: B, training: true, rng: &rng, firstStream: firstStream)
+            let loss = model.forward(features: features, labels: labels, steps: T, batch: B, training: true, rng: &rng, firstStream: firstStream)
+            model.backward()
+            return loss
         }
         let ranges = contiguousShares(W, count: B)
         let shared = rng
@@ -113,8 +118,9 @@ public final class ParallelSequenceClassifier: @unchecked Sendable {
                 let replica = self.replicas[w]
                 replica.parameters.zeroGrads()
                 var workerRNG = shared
-                lossesP.pointer[w] = replica.run(features: x, labels: y, steps: T, batch: bw, training: true, rng: &workerRNG,
-                                                 firstStream: firstStream + r.lowerBound)
+                lossesP.pointer[w] = replica.forward(features: x, labels: y, steps: T, batch: bw, training: true, rng: &workerRNG,
+                                                     firstStream: firstStream + r.lowerBound)
+                replica.backward()
             }
         }
         model.parameters.combineGradients(replicas.prefix(W).map(\.parameters), weights: ranges.map { Float($0.count) / Float(B) })

@@ -61,6 +61,8 @@ public final class SequenceClassifier: @unchecked Sendable {
     let head: LastStepClassifier
     let inputDropout: Dropout
     private var droppedInput: FloatBuffer?, finalHiddenGrad: FloatBuffer?
+    /// The batch size of the last training `forward` (nil: no backward pending).
+    private var pendingBatch: Int?
 
     /// A model with its own parameters, or — with `sharing` — a replica sharing another model's
     /// parameter values (data-parallel training).
@@ -100,13 +102,14 @@ public final class SequenceClassifier: @unchecked Sendable {
         head.linear.initialize(&rng)
     }
 
-    /// Runs a batch of B sequences of T frames, `features [T, B, m]`, `labels [B]`.
-    /// Returns the summed cross-entropy over the batch; logits are in `logits` afterwards. With
-    /// `training`, accumulates the gradient of the mean loss into the parameter gradients and
-    /// takes one value from `rng` as the batch's dropout seed: sequence b draws its masks from
-    /// `StreamGenerators` stream `firstStream + b`, the same whichever replica or rank runs it.
-    public func run(features: UnsafePointer<Float>, labels: UnsafePointer<Int32>, steps T: Int, batch B: Int,
-                    training: Bool, rng: inout RandomGenerator, firstStream: Int = 0) -> Double {
+    /// Forward pass and loss of a batch of B sequences of T frames, `features [T, B, m]`,
+    /// `labels [B]`. Returns the summed cross-entropy over the batch; the logits are in
+    /// `lastLogits` afterwards. With `training`, takes one value from `rng` as the batch's dropout
+    /// seed (sequence b draws its masks from `StreamGenerators` stream `firstStream + b`, the same
+    /// whichever replica or rank runs it) and prepares the `backward` that must follow; the
+    /// features must then stay valid and unchanged until it has run.
+    public func forward(features: UnsafePointer<Float>, labels: UnsafePointer<Int32>, steps T: Int, batch B: Int,
+                        training: Bool, rng: inout RandomGenerator, firstStream: Int = 0) -> Double {
         precondition(!training || !isQuantized, "an int8 model runs inference only")
         var input = features
         var streams = StreamGenerators(seed: training ? rng.next() : 0, first: firstStream, count: training ? B : 0)
@@ -115,16 +118,21 @@ public final class SequenceClassifier: @unchecked Sendable {
             inputDropout.applyFreshMask(features, into: x, steps: T, batch: B, width: config.inputSize, streams: &streams)
             input = UnsafePointer(x)
         }
-        // `input` stays valid until backward below.
         recurrent.sampleMasks(training: training, batch: B, streams: &streams)
         recurrent.forward(input: input, steps: T, batch: B, initialHidden: nil, initialCell: nil)
         head.forward(finalHidden: recurrent.top.finalHidden, batch: B)
-        let loss = head.loss(labels: labels, training: training)
-        guard training else { return loss }
+        pendingBatch = training ? B : nil
+        return head.loss(labels: labels, training: training)
+    }
+
+    /// Backpropagation of the last training `forward`: accumulates the gradient of its mean loss
+    /// into the parameter gradients (the caller zeroes them).
+    public func backward() {
+        guard let B = pendingBatch else { preconditionFailure("SequenceClassifier.backward needs a training forward first (once per forward)") }
+        pendingBatch = nil
         let dy = ensure(&finalHiddenGrad, B * config.hiddenSize)
         head.backward(finalHiddenGrad: dy)
         recurrent.backward(outputGrad: nil, finalHiddenGrad: dy, inputGrad: nil)
-        return loss
     }
 
     /// Logits `[B, C]` without computing a loss (classification); valid until the next call.
