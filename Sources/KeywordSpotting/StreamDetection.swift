@@ -101,35 +101,45 @@ package struct SlidingWindows {
     }
 }
 
-/// Runs `spotter` over a stream in 1 s windows every `strideMs` (posteriors computed in batches
-/// of `streamBatch` windows, the mel frames that overlapping windows share computed once) and passes each window's posteriors to every recognizer, in bounded memory;
-/// `onDetection(k, d)` sees each detection of recognizer k as it happens.
-package func scanStream(_ stream: AudioStream, spotter: KeywordSpotter, strideMs: Int, recognizers: inout [CommandRecognizer],
-                onDetection: (Int, Detection) -> Void) throws -> (windows: Int, seconds: Double) {
+/// One window of a scanned stream and the model's posteriors for it.
+package struct ScannedWindow {
+    /// The window's first sample, and the samples read when it was complete: its end in the audio
+    /// (the first window of a stream shorter than a clip ends early, zero-padded).
+    package var start: Int, end: Int
+    package var scores: [Float]
+    /// Seconds of the model pass that computed it (shared by the windows of one batch).
+    package var passSeconds: Double
+}
+
+/// The one scan of audio by a keyword spotter, for `classify`, `eval-stream` and `listen`: 1 s
+/// windows every `strideMs` (`SlidingWindows`, on the 16-bit grid), their posteriors computed
+/// `batch` windows per model pass (each core's windows share their mel frames), handed to `body`
+/// in order, in bounded memory. Recordings use `streamBatch`; live audio uses 1, so that each
+/// window is answered as soon as it is complete. `shouldStop` is asked before each window.
+/// Returns the windows scanned, the seconds it took and the samples read.
+package func scanWindows(read: @escaping (Int) throws -> [Float], spotter: KeywordSpotter, strideMs: Int, batch: Int = streamBatch,
+                         shouldStop: () -> Bool = { false }, _ body: (ScannedWindow) throws -> Void) throws -> (windows: Int, seconds: Double, samples: Int) {
     let rate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
-    var sliding = SlidingWindows(clip: clip, stride: strideMs * rate / 1000) { try stream.read(maximum: $0) }
+    var sliding = SlidingWindows(clip: clip, stride: strideMs * rate / 1000, read: read)
     var windows = 0
-    var pending: [(end: Int, samples: [Float])] = []
+    var pending: [(start: Int, end: Int, samples: [Float])] = []
     spotter.beginStream()
-    let start = Date()
-    func flush() {
+    let started = monotonicSeconds()
+    func flush() throws {
         guard !pending.isEmpty else { return }
-        let results = spotter.probabilities(ofClips: pending.map(\.samples), streamOffsets: pending.map { $0.end - clip })
-        for (w, p) in zip(pending, results) {
-            let ms = Double(w.end) * 1000 / Double(rate)
-            for k in recognizers.indices {
-                if let d = recognizers[k].process(time: ms, scores: p) { onDetection(k, d) }
-            }
-        }
+        let t0 = monotonicSeconds()
+        let results = spotter.probabilities(ofClips: pending.map(\.samples), streamOffsets: pending.map(\.start))
+        let pass = monotonicSeconds() - t0
+        for (w, p) in zip(pending, results) { try body(ScannedWindow(start: w.start, end: w.end, scores: p, passSeconds: pass)) }
         windows += pending.count
         pending.removeAll(keepingCapacity: true)
     }
-    while let window = try sliding.next() {
-        pending.append((sliding.start + clip, window))
-        if pending.count == streamBatch { flush() }
+    while !shouldStop(), let window = try sliding.next(), sliding.samplesRead > 0 {
+        pending.append((sliding.start, sliding.samplesRead, window))
+        if pending.count >= batch { try flush() }
     }
-    flush()
-    return (windows, Date().timeIntervalSince(start))
+    try flush()
+    return (windows, monotonicSeconds() - started, sliding.samplesRead)
 }
 
 /// Windows per model pass when a recorded stream is scanned: each core gets 64, enough for its

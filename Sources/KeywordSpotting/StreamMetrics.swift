@@ -34,21 +34,22 @@ package struct KWSStreamError: Error, CustomStringConvertible {
     package init(_ description: String) { self.description = description }
 }
 
-/// The streaming figures of a list of detections against the ground truth.
+/// Our streaming figures of a list of detections against the ground truth (docs/STREAMING.md).
 ///
 /// A detection at time t matches the ground-truth word whose span [start, end + tolerance)
 /// contains t (the detection is reported at the end of the 1 s window that fired, so a word is
 /// found between its start and a little after its clip ends); each word matches at most one
-/// detection, the first. Then, as TensorFlow's `StreamingAccuracyStats`:
-/// - *matched*: the detection's label is the word's; *wrong*: it is another keyword;
-/// - *false positives*: detections matching no word (or a word already matched, or an unknown
-///   word: a keyword detection there is a false alarm);
-/// and, per keyword and overall: miss rate = keyword words without a matched detection / keyword
-/// words, false alarms per hour = (wrong + false positive detections) / hours of audio.
+/// detection, the first. Each detection is then
+/// - a *hit*: the word is the detection's keyword;
+/// - a *confusion*: the word is another keyword;
+/// - an *other false alarm*: it matches no word, a word already matched, or an unknown word;
+/// and, per keyword and overall: miss rate = keyword words without a hit / keyword words, false
+/// alarms per hour = (confusions + other false alarms) / hours of audio. (TensorFlow's rates,
+/// counted differently, are `TensorFlowStreamingAccuracy`'s.)
 package struct StreamingMetrics {
     package var keywords: [String]
     package var words: Int = 0, keywordWords = 0
-    package var matched = 0, wrong = 0, falsePositives = 0
+    package var hits = 0, confusions = 0, otherFalseAlarms = 0
     package var missesPerKeyword: [String: Int] = [:], occurrences: [String: Int] = [:], falseAlarmsPerKeyword: [String: Int] = [:]
     package var hours: Double
     /// The false positives that fired where no keyword was spoken (on noise or an unknown word;
@@ -71,13 +72,13 @@ package struct StreamingMetrics {
             let nearKeyword = truth.contains { keywordSet.contains($0.label) && $0.startMs <= t && t < $0.endMs + toleranceMs }
             if let i = truth.indices.first(where: { !used[$0] && truth[$0].startMs <= t && t < truth[$0].endMs + toleranceMs }) {
                 used[i] = true
-                if truth[i].label == d.label { matched += 1; found[i] = true; continue }
-                if keywordSet.contains(truth[i].label) { wrong += 1 } else {
-                    falsePositives += 1
+                if truth[i].label == d.label { hits += 1; found[i] = true; continue }
+                if keywordSet.contains(truth[i].label) { confusions += 1 } else {
+                    otherFalseAlarms += 1
                     if !nearKeyword { falseAlarmsWithoutKeyword.append(d) }
                 }
             } else {
-                falsePositives += 1
+                otherFalseAlarms += 1
                 if !nearKeyword { falseAlarmsWithoutKeyword.append(d) }
             }
             falseAlarmsPerKeyword[d.label, default: 0] += 1
@@ -87,7 +88,8 @@ package struct StreamingMetrics {
 
     package var misses: Int { missesPerKeyword.values.reduce(0, +) }
     package var missRate: Double { keywordWords == 0 ? 0 : Double(misses) / Double(keywordWords) }
-    package var falseAlarmsPerHour: Double { Double(wrong + falsePositives) / max(hours, 1e-12) }
+    package var falseAlarms: Int { confusions + otherFalseAlarms }
+    package var falseAlarmsPerHour: Double { Double(falseAlarms) / max(hours, 1e-12) }
     package func missRate(_ keyword: String) -> Double? { occurrences[keyword].map { Double(missesPerKeyword[keyword] ?? 0) / Double($0) } }
     package func falseAlarmsPerHour(_ keyword: String) -> Double { Double(falseAlarmsPerKeyword[keyword] ?? 0) / max(hours, 1e-12) }
 }

@@ -172,7 +172,7 @@ extension KWS {
         }
     
         /// The stream scan of `kws eval-stream` / `kws listen` on a file: a generated stream (noise
-        /// with tone bursts) through `scanStream` with a randomly initialised model of the paper's
+        /// with tone bursts) through `scanWindows` with a randomly initialised model of the paper's
         /// shape, written as a checkpoint so that the real loading path runs too.
         func measureListen(features kind: FeatureSettings.Kind) throws -> [String: Any] {
             let dir = NSTemporaryDirectory() + "kws-bench-listen-\(getpid())"
@@ -196,10 +196,12 @@ extension KWS {
             }
             try writeAudio(path: dir + "/stream.wav", interleaved: stream, channels: 1, sampleRate: rate)
             let spotter = try KeywordSpotter(checkpoint: dir + "/bench.ckpt", int8: precision.int8)
-            var recognizers = [CommandRecognizer(labels: tool.labels, threshold: 0.5)]
+            var recognizer = CommandRecognizer(labels: tool.labels, threshold: 0.5)
             let strideMs = 100
-            let scan = try scanStream(try AudioStream(path: dir + "/stream.wav", outputRate: rate), spotter: spotter, strideMs: strideMs,
-                                      recognizers: &recognizers) { _, _ in }
+            let audio = try AudioStream(path: dir + "/stream.wav", outputRate: rate)
+            let scan = try scanWindows(read: { try audio.read(maximum: $0) }, spotter: spotter, strideMs: strideMs) { w in
+                _ = recognizer.process(time: Double(w.end) * 1000 / Double(rate), scores: w.scores)
+            }
             return ["config": "listen", "mode": kind.rawValue, "precision": precisionName, "features": "\(settings.featureCount) × \(settings.frames)", "cell": cell.rawValue,
                     "real_time_factor": minutes * 60 / scan.seconds, "ms_per_window": 1000 * scan.seconds / Double(scan.windows),
                     "windows": scan.windows, "stream_minutes": minutes, "stride_ms": strideMs, "hidden": config.hiddenSize,

@@ -106,10 +106,6 @@ extension KWS {
             let rate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
             let labels = spotter.tool.labels
             let background: Set<String> = ["_silence_", "_unknown_"]
-            var sliding = SlidingWindows(clip: clip, stride: strideMs * rate / 1000) { try stream.read(maximum: $0) }
-            spotter.beginStream()
-            var windows = 0
-            var pending: [(start: Int, samples: [Float])] = []
             var current: (label: Int, start: Int, end: Int, probability: Float)?
             var detections = 0
 
@@ -122,32 +118,23 @@ extension KWS {
                     print(String(format: "%@\t%.2f-%.2f s\t%@ %.3f", file, s, e, labels[d.label], Double(d.probability)))
                 }
             }
-            func flush() {
-                guard !pending.isEmpty else { return }
-                let results = spotter.probabilities(ofClips: pending.map(\.samples), streamOffsets: pending.map(\.start))
-                for (w, p) in zip(pending, results) {
-                    let best = p.indices.max { p[$0] < p[$1] }!
-                    let isKeyword = !background.contains(labels[best]) && Double(p[best]) >= threshold
-                    if isKeyword, var c = current, c.label == best, w.start <= c.end {
-                        c.end = w.start + clip
-                        c.probability = max(c.probability, p[best])
-                        current = c
-                    } else {
-                        if let c = current { emit(c) }
-                        current = isKeyword ? (best, w.start, w.start + clip, p[best]) : nil
-                    }
+            let scan = try scanWindows(read: { try stream.read(maximum: $0) }, spotter: spotter, strideMs: strideMs, batch: 64) { w in
+                let p = w.scores
+                let best = p.indices.max { p[$0] < p[$1] }!
+                let isKeyword = !background.contains(labels[best]) && Double(p[best]) >= threshold
+                if isKeyword, var c = current, c.label == best, w.start <= c.end {
+                    c.end = w.start + clip
+                    c.probability = max(c.probability, p[best])
+                    current = c
+                } else {
+                    if let c = current { emit(c) }
+                    current = isKeyword ? (best, w.start, w.start + clip, p[best]) : nil
                 }
-                windows += pending.count
-                pending.removeAll(keepingCapacity: true)
             }
-            while let window = try sliding.next() {
-                pending.append((sliding.start, window))
-                if pending.count == 64 { flush() }
-            }
-            flush()
             if let c = current { emit(c) }
+            let windows = scan.windows
             if detections == 0 {
-                let duration = Double(sliding.start + clip) / Double(rate)
+                let duration = Double(scan.samples) / Double(rate)
                 if json {
                     print(jsonLine(["file": file, "label": NSNull(), "detections": 0, "windows": windows, "duration": duration]))
                 } else {

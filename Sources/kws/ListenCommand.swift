@@ -106,7 +106,7 @@ extension KWS {
         func run() throws {
             try reportingErrors {
                 let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint, int8: precision.int8)
-                let modelRate = spotter.tool.dataset.sampleRate, clip = spotter.tool.dataset.clipSamples
+                let modelRate = spotter.tool.dataset.sampleRate
                 let (global, perClass) = try thresholds(labels: spotter.tool.labels)
                 var recognizer = CommandRecognizer(labels: spotter.tool.labels, threshold: global, perClass: perClass,
                                                    averageMs: averageMs, suppressMs: suppressMs)
@@ -121,18 +121,15 @@ extension KWS {
                 }
                 InterruptHandler.install()
                 defer { InterruptHandler.uninstall() }
-                var sliding = SlidingWindows(clip: clip, stride: strideMs * modelRate / 1000, read: read)
-                spotter.beginStream()
-                var windows = 0, detections = 0, busy = 0.0
-                // The first window waits for a whole second of audio; then one every stride.
-                while InterruptHandler.requested == nil, let window = try sliding.next(), sliding.samplesRead > 0 {
+                var detections = 0, busy = 0.0
+                // The first window waits for a whole second of audio; then one every stride, each
+                // answered as soon as it is complete (batch 1).
+                let scan = try scanWindows(read: read, spotter: spotter, strideMs: strideMs, batch: 1,
+                                           shouldStop: { InterruptHandler.requested != nil }) { w in
                     let t0 = monotonicSeconds()
-                    let scores = spotter.probabilities(ofClips: [window], streamOffsets: [sliding.start])[0]
-                    let time = Double(sliding.samplesRead) * 1000 / Double(modelRate)
-                    let detection = recognizer.process(time: time, scores: scores)
-                    let latency = (monotonicSeconds() - t0) * 1000
+                    let detection = recognizer.process(time: Double(w.end) * 1000 / Double(modelRate), scores: w.scores)
+                    let latency = (w.passSeconds + monotonicSeconds() - t0) * 1000
                     busy += latency
-                    windows += 1
                     if let d = detection {
                         detections += 1
                         if json {
@@ -143,7 +140,8 @@ extension KWS {
                         fflush(nil)   // every stream: the line is out as the word is heard
                     }
                 }
-                let seconds = Double(sliding.samplesRead) / Double(modelRate)
+                let windows = scan.windows
+                let seconds = Double(scan.samples) / Double(modelRate)
                 writeStandardError(String(format: "kws listen: %.1f s of audio, %d windows, %d detections, %.2f ms per window%@\n", seconds, windows,
                                           detections, busy / Double(max(windows, 1)), InterruptHandler.requested != nil ? " (interrupted)" : ""))
             }
