@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Every target is compiled for the build machine's CPU: without it swiftc targets baseline x86-64
-// (SSE2), loops vectorise 4-wide and `Float.addingProduct` becomes a libm call (docs/ and
-// ../shared/docs/SWIFT_NOTES.md §0.2).
+// (SSE2), loops vectorise 4-wide and `Float.addingProduct` becomes a libm call
+// (docs/SWIFT_NOTES.md §0.2).
 let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native"])]
 
 let package = Package(
@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TaskSupport", targets: ["TaskSupport"]),
         .library(name: "LanguageModelling", targets: ["LanguageModelling"]),
         .library(name: "KeywordSpotting", targets: ["KeywordSpotting"]),
+        .library(name: "SequenceModelling", targets: ["SequenceModelling"]),
         .library(name: "ToolSupport", targets: ["ToolSupport"]),
         .executable(name: "lm", targets: ["lm"]),
         .executable(name: "kws", targets: ["kws"]),
@@ -49,6 +50,7 @@ let package = Package(
         .target(name: "TaskSupport", dependencies: ["LEMModel"], swiftSettings: nativeCPU),
         .target(name: "LanguageModelling", dependencies: ["LEMModel", "Text", "TaskSupport"], swiftSettings: nativeCPU),
         .target(name: "KeywordSpotting", dependencies: ["LEMModel", "Audio", "TaskSupport"], swiftSettings: nativeCPU),
+        .target(name: "SequenceModelling", dependencies: ["LEMModel", "TaskSupport"], swiftSettings: nativeCPU),
         // What only the command lines share: argument groups, the terminal progress line, the bench
         // runner, error reporting (swift-argument-parser lives here and in the tools only).
         .target(name: "ToolSupport", dependencies: ["LEMModel", "TaskSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -72,7 +74,7 @@ let package = Package(
         // MARK: - The paper's long-memory experiment (a demonstration: LEM vs LSTM vs GRU)
         .executableTarget(
             name: "adding",
-            dependencies: ["LEMModel", "TaskSupport", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LEMModel", "SequenceModelling", "TaskSupport", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: nativeCPU),
 
         // MARK: - Tests
@@ -84,6 +86,8 @@ let package = Package(
         // Shared by the CLI tests: running a built tool, temporary folders, kill-and-resume runs.
         .target(name: "ToolTestSupport", dependencies: ["LEMModel"], path: "Tests/ToolTestSupport"),
         .testTarget(name: "LMTests", dependencies: ["lm", "LanguageModelling", "Text", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
+        // Runs the built `adding` binary.
+        .testTarget(name: "AddingTests", dependencies: ["adding", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
         // Runs the built `kws` binary on generated WAV trees.
         .testTarget(name: "KWSTests", dependencies: ["kws", "KeywordSpotting", "Audio", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
     ]

@@ -3,9 +3,9 @@ import Text
 
 /// Named sets of language-modelling hyperparameters. Explicit flags override them.
 package enum LanguageModelPreset: String, CaseIterable, Sendable {
-    /// The authors' PTB word configuration (LEM.md; lamb config LEM_config_word).
+    /// The authors' PTB word configuration (docs/MODEL.md; lamb config LEM_config_word).
     case ptbWord = "ptb-word"
-    /// The authors' PTB char configuration (LEM.md; lamb config LEM_config_char).
+    /// The authors' PTB char configuration (docs/MODEL.md; lamb config LEM_config_char).
     case ptbChar = "ptb-char"
 }
 

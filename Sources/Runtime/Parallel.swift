@@ -32,7 +32,7 @@ public func contiguousShares(_ parts: Int, count: Int) -> [Range<Int>] {
 }
 
 /// Runs `body` over `0..<count` split into one contiguous chunk per worker, in parallel when the
-/// work is large enough to pay for the thread hand-off (≳0.3 ms per chunk; SWIFT_NOTES §7), and
+/// work is large enough to pay for the thread hand-off (≳0.3 ms per chunk; docs/SWIFT_NOTES.md §7), and
 /// serially otherwise. `body` receives a range and its chunk index.
 ///
 /// Work must not call BLAS with more than one thread inside `body` (oversubscription).
@@ -55,7 +55,7 @@ nonisolated(unsafe) private var insideDataParallel = false
 
 /// Runs `body(worker)` for each of `workers` workers on their own cores, with OpenBLAS set to one
 /// thread meanwhile (each worker's matrix products run on its own core; nesting BLAS threads
-/// inside would oversubscribe, SWIFT_NOTES §7). Used for data-parallel training: each worker runs
+/// inside would oversubscribe, docs/SWIFT_NOTES.md §7). Used for data-parallel training: each worker runs
 /// a model replica on its slice of the batch, with no synchronisation inside the recurrence.
 public func dataParallel(workers: Int, _ body: @Sendable (Int) -> Void) {
     guard workers > 1 else { body(0); return }
@@ -70,7 +70,7 @@ public func dataParallel(workers: Int, _ body: @Sendable (Int) -> Void) {
 ///
 /// For a recurrence over one or a few sequences every product is tiny (a [1, 128]·[128, 384]
 /// product is 0.1 MFLOP), and handing half of it to a second BLAS thread costs more than it
-/// saves: one keyword clip takes 0.68 ms instead of 0.83 ms on the reference machine.
+/// saves (one keyword clip is faster on one thread: docs/BENCHMARKS.md).
 public func withSingleThreadedBLAS<Result>(_ body: () throws -> Result) rethrows -> Result {
     let blasThreads = blasThreadCount()
     guard blasThreads > 1 else { return try body() }

@@ -6,9 +6,8 @@ import Foundation
 /// blocked layout (`pack`), then each step is one oneDNN matmul (brgemm) on it, with no
 /// per-call packing of W. OpenBLAS, by contrast, copies ("packs") all of W at every call: at the
 /// char shape (A [128, 1024] · W [1024, 4096] and A [128, 4096] · W [4096, 1024]) that is 16 MB
-/// per step, and oneDNN's matmul on the packed weights measured 165–192 GFLOP/s against
-/// OpenBLAS's 102–141 in the same run (docs/BENCHMARKS.md), the reorder costing 9–22 ms once
-/// per window of 150 steps.
+/// per step, which the packed weights save for the price of one reorder per window
+/// (measurements in docs/BENCHMARKS.md).
 ///
 /// All matrices are row-major; A and C may be column blocks of wider matrices (row strides `lda`,
 /// `ldc`), W is contiguous: [N, K] when `transposeW` (A·Wᵀ, as h·W_hhᵀ in the forward pass), else

@@ -1,10 +1,5 @@
-// `adding`: the adding problem, the paper's long-memory experiment (LEM.md; Figure 1 of Rusch et
-// al.), for LEM, LSTM and GRU through the same layers `lm` and `kws` train. A demonstration with
-// figures, not a unit test.
-//
-// Each sequence has T steps of (value, marker): values uniform in [0, 1], two markers set to 1, one
-// in each half; the target is the sum of the two marked values. A model that has not learned to
-// remember predicts the mean, 1, and its mean squared error is the variance, 1/6 ≈ 0.167.
+// `adding`: the adding problem, the paper's long-memory experiment, for LEM, LSTM and GRU through
+// the same layers `lm` and `kws` train; the task and its training live in SequenceModelling.
 
 import ArgumentParser
 import Foundation
@@ -21,8 +16,11 @@ struct Adding: ParsableCommand {
             Trains one recurrent layer and a linear read-out of its last hidden state on random
             sequences of T (value, marker) pairs to output the sum of the two marked values, and
             prints the test MSE (1,000 fixed test sequences, the same for every cell and seed)
-            every --eval-every steps; 0.167 is what predicting the mean gives. --csv keeps the
-            curve; `adding plot` draws several curves in one SVG.
+            every --eval-every steps; 0.167 is what predicting the mean gives. Runs on the
+            same training loop as lm and kws: --checkpoint keeps the best model, Ctrl-C or
+            --max-minutes stop resumably (--resume continues), the metrics log and a learning
+            curve go beside the checkpoint. --csv keeps the curve of test MSE against steps and
+            minutes; `adding plot` draws several curves in one SVG.
 
             Examples:
               adding train --cell lem --length 2000 --csv lem-2000.csv

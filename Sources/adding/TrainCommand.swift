@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LEMModel
+import SequenceModelling
 import TaskSupport
 import ToolSupport
 
@@ -30,6 +31,9 @@ extension Adding {
         @Option(help: "Global gradient-norm clip (0 = none).") var clip: Float = 0
         @Option(help: "Random seed (initialisation and training sequences).") var seed: UInt64 = 1
         @Option(help: ArgumentHelp("Write the curve here as CSV (step, training minutes, test MSE).", valueName: "file")) var csv: String?
+        @Option(help: ArgumentHelp("Model checkpoint (safetensors); also <checkpoint>.resume, .metrics.jsonl and .curve.svg.", valueName: "file"))
+        var checkpoint = "adding.ckpt"
+        @Flag(help: "Continue from <checkpoint>.resume (the task's settings come from it).") var resume = false
 
         mutating func validate() throws {
             for (name, v) in [("--length", length), ("--hidden", hidden), ("--batch", batch), ("--steps", steps),
@@ -41,39 +45,19 @@ extension Adding {
             if !(dt > 0 && dt.isFinite) { throw ValidationError("--dt must be positive") }
             if !(clip >= 0) { throw ValidationError("--clip must be 0 (off) or positive") }
             if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
+            if steps % evalEvery != 0 {
+                throw ValidationError("--steps \(steps) must be a multiple of --eval-every \(evalEvery) (each evaluation ends an epoch of the training loop)")
+            }
         }
 
         func run() throws {
             try reportingErrors(tool: "adding") {
-                let model = AddingModel(cell: cell, hiddenSize: hidden, dt: dt, workers: min(workerCount, batch))
-                var rng = RandomGenerator(seed: seed)
-                model.initialize(&rng)
-                let optimizer = Optimizer(settings: OptimizerSettings(kind: .adam), parameterCount: model.parameters.count)
-                let test = AddingBatch(length: length, first: 0, count: testSize, seed: AddingBatch.testSeed)
-                var rows: [String] = ["step,minutes,test_mse"]
-                func report(_ step: Int, _ seconds: Double) throws {
-                    let mse = model.meanSquaredError(test, chunk: batch)
-                    print(String(format: "step %6d  %7.2f min  test MSE %.6f", step, seconds / 60, mse))
-                    rows.append(String(format: "%d,%.4f,%.8g", step, seconds / 60, mse))
-                    if let csv { try (rows.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8) }
-                }
-                writeStandardError("adding: \(cell.displayName) hidden \(hidden)\(cell == .lem ? ", dt \(dt)" : ""), T = \(length), batch \(batch), "
-                                   + "Adam \(lr), \(formatCount(Double(model.parameters.scalarCount))) parameters; "
-                                   + "predicting the mean gives test MSE 0.167\n")
-                var seconds = 0.0
-                try report(0, 0)
-                for step in 1...steps {
-                    let t0 = monotonicSeconds()
-                    let data = AddingBatch(length: length, first: (step - 1) * batch, count: batch, seed: seed)
-                    let loss = model.trainStep(data)
-                    guard loss.isFinite else { throw ToolError(description: "the training loss became \(loss) at step \(step) (try a lower --lr or a --clip)") }
-                    if clip > 0 { clipGradientNorm(model.parameters, maxNorm: clip) }
-                    optimizer.step(model.parameters, learningRate: lr)
-                    seconds += monotonicSeconds() - t0
-                    let outOfTime = maxMinutes.map { seconds >= $0 * 60 } ?? false
-                    if step % evalEvery == 0 || step == steps || outOfTime { try report(step, seconds) }
-                    if outOfTime { break }
-                }
+                var training = AddingTraining()
+                (training.cell, training.hidden, training.length, training.batch) = (cell, hidden, length, batch)
+                (training.steps, training.evalEvery, training.testSize) = (steps, evalEvery, testSize)
+                (training.lr, training.dt, training.clip, training.seed) = (lr, dt, clip, seed)
+                (training.checkpoint, training.resume, training.maxMinutes, training.csv) = (checkpoint, resume, maxMinutes, csv)
+                try training.run(progress: TerminalProgress())
             }
         }
     }

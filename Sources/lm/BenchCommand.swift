@@ -11,7 +11,7 @@ extension LM {
         static let configuration = CommandConfiguration(
             abstract: "Measure training and sampling speed (random data, paper's shapes).",
             discussion: """
-                Configurations (the paper's, LEM.md):
+                Configurations (the paper's, docs/MODEL.md):
                   word         vocab 10,000, embedding 256 tied, hidden 256, batch 64, BPTT 70
                   char         vocab 50, embedding 200, hidden 1024, batch 128, BPTT 150
                   sample-word  word model, one token at a time, batch 1

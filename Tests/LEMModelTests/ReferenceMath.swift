@@ -6,7 +6,7 @@ import XCTest
 // Independent Double-precision references for the gradient checks. They share no code with the
 // Float implementation: plain loops, Foundation's exp/tanh, no BLAS.
 
-/// The LEM recurrence of LEM.md / the authors' LEMCell, in Double, one step at a time.
+/// The LEM recurrence of docs/MODEL.md / the authors' LEMCell, in Double, one step at a time.
 struct ReferenceLEM {
     var m: Int, d: Int, dt: Double
     // Same names and layouts as the PyTorch module.

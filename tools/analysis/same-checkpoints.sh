@@ -9,7 +9,8 @@
 set -euo pipefail
 old=${1:?usage: same-checkpoints.sh OLD_BIN_DIR NEW_BIN_DIR [DATA_ROOT]}
 new=${2:?usage: same-checkpoints.sh OLD_BIN_DIR NEW_BIN_DIR [DATA_ROOT]}
-data=${3:-../shared/data}
+data=$(cd "${3:-../shared/data}" && pwd)
+old=$(cd "$old" && pwd); new=$(cd "$new" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -33,8 +34,9 @@ for run in "${runs[@]}"; do
     bin=$([ $side = old ] && echo "$old" || echo "$new")
     if [ "$tool" = adding ]; then
       # adding keeps no checkpoint: its curve without the minutes column is what must agree.
-      (LEM_THREADS=2 "$bin/$tool" $args --csv "$dir/curve.csv" >"$dir/out.txt" 2>"$dir/err.txt" \
-        && cut -d, -f1,3 "$dir/curve.csv" >"$dir/curve.ckpt") || { echo "$name ($side) failed:"; tail -3 "$dir/err.txt"; status=1; }
+      # (run in its folder: a build that keeps checkpoints writes adding.ckpt there)
+      (cd "$dir" && LEM_THREADS=2 "$bin/$tool" $args --csv curve.csv >out.txt 2>err.txt \
+        && cut -d, -f1,3 curve.csv >curve.ckpt) || { echo "$name ($side) failed:"; tail -3 "$dir/err.txt"; status=1; }
     else
       (LEM_THREADS=2 "$bin/$tool" $args --checkpoint "$dir/run.ckpt" >"$dir/out.txt" 2>"$dir/err.txt") || { echo "$name ($side) failed:"; tail -3 "$dir/err.txt"; status=1; }
     fi

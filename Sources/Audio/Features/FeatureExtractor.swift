@@ -6,7 +6,7 @@ import Dispatch
 import Runtime
 import Synchronization
 
-/// FFTW's planner is not thread-safe (SWIFT_NOTES §3: concurrent planning crashed 5 runs of 5).
+/// FFTW's planner is not thread-safe (docs/SWIFT_NOTES.md §3: concurrent planning crashed 5 runs of 5).
 /// Every plan is created and destroyed under this lock, and `fftwf_make_planner_thread_safe()` is
 /// called once, before the first plan, as a second line of defence (e.g. if another library in
 /// the process plans too). Executing a plan (`fftwf_execute_dft_r2c` with new arrays) is
@@ -65,7 +65,7 @@ private struct SharedPlan: @unchecked Sendable { let plan: fftwf_plan }
 /// The mel and DCT products are Swift loops (SIMD8 dot products / vectorised row updates), not
 /// BLAS: the sparse filterbank needs ~20× fewer multiply-adds than a dense frames × filterbank
 /// GEMM, the DCT is tiny (101×40×40), `computeBatch` already uses both cores and calling
-/// multi-threaded OpenBLAS from inside those workers would oversubscribe them (SWIFT_NOTES §7),
+/// multi-threaded OpenBLAS from inside those workers would oversubscribe them (docs/SWIFT_NOTES.md §7),
 /// and features come out bit-identical whatever `OPENBLAS_CORETYPE` selects.
 ///
 /// Speed (release, 2 cores, 1 s clips, OPENBLAS_CORETYPE unset): MFCC ≈ 11,700 clips/s

@@ -5,7 +5,7 @@
 /// (fixtures made with `tools/reference/make_mfcc_fixtures.py`, librosa 0.11.0); every field maps
 /// to a librosa argument. docs/FEATURES.md states the same table.
 ///
-/// The convention row by row (ANCHORS.md table D), for the default MFCC (`FeatureSettings.mfcc`)
+/// The convention row by row (docs/FEATURES.md), for the default MFCC (`FeatureSettings.mfcc`)
 /// and the LEM paper's log-mel (`FeatureSettings.logmel`):
 ///
 /// | Step | `.mfcc` (librosa `feature.mfcc`) | `.logmel` (LEM's librosa 0.8.1 loader) |

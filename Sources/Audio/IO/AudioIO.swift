@@ -158,7 +158,7 @@ public func readAudio(path: String) throws -> AudioClip {
 }
 
 /// Detects truncated WAV (RIFF, RIFX, RF64) and AIFF/AIFC files, which libsndfile opens without
-/// an error (it logs "data : 32000 (should be 956)" and reports fewer frames; SWIFT_NOTES §4).
+/// an error (it logs "data : 32000 (should be 956)" and reports fewer frames; docs/SWIFT_NOTES.md §4).
 ///
 /// Method: walk the container's chunk list ourselves and compare the audio chunk's *declared*
 /// size with the bytes that follow it in the file. This is exact and does not depend on the

@@ -1,15 +1,14 @@
 // Reading long recordings piece by piece: bounded memory whatever the file's length.
 
 @preconcurrency import Glibc
-import CSampleRate
 import CSndFile
 
 /// A recording read block by block: mono, resampled to `outputRate`, never held whole.
 ///
 /// Opens and validates like `readAudio` (missing, empty, not audio, zero-length, truncated WAV or
 /// AIFF containers: errors name the file), then `read(maximum:)` hands out consecutive samples.
-/// Resampling uses libsamplerate's streaming interface (`src_process`, the same converter as
-/// `resample`), so a one-hour 44.1 kHz file needs only the current block in memory.
+/// Resampling keeps one `Resampler` (the converter `resample` uses) across blocks, so a one-hour
+/// 44.1 kHz file needs only the current block in memory.
 public final class AudioStream {
     public let path: String
     public let sourceRate: Int
@@ -18,7 +17,7 @@ public final class AudioStream {
     public let frames: Int
     public let outputRate: Int
     private let handle: OpaquePointer
-    private var resampler: OpaquePointer?
+    private var resampler: Resampler?
     private var framesRead = 0
     private var inputBlock: [Float] = []        // interleaved frames from libsndfile
     private var monoBlock: [Float] = []
@@ -52,54 +51,40 @@ public final class AudioStream {
         guard frames > 0 else { sf_close(handle); throw fail("contains no audio (zero-length: 0 frames)") }
         if let problem = checkContainerIsComplete(path: path, fileSize: Int(status.st_size)) { sf_close(handle); throw fail(problem) }
         if sourceRate != self.outputRate {
-            var error: Int32 = 0
-            guard src_is_valid_ratio(Double(self.outputRate) / Double(sourceRate)) != 0,
-                  let state = src_new(Int32(SRC_SINC_BEST_QUALITY), 1, &error) else {
+            guard let converter = try? Resampler(from: sourceRate, to: self.outputRate, source: path) else {
                 sf_close(handle)
                 throw fail("cannot resample \(sourceRate) Hz to \(self.outputRate) Hz")
             }
-            resampler = state
+            resampler = converter
         }
     }
 
-    deinit {
-        sf_close(handle)
-        if let resampler { src_delete(resampler) }
-    }
+    deinit { sf_close(handle) }
 
     /// Up to `count` further mono samples at `outputRate`; an empty array once the file is done.
     public func read(maximum count: Int) throws -> [Float] {
         guard count > 0, !finished else { return [] }
-        if resampler == nil {
+        guard let resampler else {
             let mono = try readMono(count)
             if mono.isEmpty { finished = true }
             return mono
         }
-        let ratio = Double(outputRate) / Double(sourceRate)
+        let ratio = resampler.ratio
         var out = [Float](repeating: 0, count: count)
         var produced = 0
         while produced < count {
-            var endOfInput: Int32 = 0
             if resampleInput.count < 4096 && framesRead < frames {
                 resampleInput += try readMono(max(4096, Int(Double(count) / ratio) + 64))
             }
-            if framesRead >= frames { endOfInput = 1 }
-            var used = 0, generated = 0
-            let status: Int32 = resampleInput.withUnsafeBufferPointer { input in
-                out.withUnsafeMutableBufferPointer { output in
-                    var data = SRC_DATA(data_in: input.baseAddress, data_out: output.baseAddress! + produced,
-                                        input_frames: input.count, output_frames: count - produced,
-                                        input_frames_used: 0, output_frames_gen: 0, end_of_input: endOfInput, src_ratio: ratio)
-                    let s = src_process(resampler, &data)
-                    used = data.input_frames_used
-                    generated = data.output_frames_gen
-                    return s
+            let endOfInput = framesRead >= frames
+            let (used, generated) = try resampleInput.withUnsafeBufferPointer { input in
+                try out.withUnsafeMutableBufferPointer {
+                    try resampler.process(input, into: $0.baseAddress! + produced, capacity: count - produced, endOfInput: endOfInput)
                 }
             }
-            guard status == 0 else { throw AudioError(source: path, problem: "libsamplerate: \(String(cString: src_strerror(status)))") }
             resampleInput.removeFirst(used)
             produced += generated
-            if endOfInput == 1 && generated == 0 { finished = true; break }
+            if endOfInput && generated == 0 { finished = true; break }
         }
         out.removeSubrange(produced...)
         return out

@@ -1,5 +1,5 @@
 /// Sequence classification from the last step: logits = Linear(y_T), loss = mean softmax
-/// cross-entropy over the batch. This is how the paper classifies keywords (LEM.md).
+/// cross-entropy over the batch. This is how the paper classifies keywords (docs/MODEL.md).
 public final class LastStepClassifier: @unchecked Sendable {
     public let linear: Linear
     public var classCount: Int { linear.outputSize }

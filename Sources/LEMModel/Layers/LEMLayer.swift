@@ -192,7 +192,7 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         // kernels, which skip the packing (copying) of the weights that every call would
         // otherwise repeat. A single step (sampling), or a single sequence through a large layer
         // (exact evaluation of the char model: matrix-vector products, which pack nothing, and
-        // copying 16 MB of weights for each window took 10 % of the time), uses the weights as
+        // copying 16 MB of weights for each window cost more than it saved), uses the weights as
         // they are. (Layers whose per-step products go through oneDNN's packed weights need no copies.)
         let policy = ProductPolicy.current
         usesWeightCopies = !isQuantized && T > 1
@@ -273,8 +273,8 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     /// Whether the per-step hid2hid products run gate by gate: three `[B, d]·[d, d]` products
     /// instead of one `[B, d]·[d, 3d]` when each is small enough for OpenBLAS's small-matrix
     /// kernels (B·d·d ≤ 10⁶), which read the weights in place instead of packing (copying) them
-    /// at every step. kws (B = 50 per core, d = 128): 340k → 375k frames/s; larger products
-    /// (word, char) keep one call.
+    /// at every step (faster at the kws shape, docs/BENCHMARKS.md); larger products (word,
+    /// char) keep one call.
     var perGateProducts: Bool { perGateProductsOverride ?? (batch * config.hiddenSize * config.hiddenSize <= 1_000_000) }
     /// Tests force either way with this.
     var perGateProductsOverride: Bool?
@@ -283,8 +283,8 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
 
     /// Steps per weight-gradient GEMM in backward. When the weight gradients are small enough to
     /// stay in cache (kws: 0.4 MB), they are accumulated every ~512 rows, while those rows of ∂X
-    /// are still in cache (kws +4 %); otherwise once over the whole sequence (word, char: their
-    /// 2–17 MB of gradients would be re-read for every chunk; char −4 %).
+    /// are still in cache; otherwise once over the whole sequence (word, char: their 2–17 MB of
+    /// gradients would be re-read for every chunk).
     func weightGradientChunk(steps T: Int, batch B: Int) -> Int {
         let (m, d) = (config.inputSize, config.hiddenSize)
         if let rows = weightGradientChunkRowsOverride { return max(1, min(T, rows / B)) }

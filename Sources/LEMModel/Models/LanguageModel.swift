@@ -71,7 +71,7 @@ public struct LanguageModelConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// The word/char language model of the paper (LEM.md): embedding → recurrent layers → dropout →
+/// The word/char language model of the paper (docs/MODEL.md): embedding → recurrent layers → dropout →
 /// linear to the vocabulary, trained with truncated BPTT (the final state of one window starts
 /// the next), as pytorch/examples' word_language_model with `--model LSTM|GRU --nlayers`.
 ///

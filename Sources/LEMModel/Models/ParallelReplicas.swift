@@ -66,8 +66,8 @@ public final class ParallelLanguageModel: @unchecked Sendable {
 /// Replicas for a LEM of hidden size d: one per core while the per-step recurrent weights (4d²
 /// floats) are small; beyond 2²⁰ floats (4 MB, d > 512), one model with multi-threaded BLAS, because
 /// each per-step product is then big enough to split well and every replica would otherwise
-/// re-pack all the recurrent weights at every step (measured at d = 1024: 7,700 against 7,490
-/// tokens/s; at d = 128 and 256 replicas win by 43 % and 7 %).
+/// re-pack all the recurrent weights at every step (the measured crossover is in
+/// docs/BENCHMARKS.md).
 public func dataParallelWorkers(hiddenSize d: Int) -> Int {
     4 * d * d > 1 << 20 ? 1 : workerCount
 }

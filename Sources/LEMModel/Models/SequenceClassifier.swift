@@ -47,7 +47,7 @@ public struct SequenceClassifierConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// The keyword-spotting model of the paper (LEM.md): recurrent layers over the frames from a zero
+/// The keyword-spotting model of the paper (docs/MODEL.md): recurrent layers over the frames from a zero
 /// state, then `classifier` (Linear d → C) on the top layer's h_T (the LEM's y_T), mean softmax
 /// cross-entropy over the batch.
 ///

@@ -4,12 +4,12 @@ import TaskSupport
 /// One recurrent layer and a linear read-out of its last hidden state, trained on the mean squared
 /// error, with the batch split between replicas on the cores (they share the parameter values; the
 /// gradients are combined by sequence counts, as `ParallelSequenceClassifier` does).
-final class AddingModel: @unchecked Sendable {
-    let parameters: ParameterBlock
+package final class AddingModel: @unchecked Sendable {
+    package let parameters: ParameterBlock
     private let replicas: [(block: ParameterBlock, layer: any RecurrentLayer, readout: Linear)]
     private var predictions: [[Float]], hiddenGrads: [[Float]]
 
-    init(cell: CellKind, hiddenSize d: Int, dt: Float, workers: Int) {
+    package init(cell: CellKind, hiddenSize d: Int, dt: Float, workers: Int) {
         var layout = LayoutBuilder()
         cell.declare(&layout, layer: 0, inputSize: 2, hiddenSize: d, dt: dt)
         Linear.declare(&layout, prefix: "readout.", inputSize: d, outputSize: 1)
@@ -24,7 +24,7 @@ final class AddingModel: @unchecked Sendable {
         hiddenGrads = predictions
     }
 
-    func initialize(_ rng: inout RandomGenerator) {
+    package func initialize(_ rng: inout RandomGenerator) {
         replicas[0].layer.initialize(&rng)
         replicas[0].readout.initialize(&rng)
     }
@@ -60,7 +60,7 @@ final class AddingModel: @unchecked Sendable {
 
     /// Forward and backward of one batch; the gradient of the batch's mean squared error ends in
     /// `parameters.grads`. Returns the mean squared error.
-    func trainStep(_ data: AddingBatch) -> Double {
+    package func trainStep(_ data: AddingBatch) -> Double {
         let ranges = split(data.count)
         var sums = [Double](repeating: 0, count: ranges.count)
         let parts = ranges.map { data.slice($0) }
@@ -73,7 +73,7 @@ final class AddingModel: @unchecked Sendable {
     }
 
     /// Mean squared error over `data`, `chunk` sequences per forward pass on each replica.
-    func meanSquaredError(_ data: AddingBatch, chunk: Int) -> Double {
+    package func meanSquaredError(_ data: AddingBatch, chunk: Int) -> Double {
         var total = 0.0
         var start = 0
         while start < data.count {

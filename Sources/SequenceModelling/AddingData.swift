@@ -1,19 +1,19 @@
 import LEMModel
-import TaskSupport
+
 
 /// Sequences of the adding problem, `[T, B, 2]` time-major (value, marker), with their targets.
 ///
 /// Sequence i of a seed is drawn from its own generator stream, so a batch is the same whatever
 /// the batch size or worker count that asks for it, and the test set is fixed.
-struct AddingBatch {
+package struct AddingBatch {
     /// The test sequences' seed: the same test set for every run.
-    static let testSeed: UInt64 = 0x7E57_5E7
+    package static let testSeed: UInt64 = 0x7E57_5E7
 
-    let length: Int, count: Int
-    var inputs: [Float]
-    var targets: [Float]
+    package let length: Int, count: Int
+    package var inputs: [Float]
+    package var targets: [Float]
 
-    init(length T: Int, first: Int, count B: Int, seed: UInt64) {
+    package init(length T: Int, first: Int, count B: Int, seed: UInt64) {
         (length, count) = (T, B)
         inputs = [Float](repeating: 0, count: T * B * 2)
         targets = [Float](repeating: 0, count: B)
@@ -32,7 +32,7 @@ struct AddingBatch {
     }
 
     /// Sequences `range` as a batch of their own.
-    func slice(_ range: Range<Int>) -> AddingBatch {
+    package func slice(_ range: Range<Int>) -> AddingBatch {
         var part = AddingBatch(length: length, inputs: [], targets: Array(targets[range]))
         part.inputs.reserveCapacity(length * range.count * 2)
         for t in 0..<length {
