@@ -82,6 +82,7 @@ let package = Package(
         .testTarget(name: "LEMModelTests", dependencies: ["LEMModel", "Runtime"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Runtime", "LEMModel"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
         .testTarget(name: "TextTests", dependencies: ["Text"], swiftSettings: nativeCPU),
+        .testTarget(name: "TaskSupportTests", dependencies: ["TaskSupport", "LEMModel"], swiftSettings: nativeCPU),
         // Runs the built `lm` binary (CLI behaviour, end-to-end training on tiny corpora).
         // Shared by the CLI tests: running a built tool, temporary folders, kill-and-resume runs.
         .target(name: "ToolTestSupport", dependencies: ["LEMModel"], path: "Tests/ToolTestSupport"),

@@ -11,10 +11,8 @@ public struct SendablePointer<T>: @unchecked Sendable {
 /// shared between the MPI ranks `mpirun` started on this machine (Open MPI's
 /// OMPI_COMM_WORLD_LOCAL_SIZE), or `LEM_THREADS` when set.
 public let workerCount: Int = {
-    let environment = ProcessInfo.processInfo.environment
-    if let text = environment["LEM_THREADS"], let n = Int(text), n >= 1 { return min(n, 64) }
-    let ranksHere = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
-    return max(1, min(ProcessInfo.processInfo.activeProcessorCount / max(1, ranksHere), 64))
+    if let n = Environment.threads { return n }
+    return max(1, min(ProcessInfo.processInfo.activeProcessorCount / max(1, Environment.localMPIRanks), 64))
 }()
 
 /// Part `part` of `0..<count` cut into `parts` contiguous pieces in order, sizes differing by at

@@ -23,10 +23,7 @@ public struct ProductPolicy: Sendable, Equatable {
     }
 
     /// The defaults, with `LEM_SMALL_GEMM=0` / `LEM_STEP_PRODUCT=0` from the environment.
-    public static let fromEnvironment: ProductPolicy = {
-        let environment = ProcessInfo.processInfo.environment
-        return ProductPolicy(smallKernels: environment["LEM_SMALL_GEMM"] != "0", packedWeights: environment["LEM_STEP_PRODUCT"] != "0")
-    }()
+    public static let fromEnvironment = ProductPolicy(smallKernels: Environment.smallKernels, packedWeights: Environment.stepProduct)
 
     /// The policy in force (set it before a model runs; replicas read it on each product).
     nonisolated(unsafe) public static var current = fromEnvironment

@@ -18,7 +18,7 @@ public enum DefaultCorpus: String, Sendable {
     /// binary was built in (found from the executable's path), else of the current directory.
     public func directory() throws -> String {
         let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["LEM_CORPORA"], !env.isEmpty {
+        if let env = Environment.corpora {
             let dir = env + "/" + rawValue
             guard fm.fileExists(atPath: dir + "/" + marker) else {
                 throw ToolError(description: "\(dir): LEM_CORPORA is set, but the default \(rawValue) corpus is not there (run corpora/\(script) \(dir))")

@@ -145,7 +145,7 @@ public func jsonLine(_ object: [String: Any]) -> String {
 /// With LEM_REPORT_PEAK_RSS=1 in the environment, prints the process's peak resident memory to
 /// stderr (used by the tests that check long recordings are processed in bounded memory).
 public func reportPeakMemoryIfAsked() {
-    if ProcessInfo.processInfo.environment["LEM_REPORT_PEAK_RSS"] == "1" {
+    if Environment.reportsPeakMemory {
         writeStandardError(String(format: "peak RSS %.1f MB\n", Benchmarking.peakRSSMegabytes()))
     }
 }

@@ -11,16 +11,9 @@
 //
 // On top of the format, files written here carry a CRC-32 in the metadata entries "crc32" and
 // "crc32_scheme" (see `SafeTensorsFile.serialized()`); `parse` verifies it when present. The header
-// JSON is read and written by `SafeTensorsHeader` (Foundation's JSONSerialization); this file
-// checks the entries against the data section and owns the layout, checksum and file I/O.
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+// JSON is read and written by `SafeTensorsHeader` (Foundation's JSONSerialization), the bytes go
+// to and from disk through `FileIO.swift`; this file checks the entries against the data section
+// and owns the layout and checksum.
 
 // MARK: - Public types
 
@@ -484,46 +477,7 @@ public struct SafeTensorsFile: Sendable {
     /// Two threads of one process must not write the same path at the same time (they would share
     /// the temporary name).
     public func write(atomicallyTo path: String) throws {
-        let bytes = serialized()
-        let temporary = "\(path).tmp-\(getpid())"
-        func fail(_ what: String, _ code: Int32) -> SafeTensorsError {
-            SafeTensorsError(source: path, problem: "\(what): \(systemMessage(code))")
-        }
-
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw fail("cannot create temporary file \(temporary)", errno) }
-        var failure: SafeTensorsError?
-        bytes.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let result = systemWrite(descriptor, raw.baseAddress! + written, raw.count - written)
-                if result > 0 {
-                    written += result
-                } else if result < 0 && errno == EINTR {
-                    continue
-                } else {
-                    failure = fail("cannot write temporary file \(temporary)", result < 0 ? errno : EIO)
-                    return
-                }
-            }
-        }
-        if failure == nil && fsync(descriptor) != 0 { failure = fail("cannot sync temporary file \(temporary)", errno) }
-        if close(descriptor) != 0 && failure == nil { failure = fail("cannot close temporary file \(temporary)", errno) }
-        if failure == nil && rename(temporary, path) != 0 { failure = fail("cannot rename \(temporary) to \(path)", errno) }
-        if let failure {
-            unlink(temporary)
-            throw failure
-        }
-
-        // Make the rename itself durable. Some file systems cannot sync directories (EINVAL); the
-        // data is already in place then, so only real I/O errors are reported.
-        let directory = Self.directoryName(path)
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryDescriptor >= 0 else { throw fail("written, but cannot open directory \(directory) to sync it", errno) }
-        defer { close(directoryDescriptor) }
-        if fsync(directoryDescriptor) != 0 && errno != EINVAL && errno != EROFS {
-            throw fail("written, but cannot sync directory \(directory)", errno)
-        }
+        try writeFileAtomically(serialized(), to: path)
     }
 
     // MARK: - Private helpers
@@ -622,52 +576,6 @@ public struct SafeTensorsFile: Sendable {
         crc.update(data)
         return crc.value
     }
-
-    private static func readWholeFile(_ path: String) throws -> [UInt8] {
-        func fail(_ what: String, _ code: Int32) -> SafeTensorsError {
-            SafeTensorsError(source: path, problem: "\(what): \(systemMessage(code))")
-        }
-        // O_NONBLOCK: opening a FIFO must not hang; it is rejected below as not a regular file.
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else { throw fail("cannot open", errno) }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw fail("cannot stat", errno) }
-        let kind = info.st_mode & S_IFMT
-        if kind == S_IFDIR { throw fail("cannot open", EISDIR) }
-        guard kind == S_IFREG else {
-            throw SafeTensorsError(source: path, problem: "cannot open: not a regular file")
-        }
-        let size = Int(info.st_size)
-        var readError: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var done = 0
-            while done < size {
-                let result = systemRead(descriptor, buffer.baseAddress! + done, size - done)
-                if result > 0 {
-                    done += result
-                } else if result == 0 {
-                    break
-                } else if errno != EINTR {
-                    readError = errno
-                    break
-                }
-            }
-            initialized = done
-        }
-        if readError != 0 { throw fail("cannot read", readError) }
-        guard bytes.count == size else {
-            throw SafeTensorsError(source: path, problem: "cannot read: the file shrank from \(size) to "
-                                   + "\(bytes.count) bytes while being read")
-        }
-        return bytes
-    }
-
-    private static func directoryName(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        let directory = path[..<slash]
-        return directory.isEmpty ? "/" : String(directory)
-    }
 }
 
 // MARK: - Small utilities
@@ -676,29 +584,4 @@ public struct SafeTensorsFile: Sendable {
 private func hex8(_ value: UInt32) -> String {
     let digits = String(value, radix: 16)
     return String(repeating: "0", count: 8 - digits.count) + digits
-}
-
-private func systemMessage(_ code: Int32) -> String {
-    guard let message = strerror(code) else { return "error \(code)" }
-    return String(cString: message)
-}
-
-private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.read(descriptor, buffer, count)
-    #elseif canImport(Musl)
-    return Musl.read(descriptor, buffer, count)
-    #else
-    return Darwin.read(descriptor, buffer, count)
-    #endif
-}
-
-private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(descriptor, buffer, count)
-    #elseif canImport(Musl)
-    return Musl.write(descriptor, buffer, count)
-    #else
-    return Darwin.write(descriptor, buffer, count)
-    #endif
 }

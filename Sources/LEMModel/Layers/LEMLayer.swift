@@ -74,6 +74,7 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         hiddenBias = parameters.parameter(prefix + "hid2hid.bias")
         transformWeight = parameters.parameter(prefix + "transform_z.weight")
         transformBias = parameters.parameter(prefix + "transform_z.bias")
+        inputProjection = LEMInputProjection(inputWeight, inputSize: config.inputSize, hiddenSize: config.hiddenSize)
         hidden = StepWeights(hiddenWeight.value, rows: 3 * config.hiddenSize, columns: config.hiddenSize)
         transform = StepWeights(transformWeight.value, rows: config.hiddenSize, columns: config.hiddenSize)
     }
@@ -86,55 +87,46 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         }
     }
 
-    /// Writes inp2hid.weight `[4d, m]` with its rows in X's gate order into `w`.
-    private func copyInputWeightInGateOrder(into w: UnsafeMutablePointer<Float>) {
-        let m = config.inputSize
-        for block in inputBlocks {
-            (w + block.column * m).update(from: inputWeight.value + block.weightRow * m, count: block.width * m)
-        }
-    }
-
-    /// inp2hid's rows in blocks that map to X's columns: ȳ- and z-gates stay in place, the
-    /// y- and z-candidates swap (X's gate order, see `gates`).
-    private var inputBlocks: [(column: Int, weightRow: Int, width: Int)] {
-        let d = config.hiddenSize
-        return [(column: 0, weightRow: 0, width: 2 * d), (column: 2 * d, weightRow: 3 * d, width: d), (column: 3 * d, weightRow: 2 * d, width: d)]
-    }
-
-    // MARK: - Cached state of the last forward pass
-
-    public private(set) var steps = 0
-    public private(set) var batch = 0
-    private var hasStateMask = false
-    private var activationsValid = false  // backward overwrites the gate activations with gradients
-    /// [T, B, 4d]: pre-activations, then activations after forward, then ∂L/∂pre-activations after
-    /// backward. Columns in the gate order [ ȳ-gate | z-gate | z-candidate | y-candidate ]: the
-    /// first 3d columns line up with hid2hid's rows and the last d with transform_z's, so the
-    /// per-step products add into X in place and ∂X serves as ∂hid2hid and ∂transform_z as is.
-    private var gates: FloatBuffer?
-    private var ys: FloatBuffer?         // [T+1, B, d]: y₀ … y_T
-    private var zs: FloatBuffer?         // [T+1, B, d]: z₀ … z_T
     /// hid2hid's W_h [3d, d] and transform_z's W_z [d, d] as the per-step products use them
     /// (their route — packed, copied, in place, int8 — is `StepWeights`' choice).
     private let hidden: StepWeights, transform: StepWeights
-    private var inputCopy: FloatBuffer?  // [T, B, m]: copy of the input (for ∂L/∂inp2hid.weight)
-    private var input: UnsafePointer<Float>? // the input of the last forward pass (or its copy)
-    private var maskedYs: FloatBuffer?   // [T, B, d]: y₀ … y_{T−1} ⊙ state mask (only with state dropout)
-    private var stateMask: FloatBuffer?  // [B, d]
+    /// inp2hid's W_in as X's gate order uses it, with the route of its products.
+    private let inputProjection: LEMInputProjection
+
+    // MARK: - What a forward pass keeps for backward
+
+    /// The activations of the last forward pass, time-major, with their shapes.
+    private struct Activations {
+        var steps = 0, batch = 0
+        /// [T, B, 4d]: pre-activations, then activations after forward, then ∂L/∂pre-activations
+        /// after backward. Columns in the gate order [ ȳ-gate | z-gate | z-candidate | y-candidate ]:
+        /// the first 3d columns line up with hid2hid's rows and the last d with transform_z's, so
+        /// the per-step products add into X in place and ∂X serves as ∂hid2hid and ∂transform_z as is.
+        var gates: FloatBuffer?
+        var ys: FloatBuffer?         // [T+1, B, d]: y₀ … y_T
+        var zs: FloatBuffer?         // [T+1, B, d]: z₀ … z_T
+        var maskedYs: FloatBuffer?   // [T, B, d]: y₀ … y_{T−1} ⊙ state mask (only with state dropout)
+        var stateMask: FloatBuffer?  // [B, d], when the forward pass had one
+        var hasStateMask = false
+        var inputCopy: FloatBuffer?  // [T, B, m]: copy of the input (for ∂L/∂inp2hid.weight)
+        var input: UnsafePointer<Float>? // [T, B, m]: the input (or its copy)
+        /// Backward overwrites the gate activations with gradients: one backward per forward.
+        var valid = false
+    }
+    private var saved = Activations()
+    public var steps: Int { saved.steps }
+    public var batch: Int { saved.batch }
+
+    // Scratch of forward and backward, reused from call to call.
     private var combinedBias: FloatBuffer?     // [4d]: inp2hid.bias + hid2hid/transform_z biases, gate order
-    private var inputWeightInGateOrder: FloatBuffer? // [4d, m]: inp2hid.weight's rows in the gate order (T > 1)
-    private var usesWeightCopies = false   // the last forward made the copies below (several steps)
-    private var inputWeightT: FloatBuffer?     // [m, 4d]: that copy transposed (step-by-step input products)
     private var columnSums: FloatBuffer?       // [4d]: Σ over rows of ∂X (bias gradients)
     private var carryY: FloatBuffer?, carryZ: FloatBuffer?, scratch: FloatBuffer?  // [B, d]
-    /// inp2hid's int8 copy (gate order) once `quantizeForInference` has run (inference only).
-    private var int8Input: Int8Matrix?
 
     /// y₁ … y_T of the last forward pass, `[T, B, d]` (h₁ … h_T of `RecurrentLayer`).
-    public var outputs: UnsafeMutablePointer<Float> { ys!.pointer + batch * config.hiddenSize }
+    public var outputs: UnsafeMutablePointer<Float> { saved.ys!.pointer + batch * config.hiddenSize }
     /// y_T and z_T of the last forward pass, `[B, d]` each (the state to carry to the next window).
-    public var finalHidden: UnsafeMutablePointer<Float> { ys!.pointer + steps * batch * config.hiddenSize }
-    public var finalCell: UnsafeMutablePointer<Float>? { zs!.pointer + steps * batch * config.hiddenSize }
+    public var finalHidden: UnsafeMutablePointer<Float> { saved.ys!.pointer + steps * batch * config.hiddenSize }
+    public var finalCell: UnsafeMutablePointer<Float>? { saved.zs!.pointer + steps * batch * config.hiddenSize }
 
     // MARK: - Forward
 
@@ -157,28 +149,28 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         let (m, d) = (config.inputSize, config.hiddenSize)
         let bd = B * d
         precondition(!isQuantized || mask == nil, "an int8 layer runs inference only (no dropout)")
-        steps = T; batch = B; hasStateMask = mask != nil; activationsValid = !isQuantized
-        let x = ensure(&gates, T * B * 4 * d)
-        let y = ensure(&ys, (T + 1) * bd)
-        let z = ensure(&zs, (T + 1) * bd)
+        (saved.steps, saved.batch, saved.hasStateMask, saved.valid) = (T, B, mask != nil, !isQuantized)
+        let x = ensure(&saved.gates, T * B * 4 * d)
+        let y = ensure(&saved.ys, (T + 1) * bd)
+        let z = ensure(&saved.zs, (T + 1) * bd)
         let u: UnsafePointer<Float>
         if inputStaysValid {
             u = input
         } else {
-            let copy = ensure(&inputCopy, T * B * m)
+            let copy = ensure(&saved.inputCopy, T * B * m)
             copy.update(from: input, count: T * B * m)
             u = UnsafePointer(copy)
         }
-        self.input = u
+        saved.input = u
         let bias = ensure(&combinedBias, 4 * d)
-        let ym = mask != nil ? ensure(&maskedYs, T * bd) : y
-        let storedMask = mask != nil ? ensure(&stateMask, bd) : y
+        let ym = mask != nil ? ensure(&saved.maskedYs, T * bd) : y
+        let storedMask = mask != nil ? ensure(&saved.stateMask, bd) : y
         if let mask { storedMask.update(from: mask, count: bd) }
 
         if let initialHidden { y.update(from: initialHidden, count: bd) } else { y.update(repeating: 0, count: bd) }
         if let initialCell { z.update(from: initialCell, count: bd) } else { z.update(repeating: 0, count: bd) }
 
-        // The three biases summed in the gate order of X (see `gates`).
+        // The three biases summed in the gate order of X (see `Activations.gates`).
         let (bIn, bH, bZ) = (inputBias.value, hiddenBias.value, transformBias.value)
         for i in 0..<d {
             bias[i] = bIn[i] + bH[i]                     // ȳ-gate
@@ -195,48 +187,22 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         // copying 16 MB of weights for each window cost more than it saved), uses the weights as
         // they are. (Layers whose per-step products go through oneDNN's packed weights need no copies.)
         let policy = ProductPolicy.current
-        usesWeightCopies = !isQuantized && T > 1
+        let copies = !isQuantized && T > 1
             && (weightCopiesOverride ?? ((B > 1 || 4 * d * d <= 1 << 20) && !policy.packsWeights(hidden: d, batch: B)))
-        hidden.beginForward(batch: B, hidden: d, copies: usesWeightCopies, ldc: 4 * d, accumulate: true, policy: policy)
-        transform.beginForward(batch: B, hidden: d, copies: usesWeightCopies, ldc: 4 * d, accumulate: true, policy: policy)
+        hidden.beginForward(batch: B, hidden: d, copies: copies, ldc: 4 * d, accumulate: true, policy: policy)
+        transform.beginForward(batch: B, hidden: d, copies: copies, ldc: 4 * d, accumulate: true, policy: policy)
         let hiddenBlocks = perGateProducts ? 3 : 1
-
-        // inp2hid: X[T·B, 4d] = U[T·B, m] · Wᵢₙᵀ (the gate math adds the biases). With the copies
-        // above, a copy of W_in in the gate order too: one product for the whole sequence, or,
-        // when each gate's product of a step is small (and there are at least 16 sequences:
-        // below, the per-step calls cost more than they save), step by step from its transpose
-        // (the small-matrix kernels write X directly, without the zeroing pass a large product
-        // with β = 0 makes over all of X). A single step or a single sequence through a large
-        // layer reads W_in's blocks in place.
-        let stepwiseInput = usesWeightCopies && perGateProducts && B >= 16 && B * m * d <= 1_000_000
-        let inputT = stepwiseInput ? ensure(&inputWeightT, m * 4 * d) : nil
-        if let int8Input {
-            int8Input.multiply(u, rows: T * B, into: x, accumulate: false)
-        } else if usesWeightCopies {
-            let w = ensure(&inputWeightInGateOrder, 4 * d * m)
-            copyInputWeightInGateOrder(into: w)
-            if let inputT {
-                transpose(w, rows: 4 * d, columns: m, into: inputT)
-            } else {
-                gemm(transposeB: true, m: T * B, n: 4 * d, k: m, u, lda: m, w, ldb: m, beta: 0, x, ldc: 4 * d)
-            }
-        } else {
-            for block in inputBlocks {
-                gemm(transposeB: true, m: T * B, n: block.width, k: m, u, lda: m, inputWeight.value + block.weightRow * m, ldb: m,
-                     beta: 0, x + block.column, ldc: 4 * d)
-            }
-        }
+        // inp2hid: X[T·B, 4d] = U[T·B, m] · Wᵢₙᵀ for the whole sequence, or step by step below
+        // (its route is `LEMInputProjection`'s); the gate math adds the biases.
+        inputProjection.forward(u, steps: T, batch: B, copies: copies, smallGates: perGateProducts, into: x)
+        let stepwiseInput = inputProjection.stepwise
 
         let dt = config.dt
         for t in 0..<T {
             let yPrev = y + t * bd, zPrev = z + t * bd
             let yNext = yPrev + bd, zNext = zPrev + bd
             let xt = x + t * B * 4 * d
-            if let inputT {
-                for g in 0..<4 {
-                    gemm(m: B, n: d, k: m, u + t * B * m, lda: m, inputT + g * d, ldb: 4 * d, beta: 0, xt + g * d, ldc: 4 * d)
-                }
-            }
+            if stepwiseInput { inputProjection.forwardStep(u + t * B * m, batch: B, into: xt) }
             var recurrentInput = UnsafePointer(yPrev)
             if mask != nil {
                 let dst = ym + t * bd
@@ -260,15 +226,12 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     /// Quantises the current weights to int8 (`Int8Matrix`: per-row symmetric); from then on
     /// `forward` multiplies through them and the layer serves inference only (no backward).
     public func quantizeForInference() {
-        let (m, d) = (config.inputSize, config.hiddenSize)
-        let inputInGateOrder = FloatBuffer(count: 4 * d * m)
-        copyInputWeightInGateOrder(into: inputInGateOrder.pointer)
-        int8Input = Int8Matrix(inputInGateOrder.pointer, rows: 4 * d, columns: m)
+        inputProjection.quantize()
         hidden.quantize()
         transform.quantize()
     }
 
-    public var isQuantized: Bool { int8Input != nil }
+    public var isQuantized: Bool { inputProjection.isQuantized }
 
     /// Whether the per-step hid2hid products run gate by gate: three `[B, d]·[d, d]` products
     /// instead of one `[B, d]·[d, 3d]` when each is small enough for OpenBLAS's small-matrix
@@ -297,18 +260,15 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     /// Weight gradients of rows `rows` of ∂X (gate order ȳ, z, c_z, c_y), and their column sums.
     private func accumulateWeightGradients(rows: Range<Int>, recurrentInputs: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>) {
         let (m, d) = (config.inputSize, config.hiddenSize)
-        let x = gates!.pointer + rows.lowerBound * 4 * d, z = zs!.pointer + (batch + rows.lowerBound) * d
-        let u = input! + rows.lowerBound * m, yPrev = recurrentInputs + rows.lowerBound * d
+        let x = saved.gates!.pointer + rows.lowerBound * 4 * d, z = saved.zs!.pointer + (batch + rows.lowerBound) * d
+        let u = saved.input! + rows.lowerBound * m, yPrev = recurrentInputs + rows.lowerBound * d
         let k = rows.count
         // ∂W_h[3d, d] += ∂X[:, 0..<3d]ᵀ · Y_prev
         gemm(transposeA: true, m: 3 * d, n: d, k: k, x, lda: 4 * d, yPrev, ldb: d, beta: 1, hiddenWeight.grad, ldc: d)
         // ∂W_z[d, d] += ∂X[:, 3d..<4d]ᵀ · Z (z₁ … z_T)
         gemm(transposeA: true, m: d, n: d, k: k, x + 3 * d, lda: 4 * d, z, ldb: d, beta: 1, transformWeight.grad, ldc: d)
         // ∂W_in[4d, m] += ∂Xᵀ · U, block by block back into inp2hid's row order
-        for block in inputBlocks {
-            gemm(transposeA: true, m: block.width, n: m, k: k, x + block.column, lda: 4 * d, u, ldb: m,
-                 beta: 1, inputWeight.grad + block.weightRow * m, ldc: m)
-        }
+        inputProjection.accumulateWeightGradient(x, u, rows: k)
         addColumnSums(x, rows: k, columns: 4 * d, stride: 4 * d, into: sums)
     }
 
@@ -331,18 +291,18 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
     ) {
         let (T, B) = (steps, batch)
         precondition(!isQuantized, "an int8 layer runs inference only (no backward)")
-        precondition(activationsValid, "LEM backward needs a forward pass first (once per forward)")
-        let (m, d) = (config.inputSize, config.hiddenSize)
+        precondition(saved.valid, "LEM backward needs a forward pass first (once per forward)")
+        let d = config.hiddenSize
         let bd = B * d
-        let x = gates!.pointer, y = ys!.pointer, z = zs!.pointer
+        let x = saved.gates!.pointer, y = saved.ys!.pointer, z = saved.zs!.pointer
         let dy = ensure(&carryY, bd), dz = ensure(&carryZ, bd)
         let tmp = ensure(&scratch, bd)
-        let mask: UnsafeMutablePointer<Float>? = hasStateMask ? stateMask!.pointer : nil
+        let mask: UnsafeMutablePointer<Float>? = saved.hasStateMask ? saved.stateMask!.pointer : nil
         if let finalHiddenGrad { dy.update(from: finalHiddenGrad, count: bd) } else { dy.update(repeating: 0, count: bd) }
         if let finalCellGrad { dz.update(from: finalCellGrad, count: bd) } else { dz.update(repeating: 0, count: bd) }
 
         let dt = config.dt
-        let recurrentInputs = hasStateMask ? maskedYs!.pointer : y   // y₀ … y_{T−1} (masked)
+        let recurrentInputs = saved.hasStateMask ? saved.maskedYs!.pointer : y   // y₀ … y_{T−1} (masked)
         let sums = ensure(&columnSums, 4 * d)
         sums.update(repeating: 0, count: 4 * d)
         let chunk = weightGradientChunk(steps: T, batch: B)
@@ -393,16 +353,8 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
             gIn[2 * d + i] += sums[3 * d + i]; gZ[i] += sums[3 * d + i]           // y-candidate
         }
         // ∂U = ∂X · W_in (in the gate order)
-        let rows = T * B
-        if let inputGrad, usesWeightCopies {
-            gemm(m: rows, n: m, k: 4 * d, x, lda: 4 * d, inputWeightInGateOrder!.pointer, ldb: m, beta: 0, inputGrad, ldc: m)
-        } else if let inputGrad {
-            for (i, block) in inputBlocks.enumerated() {
-                gemm(m: rows, n: m, k: block.width, x + block.column, lda: 4 * d, inputWeight.value + block.weightRow * m, ldb: m,
-                     beta: i == 0 ? 0 : 1, inputGrad, ldc: m)
-            }
-        }
-        activationsValid = false
+        if let inputGrad { inputProjection.inputGradient(x, rows: T * B, into: inputGrad) }
+        saved.valid = false
     }
 }
 

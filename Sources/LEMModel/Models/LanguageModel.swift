@@ -54,20 +54,19 @@ public struct LanguageModelConfig: Codable, Sendable, Equatable {
         case inputOutputMasks
     }
 
+    /// Settings added after the first checkpoints keep their declared defaults when absent.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        vocabularySize = try c.decode(Int.self, forKey: .vocabularySize)
-        embeddingSize = try c.decode(Int.self, forKey: .embeddingSize)
-        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
-        tied = try c.decode(Bool.self, forKey: .tied)
-        dt = try c.decode(Float.self, forKey: .dt)
+        self.init(vocabularySize: try c.decode(Int.self, forKey: .vocabularySize), embeddingSize: try c.decode(Int.self, forKey: .embeddingSize),
+                  hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), tied: try c.decode(Bool.self, forKey: .tied),
+                  dt: try c.decode(Float.self, forKey: .dt))
         inputDropout = try c.decode(Float.self, forKey: .inputDropout)
         outputDropout = try c.decode(Float.self, forKey: .outputDropout)
         stateDropout = try c.decode(Float.self, forKey: .stateDropout)
-        layerDropout = try c.decodeIfPresent(Float.self, forKey: .layerDropout) ?? 0
-        cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? .lem
-        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? 1
-        inputOutputMasks = try c.decodeIfPresent(Dropout.Kind.self, forKey: .inputOutputMasks) ?? .locked
+        layerDropout = try c.decodeIfPresent(Float.self, forKey: .layerDropout) ?? layerDropout
+        cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? cell
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
+        inputOutputMasks = try c.decodeIfPresent(Dropout.Kind.self, forKey: .inputOutputMasks) ?? inputOutputMasks
     }
 }
 

@@ -34,16 +34,15 @@ public struct SequenceClassifierConfig: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey { case inputSize, hiddenSize, classCount, dt, inputDropout, layerDropout, cell, layers }
 
+    /// Settings added after the first checkpoints keep their declared defaults when absent.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        inputSize = try c.decode(Int.self, forKey: .inputSize)
-        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
-        classCount = try c.decode(Int.self, forKey: .classCount)
-        dt = try c.decode(Float.self, forKey: .dt)
+        self.init(inputSize: try c.decode(Int.self, forKey: .inputSize), hiddenSize: try c.decode(Int.self, forKey: .hiddenSize),
+                  classCount: try c.decode(Int.self, forKey: .classCount), dt: try c.decode(Float.self, forKey: .dt))
         inputDropout = try c.decode(Float.self, forKey: .inputDropout)
-        layerDropout = try c.decodeIfPresent(Float.self, forKey: .layerDropout) ?? 0
-        cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? .lem
-        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? 1
+        layerDropout = try c.decodeIfPresent(Float.self, forKey: .layerDropout) ?? layerDropout
+        cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? cell
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
     }
 }
 

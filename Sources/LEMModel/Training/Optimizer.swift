@@ -23,15 +23,16 @@ public struct OptimizerSettings: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey { case kind, beta1, beta2, epsilon, weightDecay, momentum, l2InLoss }
 
+    /// `l2InLoss`, added later, keeps its declared default in resume files of earlier builds.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        kind = try c.decode(OptimizerKind.self, forKey: .kind)
+        self.init(kind: try c.decode(OptimizerKind.self, forKey: .kind))
         beta1 = try c.decode(Float.self, forKey: .beta1)
         beta2 = try c.decode(Float.self, forKey: .beta2)
         epsilon = try c.decode(Float.self, forKey: .epsilon)
         weightDecay = try c.decode(Float.self, forKey: .weightDecay)
         momentum = try c.decode(Float.self, forKey: .momentum)
-        l2InLoss = try c.decodeIfPresent(Bool.self, forKey: .l2InLoss) ?? false   // resume files of earlier builds
+        l2InLoss = try c.decodeIfPresent(Bool.self, forKey: .l2InLoss) ?? l2InLoss
     }
 }
 

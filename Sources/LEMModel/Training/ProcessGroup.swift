@@ -34,10 +34,7 @@ public final class ProcessGroup: @unchecked Sendable {
 
     /// True when the environment says `mpirun` (Open MPI's launcher, or any PMIx launcher) started
     /// this process.
-    public static var startedByMPI: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        return environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMIX_RANK"] != nil
-    }
+    public static var startedByMPI: Bool { Environment.startedByMPI }
 
     private init() {
         (rank, size, usesMPI) = (0, 1, false)

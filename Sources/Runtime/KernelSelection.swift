@@ -13,8 +13,7 @@ import Foundation
 /// (AVX-512F/BW/DQ/VL) or `Haswell` (AVX2 + FMA). An explicit `OPENBLAS_CORETYPE` is always
 /// respected. Call it first thing in `main`.
 public func selectFastBLASKernels() {
-    let env = ProcessInfo.processInfo.environment
-    guard env["OPENBLAS_CORETYPE"] == nil, env["LEM_BLAS_REEXEC"] == nil else { return }
+    guard Environment.blasCoreType == nil, !Environment.blasReexecuted else { return }
     guard let wanted = preferredCoreType(), !kernelsAreModern(blasCoreName(), for: wanted) else { return }
     setenv("OPENBLAS_CORETYPE", wanted, 1)
     setenv("LEM_BLAS_REEXEC", "1", 1)   // never loop, even if OpenBLAS ignores the request
