@@ -42,8 +42,8 @@ public final class Int8Matrix: @unchecked Sendable {
     public var packedBytes: Int { lem_int8_packed_bytes(Int32(n), Int32(k)) }
 
     /// The stored integer q[row, column] and the row's scale (tests).
-    public func value(row: Int, column: Int) -> Int8 { lem_int8_packed_value(packed, Int32(k), Int32(row), Int32(column)) }
-    public func scale(row: Int) -> Float { scales[row] }
+    func value(row: Int, column: Int) -> Int8 { lem_int8_packed_value(packed, Int32(k), Int32(row), Int32(column)) }
+    func scale(row: Int) -> Float { scales[row] }
 
     /// Whether the products run on the AVX-512 VNNI kernel (else portable C). Decided when the
     /// package is built: like every target, CInt8 is compiled for the build machine's CPU

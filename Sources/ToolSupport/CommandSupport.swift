@@ -96,3 +96,34 @@ public struct CellOptions: ParsableArguments {
     /// What the flags ask for (the task libraries' form).
     public var architecture: Architecture { Architecture(cell: cell, layers: layers, dropoutLayer: dropoutLayer) }
 }
+
+/// How long a training run goes and how it keeps its state: the flags `lm train` and `kws train`
+/// share (`--max-minutes`, `--max-steps`, `--save-every`, `--seed`, `--resume`).
+public struct RunOptions: ParsableArguments {
+    @Option(name: .customLong("max-minutes"), help: "Stop (resumably) after this many minutes of training.")
+    public var maxMinutes: Double?
+    @Option(name: .customLong("max-steps"), help: "Stop (resumably) after this many optimizer steps (smoke tests).")
+    public var maxSteps: Int?
+    @Option(name: .customLong("save-every"), help: "Minutes between resumable saves within an epoch (a kill loses at most this much).")
+    public var saveEvery: Double = 10
+    @Option(name: .customLong("save-every-steps"), help: ArgumentHelp("Also save the resumable state every this many steps.", visibility: .hidden))
+    public var saveEverySteps: Int?
+    @Option(help: "Random seed (initialisation, data order, dropout).")
+    public var seed: UInt64 = 1
+    @Flag(help: "Continue from <checkpoint>.resume.")
+    public var resume = false
+
+    public init() {}
+
+    public mutating func validate() throws {
+        if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
+        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1 (got \(maxSteps))") }
+        if !(saveEvery > 0) { throw ValidationError("--save-every must be positive") }
+        if let saveEverySteps, saveEverySteps < 1 { throw ValidationError("--save-every-steps must be at least 1") }
+    }
+
+    /// What the flags ask for (the task libraries' form).
+    public var limits: RunLimits {
+        RunLimits(maxMinutes: maxMinutes, maxSteps: maxSteps, saveEveryMinutes: saveEvery, saveEverySteps: saveEverySteps)
+    }
+}

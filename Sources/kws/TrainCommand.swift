@@ -79,15 +79,10 @@ extension KWS {
         @Option(name: .customLong("init"), help: ArgumentHelp("Start from this checkpoint's weights, features and normalisation (fine-tuning, e.g. on hard negatives).", valueName: "checkpoint")) var initial: String?
         @Option(name: .customLong("validation-percentage"), help: "A folder without list files is split by TensorFlow's which_set hash: this % validation.") var validationPercentage: Double = 10
         @Option(name: .customLong("testing-percentage"), help: "… and this % testing (the rest is training).") var testingPercentage: Double = 10
-        @Option(name: .customLong("max-minutes"), help: "Stop (resumably) after this many minutes of training.") var maxMinutes: Double?
-        @Option(name: .customLong("max-steps"), help: "Stop (resumably) after this many optimizer steps (smoke tests).") var maxSteps: Int?
-        @Option(name: .customLong("save-every"), help: "Minutes between resumable saves within an epoch.") var saveEvery: Double = 10
-        @Option(name: .customLong("save-every-steps"), help: ArgumentHelp("Also save the resumable state every this many steps.", visibility: .hidden)) var saveEverySteps: Int?
-        @Option(help: "Random seed (initialisation, shuffling, dropout).") var seed: UInt64 = 1
-        @Flag(help: "Continue from <checkpoint>.resume.") var resume = false
+        @OptionGroup(title: "Run") var runOptions: RunOptions
 
         mutating func validate() throws {
-            for (name, v) in [("--hidden", hidden), ("--batch", batch), ("--epochs", epochs), ("--max-steps", maxSteps)] {
+            for (name, v) in [("--hidden", hidden), ("--batch", batch), ("--epochs", epochs)] {
                 if let v, v < 1 { throw ValidationError("\(name) must be at least 1 (got \(v))") }
             }
             if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive (got \(lr))") }
@@ -102,8 +97,6 @@ extension KWS {
             if !(validationPercentage >= 0 && testingPercentage >= 0 && validationPercentage + testingPercentage < 100) {
                 throw ValidationError("--validation-percentage and --testing-percentage must be ≥ 0 and leave some training data")
             }
-            if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
-            if !(saveEvery > 0) { throw ValidationError("--save-every must be positive") }
             for (name, v) in [("--background-windows", backgroundWindows), ("--unknown-windows", unknownWindows), ("--shifted-keywords", shiftedKeywords)] {
                 if let v, !(v >= 0 && v <= 10_000) { throw ValidationError("\(name) must be in [0, 10000] (got \(v))") }
             }
@@ -118,7 +111,7 @@ extension KWS {
                 throw ValidationError("the stream negatives are drawn by augmentation: drop --no-augment")
             }
             if initial != nil {
-                if resume { throw ValidationError("--init starts a new run from a checkpoint's weights; --resume continues a run: use one") }
+                if runOptions.resume { throw ValidationError("--init starts a new run from a checkpoint's weights; --resume continues a run: use one") }
                 let fixed: [(String, Bool)] = [("--features", features != nil), ("--hidden", hidden != nil), ("--cell", architecture.cell != nil),
                                                ("--layers", architecture.layers != nil), ("--dt", dt != nil), ("--fmax", fmax != nil),
                                                ("--fmin", fmin != nil), ("--n-fft", nFFT != nil), ("--hop", hop != nil),
@@ -178,11 +171,10 @@ extension KWS {
                                                        featureCount: featureCount),
                     architecture: architecture.architecture,
                     dataset: SpeechCommandsOptions(silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage,
-                                                   seed: seed, validationPercentage: validationPercentage,
+                                                   seed: runOptions.seed, validationPercentage: validationPercentage,
                                                    testingPercentage: testingPercentage, streamNegatives: streamNegativeSettings),
                     augmentation: augmentation, reaugmentEvery: reaugmentEvery, initial: initial,
-                    checkpoint: checkpoint.checkpoint, resume: resume, seed: seed,
-                    limits: RunLimits(maxMinutes: maxMinutes, maxSteps: maxSteps, saveEveryMinutes: saveEvery, saveEverySteps: saveEverySteps))
+                    checkpoint: checkpoint.checkpoint, resume: runOptions.resume, seed: runOptions.seed, limits: runOptions.limits)
                 try training.run(progress: TerminalProgress())
             }
         }

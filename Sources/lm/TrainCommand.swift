@@ -85,12 +85,7 @@ extension LM {
         @Option(help: "Epochs without improvement before the learning rate decays.") var patience: Int?
         @Option(name: .customLong("decay-at"), parsing: .upToNextOption, help: "Decay at these epochs instead of on plateau (e.g. --decay-at 30 40).") var decayAt: [Int] = []
         @Option(name: .customLong("eval-streams"), help: "Parallel streams for evaluation (1 = exact sequential evaluation).") var evalStreams: Int?
-        @Option(name: .customLong("max-minutes"), help: "Stop (resumably) after this many minutes of training.") var maxMinutes: Double?
-        @Option(name: .customLong("max-steps"), help: "Stop (resumably) after this many optimizer steps (smoke tests).") var maxSteps: Int?
-        @Option(name: .customLong("save-every"), help: "Minutes between resumable saves within an epoch (a kill loses at most this much).") var saveEvery: Double = 10
-        @Option(name: .customLong("save-every-steps"), help: ArgumentHelp("Also save the resumable state every this many steps.", visibility: .hidden)) var saveEverySteps: Int?
-        @Option(help: "Random seed (initialisation and dropout).") var seed: UInt64 = 1
-        @Flag(help: "Continue from <checkpoint>.resume.") var resume = false
+        @OptionGroup(title: "Run") var runOptions: RunOptions
 
         mutating func validate() throws {
             if data != nil && train != nil { throw ValidationError("give either --data or --train/--valid, not both") }
@@ -101,7 +96,7 @@ extension LM {
                 throw ValidationError("--preset \(preset.rawValue) is for --level \(preset == .ptbWord ? "word" : "char")")
             }
             for (name, v) in [("--hidden", hidden), ("--embedding", embedding), ("--batch", batch), ("--bptt", bptt),
-                              ("--epochs", epochs), ("--eval-streams", evalStreams), ("--max-steps", maxSteps)] {
+                              ("--epochs", epochs), ("--eval-streams", evalStreams)] {
                 if let v, v < 1 { throw ValidationError("\(name) must be at least 1 (got \(v))") }
             }
             for (name, v) in [("--dropout", dropout), ("--dropout-input", dropoutInput), ("--dropout-output", dropoutOutput), ("--dropout-state", dropoutState)] {
@@ -113,9 +108,6 @@ extension LM {
             if dt != nil, let cell = architecture.cell, cell != .lem { throw ValidationError("--dt is the LEM's time step; --cell \(cell.rawValue) has none") }
             if let weightDecay, !(weightDecay >= 0) { throw ValidationError("--weight-decay must not be negative") }
             if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
-            if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be positive") }
-            if !(saveEvery > 0) { throw ValidationError("--save-every must be positive") }
-            if let saveEverySteps, saveEverySteps < 1 { throw ValidationError("--save-every-steps must be at least 1") }
             if let averageAfter, averageAfter < 1 { throw ValidationError("--average-after must be at least 1") }
             if let averageAt, averageAt < 1 { throw ValidationError("--average-at must be at least 1") }
         }
@@ -160,8 +152,7 @@ extension LM {
                 let corpus: CorpusSource = train.map { .files(train: $0, valid: valid!, test: test) } ?? .directory(data)
                 let training = LanguageModelTraining(
                     corpus: corpus, level: level, hyperparameters: hyperparameters(), architecture: architecture.architecture,
-                    checkpoint: checkpoint.checkpoint, resume: resume, seed: seed,
-                    limits: RunLimits(maxMinutes: maxMinutes, maxSteps: maxSteps, saveEveryMinutes: saveEvery, saveEverySteps: saveEverySteps))
+                    checkpoint: checkpoint.checkpoint, resume: runOptions.resume, seed: runOptions.seed, limits: runOptions.limits)
                 try training.run(progress: TerminalProgress())
             }
         }

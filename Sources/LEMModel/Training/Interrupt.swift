@@ -30,5 +30,5 @@ public enum InterruptHandler {
     }
 
     /// For tests: behave as if a signal had arrived.
-    public static func simulate(_ sig: Int32 = SIGINT) { stopSignal = sig }
+    static func simulate(_ sig: Int32 = SIGINT) { stopSignal = sig }   // @testable
 }
