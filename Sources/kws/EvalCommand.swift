@@ -6,15 +6,7 @@ import LEMModel
 import TaskSupport
 import ToolSupport
 
-/// Which clips an evaluation counts.
-enum EvaluationProtocol: String, ExpressibleByArgument, CaseIterable {
-    /// TensorFlow speech_commands' 12-class split: unknown words subsampled and silence generated
-    /// as the checkpoint's dataset settings say (`--silence-percentage`, `--unknown-percentage`).
-    case tf
-    /// The authors' (tk-rusch/LEM, src/Google12): every clip of the split's list, every
-    /// non-keyword word as unknown, no silence (their valid/test folders hold none).
-    case lem
-}
+extension EvaluationProtocol: ExpressibleByArgument {}
 
 extension KWS {
     struct Eval: ParsableCommand {
@@ -53,42 +45,15 @@ extension KWS {
 
         func run() throws {
             try reportingErrors {
-                let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint, int8: precision.int8)
-                let root = try data ?? DefaultCorpus.speech.directory()
-                var options = spotter.tool.dataset
-                options.streamNegatives = StreamNegatives()   // training-only examples: not part of any evaluated split
-                if `protocol` == .lem { (options.unknownPercentage, options.silenceInEvaluationSplits) = (nil, false) }
-                let dataset = try SpeechCommands(root: root, options: options)
-                let splits: [DatasetSplit] = split == "test" ? [.testing] : split == "valid" ? [.validation] : DatasetSplit.allCases
-                var total: ClassificationReport?
-                for s in splits where !dataset.examples(s).isEmpty {
-                    var features = try dataset.features(s, extractor: spotter.extractor)
-                    spotter.tool.normalizer.apply(&features.values)
-                    let report = evaluate(spotter.model, features, labels: spotter.tool.labels)
-                    if var t = total {
-                        for i in t.confusion.indices { for j in t.confusion.indices { t.confusion[i][j] += report.confusion[i][j] } }
-                        t.loss = (t.loss * Double(t.count - report.count) + report.loss * Double(report.count)) / Double(t.count)
-                        total = t
-                    } else { total = report }
-                }
-                guard let report = total else {
-                    throw SpeechCommandsError("\(root): no clips in the \(split) split")
-                }
-                let svg = confusionSVG ?? "\(checkpoint.checkpoint).confusion-\(split).svg"
-                if svg != "none" {
-                    try writeConfusionChart(report.confusion, labels: report.labels,
-                                            title: String(format: "%@: %@ split, accuracy %.2f%% (%d clips)", checkpoint.checkpoint, split,
-                                                          100 * report.accuracy, report.count), to: svg)
-                }
+                var evaluation = KeywordEvaluation(checkpoint: checkpoint.checkpoint)
+                (evaluation.int8, evaluation.data, evaluation.split) = (precision.int8, data, split)
+                (evaluation.evaluationProtocol, evaluation.confusionSVG) = (`protocol`, confusionSVG)
+                let (report, root, svg) = try evaluation.run()
                 if json {
                     let perClass = report.labels.indices.map { report.classAccuracy($0) as Any? ?? NSNull() }
-                    let object: [String: Any] = ["accuracy": report.accuracy, "count": report.count, "split": split,
-                                                 "confusion": report.confusion, "labels": report.labels,
-                                                 "class_accuracy": perClass, "cross_entropy": report.loss,
-                                                 "checkpoint": checkpoint.checkpoint, "data": root, "confusion_svg": svg,
-                                                 "protocol": `protocol`.rawValue]
-                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                    print(String(decoding: data, as: UTF8.self))
+                    print(jsonLine(["accuracy": report.accuracy, "count": report.count, "split": split, "confusion": report.confusion,
+                                    "labels": report.labels, "class_accuracy": perClass, "cross_entropy": report.loss,
+                                    "checkpoint": checkpoint.checkpoint, "data": root, "confusion_svg": svg, "protocol": `protocol`.rawValue]))
                 } else {
                     print(String(format: "%@ accuracy %.2f%% (%d of %d clips, %@ protocol, %@)", split, 100 * report.accuracy, report.correct,
                                  report.count, `protocol`.rawValue, root))

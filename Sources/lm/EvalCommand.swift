@@ -57,44 +57,22 @@ extension LM {
 
         func run() throws {
             try reportingErrors {
-                let (model, tool, _) = try loadLanguageModel(checkpoint.checkpoint, int8: precision.int8)
-                let path: String
-                if let file { path = file } else {
-                    let dir = try data ?? DefaultCorpus.text.directory()
-                    path = try LanguageCorpus.standardFile(directory: dir, level: tool.level, split: split)
-                }
-                let tokens = try LanguageCorpus.encode(file: path, level: tool.level, vocabulary: tool.vocabulary)
-                let context = contextToken(tool.vocabulary, level: tool.level)
-                let start = monotonicSeconds()
-                var scale = logitScale ?? 1
-                if logitScale == nil, temperatureSearch ?? (tool.temperatureSearch == true) {
-                    guard file == nil || data != nil else {
-                        throw ValidationError("--temperature-search needs --data (its validation split chooses the logit scale)")
-                    }
-                    let dir = try data ?? DefaultCorpus.text.directory()
-                    let valid = try LanguageCorpus.encode(file: try LanguageCorpus.standardFile(directory: dir, level: tool.level, split: "valid"),
-                                                          level: tool.level, vocabulary: tool.vocabulary)
-                    scale = evaluateWithTemperatureSearch(model, tokens: valid, context: context, streams: evalStreams).temperature
-                }
-                let (loss, count) = scale == 1
-                    ? evaluate(model, tokens: tokens, context: context, streams: evalStreams)
-                    : { let r = evaluateTempered(model, tokens: tokens, context: context, streams: evalStreams, scales: [scale]); return (r.full[0], r.tokens) }()
-                let seconds = monotonicSeconds() - start
-                let mean = loss / Double(count)
-                let value = headline(mean, level: tool.level)
+                var evaluation = LanguageModelEvaluation(checkpoint: checkpoint.checkpoint)
+                (evaluation.int8, evaluation.data, evaluation.split, evaluation.file) = (precision.int8, data, split, file)
+                (evaluation.streams, evaluation.logitScale, evaluation.search) = (evalStreams, logitScale, temperatureSearch)
+                let r = try evaluation.run()
                 if json {
-                    var object: [String: Any] = ["split": file == nil ? split : "file", "file": path, "tokens": count,
-                                                 "cross_entropy": mean, "level": tool.level.rawValue, "checkpoint": checkpoint.checkpoint,
-                                                 "tokens_per_s": Double(count) / max(seconds, 1e-9), "logit_scale": Double(scale),
-                                                 "temperature": Double(scale)]   // the old key, kept for scripts that read it
-                    object[tool.level == .word ? "perplexity" : "bpc"] = value
-                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                    print(String(decoding: data, as: UTF8.self))
+                    var object: [String: Any] = ["split": file == nil ? split : "file", "file": r.path, "tokens": r.tokens,
+                                                 "cross_entropy": r.meanLoss, "level": r.level.rawValue, "checkpoint": checkpoint.checkpoint,
+                                                 "tokens_per_s": Double(r.tokens) / max(r.seconds, 1e-9), "logit_scale": Double(r.logitScale),
+                                                 "temperature": Double(r.logitScale)]   // the old key, kept for scripts that read it
+                    object[r.level == .word ? "perplexity" : "bpc"] = r.headline
+                    print(jsonLine(object))
                 } else {
-                    let name = tool.level == .word ? "perplexity" : "bits per character"
+                    let name = r.level == .word ? "perplexity" : "bits per character"
                     print(String(format: "%@ %.4f on %@ (%@ tokens, cross-entropy %.4f nats/token%@, %.1fs)",
-                                 name, value, path, formatCount(Double(count)), mean,
-                                 scale == 1 ? "" : String(format: ", logit scale %.2f", Double(scale)), seconds))
+                                 name, r.headline, r.path, formatCount(Double(r.tokens)), r.meanLoss,
+                                 r.logitScale == 1 ? "" : String(format: ", logit scale %.2f", Double(r.logitScale)), r.seconds))
                 }
             }
         }
