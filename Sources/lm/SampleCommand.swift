@@ -38,34 +38,10 @@ extension LM {
 
         func run() throws {
             try reportingErrors {
-                let (model, tool, _) = try loadLanguageModel(checkpoint.checkpoint, int8: precision.int8)
-                let level = tool.level
-                var primeTokens: [String] = []
-                if let prime, !prime.isEmpty {
-                    switch level {
-                    case .word: primeTokens = prime.split(whereSeparator: \.isWhitespace).map(String.init)
-                    case .char: primeTokens = prime.map { $0 == " " ? "_" : String($0) }
-                    case .text: primeTokens = prime.map { String($0) }
-                    }
-                }
-                let primeIDs = try tool.vocabulary.encode(primeTokens, file: "--prime")
-                var state = model.initialState(batch: 1)
-                var rng = RandomGenerator(seed: seed)
-                let V = model.config.vocabularySize
-                var current = contextToken(tool.vocabulary, level: level)
-                var logits = model.nextTokenLogits(after: &current, batch: 1, state: &state)
-                for id in primeIDs {
-                    current = id
-                    logits = model.nextTokenLogits(after: &current, batch: 1, state: &state)
-                }
-                var generated: [String] = []
-                var order = [Int](repeating: 0, count: V)
-                for _ in 0..<length {
-                    current = sampleToken(logits: logits, count: V, temperature: temperature, topK: topK, order: &order, rng: &rng)
-                    generated.append(tool.vocabulary.tokens[Int(current)])
-                    logits = model.nextTokenLogits(after: &current, batch: 1, state: &state)
-                }
-                var text = detokenize(primeTokens + generated, level: level)
+                var sampling = Sampling(checkpoint: checkpoint.checkpoint)
+                (sampling.int8, sampling.prime, sampling.length) = (precision.int8, prime, length)
+                (sampling.temperature, sampling.topK, sampling.seed) = (temperature, topK, seed)
+                var text = try sampling.run()
                 if !text.hasSuffix("\n") { text += "\n" }
                 FileHandle.standardOutput.write(Data(text.utf8))
             }
