@@ -24,6 +24,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Reading NumPy's .npz archives (zip files).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages; scripts/setup installs them)
@@ -31,7 +33,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
@@ -44,13 +46,14 @@ let package = Package(
         // math, aligned buffers, the parameter block, threads, the seedable generator, the clock.
         .target(name: "Runtime", dependencies: ["CBLAS", "CDNNL", "CInt8", "CSmallGEMM"], swiftSettings: nativeCPU),
         // MARK: - The shared LEM implementation, in rooms by job (Sources/LEMModel/*/; see its README.md)
-        .target(name: "LEMModel", dependencies: ["Runtime", "CZlib", "CMPI"], swiftSettings: nativeCPU),
+        .target(name: "LEMModel", dependencies: ["Runtime", "CSystemZlib", "CMPI"], swiftSettings: nativeCPU),
         // MARK: - Task libraries: each task's data, training task, evaluation, presets and reports,
         // on one shared training run (TaskSupport: the run, charts, default corpora, quantisation).
         .target(name: "TaskSupport", dependencies: ["LEMModel"], swiftSettings: nativeCPU),
         .target(name: "LanguageModelling", dependencies: ["LEMModel", "Text", "TaskSupport"], swiftSettings: nativeCPU),
         .target(name: "KeywordSpotting", dependencies: ["LEMModel", "Audio", "TaskSupport"], swiftSettings: nativeCPU),
-        .target(name: "SequenceModelling", dependencies: ["LEMModel", "TaskSupport"], swiftSettings: nativeCPU),
+        .target(name: "SequenceModelling", dependencies: ["LEMModel", "TaskSupport", "CSystemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                swiftSettings: nativeCPU),
         // What only the command lines share: argument groups, the terminal progress line, the bench
         // runner, error reporting (swift-argument-parser lives here and in the tools only).
         .target(name: "ToolSupport", dependencies: ["LEMModel", "TaskSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -83,6 +86,8 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Runtime", "LEMModel"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
         .testTarget(name: "TextTests", dependencies: ["Text"], swiftSettings: nativeCPU),
         .testTarget(name: "TaskSupportTests", dependencies: ["TaskSupport", "LEMModel"], swiftSettings: nativeCPU),
+        .testTarget(name: "SequenceModellingTests", dependencies: ["SequenceModelling", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                    swiftSettings: nativeCPU),
         // Runs the built `lm` binary (CLI behaviour, end-to-end training on tiny corpora).
         // Shared by the CLI tests: running a built tool, temporary folders, kill-and-resume runs.
         .target(name: "ToolTestSupport", dependencies: ["LEMModel"], path: "Tests/ToolTestSupport"),

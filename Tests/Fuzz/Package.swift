@@ -14,5 +14,6 @@ let package = Package(
         .executableTarget(name: "FuzzAudio", dependencies: [.product(name: "Audio", package: "lem")], swiftSettings: harness),
         .executableTarget(name: "FuzzText", dependencies: [.product(name: "Text", package: "lem")], swiftSettings: harness),
         .executableTarget(name: "FuzzListFiles", dependencies: [.product(name: "Audio", package: "lem")], swiftSettings: harness),
+        .executableTarget(name: "FuzzSequenceData", dependencies: [.product(name: "SequenceModelling", package: "lem")], swiftSettings: harness),
     ]
 )

@@ -1,4 +1,4 @@
-import CZlib
+import CSystemZlib
 
 /// CRC-32 as used by zlib, gzip, PNG and Ethernet (IEEE 802.3), computed by zlib's `crc32`:
 /// reflected polynomial `0xEDB88320`, initial value `0xFFFFFFFF`, final XOR `0xFFFFFFFF`.

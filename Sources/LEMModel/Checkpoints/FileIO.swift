@@ -11,7 +11,7 @@ import Darwin
 #endif
 
 /// The bytes of the regular file at `path` (directories, FIFOs and devices are refused).
-func readWholeFile(_ path: String) throws -> [UInt8] {
+package func readWholeFile(_ path: String) throws -> [UInt8] {
     func fail(_ what: String, _ code: Int32) -> SafeTensorsError {
         SafeTensorsError(source: path, problem: "\(what): \(systemMessage(code))")
     }

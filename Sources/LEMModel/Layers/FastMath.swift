@@ -6,7 +6,7 @@
 /// tanh(x) by Eigen's 13/6 rational approximation on [-7.9053, 7.9053] (clamped outside, where
 /// tanh is ±1 to Float precision). Contract: |tanhFast(x) − tanh(x)| ≤ 1e-6 for every finite x
 /// (tested against Double `tanh`; the measured maximum is about 4e-7).
-@inlinable @inline(__always)
+@inline(always)
 public func tanhFast(_ x: Float) -> Float {
     let clamp: Float = 7.90531110763549805
     let v = min(max(x, -clamp), clamp)
@@ -28,14 +28,14 @@ public func tanhFast(_ x: Float) -> Float {
 
 /// The logistic function 1 / (1 + e^−x), computed as ½ + ½·tanh(x/2) so it shares tanhFast's
 /// accuracy (absolute error ≤ 1e-6) and vectorises the same way.
-@inlinable @inline(__always)
+@inline(always)
 public func sigmoidFast(_ x: Float) -> Float { 0.5 + 0.5 * tanhFast(0.5 * x) }
 
 /// e^x by Cody–Waite range reduction and Cephes' degree-6 polynomial, with 2ⁿ built from the
 /// exponent bits. Contract: relative error ≤ 1e-6 against Double `exp` for x in [−87, 88]
 /// (measured about 2e-7); inputs are clamped to that range, so e^x for x < −87 returns
 /// about 1.6e-38 instead of a denormal or zero, which is harmless in a softmax.
-@inlinable @inline(__always)
+@inline(always)
 public func expFast(_ x: Float) -> Float {
     let xc = min(max(x, -87), 88)
     let magic: Float = 12_582_912  // 1.5·2²³: adding it rounds to an integer held in the mantissa
@@ -59,8 +59,8 @@ public func expFast(_ x: Float) -> Float {
 // stay scalar unless written with explicit vector accumulators, as below.
 
 /// `expFast` on 16 lanes at once (same constants, same accuracy contract).
-@inlinable @inline(__always)
-package func expFast(_ x: SIMD16<Float>) -> SIMD16<Float> {
+@inline(always)
+func expFast(_ x: SIMD16<Float>) -> SIMD16<Float> {
     var xc = x
     xc.replace(with: -87, where: xc .< -87)
     xc.replace(with: 88, where: xc .> 88)
@@ -80,8 +80,8 @@ package func expFast(_ x: SIMD16<Float>) -> SIMD16<Float> {
 }
 
 /// max of `count` floats (count ≥ 1).
-@inlinable @inline(__always)
-package func maximum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+@inline(always)
+func maximum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
     var i = 0
     var best = p[0]
     if count >= 16 {
@@ -100,8 +100,8 @@ package func maximum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
 }
 
 /// Replaces p[j] by e^(p[j] − shift) and returns their sum.
-@inlinable @inline(__always)
-package func exponentiateAndSum(_ p: UnsafeMutablePointer<Float>, _ count: Int, shift: Float) -> Float {
+@inline(always)
+func exponentiateAndSum(_ p: UnsafeMutablePointer<Float>, _ count: Int, shift: Float) -> Float {
     var acc = SIMD16<Float>(repeating: 0)
     let s = SIMD16<Float>(repeating: shift)
     var i = 0
@@ -118,8 +118,8 @@ package func exponentiateAndSum(_ p: UnsafeMutablePointer<Float>, _ count: Int, 
 }
 
 /// Σ e^(p[j] − shift) without changing p.
-@inlinable @inline(__always)
-package func sumOfExponentials(_ p: UnsafePointer<Float>, _ count: Int, shift: Float) -> Float {
+@inline(always)
+func sumOfExponentials(_ p: UnsafePointer<Float>, _ count: Int, shift: Float) -> Float {
     var acc = SIMD16<Float>(repeating: 0)
     let s = SIMD16<Float>(repeating: shift)
     var i = 0
@@ -133,8 +133,8 @@ package func sumOfExponentials(_ p: UnsafePointer<Float>, _ count: Int, shift: F
 }
 
 /// Σ e^(scale·(p[j] − shift)) without changing p (softmax at a temperature).
-@inlinable @inline(__always)
-package func sumOfScaledExponentials(_ p: UnsafePointer<Float>, _ count: Int, scale: Float, shift: Float) -> Float {
+@inline(always)
+func sumOfScaledExponentials(_ p: UnsafePointer<Float>, _ count: Int, scale: Float, shift: Float) -> Float {
     var acc = SIMD16<Float>(repeating: 0)
     let (s, k) = (SIMD16<Float>(repeating: shift), SIMD16<Float>(repeating: scale))
     var i = 0
@@ -155,8 +155,8 @@ package func sumOfScaledExponentials(_ p: UnsafePointer<Float>, _ count: Int, sc
 
 /// x clamped to [−limit, limit] with compare-and-blend (`clamped(lowerBound:upperBound:)` goes
 /// through the scalarised `pointwiseMin`/`pointwiseMax`).
-@inlinable @inline(__always)
-package func clamp(_ x: SIMD16<Float>, _ limit: Float) -> SIMD16<Float> {
+@inline(always)
+func clamp(_ x: SIMD16<Float>, _ limit: Float) -> SIMD16<Float> {
     var v = x
     v.replace(with: limit, where: v .> limit)
     v.replace(with: -limit, where: v .< -limit)
@@ -164,8 +164,8 @@ package func clamp(_ x: SIMD16<Float>, _ limit: Float) -> SIMD16<Float> {
 }
 
 /// `tanhFast` on 16 lanes.
-@inlinable @inline(__always)
-package func tanhFast(_ x: SIMD16<Float>) -> SIMD16<Float> {
+@inline(always)
+func tanhFast(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let v = clamp(x, 7.90531110763549805)
     let v2 = v * v
     var p = SIMD16<Float>(repeating: -2.76076847742355e-16)
@@ -184,21 +184,21 @@ package func tanhFast(_ x: SIMD16<Float>) -> SIMD16<Float> {
 }
 
 /// `sigmoidFast` on 16 lanes.
-@inlinable @inline(__always)
-package func sigmoidFast(_ x: SIMD16<Float>) -> SIMD16<Float> { 0.5 + 0.5 * tanhFast(0.5 * x) }
+@inline(always)
+func sigmoidFast(_ x: SIMD16<Float>) -> SIMD16<Float> { 0.5 + 0.5 * tanhFast(0.5 * x) }
 
 /// 16 floats from `p` (no alignment needed).
-@inlinable @inline(__always) package func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inlinable @inline(__always) package func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inlinable @inline(__always) package func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
+@inline(always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+@inline(always) func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+@inline(always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 
 /// `count` (< 16) floats from `p` in the first lanes, zeros after: the tail of a row.
-@inlinable @inline(__always) package func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD16<Float> {
+@inline(always) func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD16<Float> {
     var v = SIMD16<Float>(repeating: 0)
     for k in 0..<count { v[k] = p[k] }
     return v
 }
-@inlinable @inline(__always) package func loadPartial(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> SIMD16<Float> { loadPartial(UnsafePointer(p), count) }
-@inlinable @inline(__always) package func storePartial(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+@inline(always) func loadPartial(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> SIMD16<Float> { loadPartial(UnsafePointer(p), count) }
+@inline(always) func storePartial(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
     for k in 0..<count { p[k] = v[k] }
 }

@@ -1,0 +1,51 @@
+import LEMModel
+
+/// Sequences of feature vectors, each with a class or a target vector: what every reader of this
+/// folder produces and every sequence task trains on.
+///
+/// `values` holds the N sequences one after another, each T steps of F features, `[N, T, F]`.
+package struct SequenceDataset: Sendable, Equatable {
+    package var count: Int, steps: Int, features: Int
+    package var values: [Float]
+    package var labels: Labels
+
+    /// Classification (a class per sequence, 0..<classCount) or regression (a target vector of
+    /// `width` values per sequence, `[N, width]`).
+    package enum Labels: Sendable, Equatable {
+        case classes([Int32], classCount: Int)
+        case targets([Float], width: Int)
+    }
+
+    package init(count: Int, steps: Int, features: Int, values: [Float], labels: Labels) {
+        precondition(values.count == count * steps * features, "values do not match [N, T, F]")
+        (self.count, self.steps, self.features, self.values, self.labels) = (count, steps, features, values, labels)
+    }
+
+    /// The sequences at `indices`, in that order.
+    package func subset(_ indices: [Int]) -> SequenceDataset {
+        let per = steps * features
+        var values = [Float]()
+        values.reserveCapacity(indices.count * per)
+        for i in indices { values += self.values[i * per ..< (i + 1) * per] }
+        switch labels {
+        case let .classes(c, classCount):
+            return SequenceDataset(count: indices.count, steps: steps, features: features, values: values,
+                                   labels: .classes(indices.map { c[$0] }, classCount: classCount))
+        case let .targets(t, width):
+            return SequenceDataset(count: indices.count, steps: steps, features: features, values: values,
+                                   labels: .targets(indices.flatMap { t[$0 * width ..< ($0 + 1) * width] }, width: width))
+        }
+    }
+}
+
+/// A file that cannot be read as sequence data: the file (or stream) and what is wrong with it.
+package struct SequenceDataError: Error, CustomStringConvertible, Equatable {
+    package let source: String, problem: String
+    package init(_ source: String, _ problem: String) { (self.source, self.problem) = (source, problem) }
+    package var description: String { "\(source): \(problem)" }
+}
+
+/// The whole file at `path` (errors name it).
+package func readBytes(_ path: String) throws -> [UInt8] {
+    do { return try readWholeFile(path) } catch { throw SequenceDataError(path, "\(error)".replacingOccurrences(of: path + ": ", with: "")) }
+}

@@ -1,0 +1,32 @@
+import SequenceModelling
+
+/// Every reader of sequence data on untrusted bytes: IDX (and gzip), CIFAR-10 batches, `.ts`
+/// text, NumPy `.npy` / `.npz`, CSV. Each must return data or throw; never crash or hang.
+func fuzzOne(_ bytes: [UInt8]) {
+    _ = try? IDXArray(parsing: bytes, source: "fuzz")
+    _ = try? gunzip(bytes, source: "fuzz", limit: 1 << 20)
+    _ = try? CIFAR10Batch(parsing: bytes, source: "fuzz")
+    _ = try? NumPyArray(parsing: bytes, source: "fuzz")
+    _ = try? readNumPyArchive(bytes, source: "fuzz")
+    if let text = String(validating: bytes, as: UTF8.self) {
+        _ = try? parseTSFile(text, source: "fuzz")
+        _ = try? parseCSVSequences(text, source: "fuzz", features: 2, regression: false)
+        _ = try? parseCSVSequences(text, source: "fuzz", features: 1, regression: true)
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    fuzzOne(Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32) -> Int32
+
+@_cdecl("FuzzSequenceData_main")
+func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc, arguments = argv
+    return runFuzzerDriver(&count, &arguments, fuzzInput)
+}
