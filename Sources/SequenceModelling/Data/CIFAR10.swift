@@ -1,14 +1,14 @@
 /// CIFAR-10's binary batches (`data_batch_N.bin`, `test_batch.bin`): records of one label byte
 /// (0–9) and 3,072 pixel bytes — the 1,024 red values of the 32 × 32 image row by row, then the
 /// green, then the blue.
-package struct CIFAR10Batch: Sendable, Equatable {
-    package static let recordBytes = 1 + 3072
-    package var labels: [UInt8]
+public struct CIFAR10Batch: Sendable, Equatable {
+    public static let recordBytes = 1 + 3072
+    public var labels: [UInt8]
     /// `[count, 3, 32, 32]` bytes, as stored.
-    package var pixels: [UInt8]
-    package var count: Int { labels.count }
+    public var pixels: [UInt8]
+    public var count: Int { labels.count }
 
-    package init(parsing bytes: [UInt8], source: String) throws {
+    public init(parsing bytes: [UInt8], source: String) throws {
         guard !bytes.isEmpty else { throw SequenceDataError(source, "empty file (0 bytes): not a CIFAR-10 batch") }
         guard bytes.count % Self.recordBytes == 0 else {
             throw SequenceDataError(source, "\(bytes.count) bytes is not a whole number of 3,073-byte CIFAR-10 records (truncated or not a batch)")
@@ -24,12 +24,12 @@ package struct CIFAR10Batch: Sendable, Equatable {
         }
     }
 
-    package init(path: String) throws { try self.init(parsing: readBytes(path), source: path) }
+    public init(path: String) throws { try self.init(parsing: readBytes(path), source: path) }
 
     /// The images as sequences of their 32 rows, each step the row's 96 values (its 32 red, then
     /// 32 green, then 32 blue pixels, scaled to [0, 1]): the layout of the authors' noisy
     /// CIFAR-10 before the noise steps are appended.
-    package func rowSequences() -> SequenceDataset {
+    public func rowSequences() -> SequenceDataset {
         var values = [Float](repeating: 0, count: count * 32 * 96)
         for i in 0..<count {
             for row in 0..<32 {

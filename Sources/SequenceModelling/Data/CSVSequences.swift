@@ -4,7 +4,7 @@ import Foundation
 /// then the T × F values step by step (`features` values per step); blank lines and lines starting
 /// with `#` are skipped. Classes are numbered in the order of their first appearance unless
 /// `classNames` gives the order.
-package func parseCSVSequences(_ text: String, source: String, features: Int, regression: Bool, classNames: [String]? = nil) throws -> SequenceDataset {
+public func parseCSVSequences(_ text: String, source: String, features: Int, regression: Bool, classNames: [String]? = nil) throws -> SequenceDataset {
     precondition(features > 0)
     var names = classNames ?? []
     var values: [Float] = []

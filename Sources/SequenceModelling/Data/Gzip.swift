@@ -1,11 +1,11 @@
 import CSystemZlib
 
 /// Whether `bytes` start with gzip's magic number.
-package func isGzip(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B }
+public func isGzip(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B }
 
 /// The decompressed content of gzip data (zlib's inflate; several members are concatenated, as
 /// `gunzip` does). `limit` bounds the output, so a small malicious file cannot exhaust memory.
-package func gunzip(_ bytes: [UInt8], source: String, limit: Int = 1 << 31) throws -> [UInt8] {
+public func gunzip(_ bytes: [UInt8], source: String, limit: Int = 1 << 31) throws -> [UInt8] {
     var stream = z_stream()
     guard inflateInit2_(&stream, 16 + MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
         throw SequenceDataError(source, "zlib could not start decompressing")

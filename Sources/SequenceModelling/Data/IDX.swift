@@ -2,12 +2,12 @@
 /// number `0 0 type dims` (type 0x08, unsigned byte, the only one MNIST uses), the dimensions as
 /// big-endian 32-bit integers, then the values in row-major order. `.gz` files (as MNIST is
 /// distributed) are decompressed on reading.
-package struct IDXArray: Sendable, Equatable {
-    package var dimensions: [Int]
-    package var values: [UInt8]
+public struct IDXArray: Sendable, Equatable {
+    public var dimensions: [Int]
+    public var values: [UInt8]
 
     /// Parses IDX bytes (already decompressed); errors name `source`.
-    package init(parsing bytes: [UInt8], source: String) throws {
+    public init(parsing bytes: [UInt8], source: String) throws {
         func fail(_ problem: String) -> SequenceDataError { SequenceDataError(source, problem) }
         guard bytes.count >= 4 else { throw fail("not an IDX file (\(bytes.count) bytes, shorter than the 4-byte magic number)") }
         guard bytes[0] == 0, bytes[1] == 0 else { throw fail("not an IDX file (the magic number does not start with two zero bytes)") }
@@ -35,7 +35,7 @@ package struct IDXArray: Sendable, Equatable {
     }
 
     /// Reads an IDX file, gzip-compressed or not.
-    package init(path: String) throws {
+    public init(path: String) throws {
         let raw = try readBytes(path)
         try self.init(parsing: isGzip(raw) ? gunzip(raw, source: path) : raw, source: path)
     }
@@ -44,7 +44,7 @@ package struct IDXArray: Sendable, Equatable {
 /// MNIST images and labels as sequences of pixels: each image `[rows · columns]` in row-major
 /// order, one pixel a step (`features` 1), scaled to [0, 1] (the authors' `ToTensor()`); the
 /// label file must hold one label (0–9) per image.
-package func mnistSequences(images: IDXArray, labels: IDXArray, imagesSource: String, labelsSource: String) throws -> SequenceDataset {
+public func mnistSequences(images: IDXArray, labels: IDXArray, imagesSource: String, labelsSource: String) throws -> SequenceDataset {
     guard images.dimensions.count == 3 else {
         throw SequenceDataError(imagesSource, "expected images [count, rows, columns], got dimensions \(images.dimensions)")
     }

@@ -3,12 +3,12 @@ import ZIPFoundation
 
 /// A NumPy array from an `.npy` file (format versions 1–3), converted to Float: little-endian
 /// `f4`, `f8`, `i1`, `u1`, `i2`, `u2`, `i4`, `u4`, `i8`, `u8` or `b1`, C order, any rank up to 4.
-package struct NumPyArray: Sendable, Equatable {
-    package var shape: [Int]
-    package var values: [Float]
+public struct NumPyArray: Sendable, Equatable {
+    public var shape: [Int]
+    public var values: [Float]
 
     /// Parses `.npy` bytes; errors name `source`.
-    package init(parsing bytes: [UInt8], source: String) throws {
+    public init(parsing bytes: [UInt8], source: String) throws {
         func fail(_ problem: String) -> SequenceDataError { SequenceDataError(source, problem) }
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]   // \x93NUMPY
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("not a NumPy .npy file (no \\x93NUMPY magic)") }
@@ -82,11 +82,11 @@ package struct NumPyArray: Sendable, Equatable {
         self.shape = shape
     }
 
-    package init(path: String) throws { try self.init(parsing: readBytes(path), source: path) }
+    public init(path: String) throws { try self.init(parsing: readBytes(path), source: path) }
 }
 
 /// The arrays of an `.npz` file (`numpy.savez`, a zip of `.npy` files), by name without `.npy`.
-package func readNumPyArchive(_ bytes: [UInt8], source: String) throws -> [String: NumPyArray] {
+public func readNumPyArchive(_ bytes: [UInt8], source: String) throws -> [String: NumPyArray] {
     let archive: Archive
     do { archive = try Archive(data: Data(bytes), accessMode: .read) } catch {
         throw SequenceDataError(source, "not a NumPy .npz file (not a zip archive)")
@@ -107,7 +107,7 @@ package func readNumPyArchive(_ bytes: [UInt8], source: String) throws -> [Strin
 /// Sequences from NumPy arrays: `x` of shape `[N, T, F]` (or `[N, T]`, one feature), `y` of shape
 /// `[N]` (integer classes 0…C−1) or `[N, K]` (regression targets); from an `.npz` holding both,
 /// or from two `.npy` files.
-package func numPySequences(x: NumPyArray, y: NumPyArray, xSource: String, ySource: String, regression: Bool) throws -> SequenceDataset {
+public func numPySequences(x: NumPyArray, y: NumPyArray, xSource: String, ySource: String, regression: Bool) throws -> SequenceDataset {
     guard x.shape.count == 3 || x.shape.count == 2 else { throw SequenceDataError(xSource, "x must be [N, T, F] or [N, T], got shape \(x.shape)") }
     let (n, steps, features) = (x.shape[0], x.shape[1], x.shape.count == 3 ? x.shape[2] : 1)
     guard n > 0, steps > 0, features > 0 else { throw SequenceDataError(xSource, "x has no values (shape \(x.shape))") }

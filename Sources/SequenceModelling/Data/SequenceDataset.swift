@@ -4,25 +4,25 @@ import LEMModel
 /// folder produces and every sequence task trains on.
 ///
 /// `values` holds the N sequences one after another, each T steps of F features, `[N, T, F]`.
-package struct SequenceDataset: Sendable, Equatable {
-    package var count: Int, steps: Int, features: Int
-    package var values: [Float]
-    package var labels: Labels
+public struct SequenceDataset: Sendable, Equatable {
+    public var count: Int, steps: Int, features: Int
+    public var values: [Float]
+    public var labels: Labels
 
     /// Classification (a class per sequence, 0..<classCount) or regression (a target vector of
     /// `width` values per sequence, `[N, width]`).
-    package enum Labels: Sendable, Equatable {
+    public enum Labels: Sendable, Equatable {
         case classes([Int32], classCount: Int)
         case targets([Float], width: Int)
     }
 
-    package init(count: Int, steps: Int, features: Int, values: [Float], labels: Labels) {
+    public init(count: Int, steps: Int, features: Int, values: [Float], labels: Labels) {
         precondition(values.count == count * steps * features, "values do not match [N, T, F]")
         (self.count, self.steps, self.features, self.values, self.labels) = (count, steps, features, values, labels)
     }
 
     /// The sequences at `indices`, in that order.
-    package func subset(_ indices: [Int]) -> SequenceDataset {
+    public func subset(_ indices: [Int]) -> SequenceDataset {
         let per = steps * features
         var values = [Float]()
         values.reserveCapacity(indices.count * per)
@@ -39,13 +39,13 @@ package struct SequenceDataset: Sendable, Equatable {
 }
 
 /// A file that cannot be read as sequence data: the file (or stream) and what is wrong with it.
-package struct SequenceDataError: Error, CustomStringConvertible, Equatable {
-    package let source: String, problem: String
-    package init(_ source: String, _ problem: String) { (self.source, self.problem) = (source, problem) }
-    package var description: String { "\(source): \(problem)" }
+public struct SequenceDataError: Error, CustomStringConvertible, Equatable {
+    public let source: String, problem: String
+    public init(_ source: String, _ problem: String) { (self.source, self.problem) = (source, problem) }
+    public var description: String { "\(source): \(problem)" }
 }
 
 /// The whole file at `path` (errors name it).
-package func readBytes(_ path: String) throws -> [UInt8] {
+public func readBytes(_ path: String) throws -> [UInt8] {
     do { return try readWholeFile(path) } catch { throw SequenceDataError(path, "\(error)".replacingOccurrences(of: path + ": ", with: "")) }
 }

@@ -9,7 +9,7 @@ import Foundation
 /// Read into `[N, T, F]` with F the dimensions, T the common length; classes numbered in the
 /// order `@classLabel` lists them. Unequal lengths, time stamps and missing values (`?`) are
 /// refused with a message (the tasks here need none of them).
-package func parseTSFile(_ text: String, source: String) throws -> SequenceDataset {
+public func parseTSFile(_ text: String, source: String) throws -> SequenceDataset {
     func fail(_ line: Int, _ problem: String) -> SequenceDataError { SequenceDataError(source, "line \(line): \(problem)") }
     var classLabels: [String]?
     var isRegression = false
@@ -109,7 +109,7 @@ package func parseTSFile(_ text: String, source: String) throws -> SequenceDatas
 }
 
 /// Reads a `.ts` file (UTF-8).
-package func readTSFile(path: String) throws -> SequenceDataset {
+public func readTSFile(path: String) throws -> SequenceDataset {
     let bytes = try readBytes(path)
     guard let text = String(validating: bytes, as: UTF8.self) else { throw SequenceDataError(path, "not UTF-8 text: not a .ts file") }
     return try parseTSFile(text, source: path)
