@@ -154,7 +154,9 @@ final class SequenceDataTests: XCTestCase {
                 Data(bytes[Int(position) ..< Int(position) + size])
             })
         }
-        let arrays = try readNumPyArchive([UInt8](archive.data!), source: "d.npz")
+        let dir = directory()
+        try archive.data!.write(to: URL(fileURLWithPath: dir + "/d.npz"))
+        let arrays = try readNumPyArchive(path: dir + "/d.npz")
         XCTAssertEqual(arrays["x"], x)
         XCTAssertEqual(arrays["y"], y)
     }
@@ -165,7 +167,10 @@ final class SequenceDataTests: XCTestCase {
         assertFails("dtype '>f4' is not supported") { try NumPyArray(parsing: self.npy(">f4", "(1,)", self.floats([1])), source: "a") }
         assertFails("truncated: 4 bytes of data for 2 elements") { try NumPyArray(parsing: self.npy("<f4", "(2,)", self.floats([1])), source: "a") }
         assertFails("4 bytes after the 1 elements") { try NumPyArray(parsing: self.npy("<f4", "(1,)", self.floats([1, 2])), source: "a") }
-        assertFails("d.npz: not a NumPy .npz file") { try readNumPyArchive(Array("PK not a zip".utf8), source: "d.npz") }
+        let dir = directory()
+        FileManager.default.createFile(atPath: dir + "/d.npz", contents: Data("PK not a zip".utf8))
+        assertFails("d.npz: not a NumPy .npz file") { try readNumPyArchive(path: dir + "/d.npz") }
+        assertFails("none.npz: cannot open") { try readNumPyArchive(path: dir + "/none.npz") }
         assertFails("x must be [N, T, F] or [N, T]") {
             try numPySequences(x: NumPyArray(parsing: self.npy("<f4", "(2,)", self.floats([1, 2])), source: "x"), y: NumPyArray(parsing: self.npy("<f4", "(2,)", self.floats([0, 1])), source: "y"),
                                xSource: "x", ySource: "y", regression: false)

@@ -86,20 +86,27 @@ public struct NumPyArray: Sendable, Equatable {
 }
 
 /// The arrays of an `.npz` file (`numpy.savez`, a zip of `.npy` files), by name without `.npy`.
-public func readNumPyArchive(_ bytes: [UInt8], source: String) throws -> [String: NumPyArray] {
+///
+/// Read from the file (ZIPFoundation's file-backed archive): its in-memory archive trapped on
+/// malformed zip data under the fuzzer (a range past the end in `MemoryFile.readData`).
+public func readNumPyArchive(path: String) throws -> [String: NumPyArray] {
     let archive: Archive
-    do { archive = try Archive(data: Data(bytes), accessMode: .read) } catch {
-        throw SequenceDataError(source, "not a NumPy .npz file (not a zip archive)")
+    do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
+        throw SequenceDataError(path, FileManager.default.fileExists(atPath: path) ? "not a NumPy .npz file (not a zip archive)" : "cannot open: no such file")
     }
+    let size = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
     var arrays: [String: NumPyArray] = [:]
     for entry in archive where entry.type == .file {
         guard entry.path.hasSuffix(".npy") else { continue }
-        guard entry.uncompressedSize <= 1 << 33 else { throw SequenceDataError(source, "\(entry.path) is larger than 8 GB") }
+        // A member cannot hold more than a deflate stream of the file can expand to (1032:1).
+        guard entry.uncompressedSize <= UInt64(max(size, 1)) * 1032, entry.uncompressedSize <= 1 << 33 else {
+            throw SequenceDataError(path, "\(entry.path) claims \(entry.uncompressedSize) bytes: corrupt archive")
+        }
         var content = Data()
         do { _ = try archive.extract(entry, consumer: { content.append($0) }) } catch {
-            throw SequenceDataError(source, "\(entry.path): cannot be extracted (\(error))")
+            throw SequenceDataError(path, "\(entry.path): cannot be extracted (\(error))")
         }
-        arrays[String(entry.path.dropLast(4))] = try NumPyArray(parsing: [UInt8](content), source: "\(source)[\(entry.path)]")
+        arrays[String(entry.path.dropLast(4))] = try NumPyArray(parsing: [UInt8](content), source: "\(path)[\(entry.path)]")
     }
     return arrays
 }
