@@ -31,8 +31,8 @@ extension Adding {
         @Option(help: "Global gradient-norm clip (0 = none).") var clip: Float = 0
         @Option(help: "Random seed (initialisation and training sequences).") var seed: UInt64 = 1
         @Option(help: ArgumentHelp("Write the curve here as CSV (step, training minutes, test MSE).", valueName: "file")) var csv: String?
-        @Option(help: ArgumentHelp("Model checkpoint (safetensors); also <checkpoint>.resume, .metrics.jsonl and .curve.svg.", valueName: "file"))
-        var checkpoint = "adding.ckpt"
+        @Option(help: ArgumentHelp("Model checkpoint (safetensors; default adding-<cell>-T<length>.ckpt, so runs of several cells side by side keep apart); also <checkpoint>.resume, .metrics.jsonl and .curve.svg.", valueName: "file"))
+        var checkpoint: String?
         @Flag(help: "Continue from <checkpoint>.resume (the task's settings come from it).") var resume = false
 
         mutating func validate() throws {
@@ -56,7 +56,7 @@ extension Adding {
                 (training.cell, training.hidden, training.length, training.batch) = (cell, hidden, length, batch)
                 (training.steps, training.evalEvery, training.testSize) = (steps, evalEvery, testSize)
                 (training.lr, training.dt, training.clip, training.seed) = (lr, dt, clip, seed)
-                (training.checkpoint, training.resume, training.maxMinutes, training.csv) = (checkpoint, resume, maxMinutes, csv)
+                (training.checkpoint, training.resume, training.maxMinutes, training.csv) = (checkpoint ?? "adding-\(cell.rawValue)-T\(length).ckpt", resume, maxMinutes, csv)
                 try training.run(progress: TerminalProgress())
             }
         }
