@@ -656,11 +656,16 @@ def _():
     return rows
 
 
+def mpi_shape_parameters():
+    """Parameters of the three shapes the MPI rows train (their gradient is what the allreduce moves)."""
+    return {"word": lm_params("lem", 256, 1), "char": lm_params("lem", 1024, 1, vocab=50, embedding=200, tied=False),
+            "kws": kws_params("lem", 128)}
+
+
 @table("bench-mpi")
 def _():
     rel = B + "mpi-and-step-product-2026-12-02.jsonl"
-    sizes = {"word": lm_params("lem", 256, 1), "char": lm_params("lem", 1024, 1, vocab=50, embedding=200, tied=False),
-             "kws": kws_params("lem", 128)}
+    sizes = mpi_shape_parameters()
     rows = []
     for shape in ("word", "char", "kws"):
         r = one(rel, what="mpi", shape=shape)
@@ -679,8 +684,7 @@ def _():
 @table("bench-mpi-scaling")
 def _():
     rel = B + "mpi-and-step-product-2026-12-02.jsonl"
-    sizes = {"word": lm_params("lem", 256, 1), "char": lm_params("lem", 1024, 1, vocab=50, embedding=200, tied=False),
-             "kws": kws_params("lem", 128)}
+    sizes = mpi_shape_parameters()
     rows = []
     for shape in ("word", "char", "kws"):
         r = one(rel, what="mpi", shape=shape)
