@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "lm", targets: ["lm"]),
         .executable(name: "kws", targets: ["kws"]),
         .executable(name: "adding", targets: ["adding"]),
+        .executable(name: "seq", targets: ["seq"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -80,6 +81,12 @@ let package = Package(
             dependencies: ["LEMModel", "SequenceModelling", "TaskSupport", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: nativeCPU),
 
+        // MARK: - Sequence classification on users' files (the paper's sequence experiments grow here)
+        .executableTarget(
+            name: "seq",
+            dependencies: ["LEMModel", "SequenceModelling", "TaskSupport", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: nativeCPU),
+
         // MARK: - Tests
         // Fixtures/ (safetensors files from tools/reference) are read by path, not as resources.
         .testTarget(name: "LEMModelTests", dependencies: ["LEMModel", "Runtime"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
@@ -92,6 +99,8 @@ let package = Package(
         // Shared by the CLI tests: running a built tool, temporary folders, kill-and-resume runs.
         .target(name: "ToolTestSupport", dependencies: ["LEMModel"], path: "Tests/ToolTestSupport"),
         .testTarget(name: "LMTests", dependencies: ["lm", "LanguageModelling", "Text", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
+        // Runs the built `seq` binary.
+        .testTarget(name: "SeqTests", dependencies: ["seq", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
         // Runs the built `adding` binary.
         .testTarget(name: "AddingTests", dependencies: ["adding", "LEMModel", "ToolTestSupport"], swiftSettings: nativeCPU),
         // Runs the built `kws` binary on generated WAV trees.

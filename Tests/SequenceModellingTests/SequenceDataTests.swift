@@ -183,6 +183,16 @@ final class SequenceDataTests: XCTestCase {
 
     // MARK: CSV
 
+    /// A validation file that names its classes in another order is numbered as training's.
+    func testClassesAreRenumberedByName() throws {
+        let valid = try parseCSVSequences("dog,1\ncat,2\n", source: "v.csv", features: 1, regression: false)
+        XCTAssertEqual(valid.labels, .classes([0, 1], classCount: 2))
+        let renumbered = try valid.renumbered(to: ["cat", "dog"], source: "v.csv")
+        XCTAssertEqual(renumbered.labels, .classes([1, 0], classCount: 2))
+        XCTAssertEqual(renumbered.classNames, ["cat", "dog"])
+        assertFails("v.csv: class \"dog\" is not among the training classes [\"cat\"]") { try valid.renumbered(to: ["cat"], source: "v.csv") }
+    }
+
     func testCSVSequences() throws {
         let data = try parseCSVSequences("# label, then steps of 2 features\ncat,1,2,3,4\ndog,5,6,7,8\ncat,0,0,0,0\n", source: "s.csv", features: 2, regression: false)
         XCTAssertEqual([data.count, data.steps, data.features], [3, 2, 2])

@@ -44,5 +44,6 @@ public func parseCSVSequences(_ text: String, source: String, features: Int, reg
     }
     guard count > 0 else { throw SequenceDataError(source, "no sequences (every line is blank or a comment)") }
     return SequenceDataset(count: count, steps: steps, features: features, values: values,
-                           labels: regression ? .targets(targets, width: 1) : .classes(classes, classCount: names.count))
+                           labels: regression ? .targets(targets, width: 1) : .classes(classes, classCount: names.count),
+                           classNames: regression ? nil : names)
 }

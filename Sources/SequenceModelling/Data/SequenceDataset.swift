@@ -8,6 +8,8 @@ public struct SequenceDataset: Sendable, Equatable {
     public var count: Int, steps: Int, features: Int
     public var values: [Float]
     public var labels: Labels
+    /// The classes' names in class order (as a file names them; nil for regression).
+    public var classNames: [String]?
 
     /// Classification (a class per sequence, 0..<classCount) or regression (a target vector of
     /// `width` values per sequence, `[N, width]`).
@@ -16,9 +18,28 @@ public struct SequenceDataset: Sendable, Equatable {
         case targets([Float], width: Int)
     }
 
-    public init(count: Int, steps: Int, features: Int, values: [Float], labels: Labels) {
+    public init(count: Int, steps: Int, features: Int, values: [Float], labels: Labels, classNames: [String]? = nil) {
         precondition(values.count == count * steps * features, "values do not match [N, T, F]")
         (self.count, self.steps, self.features, self.values, self.labels) = (count, steps, features, values, labels)
+        if case let .classes(_, classCount) = labels { self.classNames = classNames ?? (0..<classCount).map(String.init) }
+    }
+
+    /// The same sequences with their classes numbered as `names` orders them (the training
+    /// file's order, so that a validation or test file agrees with it); a class `names` lacks is
+    /// an error naming `source`.
+    public func renumbered(to names: [String], source: String) throws -> SequenceDataset {
+        guard case let .classes(classes, _) = labels, let own = classNames, own != names else { return self }
+        var map: [Int32] = []
+        for name in own {
+            guard let i = names.firstIndex(of: name) else {
+                throw SequenceDataError(source, "class \"\(name.prefix(20))\" is not among the training classes \(names)")
+            }
+            map.append(Int32(i))
+        }
+        var copy = self
+        copy.labels = .classes(classes.map { map[Int($0)] }, classCount: names.count)
+        copy.classNames = names
+        return copy
     }
 
     /// The sequences at `indices`, in that order.
@@ -30,7 +51,7 @@ public struct SequenceDataset: Sendable, Equatable {
         switch labels {
         case let .classes(c, classCount):
             return SequenceDataset(count: indices.count, steps: steps, features: features, values: values,
-                                   labels: .classes(indices.map { c[$0] }, classCount: classCount))
+                                   labels: .classes(indices.map { c[$0] }, classCount: classCount), classNames: classNames)
         case let .targets(t, width):
             return SequenceDataset(count: indices.count, steps: steps, features: features, values: values,
                                    labels: .targets(indices.flatMap { t[$0 * width ..< ($0 + 1) * width] }, width: width))

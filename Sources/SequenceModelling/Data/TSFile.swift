@@ -105,7 +105,7 @@ public func parseTSFile(_ text: String, source: String) throws -> SequenceDatase
     guard inData else { throw SequenceDataError(source, "no @data line: not a .ts file") }
     guard count > 0 else { throw SequenceDataError(source, "no cases after @data") }
     let labels: SequenceDataset.Labels = classLabels.map { .classes(classes, classCount: $0.count) } ?? .targets(targets, width: 1)
-    return SequenceDataset(count: count, steps: steps, features: features, values: values, labels: labels)
+    return SequenceDataset(count: count, steps: steps, features: features, values: values, labels: labels, classNames: classLabels)
 }
 
 /// Reads a `.ts` file (UTF-8).

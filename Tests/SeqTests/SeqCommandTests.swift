@@ -1,0 +1,67 @@
+import Foundation
+import LEMModel
+import ToolTestSupport
+import XCTest
+
+/// `seq` through the built binary: a classifier learns a sequence whose class is its first value
+/// (memory over 20 steps), evaluation agrees with training's figure, every file format is read, and
+/// bad files are refused with a message.
+final class SeqCommandTests: XCTestCase {
+    /// `count` sequences of 20 values: the first is ±1 (the class), the rest noise.
+    func writeMemoryCSV(_ path: String, count: Int, seed: UInt64) throws {
+        var rng = RandomGenerator(seed: seed)
+        var lines: [String] = []
+        for _ in 0..<count {
+            let first: Float = rng.below(2) == 0 ? -1 : 1
+            let values = [first] + (0..<19).map { _ in rng.normal() * 0.3 }
+            lines.append((first > 0 ? "pos" : "neg") + "," + values.map { String(format: "%.4f", $0) }.joined(separator: ","))
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    func testLearnsToRememberTheFirstStepAndEvaluatesAlike() throws {
+        let dir = makeTemporaryDirectory()
+        try writeMemoryCSV(dir + "/train.csv", count: 400, seed: 1)
+        try writeMemoryCSV(dir + "/valid.csv", count: 100, seed: 2)
+        let r = try runTool("seq", ["train", "--train", dir + "/train.csv", "--valid", dir + "/valid.csv", "--test", dir + "/valid.csv",
+                                    "--hidden", "16", "--batch", "20", "--epochs", "12", "--lr", "0.01", "--dt", "0.3", "--checkpoint", dir + "/m.ckpt"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        print(r.stdout)
+        let eval = try runTool("seq", ["eval", "--checkpoint", dir + "/m.ckpt", "--data", dir + "/valid.csv", "--json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
+        let accuracy = try XCTUnwrap(object["accuracy"] as? Double)
+        print("seq: accuracy \(accuracy) on the memory task (chance 0.5)")
+        XCTAssertGreaterThan(accuracy, 0.9)
+        XCTAssertTrue(r.stdout.contains(String(format: "test accuracy %.2f%%", 100 * accuracy)), "the test line at the end agrees with seq eval")
+        let predictions = try runTool("seq", ["eval", "--checkpoint", dir + "/m.ckpt", "--data", dir + "/valid.csv", "--predictions"])
+        XCTAssertEqual(predictions.stdout.split(separator: "\n").count, 101, "one line per sequence and the summary")
+    }
+
+    func testReadsTSAndRefusesBadFiles() throws {
+        let dir = makeTemporaryDirectory()
+        let ts = "@problemName Tiny\n@classLabel true a b\n@data\n" + (0..<8).map { i in "\(i % 2),1,2:\(i % 2),0,1:\(i % 2 == 0 ? "a" : "b")" }.joined(separator: "\n") + "\n"
+        try ts.write(toFile: dir + "/t.ts", atomically: true, encoding: .utf8)
+        let r = try runTool("seq", ["train", "--train", dir + "/t.ts", "--valid", dir + "/t.ts", "--hidden", "4", "--batch", "4", "--epochs", "1",
+                                    "--checkpoint", dir + "/t.ckpt"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("8 sequences of 3 steps × 2 features, 2 classes"), r.stderr)
+
+        func fails(_ arguments: [String], _ message: String, line: UInt = #line) throws {
+            let f = try runTool("seq", arguments)
+            XCTAssertNotEqual(f.status, 0, line: line)
+            XCTAssertTrue(f.stderr.contains(message), "expected “\(message)” in “\(f.stderr)”", line: line)
+        }
+        try "x".write(toFile: dir + "/data.txt", atomically: true, encoding: .utf8)
+        try fails(["train", "--train", dir + "/data.txt", "--valid", dir + "/t.ts"], "data.txt: unknown format: give a .ts, .npz or .csv file")
+        try "a,1,2,3\n".write(toFile: dir + "/other.csv", atomically: true, encoding: .utf8)
+        try fails(["train", "--train", dir + "/t.ts", "--valid", dir + "/other.csv", "--checkpoint", dir + "/x.ckpt"], "other.csv: sequences of 3 × 1")
+        try "0.5,1,2\n1.5,3,4\n".write(toFile: dir + "/r.ts", atomically: true, encoding: .utf8)
+        try "@targetLabel true\n@data\n1,2:0.5\n".write(toFile: dir + "/r.ts", atomically: true, encoding: .utf8)
+        try fails(["train", "--train", dir + "/r.ts", "--valid", dir + "/r.ts", "--checkpoint", dir + "/x.ckpt"], "holds regression targets")
+        try fails(["eval", "--checkpoint", dir + "/t.ckpt", "--data", dir + "/other.csv"], "other.csv: 1 features per step, the model reads 2")
+        try fails(["train", "--train", dir + "/t.ts", "--valid", dir + "/t.ts", "--hidden", "0"], "--hidden must be at least 1")
+        let help = try runTool("seq", ["train", "--help"])
+        XCTAssertTrue(help.stdout.contains("Examples:"), help.stdout)
+    }
+}
