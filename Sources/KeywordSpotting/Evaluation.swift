@@ -7,23 +7,9 @@ import TaskSupport
 package func evaluate(_ model: SequenceClassifier, _ split: SplitFeatures, labels: [String], chunk: Int = 256) -> ClassificationReport {
     let C = model.config.classCount
     var confusion = [[Int]](repeating: [Int](repeating: 0, count: C), count: C)
-    var loss = 0.0
-    let T = split.frames
-    var start = 0
-    var rng = RandomGenerator(seed: 0)
-    while start < split.count {
-        let n = min(chunk, split.count - start)
-        let x = timeMajorBatch(split, indices: Array(start..<(start + n)))
-        let y = (start..<(start + n)).map { Int32(split.labels[$0]) }
-        loss += model.forward(features: x, labels: y, steps: T, batch: n, training: false, rng: &rng)
-        let logits = model.lastLogits
-        for b in 0..<n {
-            let row = logits + b * C
-            var best = 0
-            for c in 1..<C where row[c] > row[best] { best = c }
-            confusion[split.labels[start + b]][best] += 1
-        }
-        start += n
+    let loss = split.values.withUnsafeBufferPointer {
+        model.evaluate(sequences: $0.baseAddress!, labels: split.labels.map(Int32.init), count: split.count, steps: split.frames,
+                       features: split.featureCount, chunk: chunk) { i, best, _ in confusion[split.labels[i]][best] += 1 }
     }
     return ClassificationReport(labels: labels, confusion: confusion, loss: loss / Double(max(split.count, 1)))
 }

@@ -85,30 +85,16 @@ package func timeMajor(_ data: SequenceDataset, _ indices: [Int]) -> [Float] {
 }
 
 /// Accuracy and mean cross-entropy of `model` on a classification set, in chunks, without dropout;
-/// with `predictions`, also each sequence's predicted class.
+/// with `predictions`, also each sequence's predicted class and logits.
 package func evaluateClassifier(_ model: SequenceClassifier, _ data: SequenceDataset, chunk: Int = 256,
                         predictions: ((Int, Int32, UnsafePointer<Float>) -> Void)? = nil) -> (accuracy: Double, loss: Double) {
     guard case let .classes(labels, _) = data.labels, data.count > 0 else { return (0, .nan) }
-    let C = model.config.classCount
-    var correct = 0, loss = 0.0
-    var rng = RandomGenerator(seed: 0)
-    var start = 0
-    while start < data.count {
-        let indices = Array(start ..< min(start + chunk, data.count))
-        let x = timeMajor(data, indices)
-        let y = indices.map { labels[$0] }
-        loss += x.withUnsafeBufferPointer { xp in
-            y.withUnsafeBufferPointer { model.forward(features: xp.baseAddress!, labels: $0.baseAddress!, steps: data.steps, batch: indices.count,
-                                                      training: false, rng: &rng) }
-        }
-        for (b, i) in indices.enumerated() {
-            let row = model.lastLogits + b * C
-            var best = 0
-            for c in 1..<C where row[c] > row[best] { best = c }
+    var correct = 0
+    let loss = data.values.withUnsafeBufferPointer {
+        model.evaluate(sequences: $0.baseAddress!, labels: labels, count: data.count, steps: data.steps, features: data.features, chunk: chunk) { i, best, logits in
             if Int32(best) == labels[i] { correct += 1 }
-            predictions?(i, Int32(best), UnsafePointer(row))
+            predictions?(i, Int32(best), logits)
         }
-        start += indices.count
     }
     return (Double(correct) / Double(data.count), loss / Double(data.count))
 }

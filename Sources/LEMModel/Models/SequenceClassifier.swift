@@ -164,3 +164,33 @@ extension Checkpoint {
         return model
     }
 }
+
+extension SequenceClassifier {
+    /// Runs the model without dropout over `count` labelled sequences stored one after another
+    /// (`sequences` `[N, T, F]`), `chunk` at a time, and returns their summed cross-entropy;
+    /// `visit(i, predicted, logits)` sees each sequence's most likely class (the first of equal
+    /// scores) and its logits `[C]`. What every classification task evaluates with.
+    public func evaluate(sequences: UnsafePointer<Float>, labels: [Int32], count: Int, steps T: Int, features F: Int, chunk: Int = 256,
+                         visit: (Int, Int, UnsafePointer<Float>) -> Void) -> Double {
+        let C = config.classCount
+        var loss = 0.0
+        var rng = RandomGenerator(seed: 0)   // unused without dropout
+        var x = [Float](repeating: 0, count: T * min(chunk, max(count, 1)) * F)
+        var start = 0
+        while start < count {
+            let n = min(chunk, count - start)
+            x.withUnsafeMutableBufferPointer { copyTimeMajor(sequences, indices: start ..< start + n, steps: T, features: F, into: $0.baseAddress!) }
+            loss += x.withUnsafeBufferPointer { xp in
+                labels.withUnsafeBufferPointer { forward(features: xp.baseAddress!, labels: $0.baseAddress! + start, steps: T, batch: n, training: false, rng: &rng) }
+            }
+            for b in 0..<n {
+                let row = lastLogits + b * C
+                var best = 0
+                for c in 1..<C where row[c] > row[best] { best = c }
+                visit(start + b, best, UnsafePointer(row))
+            }
+            start += n
+        }
+        return loss
+    }
+}
