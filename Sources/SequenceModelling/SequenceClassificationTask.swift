@@ -9,6 +9,8 @@ package struct SequenceToolData: Codable, Sendable, Equatable {
     package var classCount: Int
     /// The classes' names in class order (what eval and predict report and read other files by).
     package var classNames: [String]
+    /// Regression: the number of targets per sequence (nil for classification).
+    package var targetWidth: Int?
     /// The training file (for the record).
     package var data: String
 }

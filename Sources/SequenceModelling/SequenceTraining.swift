@@ -23,15 +23,15 @@ package struct SequenceTraining {
     package var resume = false
     package var seed: UInt64 = 1
     package var limits = RunLimits()
+    /// A .csv or .npz file's labels are regression targets (a .ts file says so itself).
+    package var regression = false
 
     package init(train: String, valid: String) { (self.train, self.valid) = (train, valid) }
 
     package func run(progress: ProgressSink) throws {
-        let trainSet = try readSequenceFile(train, features: features)
-        let validSet = try readSequenceFile(valid, features: features, classNames: trainSet.classNames)
-        guard case let .classes(_, classCount) = trainSet.labels else {
-            throw SettingsError("\(train): holds regression targets; seq train classifies for now (regression is the next step of issue 26)")
-        }
+        let trainSet = try readSequenceFile(train, features: features, regression: regression)
+        let validSet = try readSequenceFile(valid, features: features, regression: regression, classNames: trainSet.classNames)
+        guard case let .classes(_, classCount) = trainSet.labels else { return try runRegression(trainSet, validSet, progress: progress) }
         guard validSet.steps == trainSet.steps, validSet.features == trainSet.features, case let .classes(_, validClasses) = validSet.labels,
               validClasses <= classCount else {
             throw SettingsError("\(valid): sequences of \(validSet.steps) × \(validSet.features) or its classes do not match \(train) (\(trainSet.steps) × \(trainSet.features), \(classCount) classes)")
@@ -52,7 +52,7 @@ package struct SequenceTraining {
         model.initialize(&rng)
         let tool = try run.resumed?.tool(SequenceToolData.self)
             ?? SequenceToolData(steps: trainSet.steps, features: trainSet.features, classCount: classCount,
-                                classNames: trainSet.classNames ?? [], data: train)
+                                classNames: trainSet.classNames ?? [], targetWidth: nil, data: train)
         let task = SequenceClassificationTask(model: model, tool: tool, train: trainSet, valid: validSet, batchSize: batch)
         let header = [
             "seq train: \(train): \(trainSet.count) sequences of \(trainSet.steps) steps × \(trainSet.features) features, \(classCount) classes; valid \(validSet.count) (\(valid))",
@@ -72,6 +72,53 @@ package struct SequenceTraining {
             let (accuracy, loss) = evaluateClassifier(best, testSet)
             return TrainingRun.TestReport(lines: [String(format: "test accuracy %.2f%% (N=%d, best checkpoint %@)", 100 * accuracy, testSet.count, checkpoint)],
                                           figures: ["accuracy": accuracy, "loss": loss, "count": Double(testSet.count)])
+        }
+    }
+
+    /// The same run for regression targets: `SequenceRegressor`, mean squared error, RMSE.
+    private func runRegression(_ trainSet: SequenceDataset, _ validSet: SequenceDataset, progress: ProgressSink) throws {
+        guard case let .targets(_, width) = trainSet.labels else { return }
+        guard validSet.steps == trainSet.steps, validSet.features == trainSet.features, case let .targets(_, validWidth) = validSet.labels,
+              validWidth == width else {
+            throw SettingsError("\(valid): its sequences or targets do not match \(train) (\(trainSet.steps) × \(trainSet.features), \(width) targets)")
+        }
+        let run = try TrainingRun(checkpoint: checkpoint, resume: resume, kind: "seq")
+        var config = try run.resumed?.model(SequenceRegressorConfig.self)
+            ?? SequenceRegressorConfig(inputSize: trainSet.features, hiddenSize: hidden, outputSize: width, dt: dt)
+        if let saved = run.resumed {
+            try architecture.checkResume(cell: config.cell, layers: config.layers, path: saved.path)
+        } else {
+            config.cell = architecture.cell ?? .lem
+            config.layers = architecture.layers ?? 1
+            config.layerDropout = architecture.dropoutLayer ?? 0
+        }
+        if let problem = config.problem { throw SettingsError(problem) }
+        let model = SequenceRegressor(config: config)
+        var rng = RandomGenerator(seed: seed)
+        model.initialize(&rng)
+        let tool = try run.resumed?.tool(SequenceToolData.self)
+            ?? SequenceToolData(steps: trainSet.steps, features: trainSet.features, classCount: 0, classNames: [], targetWidth: width, data: train)
+        let task = SequenceRegressionTask(model: model, tool: tool, train: trainSet, valid: validSet, batchSize: batch)
+        let header = [
+            "seq train: \(train): \(trainSet.count) sequences of \(trainSet.steps) steps × \(trainSet.features) features, \(width) regression target(s); valid \(validSet.count) (\(valid))",
+            "model: \(config.layers) × \(config.cell.displayName) hidden \(config.hiddenSize)\(config.cell == .lem ? ", dt \(config.dt)" : ""), linear read-out; \(formatCount(Double(model.parameters.scalarCount))) parameters",
+            "training: adam lr \(lr)\(decayAt.isEmpty ? "" : " ×\(lrDecay) after epochs \(decayAt)"), mean squared error, batch \(batch) = \(task.batchesPerEpoch) batches/epoch, \(epochs) epochs, clip \(clip.map { "\($0)" } ?? "none"); checkpoint \(checkpoint)",
+        ]
+        var settings = TrainerSettings(epochs: epochs, learningRate: lr, schedule: decayAt.isEmpty ? .constant : .stepDecay(milestones: decayAt, factor: lrDecay),
+                                       optimizer: OptimizerSettings(kind: .adam), clip: clip, seed: seed, checkpointPath: checkpoint)
+        limits.apply(to: &settings)
+        let outcome = try run.train(task, settings: settings, header: header, progress: progress)
+        try run.finish(outcome, unitName: "steps", describeMetric: { String(format: "RMSE %.5g", $0) },
+                       curveTitle: "seq: \(checkpoint)", metricName: "RMSE") {
+            guard let test else { return nil }
+            let testSet = try readSequenceFile(test, features: features, regression: true)
+            let best = try Checkpoint.read(path: checkpoint, expectedKind: "seq").sequenceRegressor()
+            guard testSet.features == best.config.inputSize, case let .targets(_, testWidth) = testSet.labels, testWidth == width else {
+                throw SettingsError("\(test): its sequences or targets do not match the model")
+            }
+            let rmse = (evaluateRegressor(best, testSet) / Double(max(testSet.count * width, 1))).squareRoot()
+            return TrainingRun.TestReport(lines: [String(format: "test RMSE %.5g (N=%d, best checkpoint %@)", rmse, testSet.count, checkpoint)],
+                                          figures: ["rmse": rmse, "count": Double(testSet.count)])
         }
     }
 }
@@ -94,8 +141,9 @@ package func check(_ model: SequenceClassifier, reads data: SequenceDataset, sou
     }
 }
 
-/// `seq eval` as one call: accuracy and mean cross-entropy of a checkpoint on a file, and, if
-/// asked, each sequence's predicted class and class probabilities.
+/// `seq eval` as one call: a checkpoint's figure on a file — accuracy and mean cross-entropy for
+/// a classifier, RMSE for a regressor — and, if asked, each sequence's prediction (class and
+/// probabilities, or the predicted values).
 package struct SequenceEvaluation {
     package var checkpoint: String
     package var data: String
@@ -103,8 +151,29 @@ package struct SequenceEvaluation {
 
     package init(checkpoint: String, data: String) { (self.checkpoint, self.data) = (checkpoint, data) }
 
-    package func run(predictions: ((Int, Int32, [Float]) -> Void)? = nil) throws -> (accuracy: Double, loss: Double, count: Int) {
-        let (model, tool) = try loadSequenceClassifier(checkpoint)
+    package enum Prediction { case classProbabilities(Int32, [Float]), values([Float]) }
+    package struct Result {
+        package var metricName: String
+        package var metric: Double
+        /// Mean cross-entropy (classification) or mean squared error (regression).
+        package var loss: Double
+        package var count: Int
+    }
+
+    package func run(predictions: ((Int, Prediction) -> Void)? = nil) throws -> Result {
+        let checkpointFile = try Checkpoint.read(path: checkpoint, expectedKind: "seq")
+        let tool = try checkpointFile.tool(SequenceToolData.self)
+        if let width = tool.targetWidth {
+            let model = try checkpointFile.sequenceRegressor()
+            let set = try readSequenceFile(data, features: features, regression: true)
+            guard set.features == model.config.inputSize, case let .targets(_, w) = set.labels, w == width else {
+                throw SettingsError("\(data): \(set.features) features per step and its targets do not match the model of \(checkpoint) (\(model.config.inputSize) features, \(width) targets)")
+            }
+            let sse = evaluateRegressor(model, set) { i, values in predictions?(i, .values(values)) }
+            let mse = sse / Double(max(set.count * width, 1))
+            return Result(metricName: "RMSE", metric: mse.squareRoot(), loss: mse, count: set.count)
+        }
+        let (model, _) = try loadSequenceClassifier(checkpoint)
         let set = try readSequenceFile(data, features: features, classNames: tool.classNames)
         try check(model, reads: set, source: data)
         let C = model.config.classCount
@@ -114,8 +183,8 @@ package struct SequenceEvaluation {
             let top = p.max() ?? 0
             var sum: Float = 0
             for c in p.indices { p[c] = Float(exp(Double(p[c] - top))); sum += p[c] }
-            predictions(i, best, p.map { $0 / sum })
+            predictions(i, .classProbabilities(best, p.map { $0 / sum }))
         }
-        return (accuracy, loss, set.count)
+        return Result(metricName: "accuracy", metric: accuracy, loss: loss, count: set.count)
     }
 }

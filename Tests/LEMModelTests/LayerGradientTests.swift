@@ -211,6 +211,39 @@ final class LayerGradientTests: XCTestCase {
         assertClose(dy, numericalGradient(at: Y) { meanLoss(W, b, $0) }, "classifier ∂y_T")
     }
 
+    /// The regression head of `seq` (heart rate, FitzHugh-Nagumo): Linear(y_T) → K outputs, mean
+    /// squared error over the B·K outputs (PyTorch's `nn.MSELoss()`), against its Double gradient.
+    func testLastStepRegressor() {
+        var rng = RandomGenerator(seed: 9)
+        var layout = LayoutBuilder()
+        Linear.declare(&layout, prefix: "readout.", inputSize: 4, outputSize: 2)
+        let block = ParameterBlock(layout)
+        let head = LastStepRegressor(linear: Linear(weight: block.parameter("readout.weight"), bias: block.parameter("readout.bias")))
+        head.linear.initialize(&rng)
+        let B = 5
+        let y = randomArray(B * 4, &rng)
+        let targets = randomArray(B * 2, &rng)
+        head.forward(finalHidden: y, batch: B)
+        let total = head.loss(targets: targets, training: true)
+        var dy = [Float](repeating: 0, count: B * 4)
+        head.backward(finalHiddenGrad: &dy)
+        func meanLoss(_ W: [Double], _ b: [Double], _ Y: [Double]) -> Double {
+            var s = 0.0
+            for r in 0..<B {
+                for o in 0..<2 {
+                    let p = b[o] + (0..<4).reduce(0.0) { $0 + W[o * 4 + $1] * Y[r * 4 + $1] }
+                    s += (p - Double(targets[r * 2 + o])) * (p - Double(targets[r * 2 + o]))
+                }
+            }
+            return s / Double(B * 2)
+        }
+        let W = head.linear.weight.values.map(Double.init), b = head.linear.bias!.values.map(Double.init), Y = y.map(Double.init)
+        XCTAssertEqual(total / Double(B * 2), meanLoss(W, b, Y), accuracy: 1e-5)
+        assertClose(head.linear.weight.grads, numericalGradient(at: W) { meanLoss($0, b, Y) }, "readout ∂W")
+        assertClose(head.linear.bias!.grads, numericalGradient(at: b) { meanLoss(W, $0, Y) }, "readout ∂b")
+        assertClose(dy, numericalGradient(at: Y) { meanLoss(W, b, $0) }, "readout ∂y_T")
+    }
+
     func testWeightDecayIsTheGradientOfTheL2Penalty() {
         // Adam/SGD add λw to the gradient: the derivative of (λ/2)‖w‖². One SGD step with zero loss
         // gradient must therefore move w to (1 − lr·λ)w exactly.

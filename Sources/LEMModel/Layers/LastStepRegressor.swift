@@ -1,0 +1,45 @@
+/// Sequence regression from the last step: predictions = Linear(y_T), loss = the mean squared
+/// error over the batch's B·K outputs (PyTorch's `nn.MSELoss()`, the authors' loss for the heart
+/// rate task).
+public final class LastStepRegressor: @unchecked Sendable {
+    public let linear: Linear
+    public var outputSize: Int { linear.outputSize }
+    private var predictionBuffer: FloatBuffer?
+    private var gradBuffer: FloatBuffer?
+    private var inputBuffer: FloatBuffer?
+    private var rows = 0
+
+    public init(linear: Linear) { self.linear = linear }
+
+    /// Predictions `[B, K]` of the last `forward`.
+    public var predictions: UnsafeMutablePointer<Float> { predictionBuffer!.pointer }
+
+    /// predictions[B, K] = finalHidden[B, d] · Wᵀ + b. Keeps a copy of finalHidden for backward.
+    public func forward(finalHidden: UnsafePointer<Float>, batch: Int) {
+        rows = batch
+        let x = ensure(&inputBuffer, batch * linear.inputSize)
+        x.update(from: finalHidden, count: batch * linear.inputSize)
+        linear.forward(input: x, rows: batch, output: ensure(&predictionBuffer, batch * outputSize))
+    }
+
+    /// Σ (prediction − target)² over the batch's B·K outputs; with `training`, also prepares the
+    /// gradient of their mean, 2(prediction − target)/(B·K), for `backward`.
+    public func loss(targets: UnsafePointer<Float>, training: Bool) -> Double {
+        let n = rows * outputSize
+        let g = ensure(&gradBuffer, n)
+        let p = predictions
+        var sum = 0.0
+        let scale = 2 / Float(n)
+        for i in 0..<n {
+            let e = p[i] - targets[i]
+            sum += Double(e) * Double(e)
+            if training { g[i] = scale * e }
+        }
+        return sum
+    }
+
+    /// Accumulates the head's parameter gradients and writes ∂L/∂y_T `[B, d]` into `finalHiddenGrad`.
+    public func backward(finalHiddenGrad: UnsafeMutablePointer<Float>) {
+        linear.backward(input: inputBuffer!.pointer, outputGrad: gradBuffer!.pointer, rows: rows, inputGrad: finalHiddenGrad)
+    }
+}
