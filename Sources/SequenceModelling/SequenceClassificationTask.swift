@@ -26,13 +26,13 @@ package final class SequenceClassificationTask: TrainingTask {
     package let tool: SequenceToolData
     package let train: SequenceDataset, valid: SequenceDataset
     package let labels: [Int32]
-    package let batchSize: Int
-    private var order: [Int] = []
+    private var batches: ShuffledBatches
     package let fingerprint: UInt64
 
     package init(model: SequenceClassifier, tool: SequenceToolData, train: SequenceDataset, valid: SequenceDataset, batchSize: Int) {
         guard case let .classes(labels, _) = train.labels else { preconditionFailure("a classification task needs classes") }
-        (self.model, self.tool, self.train, self.valid, self.labels, self.batchSize) = (model, tool, train, valid, labels, batchSize)
+        (self.model, self.tool, self.train, self.valid, self.labels) = (model, tool, train, valid, labels)
+        batches = ShuffledBatches(count: train.count, batchSize: batchSize)
         parallel = ParallelSequenceClassifier(model)
         var f = Fingerprint()
         f.combine(train.values)
@@ -42,16 +42,12 @@ package final class SequenceClassificationTask: TrainingTask {
     }
 
     package var parameters: ParameterBlock { model.parameters }
-    package var batchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+    package var batchesPerEpoch: Int { batches.perEpoch }
 
-    package func beginEpoch(_ epoch: Int, seed: UInt64) throws {
-        var rng = RandomGenerator(seed: seed, stream: UInt64(epoch))
-        order = Array(0..<train.count)
-        rng.shuffle(&order)
-    }
+    package func beginEpoch(_ epoch: Int, seed: UInt64) throws { batches.shuffle(seed: seed, epoch: epoch) }
 
     package func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
-        let indices = Array(order[index * batchSize ..< min((index + 1) * batchSize, train.count)])
+        let indices = batches.indices(index)
         let x = timeMajor(train, indices)
         let y = indices.map { labels[$0] }
         let loss = x.withUnsafeBufferPointer { xp in
@@ -75,6 +71,26 @@ package final class SequenceClassificationTask: TrainingTask {
     }
 
     package func restore(from checkpoint: Checkpoint) throws {}
+}
+
+/// An epoch's minibatches: the sequences shuffled afresh for each epoch from (seed, epoch), so a
+/// resumed run sees the same order, then cut into batches of `batchSize` (the last may be short).
+struct ShuffledBatches {
+    let count: Int, batchSize: Int
+    private var order: [Int] = []
+
+    init(count: Int, batchSize: Int) { (self.count, self.batchSize) = (count, batchSize) }
+
+    var perEpoch: Int { (count + batchSize - 1) / batchSize }
+
+    mutating func shuffle(seed: UInt64, epoch: Int) {
+        var rng = RandomGenerator(seed: seed, stream: UInt64(epoch))
+        order = Array(0..<count)
+        rng.shuffle(&order)
+    }
+
+    /// The sequences of batch `index` of the current epoch.
+    func indices(_ index: Int) -> [Int] { Array(order[index * batchSize ..< min((index + 1) * batchSize, count)]) }
 }
 
 /// Sequences `indices` of `data` as one time-major batch `[T, B, F]`.

@@ -14,13 +14,13 @@ package final class SequenceRegressionTask: TrainingTask {
     package let train: SequenceDataset, valid: SequenceDataset
     package let targets: [Float]
     package let width: Int
-    package let batchSize: Int
-    private var order: [Int] = []
+    private var batches: ShuffledBatches
     package let fingerprint: UInt64
 
     package init(model: SequenceRegressor, tool: SequenceToolData, train: SequenceDataset, valid: SequenceDataset, batchSize: Int) {
         guard case let .targets(targets, width) = train.labels else { preconditionFailure("a regression task needs targets") }
-        (self.model, self.tool, self.train, self.valid, self.targets, self.width, self.batchSize) = (model, tool, train, valid, targets, width, batchSize)
+        (self.model, self.tool, self.train, self.valid, self.targets, self.width) = (model, tool, train, valid, targets, width)
+        batches = ShuffledBatches(count: train.count, batchSize: batchSize)
         var f = Fingerprint()
         f.combine(train.values)
         f.combine(targets)
@@ -29,16 +29,12 @@ package final class SequenceRegressionTask: TrainingTask {
     }
 
     package var parameters: ParameterBlock { model.parameters }
-    package var batchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+    package var batchesPerEpoch: Int { batches.perEpoch }
 
-    package func beginEpoch(_ epoch: Int, seed: UInt64) throws {
-        var rng = RandomGenerator(seed: seed, stream: UInt64(epoch))
-        order = Array(0..<train.count)
-        rng.shuffle(&order)
-    }
+    package func beginEpoch(_ epoch: Int, seed: UInt64) throws { batches.shuffle(seed: seed, epoch: epoch) }
 
     package func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
-        let indices = Array(order[index * batchSize ..< min((index + 1) * batchSize, train.count)])
+        let indices = batches.indices(index)
         let x = timeMajor(train, indices)
         let y = indices.flatMap { targets[$0 * width ..< ($0 + 1) * width] }
         let loss = x.withUnsafeBufferPointer { xp in

@@ -37,16 +37,7 @@ package struct SequenceTraining {
             throw SettingsError("\(valid): sequences of \(validSet.steps) × \(validSet.features) or its classes do not match \(train) (\(trainSet.steps) × \(trainSet.features), \(classCount) classes)")
         }
         let run = try TrainingRun(checkpoint: checkpoint, resume: resume, kind: "seq")
-        var config = try run.resumed?.model(SequenceClassifierConfig.self)
-            ?? SequenceClassifierConfig(inputSize: trainSet.features, hiddenSize: hidden, classCount: classCount, dt: dt)
-        if let saved = run.resumed {
-            try architecture.checkResume(cell: config.cell, layers: config.layers, path: saved.path)
-        } else {
-            config.cell = architecture.cell ?? .lem
-            config.layers = architecture.layers ?? 1
-            config.layerDropout = architecture.dropoutLayer ?? 0
-        }
-        if let problem = config.problem { throw SettingsError(problem) }
+        let config = try configuration(SequenceClassifierConfig(inputSize: trainSet.features, hiddenSize: hidden, classCount: classCount, dt: dt), run: run)
         let model = SequenceClassifier(config: config)
         var rng = RandomGenerator(seed: seed)
         model.initialize(&rng)
@@ -56,13 +47,10 @@ package struct SequenceTraining {
         let task = SequenceClassificationTask(model: model, tool: tool, train: trainSet, valid: validSet, batchSize: batch)
         let header = [
             "seq train: \(train): \(trainSet.count) sequences of \(trainSet.steps) steps × \(trainSet.features) features, \(classCount) classes; valid \(validSet.count) (\(valid))",
-            "model: \(config.layers) × \(config.cell.displayName) hidden \(config.hiddenSize)\(config.cell == .lem ? ", dt \(config.dt)" : ""); \(formatCount(Double(model.parameters.scalarCount))) parameters",
-            "training: adam lr \(lr)\(decayAt.isEmpty ? "" : " ×\(lrDecay) after epochs \(decayAt)"), batch \(batch) = \(task.batchesPerEpoch) batches/epoch, \(epochs) epochs, clip \(clip.map { "\($0)" } ?? "none"); checkpoint \(checkpoint)",
+            modelLine(config, parameters: model.parameters.scalarCount),
+            trainingLine(batches: task.batchesPerEpoch),
         ]
-        var settings = TrainerSettings(epochs: epochs, learningRate: lr, schedule: decayAt.isEmpty ? .constant : .stepDecay(milestones: decayAt, factor: lrDecay),
-                                       optimizer: OptimizerSettings(kind: .adam), clip: clip, seed: seed, checkpointPath: checkpoint)
-        limits.apply(to: &settings)
-        let outcome = try run.train(task, settings: settings, header: header, progress: progress)
+        let outcome = try run.train(task, settings: trainerSettings(), header: header, progress: progress)
         try run.finish(outcome, unitName: "steps", describeMetric: { String(format: "accuracy %.2f%%", 100 * $0) },
                        curveTitle: "seq: \(checkpoint)", metricName: "accuracy") {
             guard let test else { return nil }
@@ -75,6 +63,36 @@ package struct SequenceTraining {
         }
     }
 
+    /// A new run's model settings with the requested stack, or a resumed run's (the request checked against them).
+    private func configuration<Config: StackSettings & Decodable>(_ fresh: Config, run: TrainingRun) throws -> Config {
+        var config = fresh
+        if let saved = run.resumed {
+            config = try saved.model(Config.self)
+            try architecture.checkResume(cell: config.cell, layers: config.layers, path: saved.path)
+        } else {
+            config.cell = architecture.cell ?? .lem
+            config.layers = architecture.layers ?? 1
+            config.layerDropout = architecture.dropoutLayer ?? 0
+        }
+        if let problem = config.problem { throw SettingsError(problem) }
+        return config
+    }
+
+    private func modelLine(_ config: some StackSettings, parameters: Int, readOut: String = "") -> String {
+        "model: \(config.layers) × \(config.cell.displayName) hidden \(config.hiddenSize)\(config.cell == .lem ? ", dt \(config.dt)" : "")\(readOut); \(formatCount(Double(parameters))) parameters"
+    }
+
+    private func trainingLine(batches: Int, loss: String = "") -> String {
+        "training: adam lr \(lr)\(decayAt.isEmpty ? "" : " ×\(lrDecay) after epochs \(decayAt)"), \(loss)batch \(batch) = \(batches) batches/epoch, \(epochs) epochs, clip \(clip.map { "\($0)" } ?? "none"); checkpoint \(checkpoint)"
+    }
+
+    private func trainerSettings() -> TrainerSettings {
+        var settings = TrainerSettings(epochs: epochs, learningRate: lr, schedule: decayAt.isEmpty ? .constant : .stepDecay(milestones: decayAt, factor: lrDecay),
+                                       optimizer: OptimizerSettings(kind: .adam), clip: clip, seed: seed, checkpointPath: checkpoint)
+        limits.apply(to: &settings)
+        return settings
+    }
+
     /// The same run for regression targets: `SequenceRegressor`, mean squared error, RMSE.
     private func runRegression(_ trainSet: SequenceDataset, _ validSet: SequenceDataset, progress: ProgressSink) throws {
         guard case let .targets(_, width) = trainSet.labels else { return }
@@ -83,16 +101,7 @@ package struct SequenceTraining {
             throw SettingsError("\(valid): its sequences or targets do not match \(train) (\(trainSet.steps) × \(trainSet.features), \(width) targets)")
         }
         let run = try TrainingRun(checkpoint: checkpoint, resume: resume, kind: "seq")
-        var config = try run.resumed?.model(SequenceRegressorConfig.self)
-            ?? SequenceRegressorConfig(inputSize: trainSet.features, hiddenSize: hidden, outputSize: width, dt: dt)
-        if let saved = run.resumed {
-            try architecture.checkResume(cell: config.cell, layers: config.layers, path: saved.path)
-        } else {
-            config.cell = architecture.cell ?? .lem
-            config.layers = architecture.layers ?? 1
-            config.layerDropout = architecture.dropoutLayer ?? 0
-        }
-        if let problem = config.problem { throw SettingsError(problem) }
+        let config = try configuration(SequenceRegressorConfig(inputSize: trainSet.features, hiddenSize: hidden, outputSize: width, dt: dt), run: run)
         let model = SequenceRegressor(config: config)
         var rng = RandomGenerator(seed: seed)
         model.initialize(&rng)
@@ -101,13 +110,10 @@ package struct SequenceTraining {
         let task = SequenceRegressionTask(model: model, tool: tool, train: trainSet, valid: validSet, batchSize: batch)
         let header = [
             "seq train: \(train): \(trainSet.count) sequences of \(trainSet.steps) steps × \(trainSet.features) features, \(width) regression target(s); valid \(validSet.count) (\(valid))",
-            "model: \(config.layers) × \(config.cell.displayName) hidden \(config.hiddenSize)\(config.cell == .lem ? ", dt \(config.dt)" : ""), linear read-out; \(formatCount(Double(model.parameters.scalarCount))) parameters",
-            "training: adam lr \(lr)\(decayAt.isEmpty ? "" : " ×\(lrDecay) after epochs \(decayAt)"), mean squared error, batch \(batch) = \(task.batchesPerEpoch) batches/epoch, \(epochs) epochs, clip \(clip.map { "\($0)" } ?? "none"); checkpoint \(checkpoint)",
+            modelLine(config, parameters: model.parameters.scalarCount, readOut: ", linear read-out"),
+            trainingLine(batches: task.batchesPerEpoch, loss: "mean squared error, "),
         ]
-        var settings = TrainerSettings(epochs: epochs, learningRate: lr, schedule: decayAt.isEmpty ? .constant : .stepDecay(milestones: decayAt, factor: lrDecay),
-                                       optimizer: OptimizerSettings(kind: .adam), clip: clip, seed: seed, checkpointPath: checkpoint)
-        limits.apply(to: &settings)
-        let outcome = try run.train(task, settings: settings, header: header, progress: progress)
+        let outcome = try run.train(task, settings: trainerSettings(), header: header, progress: progress)
         try run.finish(outcome, unitName: "steps", describeMetric: { String(format: "RMSE %.5g", $0) },
                        curveTitle: "seq: \(checkpoint)", metricName: "RMSE") {
             guard let test else { return nil }
@@ -188,3 +194,16 @@ package struct SequenceEvaluation {
         return Result(metricName: "accuracy", metric: accuracy, loss: loss, count: set.count)
     }
 }
+
+/// What the two sequence models' settings share: the recurrent stack a run asks for.
+protocol StackSettings {
+    var cell: CellKind { get set }
+    var layers: Int { get set }
+    var layerDropout: Float { get set }
+    var hiddenSize: Int { get }
+    var dt: Float { get }
+    var problem: String? { get }
+}
+
+extension SequenceClassifierConfig: StackSettings {}
+extension SequenceRegressorConfig: StackSettings {}
