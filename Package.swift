@@ -94,6 +94,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"], swiftSettings: nativeCPU),
         .testTarget(name: "TaskSupportTests", dependencies: ["TaskSupport", "LEMModel"], swiftSettings: nativeCPU),
         .testTarget(name: "SequenceModellingTests", dependencies: ["SequenceModelling", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                    exclude: ["Fixtures"],
                     swiftSettings: nativeCPU),
         // Runs the built `lm` binary (CLI behaviour, end-to-end training on tiny corpora).
         // Shared by the CLI tests: running a built tool, temporary folders, kill-and-resume runs.

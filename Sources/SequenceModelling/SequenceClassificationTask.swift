@@ -11,8 +11,10 @@ package struct SequenceToolData: Codable, Sendable, Equatable {
     package var classNames: [String]
     /// Regression: the number of targets per sequence (nil for classification).
     package var targetWidth: Int?
-    /// The training file (for the record).
+    /// The training file or task (for the record).
     package var data: String
+    /// The paper task the model was trained on (nil: files).
+    package var task: PaperTask?
 }
 
 /// Sequence classification for the shared training loop: shuffled minibatches of a
@@ -96,9 +98,7 @@ struct ShuffledBatches {
 /// Sequences `indices` of `data` as one time-major batch `[T, B, F]`.
 package func timeMajor(_ data: SequenceDataset, _ indices: [Int]) -> [Float] {
     var x = [Float](repeating: 0, count: data.steps * indices.count * data.features)
-    data.values.withUnsafeBufferPointer { src in
-        x.withUnsafeMutableBufferPointer { copyTimeMajor(src.baseAddress!, indices: indices, steps: data.steps, features: data.features, into: $0.baseAddress!) }
-    }
+    x.withUnsafeMutableBufferPointer { data.copyTimeMajor(indices, into: $0.baseAddress!) }
     return x
 }
 
@@ -108,11 +108,10 @@ package func evaluateClassifier(_ model: SequenceClassifier, _ data: SequenceDat
                         predictions: ((Int, Int32, UnsafePointer<Float>) -> Void)? = nil) -> (accuracy: Double, loss: Double) {
     guard case let .classes(labels, _) = data.labels, data.count > 0 else { return (0, .nan) }
     var correct = 0
-    let loss = data.values.withUnsafeBufferPointer {
-        model.evaluate(sequences: $0.baseAddress!, labels: labels, count: data.count, steps: data.steps, features: data.features, chunk: chunk) { i, best, logits in
-            if Int32(best) == labels[i] { correct += 1 }
-            predictions?(i, Int32(best), logits)
-        }
+    let loss = model.evaluate(labels: labels, count: data.count, steps: data.steps, features: data.features, chunk: chunk,
+                              fill: { range, out in data.copyTimeMajor(range, into: out) }) { i, best, logits in
+        if Int32(best) == labels[i] { correct += 1 }
+        predictions?(i, Int32(best), logits)
     }
     return (Double(correct) / Double(data.count), loss / Double(data.count))
 }

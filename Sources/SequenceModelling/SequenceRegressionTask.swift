@@ -4,26 +4,27 @@ import TaskSupport
 
 /// Sequence regression for the shared training loop: shuffled minibatches of a `SequenceDataset`
 /// with target vectors, one model (multi-threaded BLAS), the targets read out from the last step
-/// (`LastStepRegressor`), the mean squared error as the loss and its root over the validation
-/// set's outputs as the metric (the authors' heart-rate figure, √(Σ squared error / N)).
+/// (`LastStepRegressor`) or at every step (per-step targets), the mean squared error as the loss
+/// and its root over the validation set's outputs as the metric (the authors' heart-rate figure,
+/// √(Σ squared error / N); for FitzHugh-Nagumo the root over every step of every sequence).
 package final class SequenceRegressionTask: TrainingTask {
     package let kind = "seq"
     package let unitName = "steps"
     package let model: SequenceRegressor
     package let tool: SequenceToolData
     package let train: SequenceDataset, valid: SequenceDataset
-    package let targets: [Float]
+    /// Outputs per sequence: K, or T·K at every step.
     package let width: Int
     private var batches: ShuffledBatches
     package let fingerprint: UInt64
 
     package init(model: SequenceRegressor, tool: SequenceToolData, train: SequenceDataset, valid: SequenceDataset, batchSize: Int) {
-        guard case let .targets(targets, width) = train.labels else { preconditionFailure("a regression task needs targets") }
-        (self.model, self.tool, self.train, self.valid, self.targets, self.width) = (model, tool, train, valid, targets, width)
+        guard let (k, everyStep) = train.regressionShape else { preconditionFailure("a regression task needs targets") }
+        (self.model, self.tool, self.train, self.valid, self.width) = (model, tool, train, valid, everyStep ? train.steps * k : k)
         batches = ShuffledBatches(count: train.count, batchSize: batchSize)
         var f = Fingerprint()
         f.combine(train.values)
-        f.combine(targets)
+        f.combine(train.allTargets)
         f.combine([train.count, batchSize])
         fingerprint = f.value
     }
@@ -36,7 +37,7 @@ package final class SequenceRegressionTask: TrainingTask {
     package func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
         let indices = batches.indices(index)
         let x = timeMajor(train, indices)
-        let y = indices.flatMap { targets[$0 * width ..< ($0 + 1) * width] }
+        let y = targetBatch(train, indices)
         let loss = x.withUnsafeBufferPointer { xp in
             y.withUnsafeBufferPointer { model.forward(features: xp.baseAddress!, targets: $0.baseAddress!, steps: train.steps, batch: indices.count,
                                                       training: true, rng: &rng) }
@@ -61,24 +62,56 @@ package final class SequenceRegressionTask: TrainingTask {
     package func restore(from checkpoint: Checkpoint) throws {}
 }
 
+extension SequenceDataset {
+    /// Every regression target in file order (empty for classification).
+    var allTargets: [Float] {
+        switch labels {
+        case .classes: return []
+        case let .targets(t, _), let .stepTargets(t, _): return t
+        }
+    }
+}
+
+/// The targets of sequences `indices` as the model reads them: `[B, K]`, or time-major `[T, B, K]`
+/// for targets at every step.
+package func targetBatch(_ data: SequenceDataset, _ indices: [Int]) -> [Float] {
+    switch data.labels {
+    case .classes: return []
+    case let .targets(t, width): return indices.flatMap { t[$0 * width ..< ($0 + 1) * width] }
+    case let .stepTargets(t, width):
+        var y = [Float](repeating: 0, count: data.steps * indices.count * width)
+        t.withUnsafeBufferPointer { src in
+            y.withUnsafeMutableBufferPointer { copyTimeMajor(src.baseAddress!, indices: indices, steps: data.steps, features: width, into: $0.baseAddress!) }
+        }
+        return y
+    }
+}
+
 /// Summed squared error of `model` over a regression set's outputs, in chunks, without dropout;
-/// with `predictions`, also each sequence's predicted vector.
+/// with `predictions`, also each sequence's predicted vector (`[K]`, or `[T, K]` at every step).
 package func evaluateRegressor(_ model: SequenceRegressor, _ data: SequenceDataset, chunk: Int = 256,
                        predictions: ((Int, [Float]) -> Void)? = nil) -> Double {
-    guard case let .targets(targets, width) = data.labels else { return .nan }
+    guard let (k, everyStep) = data.regressionShape else { return .nan }
     var sse = 0.0
     var rng = RandomGenerator(seed: 0)
     var start = 0
     while start < data.count {
         let indices = Array(start ..< min(start + chunk, data.count))
         let x = timeMajor(data, indices)
-        let y = Array(targets[start * width ..< (start + indices.count) * width])
+        let y = targetBatch(data, indices)
         sse += x.withUnsafeBufferPointer { xp in
             y.withUnsafeBufferPointer { model.forward(features: xp.baseAddress!, targets: $0.baseAddress!, steps: data.steps, batch: indices.count,
                                                       training: false, rng: &rng) }
         }
         if let predictions {
-            for (b, i) in indices.enumerated() { predictions(i, Array(UnsafeBufferPointer(start: model.predictions + b * width, count: width))) }
+            let B = indices.count
+            for (b, i) in indices.enumerated() {
+                if everyStep {
+                    predictions(i, (0..<data.steps).flatMap { t in UnsafeBufferPointer(start: model.predictions + (t * B + b) * k, count: k) })
+                } else {
+                    predictions(i, Array(UnsafeBufferPointer(start: model.predictions + b * k, count: k)))
+                }
+            }
         }
         start += indices.count
     }

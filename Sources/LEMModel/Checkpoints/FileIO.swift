@@ -65,7 +65,7 @@ func directoryName(_ path: String) -> String {
 /// On failure the temporary file is removed and an error naming `path` and the system's reason
 /// is thrown; an existing file at `path` is then unchanged. Two threads of one process must not
 /// write the same path at the same time (they would share the temporary name).
-func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
+package func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
     let temporary = "\(path).tmp-\(getpid())"
     func fail(_ what: String, _ code: Int32) -> SafeTensorsError {
         SafeTensorsError(source: path, problem: "\(what): \(systemMessage(code))")

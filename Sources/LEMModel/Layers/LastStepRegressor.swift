@@ -1,6 +1,7 @@
 /// Sequence regression from the last step: predictions = Linear(y_T), loss = the mean squared
 /// error over the batch's B·K outputs (PyTorch's `nn.MSELoss()`, the authors' loss for the heart
-/// rate task).
+/// rate task). Read out at every step, the rows are the T·B hidden states `[T, B, d]` and the
+/// mean runs over T·B·K outputs (the FitzHugh-Nagumo task).
 public final class LastStepRegressor: @unchecked Sendable {
     public let linear: Linear
     public var outputSize: Int { linear.outputSize }

@@ -172,6 +172,15 @@ extension SequenceClassifier {
     /// scores) and its logits `[C]`. What every classification task evaluates with.
     public func evaluate(sequences: UnsafePointer<Float>, labels: [Int32], count: Int, steps T: Int, features F: Int, chunk: Int = 256,
                          visit: (Int, Int, UnsafePointer<Float>) -> Void) -> Double {
+        evaluate(labels: labels, count: count, steps: T, features: F, chunk: chunk,
+                 fill: { range, out in copyTimeMajor(sequences, indices: range, steps: T, features: F, into: out) }, visit: visit)
+    }
+
+    /// The same loop over sequences that `fill` writes, a chunk at a time, time-major `[T, n, F]`
+    /// for the sequences of the range it is given (sequences not held in memory as `[N, T, F]`).
+    public func evaluate(labels: [Int32], count: Int, steps T: Int, features F: Int, chunk: Int = 256,
+                         fill: (Range<Int>, UnsafeMutablePointer<Float>) -> Void,
+                         visit: (Int, Int, UnsafePointer<Float>) -> Void) -> Double {
         let C = config.classCount
         var loss = 0.0
         var rng = RandomGenerator(seed: 0)   // unused without dropout
@@ -179,7 +188,7 @@ extension SequenceClassifier {
         var start = 0
         while start < count {
             let n = min(chunk, count - start)
-            x.withUnsafeMutableBufferPointer { copyTimeMajor(sequences, indices: start ..< start + n, steps: T, features: F, into: $0.baseAddress!) }
+            x.withUnsafeMutableBufferPointer { fill(start ..< start + n, $0.baseAddress!) }
             loss += x.withUnsafeBufferPointer { xp in
                 labels.withUnsafeBufferPointer { forward(features: xp.baseAddress!, labels: $0.baseAddress! + start, steps: T, batch: n, training: false, rng: &rng) }
             }

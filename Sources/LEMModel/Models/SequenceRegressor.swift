@@ -1,5 +1,6 @@
 /// Settings of the sequence regressor: per-step features → L recurrent layers (LEM, LSTM or
-/// GRU) → linear read-out of K values from the top layer's last hidden state.
+/// GRU) → linear read-out of K values from the top layer's last hidden state, or from its hidden
+/// state at every step (`everyStep`: the FitzHugh-Nagumo task's next-value prediction).
 public struct SequenceRegressorConfig: Codable, Sendable, Equatable {
     public var inputSize: Int
     public var hiddenSize: Int
@@ -10,9 +11,24 @@ public struct SequenceRegressorConfig: Codable, Sendable, Equatable {
     public var layerDropout: Float = 0
     public var cell: CellKind = .lem
     public var layers: Int = 1
+    /// Read out K values at every step (targets `[T, B, K]`) rather than once from the last step.
+    public var everyStep = false
 
-    public init(inputSize: Int, hiddenSize: Int, outputSize: Int, dt: Float = 1) {
-        (self.inputSize, self.hiddenSize, self.outputSize, self.dt) = (inputSize, hiddenSize, outputSize, dt)
+    public init(inputSize: Int, hiddenSize: Int, outputSize: Int, dt: Float = 1, everyStep: Bool = false) {
+        (self.inputSize, self.hiddenSize, self.outputSize, self.dt, self.everyStep) = (inputSize, hiddenSize, outputSize, dt, everyStep)
+    }
+
+    private enum CodingKeys: String, CodingKey { case inputSize, hiddenSize, outputSize, dt, layerDropout, cell, layers, everyStep }
+
+    /// Settings added after the first checkpoints keep their declared defaults when absent.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(inputSize: try c.decode(Int.self, forKey: .inputSize), hiddenSize: try c.decode(Int.self, forKey: .hiddenSize),
+                  outputSize: try c.decode(Int.self, forKey: .outputSize), dt: try c.decode(Float.self, forKey: .dt))
+        layerDropout = try c.decodeIfPresent(Float.self, forKey: .layerDropout) ?? layerDropout
+        cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? cell
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
+        everyStep = try c.decodeIfPresent(Bool.self, forKey: .everyStep) ?? everyStep
     }
 
     public var problem: String? {
@@ -24,8 +40,9 @@ public struct SequenceRegressorConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Regression over sequences (the paper's heart-rate task): recurrent layers from a zero state,
-/// then `readout` (Linear d → K) on the top layer's h_T, mean squared error over the batch.
+/// Regression over sequences: recurrent layers from a zero state, then `readout` (Linear d → K)
+/// on the top layer's h_T (the paper's heart-rate task) or on its h_t at every step (`everyStep`,
+/// the FitzHugh-Nagumo task), mean squared error over all outputs (PyTorch's `nn.MSELoss()`).
 ///
 /// Parameter names: the layers' (see `CellKind`), `readout.weight` [K, d], `readout.bias` [K].
 public final class SequenceRegressor: @unchecked Sendable {
@@ -33,9 +50,10 @@ public final class SequenceRegressor: @unchecked Sendable {
     public let parameters: ParameterBlock
     let recurrent: RecurrentStack
     let head: LastStepRegressor
-    private var finalHiddenGrad: FloatBuffer?
-    /// The batch size of the last training `forward` (nil: no backward pending).
-    private var pendingBatch: Int?
+    /// ∂L/∂h_T `[B, d]`, or ∂L/∂h_{1…T} `[T, B, d]` with `everyStep`.
+    private var hiddenGrad: FloatBuffer?
+    /// The shape of the last training `forward` (nil: no backward pending).
+    private var pending: (steps: Int, batch: Int)?
 
     public init(config: SequenceRegressorConfig) {
         precondition(config.problem == nil, config.problem ?? "")
@@ -61,30 +79,38 @@ public final class SequenceRegressor: @unchecked Sendable {
         head.linear.initialize(&rng)
     }
 
-    /// Forward pass and loss of B sequences of T steps, `features [T, B, m]`, `targets [B, K]`:
-    /// the summed squared error over the B·K outputs; the predictions are in `predictions`
-    /// afterwards. With `training`, prepares the `backward` (of the mean squared error) that must
-    /// follow; the features must stay valid and unchanged until it has run.
+    /// Forward pass and loss of B sequences of T steps, `features [T, B, m]`, `targets [B, K]`
+    /// (`[T, B, K]` with `everyStep`): the summed squared error over the outputs; the predictions
+    /// are in `predictions` afterwards. With `training`, prepares the `backward` (of the mean
+    /// squared error) that must follow; the features must stay valid and unchanged until it has run.
     public func forward(features: UnsafePointer<Float>, targets: UnsafePointer<Float>, steps T: Int, batch B: Int,
                         training: Bool, rng: inout RandomGenerator) -> Double {
         var streams = StreamGenerators(seed: training ? rng.next() : 0, first: 0, count: training ? B : 0)
         recurrent.sampleMasks(training: training, batch: B, streams: &streams)
         recurrent.forward(input: features, steps: T, batch: B, initialHidden: nil, initialCell: nil)
-        head.forward(finalHidden: recurrent.top.finalHidden, batch: B)
-        pendingBatch = training ? B : nil
+        if config.everyStep {
+            head.forward(finalHidden: recurrent.top.outputs, batch: T * B)
+        } else {
+            head.forward(finalHidden: recurrent.top.finalHidden, batch: B)
+        }
+        pending = training ? (T, B) : nil
         return head.loss(targets: targets, training: training)
     }
 
     /// Backpropagation of the last training `forward` into the parameter gradients (the caller zeroes them).
     public func backward() {
-        guard let B = pendingBatch else { preconditionFailure("SequenceRegressor.backward needs a training forward first (once per forward)") }
-        pendingBatch = nil
-        let dy = ensure(&finalHiddenGrad, B * config.hiddenSize)
+        guard let (T, B) = pending else { preconditionFailure("SequenceRegressor.backward needs a training forward first (once per forward)") }
+        pending = nil
+        let dy = ensure(&hiddenGrad, (config.everyStep ? T : 1) * B * config.hiddenSize)
         head.backward(finalHiddenGrad: dy)
-        recurrent.backward(outputGrad: nil, finalHiddenGrad: dy, inputGrad: nil)
+        if config.everyStep {
+            recurrent.backward(outputGrad: dy, finalHiddenGrad: nil, inputGrad: nil)
+        } else {
+            recurrent.backward(outputGrad: nil, finalHiddenGrad: dy, inputGrad: nil)
+        }
     }
 
-    /// Predictions `[B, K]` of the last `forward`.
+    /// Predictions `[B, K]` of the last `forward` (`[T, B, K]` with `everyStep`).
     public var predictions: UnsafeMutablePointer<Float> { head.predictions }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LEMModel
 import ZIPFoundation
 
 /// A NumPy array from an `.npy` file (format versions 1–3), converted to Float: little-endian
@@ -83,6 +84,12 @@ public struct NumPyArray: Sendable, Equatable {
     }
 
     public init(path: String) throws { try self.init(parsing: readBytes(path), source: path) }
+
+    /// An array of `shape` holding `values` (row-major).
+    public init(shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "values do not fill the shape")
+        (self.shape, self.values) = (shape, values)
+    }
 }
 
 /// The arrays of an `.npz` file (`numpy.savez`, a zip of `.npy` files), by name without `.npy`.
@@ -112,14 +119,23 @@ public func readNumPyArchive(path: String) throws -> [String: NumPyArray] {
 }
 
 /// Sequences from NumPy arrays: `x` of shape `[N, T, F]` (or `[N, T]`, one feature), `y` of shape
-/// `[N]` (integer classes 0…C−1) or `[N, K]` (regression targets); from an `.npz` holding both,
-/// or from two `.npy` files.
+/// `[N]` (integer classes 0…C−1), `[N, K]` (regression targets) or `[N, T, K]` (regression
+/// targets at every step); from an `.npz` holding both, or from two `.npy` files.
 public func numPySequences(x: NumPyArray, y: NumPyArray, xSource: String, ySource: String, regression: Bool) throws -> SequenceDataset {
     guard x.shape.count == 3 || x.shape.count == 2 else { throw SequenceDataError(xSource, "x must be [N, T, F] or [N, T], got shape \(x.shape)") }
     let (n, steps, features) = (x.shape[0], x.shape[1], x.shape.count == 3 ? x.shape[2] : 1)
     guard n > 0, steps > 0, features > 0 else { throw SequenceDataError(xSource, "x has no values (shape \(x.shape))") }
     if let bad = x.values.firstIndex(where: { !$0.isFinite }) { throw SequenceDataError(xSource, "x holds a value that is not finite (element \(bad))") }
-    guard y.shape.first == n, y.shape.count <= 2 else { throw SequenceDataError(ySource, "y must be [\(n)] or [\(n), K] for \(n) sequences, got shape \(y.shape)") }
+    guard y.shape.first == n, y.shape.count <= 3 else {
+        throw SequenceDataError(ySource, "y must be [\(n)], [\(n), K] or [\(n), \(steps), K] for \(n) sequences of \(steps) steps, got shape \(y.shape)")
+    }
+    if y.shape.count == 3 {
+        guard y.shape[1] == steps, y.shape[2] > 0 else {
+            throw SequenceDataError(ySource, "targets at every step must be [\(n), \(steps), K] to match x, got shape \(y.shape)")
+        }
+        guard y.values.allSatisfy(\.isFinite) else { throw SequenceDataError(ySource, "y holds a target that is not finite") }
+        return SequenceDataset(count: n, steps: steps, features: features, values: x.values, labels: .stepTargets(y.values, width: y.shape[2]))
+    }
     if regression || y.shape.count == 2 {
         let width = y.shape.count == 2 ? y.shape[1] : 1
         guard width > 0, y.values.allSatisfy(\.isFinite) else { throw SequenceDataError(ySource, "y holds no targets or one that is not finite") }
@@ -131,4 +147,41 @@ public func numPySequences(x: NumPyArray, y: NumPyArray, xSource: String, ySourc
                                labels: .classes(classes, classCount: Int(classes.max() ?? 0) + 1))
     }
     throw SequenceDataError(ySource, "y[\(bad)] = \(y.values[bad]) is not a class (an integer from 0); for regression targets give y as [N, K]")
+}
+
+extension NumPyArray {
+    /// The array as a version 1.0 `.npy` file of little-endian float32 (`'<f4'`, C order).
+    public func npyBytes() -> [UInt8] {
+        let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+        // Magic (6) + version (2) + length (2) + header + newline, padded to a multiple of 64.
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let length = UInt16(header.utf8.count)
+        bytes += [UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8)
+        bytes.reserveCapacity(bytes.count + 4 * values.count)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+        return bytes
+    }
+}
+
+/// Writes `arrays` as an `.npz` file (`numpy.savez`: a zip of `<name>.npy` members, stored),
+/// atomically: the file is complete or absent.
+public func writeNumPyArchive(_ arrays: [(name: String, array: NumPyArray)], to path: String) throws {
+    do {
+        let archive = try Archive(data: Data(), accessMode: .create)
+        for (name, array) in arrays {
+            let member = Data(array.npyBytes())
+            try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: Int64(member.count), compressionMethod: .none) { position, size in
+                member.subdata(in: Int(position) ..< Int(position) + size)
+            }
+        }
+        guard let data = archive.data else { throw SequenceDataError(path, "the archive could not be built") }
+        try writeFileAtomically([UInt8](data), to: path)
+    } catch let error as SequenceDataError {
+        throw error
+    } catch {
+        throw SequenceDataError(path, "cannot write: \(error)")
+    }
 }

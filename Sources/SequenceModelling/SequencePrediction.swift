@@ -1,0 +1,98 @@
+import Foundation
+import LEMModel
+import TaskSupport
+
+/// `seq predict` as one call: a checkpoint's prediction for each sequence of a file that need not
+/// carry labels — an `.npz` with `x` alone, a `.csv` of values only (one sequence per line), or
+/// any labelled file `seq eval` reads (its labels ignored) — or of one of a task's sets.
+package struct SequencePrediction {
+    package var checkpoint: String
+    package var source: SequenceEvaluation.Source
+    package var features: Int?
+
+    package init(checkpoint: String, source: SequenceEvaluation.Source) { (self.checkpoint, self.source) = (checkpoint, source) }
+
+    /// Visits each sequence's prediction in order; returns the class names (empty for a regressor).
+    @discardableResult
+    package func run(_ visit: @escaping (Int, SequenceEvaluation.Prediction) -> Void) throws -> [String] {
+        let file = try Checkpoint.read(path: checkpoint, expectedKind: "seq")
+        let tool = try file.tool(SequenceToolData.self)
+        var evaluation = SequenceEvaluation(checkpoint: checkpoint, source: source)
+        evaluation.features = features
+        guard case let .file(path) = source, let unlabelled = try unlabelledSequences(path, tool: tool) else {
+            _ = try evaluation.run(predictions: visit)
+            return tool.classNames
+        }
+        // Labels the loss needs but nobody reads: class 0, or zero targets.
+        var set = unlabelled
+        if let width = tool.targetWidth {
+            let model = try file.sequenceRegressor()
+            let perSequence = model.config.everyStep ? width * set.steps : width
+            set.labels = model.config.everyStep ? .stepTargets([Float](repeating: 0, count: set.count * perSequence), width: width)
+                                                : .targets([Float](repeating: 0, count: set.count * perSequence), width: width)
+            try check(model, reads: set, source: path)
+            _ = evaluateRegressor(model, set) { i, values in visit(i, .values(values)) }
+        } else {
+            let (model, _) = try loadSequenceClassifier(checkpoint)
+            set.labels = .classes([Int32](repeating: 0, count: set.count), classCount: model.config.classCount)
+            try check(model, reads: set, source: path)
+            _ = evaluateClassifier(model, set) { i, best, logits in
+                visit(i, .classProbabilities(best, softmax(logits, count: model.config.classCount)))
+            }
+        }
+        return tool.classNames
+    }
+
+    /// The sequences of an unlabelled `.npz` (no `y`) or `.csv` (values only); nil for a file
+    /// `seq eval` reads as it is.
+    private func unlabelledSequences(_ path: String, tool: SequenceToolData) throws -> SequenceDataset? {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "npz":
+            let arrays = try readNumPyArchive(path: path)
+            guard arrays["y"] == nil else { return nil }
+            guard let x = arrays["x"] else { throw SequenceDataError(path, "expected an array x, found \(arrays.keys.sorted())") }
+            guard x.shape.count == 3 || x.shape.count == 2, x.shape.allSatisfy({ $0 > 0 }) else {
+                throw SequenceDataError(path + "[x]", "x must be [N, T, F] or [N, T], got shape \(x.shape)")
+            }
+            if let bad = x.values.firstIndex(where: { !$0.isFinite }) { throw SequenceDataError(path + "[x]", "x holds a value that is not finite (element \(bad))") }
+            return SequenceDataset(count: x.shape[0], steps: x.shape[1], features: x.shape.count == 3 ? x.shape[2] : 1, values: x.values,
+                                   labels: .classes([Int32](repeating: 0, count: x.shape[0]), classCount: 1))
+        case "csv":
+            let F = features ?? tool.features
+            let text = String(decoding: try readBytes(path), as: UTF8.self)
+            var values: [Float] = [], steps = -1, count = 0
+            for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                var fields = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+                // A labelled line has one field more than the training sequences' T × F values.
+                if fields.count == tool.steps * F + 1 { fields.removeFirst() }
+                guard fields.allSatisfy({ $0?.isFinite == true }) else {
+                    throw SequenceDataError(path, "line \(number + 1): a value is not a finite number")
+                }
+                guard fields.count % F == 0, !fields.isEmpty else {
+                    throw SequenceDataError(path, "line \(number + 1): \(fields.count) values is not a whole number of steps of \(F) features")
+                }
+                if steps < 0 { steps = fields.count / F }
+                guard fields.count / F == steps else {
+                    throw SequenceDataError(path, "line \(number + 1): \(fields.count / F) steps, the first sequence has \(steps)")
+                }
+                values += fields.map { $0! }
+                count += 1
+            }
+            guard count > 0 else { throw SequenceDataError(path, "no sequences") }
+            return SequenceDataset(count: count, steps: steps, features: F, values: values, labels: .classes([Int32](repeating: 0, count: count), classCount: 1))
+        default:
+            return nil
+        }
+    }
+}
+
+/// softmax(logits) `[C]` in Double, returned as Float.
+func softmax(_ logits: UnsafePointer<Float>, count C: Int) -> [Float] {
+    var p = Array(UnsafeBufferPointer(start: logits, count: C))
+    let top = p.max() ?? 0
+    var sum: Float = 0
+    for c in p.indices { p[c] = Float(exp(Double(p[c] - top))); sum += p[c] }
+    return p.map { $0 / sum }
+}
