@@ -27,14 +27,14 @@ final class SeqCommandTests: XCTestCase {
                                     "--hidden", "16", "--batch", "20", "--epochs", "12", "--lr", "0.01", "--dt", "0.3", "--checkpoint", dir + "/m.ckpt"])
         XCTAssertEqual(r.status, 0, r.stderr)
         print(r.stdout)
-        let eval = try runTool("seq", ["eval", "--checkpoint", dir + "/m.ckpt", "--data", dir + "/valid.csv", "--json"])
+        let eval = try runTool("seq", ["eval", "--checkpoint", dir + "/m.ckpt", "--file", dir + "/valid.csv", "--json"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
         let accuracy = try XCTUnwrap(object["accuracy"] as? Double)
         print("seq: accuracy \(accuracy) on the memory task (chance 0.5)")
         XCTAssertGreaterThan(accuracy, 0.9)
         XCTAssertTrue(r.stdout.contains(String(format: "test accuracy %.2f%%", 100 * accuracy)), "the test line at the end agrees with seq eval")
-        let predictions = try runTool("seq", ["eval", "--checkpoint", dir + "/m.ckpt", "--data", dir + "/valid.csv", "--predictions"])
+        let predictions = try runTool("seq", ["eval", "--checkpoint", dir + "/m.ckpt", "--file", dir + "/valid.csv", "--predictions"])
         XCTAssertEqual(predictions.stdout.split(separator: "\n").count, 101, "one line per sequence and the summary")
     }
 
@@ -55,10 +55,10 @@ final class SeqCommandTests: XCTestCase {
         try "x".write(toFile: dir + "/data.txt", atomically: true, encoding: .utf8)
         try fails(["train", "--train", dir + "/data.txt", "--valid", dir + "/t.ts"], "data.txt: unknown format: give a .ts, .npz or .csv file")
         try "a,1,2,3\n".write(toFile: dir + "/other.csv", atomically: true, encoding: .utf8)
-        try fails(["train", "--train", dir + "/t.ts", "--valid", dir + "/other.csv", "--checkpoint", dir + "/x.ckpt"], "other.csv: sequences of 3 × 1")
+        try fails(["train", "--train", dir + "/t.ts", "--valid", dir + "/other.csv", "--checkpoint", dir + "/x.ckpt"], "other.csv: its sequences (3 × 1) or labels do not match")
         try "@targetLabel true\n@data\n1,2:0.5\n".write(toFile: dir + "/r.ts", atomically: true, encoding: .utf8)
-        try fails(["train", "--train", dir + "/t.ts", "--valid", dir + "/r.ts", "--checkpoint", dir + "/x.ckpt"], "r.ts: sequences of 2 × 1 or its classes do not match")
-        try fails(["eval", "--checkpoint", dir + "/t.ckpt", "--data", dir + "/other.csv"], "other.csv: 1 features per step, the model reads 2")
+        try fails(["train", "--train", dir + "/t.ts", "--valid", dir + "/r.ts", "--checkpoint", dir + "/x.ckpt"], "r.ts: its sequences (2 × 1) or labels do not match")
+        try fails(["eval", "--checkpoint", dir + "/t.ckpt", "--file", dir + "/other.csv"], "other.csv: 1 features per step, the model reads 2")
         try fails(["train", "--train", dir + "/other.csv", "--valid", dir + "/other.csv", "--regression"], "line 1: target \"a\" is not a finite number")
         try fails(["train", "--train", dir + "/t.ts", "--valid", dir + "/t.ts", "--hidden", "0"], "--hidden must be at least 1")
         let help = try runTool("seq", ["train", "--help"])
@@ -83,14 +83,14 @@ final class SeqCommandTests: XCTestCase {
         let r = try runTool("seq", ["train", "--train", dir + "/train.csv", "--valid", dir + "/valid.csv", "--test", dir + "/valid.csv", "--regression",
                                     "--hidden", "16", "--batch", "20", "--epochs", "10", "--lr", "0.01", "--dt", "0.3", "--checkpoint", dir + "/r.ckpt"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let eval = try runTool("seq", ["eval", "--checkpoint", dir + "/r.ckpt", "--data", dir + "/valid.csv", "--json"])
+        let eval = try runTool("seq", ["eval", "--checkpoint", dir + "/r.ckpt", "--file", dir + "/valid.csv", "--json"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
         let rmse = try XCTUnwrap(object["rmse"] as? Double)
         print("seq --regression: RMSE \(rmse) (predicting the mean: 0.58)")
         XCTAssertLessThan(rmse, 0.3)
         XCTAssertTrue(r.stdout.contains(String(format: "test RMSE %.5g", rmse)), r.stdout)
-        let predictions = try runTool("seq", ["eval", "--checkpoint", dir + "/r.ckpt", "--data", dir + "/valid.csv", "--predictions"])
+        let predictions = try runTool("seq", ["eval", "--checkpoint", dir + "/r.ckpt", "--file", dir + "/valid.csv", "--predictions"])
         XCTAssertEqual(predictions.stdout.split(separator: "\n").count, 101)
     }
 }
