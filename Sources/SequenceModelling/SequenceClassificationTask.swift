@@ -104,14 +104,18 @@ package func timeMajor(_ data: SequenceDataset, _ indices: [Int]) -> [Float] {
 
 /// Accuracy and mean cross-entropy of `model` on a classification set, in chunks, without dropout;
 /// with `predictions`, also each sequence's predicted class and logits.
-package func evaluateClassifier(_ model: SequenceClassifier, _ data: SequenceDataset, chunk: Int = 256,
+package func evaluateClassifier(_ model: SequenceClassifier, _ data: SequenceDataset, chunk: Int? = nil,
                         predictions: ((Int, Int32, UnsafePointer<Float>) -> Void)? = nil) -> (accuracy: Double, loss: Double) {
     guard case let .classes(labels, _) = data.labels, data.count > 0 else { return (0, .nan) }
     var correct = 0
-    let loss = model.evaluate(labels: labels, count: data.count, steps: data.steps, features: data.features, chunk: chunk,
+    let loss = model.evaluate(labels: labels, count: data.count, steps: data.steps, features: data.features, chunk: chunk ?? evaluationChunk(steps: data.steps),
                               fill: { range, out in data.copyTimeMajor(range, into: out) }) { i, best, logits in
         if Int32(best) == labels[i] { correct += 1 }
         predictions?(i, Int32(best), logits)
     }
     return (Double(correct) / Double(data.count), loss / Double(data.count))
 }
+
+/// Sequences evaluated at once: 256, fewer for long sequences so that the activations of a chunk
+/// stay near 2¹⁸ sequence-steps (EigenWorms' 17,984 steps: 14 at a time, ~60 MB, not 900).
+func evaluationChunk(steps: Int) -> Int { max(1, min(256, (1 << 18) / max(steps, 1))) }

@@ -89,14 +89,14 @@ package func targetBatch(_ data: SequenceDataset, _ indices: [Int]) -> [Float] {
 
 /// Summed squared error of `model` over a regression set's outputs, in chunks, without dropout;
 /// with `predictions`, also each sequence's predicted vector (`[K]`, or `[T, K]` at every step).
-package func evaluateRegressor(_ model: SequenceRegressor, _ data: SequenceDataset, chunk: Int = 256,
+package func evaluateRegressor(_ model: SequenceRegressor, _ data: SequenceDataset, chunk: Int? = nil,
                        predictions: ((Int, [Float]) -> Void)? = nil) -> Double {
     guard let (k, everyStep) = data.regressionShape else { return .nan }
     var sse = 0.0
     var rng = RandomGenerator(seed: 0)
     var start = 0
     while start < data.count {
-        let indices = Array(start ..< min(start + chunk, data.count))
+        let indices = Array(start ..< min(start + (chunk ?? evaluationChunk(steps: data.steps)), data.count))
         let x = timeMajor(data, indices)
         let y = targetBatch(data, indices)
         sse += x.withUnsafeBufferPointer { xp in

@@ -54,7 +54,7 @@ package struct SequenceTraining {
             let config = try configuration(SequenceClassifierConfig(inputSize: trainSet.features, hiddenSize: recipe.hidden, classCount: classCount, dt: recipe.dt), run: run)
             let model = SequenceClassifier(config: config)
             var rng = RandomGenerator(seed: seed)
-            model.initialize(&rng)
+            model.initializeAsTheAuthors(&rng)
             let tool = try run.resumed?.tool(SequenceToolData.self)
                 ?? SequenceToolData(steps: trainSet.steps, features: trainSet.features, classCount: classCount,
                                     classNames: trainSet.classNames ?? [], targetWidth: nil, data: name, task: task)
@@ -79,7 +79,7 @@ package struct SequenceTraining {
                                                                dt: recipe.dt, everyStep: everyStep), run: run)
         let model = SequenceRegressor(config: config)
         var rng = RandomGenerator(seed: seed)
-        model.initialize(&rng)
+        model.initializeAsTheAuthors(&rng)
         let tool = try run.resumed?.tool(SequenceToolData.self)
             ?? SequenceToolData(steps: trainSet.steps, features: trainSet.features, classCount: 0, classNames: [], targetWidth: width, data: name, task: task)
         let regression = SequenceRegressionTask(model: model, tool: tool, train: trainSet, valid: validSet, batchSize: recipe.batch)
@@ -128,7 +128,7 @@ package struct SequenceTraining {
     }
 
     private func modelLine(_ config: some StackSettings, parameters: Int, readOut: String = "") -> String {
-        "model: \(config.layers) × \(config.cell.displayName) hidden \(config.hiddenSize)\(config.cell == .lem ? ", dt \(config.dt)" : "")\(readOut); \(formatCount(Double(parameters))) parameters"
+        "model: \(config.layers) × \(config.cell.displayName) hidden \(config.hiddenSize)\(config.cell == .lem ? ", dt \(config.dt)" : "")\(readOut) (initialised as the authors': read-out weight N(0, 2/d)); \(formatCount(Double(parameters))) parameters"
     }
 
     private func trainingLine(batches: Int, loss: String = "") -> String {

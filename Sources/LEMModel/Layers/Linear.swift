@@ -27,6 +27,14 @@ public final class Linear: @unchecked Sendable {
         if let bias { rng.fillUniform(UnsafeMutableBufferPointer(start: bias.value, count: bias.count), -bound, bound) }
     }
 
+    /// The authors' read-out in every task of tk-rusch/LEM: nn.Linear's bias, U(±1/√in), and the
+    /// weight drawn again by `kaiming_normal_`, N(0, 2/in) (fan-in, gain √2).
+    public func initializeKaimingNormal(_ rng: inout RandomGenerator) {
+        initialize(&rng)
+        let std = (2 / Float(inputSize)).squareRoot()
+        for i in 0..<weight.count { weight.value[i] = std * rng.normal() }
+    }
+
     /// output[N, out] = input[N, in] · Wᵀ + b
     public func forward(input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>) {
         let (i, o) = (inputSize, outputSize)

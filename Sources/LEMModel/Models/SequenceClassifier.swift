@@ -101,6 +101,13 @@ public final class SequenceClassifier: @unchecked Sendable {
         head.linear.initialize(&rng)
     }
 
+    /// The authors' initialisation (tk-rusch/LEM, every task): each cell's, then the read-out's
+    /// weight N(0, 2/d) (`kaiming_normal_`) and bias U(±1/√d).
+    public func initializeAsTheAuthors(_ rng: inout RandomGenerator) {
+        recurrent.initialize(&rng)
+        head.linear.initializeKaimingNormal(&rng)
+    }
+
     /// Forward pass and loss of a batch of B sequences of T frames, `features [T, B, m]`,
     /// `labels [B]`. Returns the summed cross-entropy over the batch; the logits are in
     /// `lastLogits` afterwards. With `training`, takes one value from `rng` as the batch's dropout

@@ -79,6 +79,13 @@ public final class SequenceRegressor: @unchecked Sendable {
         head.linear.initialize(&rng)
     }
 
+    /// The authors' initialisation (tk-rusch/LEM, every task): each cell's, then the read-out's
+    /// weight N(0, 2/d) (`kaiming_normal_`) and bias U(±1/√d).
+    public func initializeAsTheAuthors(_ rng: inout RandomGenerator) {
+        recurrent.initialize(&rng)
+        head.linear.initializeKaimingNormal(&rng)
+    }
+
     /// Forward pass and loss of B sequences of T steps, `features [T, B, m]`, `targets [B, K]`
     /// (`[T, B, K]` with `everyStep`): the summed squared error over the outputs; the predictions
     /// are in `predictions` afterwards. With `training`, prepares the `backward` (of the mean
