@@ -4,8 +4,9 @@
 #     non-empty splits, valid/test words all in the train vocabulary, determinism, idempotence;
 #   - make-default-speech.sh --small: 16 kHz mono 16-bit 1.0 s WAVs, Speech Commands names,
 #     lists that name existing files, speaker-disjoint splits, noise files >= 30 s, determinism;
-#   - fetch-ptb.sh / fetch-speech-commands.sh: syntax, --help, and that an archive failing its
-#     checksum installs nothing (no network needed).
+#   - fetch-ptb.sh / fetch-speech-commands.sh / fetch-mnist.sh / fetch-cifar10.sh /
+#     fetch-eigenworms.sh / fetch-bidmc32hr.sh: syntax, --help, and that a file failing its
+#     checksum (or, where none is published, its shape) installs nothing (no network needed).
 # Usage: corpora/test-corpora.sh [-h] [--keep]   (--keep: leave the temporary folder for inspection)
 # Exits non-zero with a message on the first failure.
 set -euo pipefail
@@ -29,7 +30,8 @@ pass() { echo "$prog: ok: $*"; }
 tree_sums() { (cd "$1" && find . -type f ! -name SOURCE.md -print0 | sort -z | xargs -0 sha256sum); }
 
 # --- scripts exist, parse, answer -h ---------------------------------------------------------
-for s in make-default-text.sh make-default-speech.sh fetch-ptb.sh fetch-speech-commands.sh; do
+for s in make-default-text.sh make-default-speech.sh fetch-ptb.sh fetch-speech-commands.sh fetch-mnist.sh fetch-cifar10.sh \
+         fetch-eigenworms.sh fetch-bidmc32hr.sh; do
   [ -x "$here/$s" ] || fail "$s missing or not executable"
   bash -n "$here/$s" || fail "$s has a syntax error"
   "$here/$s" -h > "$work/help.txt" || fail "$s -h exits non-zero"
@@ -160,6 +162,32 @@ if "$here/fetch-speech-commands.sh" --test-only --archives "$work/fake" "$work/s
   fail "fetch-speech-commands.sh accepted an archive with the wrong checksum"
 fi
 [ -z "$(find "$work/sc" -mindepth 1 2>/dev/null)" ] || fail "fetch-speech-commands.sh extracted a bad archive"
-pass "fetch scripts reject archives that fail their checksums"
+mkdir -p "$work/fake/mnist"
+for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
+  echo "not mnist" | gzip > "$work/fake/mnist/$f"
+done
+if "$here/fetch-mnist.sh" --from "$work/fake/mnist" "$work/mnist" > /dev/null 2>&1; then fail "fetch-mnist.sh accepted files with the wrong checksum"; fi
+[ ! -e "$work/mnist" ] || fail "fetch-mnist.sh installed something from bad files"
+if "$here/fetch-cifar10.sh" --archive "$work/fake/simple-examples.tgz" "$work/cifar" > /dev/null 2>&1; then fail "fetch-cifar10.sh accepted a bad archive"; fi
+[ ! -e "$work/cifar" ] || fail "fetch-cifar10.sh installed something from a bad archive"
+# EigenWorms: a zip without the pinned checksum is refused; with --unverified its contents are checked.
+mkdir -p "$work/fake/ew"
+printf '@problemName EigenWorms\n@classLabel true 1 2 3 4 5\n@data\n1,2:1,2:1,2:1,2:1,2:1,2:3\n' > "$work/fake/ew/EigenWorms_TRAIN.ts"
+cp "$work/fake/ew/EigenWorms_TRAIN.ts" "$work/fake/ew/EigenWorms_TEST.ts"
+(cd "$work/fake/ew" && python3 -c 'import zipfile; z = zipfile.ZipFile("ew.zip", "w"); [z.write(f) for f in ("EigenWorms_TRAIN.ts", "EigenWorms_TEST.ts")]')
+if "$here/fetch-eigenworms.sh" --archive "$work/fake/ew/ew.zip" "$work/ew" > /dev/null 2>&1; then fail "fetch-eigenworms.sh accepted an archive without the pinned checksum"; fi
+if "$here/fetch-eigenworms.sh" --archive "$work/fake/ew/ew.zip" --unverified "$work/ew" > /dev/null 2> "$work/ew.err"; then
+  fail "fetch-eigenworms.sh --unverified accepted series of the wrong shape"
+fi
+grep -q 'not 17,984 steps long' "$work/ew.err" || fail "fetch-eigenworms.sh did not name the shape problem: $(cat "$work/ew.err")"
+[ ! -e "$work/ew" ] || fail "fetch-eigenworms.sh installed something from a bad archive"
+# BIDMC32HR: checked against the MD5s of the record's metadata (a record.json beside the files).
+mkdir -p "$work/fake/hr"
+echo "not bidmc" > "$work/fake/hr/BIDMC32HR_TRAIN.ts"; echo "not bidmc" > "$work/fake/hr/BIDMC32HR_TEST.ts"
+printf '{"files": [{"key": "BIDMC32HR_TRAIN.ts", "checksum": "md5:0123456789abcdef0123456789abcdef", "size": 10}, {"key": "BIDMC32HR_TEST.ts", "checksum": "md5:0123456789abcdef0123456789abcdef", "size": 10}]}' > "$work/fake/hr/record.json"
+if "$here/fetch-bidmc32hr.sh" --from "$work/fake/hr" "$work/hr" > /dev/null 2> "$work/hr.err"; then fail "fetch-bidmc32hr.sh accepted files with the wrong MD5"; fi
+grep -q 'MD5 .*Zenodo lists' "$work/hr.err" || fail "fetch-bidmc32hr.sh did not name the MD5 problem: $(cat "$work/hr.err")"
+[ ! -e "$work/hr" ] || fail "fetch-bidmc32hr.sh installed something from bad files"
+pass "fetch scripts reject archives that fail their checksums (and, without one, their shape)"
 
 echo "$prog: all checks passed"

@@ -20,6 +20,10 @@ package struct SequenceToolData: Codable, Sendable, Equatable {
 /// Sequence classification for the shared training loop: shuffled minibatches of a
 /// `SequenceDataset`, data-parallel on all cores (`ParallelSequenceClassifier`), the class read
 /// from the last step (`LastStepClassifier`), validation accuracy as the metric.
+///
+/// Under MPI every rank holds the data and draws the same order; rank r trains on its positions
+/// `group.share(of: B)` of each batch and validates its share of the validation set, and the
+/// sums are reduced (the trainer averages the gradients).
 package final class SequenceClassificationTask: TrainingTask {
     package let kind = "seq"
     package let unitName = "steps"
@@ -30,10 +34,13 @@ package final class SequenceClassificationTask: TrainingTask {
     package let labels: [Int32]
     private var batches: ShuffledBatches
     package let fingerprint: UInt64
+    package let group: ProcessGroup
 
-    package init(model: SequenceClassifier, tool: SequenceToolData, train: SequenceDataset, valid: SequenceDataset, batchSize: Int) {
+    package init(model: SequenceClassifier, tool: SequenceToolData, train: SequenceDataset, valid: SequenceDataset, batchSize: Int,
+                 group: ProcessGroup = .single) {
         guard case let .classes(labels, _) = train.labels else { preconditionFailure("a classification task needs classes") }
-        (self.model, self.tool, self.train, self.valid, self.labels) = (model, tool, train, valid, labels)
+        (self.model, self.tool, self.train, self.labels, self.group) = (model, tool, train, labels, group)
+        self.valid = valid.subset(Array(group.share(of: valid.count)))
         batches = ShuffledBatches(count: train.count, batchSize: batchSize)
         parallel = ParallelSequenceClassifier(model)
         var f = Fingerprint()
@@ -49,12 +56,17 @@ package final class SequenceClassificationTask: TrainingTask {
     package func beginEpoch(_ epoch: Int, seed: UInt64) throws { batches.shuffle(seed: seed, epoch: epoch) }
 
     package func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
-        let indices = batches.indices(index)
+        let batch = batches.indices(index)
+        // This rank's positions of the batch (all of it without MPI); the last batch may leave a rank none.
+        let positions = group.share(of: batch.count)
+        guard !positions.isEmpty else { return BatchStats(lossSum: 0, lossCount: 0, units: 0) }
+        let indices = Array(batch[positions])
         let x = timeMajor(train, indices)
         let y = indices.map { labels[$0] }
         let loss = x.withUnsafeBufferPointer { xp in
             y.withUnsafeBufferPointer { yp in
-                parallel.trainStep(features: xp.baseAddress!, labels: yp.baseAddress!, steps: train.steps, batch: indices.count, rng: &rng)
+                parallel.trainStep(features: xp.baseAddress!, labels: yp.baseAddress!, steps: train.steps, batch: indices.count, rng: &rng,
+                                   firstStream: positions.lowerBound)
             }
         }
         return BatchStats(lossSum: loss, lossCount: indices.count, units: indices.count * train.steps)
@@ -62,8 +74,11 @@ package final class SequenceClassificationTask: TrainingTask {
 
     package func validate() -> Evaluation {
         let (accuracy, loss) = evaluateClassifier(model, valid)
-        return Evaluation(loss: loss, metric: accuracy, metricName: "accuracy", higherIsBetter: true,
-                          summary: String(format: "valid accuracy %.2f%% (N=%d)", 100 * accuracy, valid.count))
+        var sums = [accuracy * Double(valid.count), loss * Double(valid.count), Double(valid.count)]
+        group.sum(&sums)
+        let n = max(sums[2], 1)
+        return Evaluation(loss: sums[1] / n, metric: sums[0] / n, metricName: "accuracy", higherIsBetter: true,
+                          summary: String(format: "valid accuracy %.2f%% (N=%d)", 100 * sums[0] / n, Int(sums[2])))
     }
 
     package func describeLoss(_ meanLoss: Double) -> String { "" }

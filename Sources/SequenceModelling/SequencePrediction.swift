@@ -9,6 +9,8 @@ package struct SequencePrediction {
     package var checkpoint: String
     package var source: SequenceEvaluation.Source
     package var features: Int?
+    /// Run the model's products in int8.
+    package var int8 = false
 
     package init(checkpoint: String, source: SequenceEvaluation.Source) { (self.checkpoint, self.source) = (checkpoint, source) }
 
@@ -19,6 +21,7 @@ package struct SequencePrediction {
         let tool = try file.tool(SequenceToolData.self)
         var evaluation = SequenceEvaluation(checkpoint: checkpoint, source: source)
         evaluation.features = features
+        evaluation.int8 = int8
         guard case let .file(path) = source, let unlabelled = try unlabelledSequences(path, tool: tool) else {
             _ = try evaluation.run(predictions: visit)
             return tool.classNames
@@ -27,6 +30,7 @@ package struct SequencePrediction {
         var set = unlabelled
         if let width = tool.targetWidth {
             let model = try file.sequenceRegressor()
+            if int8 { model.quantizeForInference() }
             let perSequence = model.config.everyStep ? width * set.steps : width
             set.labels = model.config.everyStep ? .stepTargets([Float](repeating: 0, count: set.count * perSequence), width: width)
                                                 : .targets([Float](repeating: 0, count: set.count * perSequence), width: width)
@@ -34,6 +38,7 @@ package struct SequencePrediction {
             _ = evaluateRegressor(model, set) { i, values in visit(i, .values(values)) }
         } else {
             let (model, _) = try loadSequenceClassifier(checkpoint)
+            if int8 { model.quantizeForInference() }
             set.labels = .classes([Int32](repeating: 0, count: set.count), classCount: model.config.classCount)
             try check(model, reads: set, source: path)
             _ = evaluateClassifier(model, set) { i, best, logits in

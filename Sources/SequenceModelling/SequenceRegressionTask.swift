@@ -7,6 +7,8 @@ import TaskSupport
 /// (`LastStepRegressor`) or at every step (per-step targets), the mean squared error as the loss
 /// and its root over the validation set's outputs as the metric (the authors' heart-rate figure,
 /// √(Σ squared error / N); for FitzHugh-Nagumo the root over every step of every sequence).
+/// Under MPI each rank trains its share of every batch and validates its share of the
+/// validation set, as `SequenceClassificationTask`.
 package final class SequenceRegressionTask: TrainingTask {
     package let kind = "seq"
     package let unitName = "steps"
@@ -17,10 +19,13 @@ package final class SequenceRegressionTask: TrainingTask {
     package let width: Int
     private var batches: ShuffledBatches
     package let fingerprint: UInt64
+    package let group: ProcessGroup
 
-    package init(model: SequenceRegressor, tool: SequenceToolData, train: SequenceDataset, valid: SequenceDataset, batchSize: Int) {
+    package init(model: SequenceRegressor, tool: SequenceToolData, train: SequenceDataset, valid: SequenceDataset, batchSize: Int,
+                 group: ProcessGroup = .single) {
         guard let (k, everyStep) = train.regressionShape else { preconditionFailure("a regression task needs targets") }
-        (self.model, self.tool, self.train, self.valid, self.width) = (model, tool, train, valid, everyStep ? train.steps * k : k)
+        (self.model, self.tool, self.train, self.width, self.group) = (model, tool, train, everyStep ? train.steps * k : k, group)
+        self.valid = valid.subset(Array(group.share(of: valid.count)))
         batches = ShuffledBatches(count: train.count, batchSize: batchSize)
         var f = Fingerprint()
         f.combine(train.values)
@@ -35,7 +40,10 @@ package final class SequenceRegressionTask: TrainingTask {
     package func beginEpoch(_ epoch: Int, seed: UInt64) throws { batches.shuffle(seed: seed, epoch: epoch) }
 
     package func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
-        let indices = batches.indices(index)
+        let batch = batches.indices(index)
+        let positions = group.share(of: batch.count)
+        guard !positions.isEmpty else { return BatchStats(lossSum: 0, lossCount: 0, units: 0) }
+        let indices = Array(batch[positions])
         let x = timeMajor(train, indices)
         let y = targetBatch(train, indices)
         let loss = x.withUnsafeBufferPointer { xp in
@@ -47,10 +55,11 @@ package final class SequenceRegressionTask: TrainingTask {
     }
 
     package func validate() -> Evaluation {
-        let sse = evaluateRegressor(model, valid)
-        let mse = sse / Double(max(valid.count * width, 1))
+        var sums = [evaluateRegressor(model, valid), Double(valid.count)]
+        group.sum(&sums)
+        let mse = sums[0] / max(sums[1] * Double(width), 1)
         return Evaluation(loss: mse, metric: mse.squareRoot(), metricName: "RMSE", higherIsBetter: false,
-                          summary: String(format: "valid RMSE %.5g (N=%d)", mse.squareRoot(), valid.count))
+                          summary: String(format: "valid RMSE %.5g (N=%d)", mse.squareRoot(), Int(sums[1])))
     }
 
     package func describeLoss(_ meanLoss: Double) -> String { String(format: "RMSE %.4g", meanLoss.squareRoot()) }

@@ -49,6 +49,10 @@ package struct SequenceTraining {
         let validName = if case let .files(_, valid, _) = source { valid } else { "valid" }
         try checkMatch(validSet, matches: trainSet, source: validName, trainName: name)
         let run = try TrainingRun(checkpoint: checkpoint, resume: resume, kind: "seq")
+        let group = run.group
+        guard recipe.batch >= group.size else {
+            throw SettingsError("--batch \(recipe.batch) is smaller than the \(group.size) MPI ranks that share each batch")
+        }
         let described = "\(name): \(trainSet.count) sequences of \(trainSet.steps) steps × \(trainSet.features) features"
         if case let .classes(_, classCount) = trainSet.labels {
             let config = try configuration(SequenceClassifierConfig(inputSize: trainSet.features, hiddenSize: recipe.hidden, classCount: classCount, dt: recipe.dt), run: run)
@@ -58,8 +62,8 @@ package struct SequenceTraining {
             let tool = try run.resumed?.tool(SequenceToolData.self)
                 ?? SequenceToolData(steps: trainSet.steps, features: trainSet.features, classCount: classCount,
                                     classNames: trainSet.classNames ?? [], targetWidth: nil, data: name, task: task)
-            let task = SequenceClassificationTask(model: model, tool: tool, train: trainSet, valid: validSet, batchSize: recipe.batch)
-            let header = ["seq train: \(described), \(classCount) classes; valid \(validSet.count)"] + splits.provenance + [
+            let task = SequenceClassificationTask(model: model, tool: tool, train: trainSet, valid: validSet, batchSize: recipe.batch, group: group)
+            let header = ["seq train: \(described), \(classCount) classes; valid \(validSet.count)" + ranksNote(group)] + splits.provenance + [
                 modelLine(config, parameters: model.parameters.scalarCount), trainingLine(batches: task.batchesPerEpoch)]
             let outcome = try run.train(task, settings: trainerSettings(), header: header, progress: progress)
             try run.finish(outcome, unitName: "steps", describeMetric: { String(format: "accuracy %.2f%%", 100 * $0) },
@@ -82,8 +86,8 @@ package struct SequenceTraining {
         model.initializeAsTheAuthors(&rng)
         let tool = try run.resumed?.tool(SequenceToolData.self)
             ?? SequenceToolData(steps: trainSet.steps, features: trainSet.features, classCount: 0, classNames: [], targetWidth: width, data: name, task: task)
-        let regression = SequenceRegressionTask(model: model, tool: tool, train: trainSet, valid: validSet, batchSize: recipe.batch)
-        let header = ["seq train: \(described), \(width) regression target(s)\(everyStep ? " at every step" : ""); valid \(validSet.count)"]
+        let regression = SequenceRegressionTask(model: model, tool: tool, train: trainSet, valid: validSet, batchSize: recipe.batch, group: group)
+        let header = ["seq train: \(described), \(width) regression target(s)\(everyStep ? " at every step" : ""); valid \(validSet.count)" + ranksNote(group)]
             + splits.provenance + [
                 modelLine(config, parameters: model.parameters.scalarCount, readOut: everyStep ? ", linear read-out at every step" : ", linear read-out"),
                 trainingLine(batches: regression.batchesPerEpoch, loss: "mean squared error, ")]
@@ -98,6 +102,10 @@ package struct SequenceTraining {
             return TrainingRun.TestReport(lines: [String(format: "test RMSE %.5g (N=%d, best checkpoint %@)", rmse, testSet.count, checkpoint)],
                                           figures: ["rmse": rmse, "count": Double(testSet.count)])
         }
+    }
+
+    private func ranksNote(_ group: ProcessGroup) -> String {
+        group.isDistributed ? "; \(group.size) MPI ranks, each training its share of every batch" : ""
     }
 
     /// Refuses a validation set whose sequences or labels do not match the training set's.

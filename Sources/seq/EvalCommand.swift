@@ -19,17 +19,20 @@ extension Seq {
                   seq eval --checkpoint fhn.ckpt --task fhn --split test
                   seq eval --checkpoint m.ckpt --file test.ts
                   seq eval --checkpoint m.ckpt --file test.csv --features 3 --predictions --json
+                  seq eval --checkpoint smnist.ckpt --task smnist --int8
                 """)
 
         @Option(name: .long, help: ArgumentHelp("Model checkpoint (safetensors).", valueName: "file")) var checkpoint = "seq.ckpt"
         @OptionGroup(title: "Data") var data: DataSourceOptions
         @Flag(help: "Also print each sequence's predicted class and probabilities, or predicted values.") var predictions = false
+        @OptionGroup var precision: PrecisionOption
         @Flag(help: "JSON lines.") var json = false
 
         func run() throws {
             try reportingErrors {
                 var evaluation = SequenceEvaluation(checkpoint: checkpoint, source: data.source)
                 evaluation.features = data.features
+                evaluation.int8 = precision.int8
                 let printer = PredictionPrinter(json: json)
                 let r = try evaluation.run(predictions: predictions ? { printer.print($0, $1) } : nil)
                 let lossName = r.metricName == "accuracy" ? "cross_entropy" : "mse"
@@ -62,12 +65,14 @@ extension Seq {
 
         @Option(name: .long, help: ArgumentHelp("Model checkpoint (safetensors).", valueName: "file")) var checkpoint = "seq.ckpt"
         @OptionGroup(title: "Data") var data: DataSourceOptions
+        @OptionGroup var precision: PrecisionOption
         @Flag(help: "JSON lines.") var json = false
 
         func run() throws {
             try reportingErrors {
                 var prediction = SequencePrediction(checkpoint: checkpoint, source: data.source)
                 prediction.features = data.features
+                prediction.int8 = precision.int8
                 let printer = PredictionPrinter(json: json)
                 printer.classNames = try SequenceEvaluation.classNames(checkpoint: checkpoint)
                 try prediction.run { printer.print($0, $1) }

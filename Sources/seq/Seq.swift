@@ -11,14 +11,16 @@ struct Seq: ParsableCommand {
         commandName: "seq",
         abstract: "Train and run LEM sequence classifiers and regressors: the paper's long-sequence tasks, or your own sequence files.",
         discussion: """
-            The paper's tasks, with the authors' data pipelines (--task):
-              smnist      sequential MNIST, 784 pixels × 1        (corpora/fetch-mnist.sh)
+            The paper's tasks, with the authors' data pipelines (--task; docs/PAPER.md):
+              smnist      sequential MNIST, 784 pixels × 1
               psmnist     the same pixels in one fixed permuted order
-              ncifar      noisy CIFAR-10, 32 rows of 96 values + 968 noise steps (corpora/fetch-cifar10.sh)
-              eigenworms  EigenWorms (UEA), 17,984 × 6             (corpora/fetch-eigenworms.sh)
-              heart-rate  BIDMC32HR (Monash), 4,000 × 2, regression (corpora/fetch-bidmc32hr.sh)
-              fhn         FitzHugh-Nagumo, 1,000 steps, the next value at every step (generated)
-            and your own files:
+              ncifar      noisy CIFAR-10, 32 rows of 96 values, then 968 noise steps
+              eigenworms  EigenWorms (UEA), 17,984 × 6
+              heart-rate  BIDMC32HR (Monash), 4,000 × 2, regression
+              fhn         FitzHugh-Nagumo, 1,000 steps, the next value at every step
+            corpora/fetch-mnist.sh, fetch-cifar10.sh, fetch-eigenworms.sh and
+            fetch-bidmc32hr.sh download the data; fhn's is generated.
+            And your own files:
               .ts   the UEA/UCR/Monash archives' format (sktime's), equal-length series
               .npz  NumPy arrays x [N, T, F] (or [N, T]) and y [N] (classes 0…C−1),
                     [N, K] (regression targets) or [N, T, K] (targets at every step)

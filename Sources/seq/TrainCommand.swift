@@ -12,9 +12,9 @@ extension Seq {
             discussion: """
                 --task trains on one of the paper's tasks with the authors' data pipeline and
                 their settings (hidden size, Δt, Adam's learning rate and schedule, batch,
-                epochs, clipping: `seq train --task T --help` lists them in docs/PAPER.md);
-                flags override them. Or --train and --valid (and --test) read your own files,
-                with --preset T to start from a task's settings.
+                epochs, clipping; docs/PAPER.md lists them); flags override them. Or --train
+                and --valid (and --test) read your own files, with --preset T to start from a
+                task's settings.
 
                 Trains a stack of recurrent layers read out at the last step (a class, or
                 regression targets) or at every step (targets at every step), validates every

@@ -36,6 +36,11 @@ final class SeqCommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains(String(format: "test accuracy %.2f%%", 100 * accuracy)), "the test line at the end agrees with seq eval")
         let predictions = try runTool("seq", ["eval", "--checkpoint", dir + "/m.ckpt", "--file", dir + "/valid.csv", "--predictions"])
         XCTAssertEqual(predictions.stdout.split(separator: "\n").count, 101, "one line per sequence and the summary")
+        let int8 = try runTool("seq", ["eval", "--checkpoint", dir + "/m.ckpt", "--file", dir + "/valid.csv", "--int8", "--json"])
+        XCTAssertEqual(int8.status, 0, int8.stderr)
+        let int8Accuracy = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(int8.stdout.utf8)) as? [String: Any])?["accuracy"] as? Double)
+        print("seq --int8: accuracy \(int8Accuracy) (float \(accuracy))")
+        XCTAssertGreaterThan(int8Accuracy, accuracy - 0.03, "int8 products keep the accuracy")
     }
 
     func testReadsTSAndRefusesBadFiles() throws {

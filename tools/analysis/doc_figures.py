@@ -34,7 +34,7 @@ import re
 import sys
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-DOCS = ["docs/REPRODUCTION.md", "docs/COMPARISON.md", "docs/STREAMING.md", "docs/BENCHMARKS.md", "README.md"]
+DOCS = ["docs/REPRODUCTION.md", "docs/COMPARISON.md", "docs/STREAMING.md", "docs/BENCHMARKS.md", "docs/PAPER.md", "README.md"]
 PROVENANCE_KEYS = ("source", "command", "machine", "sgemm_peak_gflops", "date")
 
 
@@ -979,6 +979,70 @@ def _():
             n(r["reaugment"]["peak_rss_gb"], 1), n(r["reaugment"]["draw_s_approx"])]
 
 
+# ---------------------------------------------------------------- the paper's sequence tasks (docs/paper/logs)
+
+P = "docs/paper/logs/"
+
+
+class SeqPair:
+    """A `seq train --task` / train_seq_pytorch.py pair run side by side: the two raw logs (seq's
+    filtered to its valid/test/stop records) and their manifest line."""
+
+    def __init__(self, run_id):
+        runs = [r for r in log(P + "runs.jsonl") if r.get("record") == "run" and r.get("id") == run_id]
+        if len(runs) != 1:
+            raise LogError(f"{P}runs.jsonl: no run {run_id}")
+        self.run = runs[0]
+        self.lem = [r for r in log(P + self.run["lem_log"]) if r.get("event") == "valid"]
+        self.torch = [r for r in log(P + self.run["torch_log"]) if r.get("event") == "valid"]
+        if not self.lem or not self.torch:
+            raise LogError(f"{run_id}: a log without validations")
+
+    @staticmethod
+    def by(rows, minutes):
+        """The last validation made by `minutes` of training (None before the first)."""
+        done = [r for r in rows if r["elapsed_s"] / 60 <= minutes + 1e-9]
+        return done[-1] if done else None
+
+    def marks_table(self, marks, percent=True):
+        rows = []
+        fmt = (lambda v: n(100 * v, 2)) if percent else (lambda v: sig(v, 3))
+        for m in marks:
+            a, b = self.by(self.lem, m), self.by(self.torch, m)
+            rows.append([None, [fmt(a["metric"]), str(a["epoch"])] if a else [], [fmt(b["metric"]), str(b["epoch"])] if b else []])
+        return rows
+
+    def speed_ratio(self):
+        """Sequences per training second of each side (from its last validation), and their ratio."""
+        per = self.run["train_sequences_per_epoch"]
+        lem = self.lem[-1]["epoch"] * per / self.lem[-1]["elapsed_s"]
+        torch = self.torch[-1]["step"] * self.run["batch"] / self.torch[-1]["elapsed_s"]
+        return lem, torch, lem / torch
+
+
+def fhn_runs(impl):
+    return [r for r in figures(P + "fhn-runs.jsonl", what="run") if r.get("impl") == impl]
+
+
+def median(xs):
+    xs = sorted(xs)
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+
+
+@table("paper-fhn")
+def _():
+    lem, torch = fhn_runs("lem"), fhn_runs("pytorch")
+    spread = lambda xs: [sig(median(xs), 2), sig(min(xs), 2), sig(max(xs), 2)]
+    return [
+        [None, [str(len(lem))], [str(len(torch))]],
+        [None, spread([r["best"] for r in lem]), spread([r["best"] for r in torch])],
+        [None, spread([r["test"] for r in lem]), spread([r["test_at_best"]["rmse"] for r in torch])],
+        [None, [], spread([r["test_at_best"]["rmse_last_batch_of_128"] for r in torch])],
+        [None, [n(median([r["train_seconds"] for r in lem]), 1)], [n(median([r["train_seconds"] for r in torch]))]],
+    ]
+
+
 # ---------------------------------------------------------------- markdown
 
 NUMBER = re.compile(r"(?<![\w.])[−-]?\d[\d,]*(?:\.\d+)?[kM]?(?![\w])")
@@ -1047,8 +1111,9 @@ def check_logs():
         folder = os.path.dirname(rel)
         for r in log(rel):
             if r.get("record") == "run":
-                for key in ("lm_log", "torch_log"):
-                    manifests[os.path.join(folder, r[key])] = r
+                for key in ("lm_log", "lem_log", "torch_log"):
+                    if key in r:
+                        manifests[os.path.join(folder, r[key])] = r
                 missing = [key for key in PROVENANCE_KEYS if key not in r]
                 if missing:
                     problems.append(f"{rel}: run {r.get('id')} lacks {', '.join(missing)}")

@@ -79,6 +79,15 @@ public final class SequenceRegressor: @unchecked Sendable {
         head.linear.initialize(&rng)
     }
 
+    /// Runs every product of the recurrent layers and the read-out on int8 copies of the current
+    /// weights (`Int8Matrix`): prediction only, training is refused afterwards.
+    public func quantizeForInference() {
+        recurrent.quantizeForInference()
+        head.linear.quantizeForInference()
+    }
+
+    public var isQuantized: Bool { head.linear.isQuantized }
+
     /// The authors' initialisation (tk-rusch/LEM, every task): each cell's, then the read-out's
     /// weight N(0, 2/d) (`kaiming_normal_`) and bias U(±1/√d).
     public func initializeAsTheAuthors(_ rng: inout RandomGenerator) {
@@ -92,6 +101,7 @@ public final class SequenceRegressor: @unchecked Sendable {
     /// squared error) that must follow; the features must stay valid and unchanged until it has run.
     public func forward(features: UnsafePointer<Float>, targets: UnsafePointer<Float>, steps T: Int, batch B: Int,
                         training: Bool, rng: inout RandomGenerator) -> Double {
+        precondition(!training || !isQuantized, "an int8 model runs inference only")
         var streams = StreamGenerators(seed: training ? rng.next() : 0, first: 0, count: training ? B : 0)
         recurrent.sampleMasks(training: training, batch: B, streams: &streams)
         recurrent.forward(input: features, steps: T, batch: B, initialHidden: nil, initialCell: nil)
