@@ -56,11 +56,7 @@ package final class SequenceClassificationTask: TrainingTask {
     package func beginEpoch(_ epoch: Int, seed: UInt64) throws { batches.shuffle(seed: seed, epoch: epoch) }
 
     package func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
-        let batch = batches.indices(index)
-        // This rank's positions of the batch (all of it without MPI); the last batch may leave a rank none.
-        let positions = group.share(of: batch.count)
-        guard !positions.isEmpty else { return BatchStats(lossSum: 0, lossCount: 0, units: 0) }
-        let indices = Array(batch[positions])
+        guard let (indices, positions) = batches.share(index, group) else { return BatchStats(lossSum: 0, lossCount: 0, units: 0) }
         let x = timeMajor(train, indices)
         let y = indices.map { labels[$0] }
         let loss = x.withUnsafeBufferPointer { xp in
@@ -108,6 +104,14 @@ struct ShuffledBatches {
 
     /// The sequences of batch `index` of the current epoch.
     func indices(_ index: Int) -> [Int] { Array(order[index * batchSize ..< min((index + 1) * batchSize, count)]) }
+
+    /// This rank's sequences of batch `index` (all of it without MPI) and their positions in the
+    /// batch; nil when the last, short batch leaves this rank none.
+    func share(_ index: Int, _ group: ProcessGroup) -> (indices: [Int], positions: Range<Int>)? {
+        let batch = indices(index)
+        let positions = group.share(of: batch.count)
+        return positions.isEmpty ? nil : (Array(batch[positions]), positions)
+    }
 }
 
 /// Sequences `indices` of `data` as one time-major batch `[T, B, F]`.

@@ -40,10 +40,7 @@ package final class SequenceRegressionTask: TrainingTask {
     package func beginEpoch(_ epoch: Int, seed: UInt64) throws { batches.shuffle(seed: seed, epoch: epoch) }
 
     package func trainBatch(_ index: Int, rng: inout RandomGenerator) -> BatchStats {
-        let batch = batches.indices(index)
-        let positions = group.share(of: batch.count)
-        guard !positions.isEmpty else { return BatchStats(lossSum: 0, lossCount: 0, units: 0) }
-        let indices = Array(batch[positions])
+        guard let (indices, _) = batches.share(index, group) else { return BatchStats(lossSum: 0, lossCount: 0, units: 0) }
         let x = timeMajor(train, indices)
         let y = targetBatch(train, indices)
         let loss = x.withUnsafeBufferPointer { xp in

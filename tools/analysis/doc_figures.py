@@ -1012,12 +1012,81 @@ class SeqPair:
             rows.append([None, [fmt(a["metric"]), str(a["epoch"])] if a else [], [fmt(b["metric"]), str(b["epoch"])] if b else []])
         return rows
 
+    def pair_table(self, marks):
+        """Rows: the last validation by each mark; the state at the budget's end (lem: `seq eval` of
+        the resumable state, from the manifest; PyTorch: its final validation); the speeds."""
+        rows = self.marks_table(marks)
+        end = self.run["lem_state_at_mark"]
+        last = self.torch[-1]
+        rows.append([None, [n(100 * end["metric"], 2), str(self.lem[-1]["epoch"])], [n(100 * last["metric"], 2), str(last["epoch"] - 1)]])
+        lem, torch, ratio = self.speed_ratio()
+        rows.append([None, [n(lem, 1)], [n(torch, 1), n(ratio, 2)]])
+        return rows
+
     def speed_ratio(self):
         """Sequences per training second of each side (from its last validation), and their ratio."""
         per = self.run["train_sequences_per_epoch"]
         lem = self.lem[-1]["epoch"] * per / self.lem[-1]["elapsed_s"]
         torch = self.torch[-1]["step"] * self.run["batch"] / self.torch[-1]["elapsed_s"]
         return lem, torch, lem / torch
+
+
+TABLES["paper-smnist"] = ("table", lambda: SeqPair("smnist-40min").pair_table((10, 20, 30)))
+TABLES["paper-psmnist"] = ("table", lambda: SeqPair("psmnist-40min").pair_table((10, 20, 30)))
+
+
+@text("paper-smnist-epochs")
+def _():
+    p = SeqPair("smnist-40min")
+    out = []
+    for e in (1, 2, 3):
+        a = [r for r in p.lem if r["epoch"] == e][0]
+        b = [r for r in p.torch if r["epoch"] == e][0]
+        out += [n(100 * a["metric"], 1), n(100 * b["metric"], 1), str(e)]
+    lem_epoch = p.lem[-1]["elapsed_s"] / p.lem[-1]["epoch"]
+    per_epoch = -(-p.run["train_sequences_per_epoch"] // p.run["batch"])     # batches of a full epoch
+    full = [r for r in p.torch if r["step"] == r["epoch"] * per_epoch]
+    torch_epoch = full[-1]["elapsed_s"] / full[-1]["epoch"]
+    return out + [n(p.speed_ratio()[2], 1), "120", n(120 * torch_epoch / 3600, 1), n(120 * lem_epoch / 3600, 1)]
+
+
+@table("paper-speed")
+def _():
+    rows = []
+    records = [r for r in log(P + "seq-vs-pytorch.jsonl") if r.get("record") != "provenance"]
+    for config in ("smnist", "ncifar", "eigenworms", "heart-rate", "fhn"):
+        lem = [r for r in records if r["config"] == config and r["impl"] == "lem"]
+        torch = [r for r in records if r["config"] == config and r["impl"] == "pytorch-lem"]
+        if len(lem) != 2 or len(torch) != 2:
+            raise LogError(f"seq-vs-pytorch.jsonl: expected two rounds of {config} for each side")
+        mean = lambda rs, key: sum(r[key] for r in rs) / len(rs)
+        a, b = mean(lem, "steps_per_s"), mean(torch, "steps_per_s")
+        shape = [n(lem[0]["steps"]), str(lem[0]["batch"]), str(lem[0]["hidden"])]
+        rows.append([None, shape, [n(a)], [n(b)], [n(a / b, 2 if a / b < 10 else 1)],
+                     [n(max(r["peak_rss_mb"] for r in lem)), n(max(r["peak_rss_mb"] for r in torch))]])
+    return rows
+
+
+@text("paper-speed-per-step")
+def _():
+    records = [r for r in log(P + "seq-vs-pytorch.jsonl") if r.get("config") == "eigenworms"]
+    per = lambda impl: 1e6 / (sum(r["steps_per_s"] for r in records if r["impl"] == impl) / 2)
+    return ["8", "32", n(per("lem"), 2), n(per("pytorch-lem"), 1)]
+
+
+@text("paper-psmnist-rss")
+def _():
+    rss = SeqPair("psmnist-40min").run["peak_rss_mb"]
+    return [n(rss["lem"]), n(rss["pytorch"]), "94", "2", "40"]
+
+
+@table("paper-shapes")
+def _():
+    rows = []
+    for task, shape in (("eigenworms", ["181", "39", "39", "17,984", "6", "8", "32"]), ("heart-rate", ["5,565", "1,192", "1,192", "4,000", "2", "32", "128"])):
+        r = one(P + "shapes.jsonl", what="shape_run", task=task)
+        rows.append([shape, [str(r["threads"])], [n(r["peak_rss_mb"])], [n(r["wall_seconds"], 1)], [n(r["steps_per_s"])]])
+    return rows
 
 
 def fhn_runs(impl):
