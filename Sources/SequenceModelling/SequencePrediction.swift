@@ -56,37 +56,10 @@ package struct SequencePrediction {
             let arrays = try readNumPyArchive(path: path)
             guard arrays["y"] == nil else { return nil }
             guard let x = arrays["x"] else { throw SequenceDataError(path, "expected an array x, found \(arrays.keys.sorted())") }
-            guard x.shape.count == 3 || x.shape.count == 2, x.shape.allSatisfy({ $0 > 0 }) else {
-                throw SequenceDataError(path + "[x]", "x must be [N, T, F] or [N, T], got shape \(x.shape)")
-            }
-            if let bad = x.values.firstIndex(where: { !$0.isFinite }) { throw SequenceDataError(path + "[x]", "x holds a value that is not finite (element \(bad))") }
-            return SequenceDataset(count: x.shape[0], steps: x.shape[1], features: x.shape.count == 3 ? x.shape[2] : 1, values: x.values,
-                                   labels: .classes([Int32](repeating: 0, count: x.shape[0]), classCount: 1))
+            return try unlabelledNumPySequences(x: x, source: path + "[x]")
         case "csv":
-            let F = features ?? tool.features
             let text = String(decoding: try readBytes(path), as: UTF8.self)
-            var values: [Float] = [], steps = -1, count = 0
-            for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
-                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-                var fields = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
-                // A labelled line has one field more than the training sequences' T × F values.
-                if fields.count == tool.steps * F + 1 { fields.removeFirst() }
-                guard fields.allSatisfy({ $0?.isFinite == true }) else {
-                    throw SequenceDataError(path, "line \(number + 1): a value is not a finite number")
-                }
-                guard fields.count % F == 0, !fields.isEmpty else {
-                    throw SequenceDataError(path, "line \(number + 1): \(fields.count) values is not a whole number of steps of \(F) features")
-                }
-                if steps < 0 { steps = fields.count / F }
-                guard fields.count / F == steps else {
-                    throw SequenceDataError(path, "line \(number + 1): \(fields.count / F) steps, the first sequence has \(steps)")
-                }
-                values += fields.map { $0! }
-                count += 1
-            }
-            guard count > 0 else { throw SequenceDataError(path, "no sequences") }
-            return SequenceDataset(count: count, steps: steps, features: F, values: values, labels: .classes([Int32](repeating: 0, count: count), classCount: 1))
+            return try parseUnlabelledCSV(text, source: path, features: features ?? tool.features, labelledSteps: tool.steps)
         default:
             return nil
         }

@@ -181,6 +181,43 @@ final class SequenceDataTests: XCTestCase {
         }
     }
 
+    /// Targets at every step (`y` [N, T, K]) and the readers of unlabelled data (`seq predict`),
+    /// with their bad inputs; the `.npz` writer read back.
+    func testTargetsAtEveryStepUnlabelledDataAndTheWriter() throws {
+        let x = NumPyArray(shape: [2, 3, 1], values: [1, 2, 3, 4, 5, 6])
+        let steps = try numPySequences(x: x, y: NumPyArray(shape: [2, 3, 1], values: [2, 3, 4, 5, 6, 7]), xSource: "x", ySource: "y", regression: false)
+        XCTAssertEqual(steps.labels, .stepTargets([2, 3, 4, 5, 6, 7], width: 1))
+        XCTAssertEqual(steps.subset([1]).labels, .stepTargets([5, 6, 7], width: 1))
+        assertFails("targets at every step must be [2, 3, K] to match x") {
+            try numPySequences(x: x, y: NumPyArray(shape: [2, 4, 1], values: [Float](repeating: 0, count: 8)), xSource: "x", ySource: "y", regression: false)
+        }
+        assertFails("y holds a target that is not finite") {
+            try numPySequences(x: x, y: NumPyArray(shape: [2, 3, 1], values: [0, 0, .nan, 0, 0, 0]), xSource: "x", ySource: "y", regression: false)
+        }
+        let dir = directory()
+        try writeNumPyArchive(steps.numPyArrays(), to: dir + "/s.npz")
+        XCTAssertEqual(try readSequenceFile(dir + "/s.npz"), steps, "written and read back")
+
+        XCTAssertEqual(try unlabelledNumPySequences(x: x, source: "x").values, x.values)
+        assertFails("x must be [N, T, F] or [N, T]") { try unlabelledNumPySequences(x: NumPyArray(shape: [2], values: [1, 2]), source: "x") }
+        assertFails("x holds a value that is not finite") { try unlabelledNumPySequences(x: NumPyArray(shape: [1, 2], values: [1, .infinity]), source: "x") }
+
+        let csv = try parseUnlabelledCSV("1,2,3,4\n# a comment\nlabel,5,6,7,8\n", source: "u.csv", features: 2, labelledSteps: 2)
+        XCTAssertEqual([csv.count, csv.steps, csv.features], [2, 2, 2])
+        XCTAssertEqual(csv.values, [1, 2, 3, 4, 5, 6, 7, 8], "the leading label of a line one field longer is skipped")
+        assertFails("u.csv: line 1: 3 values is not a whole number of steps of 2 features") { try parseUnlabelledCSV("1,2,3\n", source: "u.csv", features: 2, labelledSteps: nil) }
+        assertFails("u.csv: line 2: 1 steps, the first sequence has 2") { try parseUnlabelledCSV("1,2,3,4\n5,6\n", source: "u.csv", features: 2, labelledSteps: nil) }
+        assertFails("u.csv: line 1: a value is not a finite number") { try parseUnlabelledCSV("1,x\n", source: "u.csv", features: 1, labelledSteps: nil) }
+        assertFails("u.csv: no sequences") { try parseUnlabelledCSV("# nothing\n", source: "u.csv", features: 1, labelledSteps: nil) }
+
+        // .ts values are scanned on their bytes: spaces, exponents and CRLF line ends are numbers,
+        // "inf" and hexadecimal are not.
+        let ts = try parseTSFile("@classLabel true a b\r\n@data\r\n 1.5e1 , -2 :a\r\n3,4:b\r\n", source: "t.ts")
+        XCTAssertEqual(ts.values, [15, -2, 3, 4])
+        assertFails("t.ts: line 3: dimension 1: \"inf\" is not a finite number") { try parseTSFile("@classLabel true a\n@data\n1,inf:a\n", source: "t.ts") }
+        assertFails("t.ts: line 3: dimension 1: \"0x1p3\" is not a finite number") { try parseTSFile("@classLabel true a\n@data\n0x1p3:a\n", source: "t.ts") }
+    }
+
     // MARK: CSV
 
     /// A validation file that names its classes in another order is numbered as training's.

@@ -47,3 +47,27 @@ public func parseCSVSequences(_ text: String, source: String, features: Int, reg
                            labels: regression ? .targets(targets, width: 1) : .classes(classes, classCount: names.count),
                            classNames: regression ? nil : names)
 }
+
+/// Sequences without labels, one per line: T × F values (`features` F), the same T on every
+/// line; a line of `labelledSteps` × F + 1 fields is taken to lead with a label, which is
+/// skipped. Each sequence gets class 0 (nobody reads it). Errors name `source` and the line.
+public func parseUnlabelledCSV(_ text: String, source: String, features F: Int, labelledSteps: Int?) throws -> SequenceDataset {
+    precondition(F > 0, "features must be positive")
+    var values: [Float] = [], steps = -1, count = 0
+    for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+        var fields = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        if let labelledSteps, fields.count == labelledSteps * F + 1 { fields.removeFirst() }
+        guard fields.allSatisfy({ $0?.isFinite == true }) else { throw SequenceDataError(source, "line \(number + 1): a value is not a finite number") }
+        guard !fields.isEmpty, fields.count % F == 0 else {
+            throw SequenceDataError(source, "line \(number + 1): \(fields.count) values is not a whole number of steps of \(F) features")
+        }
+        if steps < 0 { steps = fields.count / F }
+        guard fields.count / F == steps else { throw SequenceDataError(source, "line \(number + 1): \(fields.count / F) steps, the first sequence has \(steps)") }
+        values += fields.map { $0! }
+        count += 1
+    }
+    guard count > 0 else { throw SequenceDataError(source, "no sequences") }
+    return SequenceDataset(count: count, steps: steps, features: F, values: values, labels: .classes([Int32](repeating: 0, count: count), classCount: 1))
+}

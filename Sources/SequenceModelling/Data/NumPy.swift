@@ -118,6 +118,17 @@ public func readNumPyArchive(path: String) throws -> [String: NumPyArray] {
     return arrays
 }
 
+/// Sequences without labels from an array `x` of shape `[N, T, F]` or `[N, T]` (each gets
+/// class 0, which nobody reads): what `seq predict` reads from an `.npz` holding no `y`.
+public func unlabelledNumPySequences(x: NumPyArray, source: String) throws -> SequenceDataset {
+    guard x.shape.count == 3 || x.shape.count == 2, x.shape.allSatisfy({ $0 > 0 }) else {
+        throw SequenceDataError(source, "x must be [N, T, F] or [N, T], got shape \(x.shape)")
+    }
+    if let bad = x.values.firstIndex(where: { !$0.isFinite }) { throw SequenceDataError(source, "x holds a value that is not finite (element \(bad))") }
+    return SequenceDataset(count: x.shape[0], steps: x.shape[1], features: x.shape.count == 3 ? x.shape[2] : 1, values: x.values,
+                           labels: .classes([Int32](repeating: 0, count: x.shape[0]), classCount: 1))
+}
+
 /// Sequences from NumPy arrays: `x` of shape `[N, T, F]` (or `[N, T]`, one feature), `y` of shape
 /// `[N]` (integer classes 0…C−1), `[N, K]` (regression targets) or `[N, T, K]` (regression
 /// targets at every step); from an `.npz` holding both, or from two `.npy` files.

@@ -4,7 +4,7 @@ import SequenceModelling
 let scratch = "/dev/shm/lem-fuzz-seq-\(getpid()).npz"
 
 /// Every reader of sequence data on untrusted bytes: IDX (and gzip), CIFAR-10 batches, `.ts`
-/// text, NumPy `.npy` / `.npz`, CSV. Each must return data or throw; never crash or hang.
+/// text, NumPy `.npy` / `.npz` (and the sequences made of their arrays), CSV (labelled or not). Each must return data or throw; never crash or hang.
 func fuzzOne(_ bytes: [UInt8]) {
     _ = try? IDXArray(parsing: bytes, source: "fuzz")
     _ = try? gunzip(bytes, source: "fuzz", limit: 1 << 20)
@@ -14,12 +14,19 @@ func fuzzOne(_ bytes: [UInt8]) {
     if fd >= 0 {
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        _ = try? readNumPyArchive(path: scratch)
+        if let arrays = try? readNumPyArchive(path: scratch), let x = arrays["x"] {
+            _ = try? unlabelledNumPySequences(x: x, source: "fuzz")
+            if let y = arrays["y"] {
+                _ = try? numPySequences(x: x, y: y, xSource: "fuzz[x]", ySource: "fuzz[y]", regression: false)
+                _ = try? numPySequences(x: x, y: y, xSource: "fuzz[x]", ySource: "fuzz[y]", regression: true)
+            }
+        }
     }
     if let text = String(validating: bytes, as: UTF8.self) {
         _ = try? parseTSFile(text, source: "fuzz")
         _ = try? parseCSVSequences(text, source: "fuzz", features: 2, regression: false)
         _ = try? parseCSVSequences(text, source: "fuzz", features: 1, regression: true)
+        _ = try? parseUnlabelledCSV(text, source: "fuzz", features: 2, labelledSteps: 3)
     }
 }
 
