@@ -66,11 +66,9 @@ package struct SequencePrediction {
     }
 }
 
-/// softmax(logits) `[C]` in Double, returned as Float.
+/// softmax(logits) `[C]` (the library's `softmaxInPlace` on a copy).
 func softmax(_ logits: UnsafePointer<Float>, count C: Int) -> [Float] {
     var p = Array(UnsafeBufferPointer(start: logits, count: C))
-    let top = p.max() ?? 0
-    var sum: Float = 0
-    for c in p.indices { p[c] = Float(exp(Double(p[c] - top))); sum += p[c] }
-    return p.map { $0 / sum }
+    p.withUnsafeMutableBufferPointer { softmaxInPlace($0.baseAddress!, count: C) }
+    return p
 }
