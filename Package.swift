@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LanguageModelling", targets: ["LanguageModelling"]),
         .library(name: "KeywordSpotting", targets: ["KeywordSpotting"]),
         .library(name: "SequenceModelling", targets: ["SequenceModelling"]),
+        .library(name: "ONNXExport", targets: ["ONNXExport"]),
         .library(name: "ToolSupport", targets: ["ToolSupport"]),
         .executable(name: "lm", targets: ["lm"]),
         .executable(name: "kws", targets: ["kws"]),
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Reading NumPy's .npz archives (zip files).
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // ONNX's protobuf messages (Sources/ONNXExport/Generated, made once by tools/onnx/).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages; scripts/setup installs them)
@@ -51,10 +54,12 @@ let package = Package(
         // MARK: - Task libraries: each task's data, training task, evaluation, presets and reports,
         // on one shared training run (TaskSupport: the run, charts, default corpora, quantisation).
         .target(name: "TaskSupport", dependencies: ["LEMModel"], swiftSettings: nativeCPU),
-        .target(name: "LanguageModelling", dependencies: ["LEMModel", "Text", "TaskSupport"], swiftSettings: nativeCPU),
-        .target(name: "KeywordSpotting", dependencies: ["LEMModel", "Audio", "TaskSupport"], swiftSettings: nativeCPU),
+        .target(name: "LanguageModelling", dependencies: ["LEMModel", "Text", "TaskSupport", "ONNXExport"], swiftSettings: nativeCPU),
+        .target(name: "KeywordSpotting", dependencies: ["LEMModel", "Audio", "TaskSupport", "ONNXExport"], swiftSettings: nativeCPU),
         .target(name: "SequenceModelling", dependencies: ["LEMModel", "TaskSupport", "CSystemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: nativeCPU),
+        // ONNX export of the models (graphs of ONNX operators; the messages generated from onnx.proto).
+        .target(name: "ONNXExport", dependencies: ["LEMModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")], swiftSettings: nativeCPU),
         // What only the command lines share: argument groups, the terminal progress line, the bench
         // runner, error reporting (swift-argument-parser lives here and in the tools only).
         .target(name: "ToolSupport", dependencies: ["LEMModel", "TaskSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -27,6 +27,7 @@ extension KWS {
                 Examples:
                   kws classify --checkpoint kws.ckpt yes.wav no.wav
                   kws classify --checkpoint kws.ckpt clips/*.wav --top 3 --json
+                  kws classify --checkpoint kws.ckpt clips/*.wav --save-features x.npy
                   kws classify --checkpoint kws.ckpt meeting-1h.wav --stride-ms 250 \\
                       --threshold 0.8
                 """)
@@ -37,6 +38,9 @@ extension KWS {
         @Flag(help: "One JSON object per line: file, label, probability (and top); detections also start, end.") var json = false
         @Option(name: .customLong("stride-ms"), help: "Long recordings: milliseconds between the starts of consecutive 1 s windows.") var strideMs: Int = 250
         @Option(help: "Long recordings: minimum probability of a keyword window.") var threshold: Double = 0.5
+        @Option(name: .customLong("save-features"),
+                help: ArgumentHelp("Also write the clips' features, as the model reads them before its normaliser ([clips, frames, features], in the order of the files), to this .npy file: the input of an exported model (kws export).", valueName: "file.npy"))
+        var saveFeatures: String?
         @Argument(help: ArgumentHelp("Audio files.", valueName: "file")) var files: [String]
 
         mutating func validate() throws {
@@ -54,8 +58,13 @@ extension KWS {
                 // are printed in the order of the files, so a batch is flushed before anything else
                 // is printed.
                 var pending: [(file: String, samples: [Float])] = []
+                var features: [Float] = [], featureClips = 0
                 func flush() {
                     guard !pending.isEmpty else { return }
+                    if saveFeatures != nil {
+                        for clip in pending { features += spotter.extractor.compute(clip.samples) }
+                        featureClips += pending.count
+                    }
                     let probabilities = spotter.probabilities(ofClips: pending.map(\.samples))
                     for (clip, p) in zip(pending, probabilities) { report(clip.file, p, spotter.tool.labels) }
                     pending.removeAll(keepingCapacity: true)
@@ -78,6 +87,13 @@ extension KWS {
                     }
                 }
                 flush()
+                if let saveFeatures {
+                    let shape = [featureClips, spotter.extractor.frameCount, spotter.extractor.featureCount]
+                    do { try writeFileAtomically(npyFileBytes(shape: shape, values: features), to: saveFeatures) } catch {
+                        throw ToolError(description: "cannot write --save-features \(saveFeatures): \(error)")
+                    }
+                    writeStandardError("kws classify: features of \(featureClips) clip(s) \(shape) written to \(saveFeatures)\n")
+                }
             }
             reportPeakMemoryIfAsked()
             if failed { throw ExitCode.failure }

@@ -19,7 +19,7 @@ struct LM: ParsableCommand {
               lm sample --checkpoint ptb-word.ckpt --prime "the market" --length 60
             """,
         version: "0.1.0",
-        subcommands: [Train.self, Eval.self, Sample.self, Quantize.self, Bench.self, Plot.self])
+        subcommands: [Train.self, Eval.self, Sample.self, Quantize.self, Export.self, Bench.self, Plot.self])
 
     static func main() {
         selectFastBLASKernels()

@@ -1,4 +1,5 @@
 import Foundation
+import TaskSupport
 import LEMModel
 import ZIPFoundation
 
@@ -162,19 +163,7 @@ public func numPySequences(x: NumPyArray, y: NumPyArray, xSource: String, ySourc
 
 extension NumPyArray {
     /// The array as a version 1.0 `.npy` file of little-endian float32 (`'<f4'`, C order).
-    public func npyBytes() -> [UInt8] {
-        let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
-        // Magic (6) + version (2) + length (2) + header + newline, padded to a multiple of 64.
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        let length = UInt16(header.utf8.count)
-        bytes += [UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8)
-        bytes.reserveCapacity(bytes.count + 4 * values.count)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
-        return bytes
-    }
+    public func npyBytes() -> [UInt8] { npyFileBytes(shape: shape, values: values) }
 }
 
 /// Writes `arrays` as an `.npz` file (`numpy.savez`: a zip of `<name>.npy` members, stored),

@@ -1,0 +1,57 @@
+import Audio
+import Foundation
+import LEMModel
+import ONNXExport
+
+/// `kws export`: a `kws` checkpoint as an ONNX model (docs/DEPLOYING.md) from the tool's features
+/// (docs/FEATURES.md; the graph applies the checkpoint's normaliser itself) and the recurrent state
+/// to class probabilities after the last frame given, and the new state. Labels, feature settings
+/// and normaliser travel in the metadata.
+package struct KeywordSpotterExport {
+    package var checkpoint: String
+    /// nil: `<checkpoint>.onnx` beside the checkpoint.
+    package var output: String?
+
+    package init(checkpoint: String, output: String? = nil) { (self.checkpoint, self.output) = (checkpoint, output) }
+
+    package func run() throws -> ONNXExportSummary {
+        let stored = try Checkpoint.read(path: checkpoint, expectedKind: "kws")
+        let tool = try stored.tool(KWSToolData.self)
+        let config = try stored.sequenceClassifier().config   // checks every tensor's shape against the settings
+        guard tool.labels.count == config.classCount, tool.features.featureCount == config.inputSize,
+              tool.normalizer.featureCount == config.inputSize else {
+            throw CheckpointError(path: checkpoint, problem: "labels, feature settings and model do not agree (corrupt or hand-edited checkpoint)")
+        }
+        let stack = RecurrentStackSpec(cell: config.cell, layers: config.layers, inputSize: config.inputSize,
+                                       hiddenSize: config.hiddenSize, dt: config.dt)
+        func json<T: Encodable>(_ value: T) throws -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        }
+        var metadata = [
+            "lem.kind": "kws", "lem.model": stored.modelJSON, "lem.labels": try json(tool.labels),
+            "lem.features": try json(tool.features), "lem.normalizer": try json(tool.normalizer),
+            "lem.normalizer_in_graph": "true", "lem.cell": config.cell.rawValue, "lem.layers": String(config.layers),
+            "lem.hidden_size": String(config.hiddenSize), "lem.frames_per_clip": String(tool.features.frames),
+            "lem.sample_rate": String(tool.features.sampleRate),
+        ]
+        if let quantization = stored.quantization { metadata["lem.quantization"] = quantization + " (exported dequantized)" }
+        let scale = tool.normalizer.std.map { 1 / max($0, FeatureNormalizer.minimumStd) }
+        let doc = """
+            lem keyword spotter (\(config.layers) × \(config.cell.displayName), hidden \(config.hiddenSize), \
+            \(config.classCount) labels) exported by `kws export` from \(URL(fileURLWithPath: checkpoint).lastPathComponent). \
+            Input: features [batch, time, \(config.inputSize)] as `kws` computes them (\(tool.features); docs/FEATURES.md), \
+            \(tool.features.frames) frames for a \(tool.features.clipSamples)-sample clip; the graph applies the training-set \
+            normaliser. state_y\(config.cell.hasCellState ? ", state_z" : "") [\(config.layers), batch, \(config.hiddenSize)]: zeros \
+            start a clip. Outputs: probabilities and logits [batch, \(config.classCount)] after the last frame, and the state.
+            """
+        let bytes = try ONNXModel.classifier(stack: stack, classCount: config.classCount, normalizer: (tool.normalizer.mean, scale),
+                                             tensors: tensorLookup(stored), metadata: metadata, docString: doc)
+        let path = output ?? defaultONNXPath(checkpoint)
+        try writeONNX(bytes, to: path)
+        let states = config.cell.hasCellState ? ["state_y", "state_z"] : ["state_y"]
+        return ONNXExportSummary(path: path, bytes: bytes.count, cell: config.cell, layers: config.layers, inputs: ["features"] + states,
+                                 outputs: ["probabilities", "logits"] + states.map { $0 + "_out" }, quantization: stored.quantization)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import LEMModel
+import SwiftProtobuf
+
+/// ONNX exports of the tools' models (docs/DEPLOYING.md): the graphs, their inputs and outputs,
+/// and the model file.
+///
+/// Both graphs are batch-first and carry the recurrent state in and out, so a caller can run a
+/// whole sequence at once or stream it a window (or a token) at a time with the same results:
+///
+/// | model | inputs | outputs |
+/// |---|---|---|
+/// | language model | `tokens` int64 [batch, time]; `state_y`, `state_z` [layers, batch, hidden] | `logits` [batch, time, vocabulary]; `state_y_out`, `state_z_out` |
+/// | classifier | `features` float [batch, time, features]; `state_y`, `state_z` | `probabilities`, `logits` [batch, classes] (of the last step given); `state_y_out`, `state_z_out` |
+///
+/// `state_y` is the hidden state (LEM's y, LSTM's and GRU's h); `state_z` the cell state (LEM's z,
+/// LSTM's c) and absent for a GRU. Zeros start a sequence, as the tools start one.
+public enum ONNXModel {
+    /// The operator set the graphs use (ONNX 1.12; onnxruntime has run it since 1.12).
+    public static let opsetVersion = 17
+    /// The IR version that goes with opset 17.
+    public static let irVersion = 8
+
+    /// The language model of an `lm` checkpoint: embedding → recurrent layers → decoder.
+    ///
+    /// `tied`: the decoder's weight is the embedding table (`embedding.weight`).
+    public static func languageModel(stack: RecurrentStackSpec, vocabularySize v: Int, tied: Bool, tensors: TensorLookup,
+                                     metadata: [String: String], docString: String) throws -> [UInt8] {
+        var g = GraphBuilder(name: "lem_language_model")
+        let (d, m) = (stack.hiddenSize, stack.inputSize)
+        g.input("tokens", .int64, [.named("batch"), .named("time")], doc: "token ids (the vocabulary in the metadata), batch-first")
+        let (stateY, stateZ) = stateInputs(&g, stack)
+        let embedding = try g.weight("embedding.weight", [v, m], tensors)
+        let embedded = g.op("Gather", embedding, "tokens", attributes: [Attribute.int("axis", 0)])                 // [B, T, m]
+        let timeMajor = g.op("Transpose", embedded, attributes: [Attribute.ints("perm", [1, 0, 2])])              // [T, B, m]
+        let values = try g.recurrentStack(stack, input: timeMajor, stateY: stateY, stateZ: stateZ, tensors: tensors)
+        let decoderWeight = tied ? embedding : try g.weight("decoder.weight", [v, d], tensors)
+        let decoderBias = try g.weight("decoder.bias", [v], tensors)
+        let transposed = g.op("Transpose", decoderWeight, attributes: [Attribute.ints("perm", [1, 0])])
+        let logits = g.op("Add", g.op("MatMul", values.outputs, transposed), decoderBias)                        // [T, B, V]
+        g.node("Transpose", [logits], outputs: ["logits"], attributes: [Attribute.ints("perm", [1, 0, 2])])
+        g.output("logits", .float, [.named("batch"), .named("time"), .fixed(v)], doc: "unnormalised log-probabilities of the next token")
+        stateOutputs(&g, stack, values)
+        return try serialize(g.graph, metadata: metadata, docString: docString)
+    }
+
+    /// The sequence classifier of a `kws` (or `seq`) checkpoint: (x − mean) · scale per feature →
+    /// recurrent layers → linear head on the last step's hidden state → softmax.
+    ///
+    /// `normalizer`: the per-feature mean and the multiplier 1/max(std, 1e-5) the tool applies to
+    /// its features before the model; nil when the inputs go in as they are.
+    public static func classifier(stack: RecurrentStackSpec, classCount c: Int, normalizer: (mean: [Float], scale: [Float])?,
+                                  tensors: TensorLookup, metadata: [String: String], docString: String) throws -> [UInt8] {
+        var g = GraphBuilder(name: "lem_sequence_classifier")
+        let (d, f) = (stack.hiddenSize, stack.inputSize)
+        g.input("features", .float, [.named("batch"), .named("time"), .fixed(f)],
+                doc: normalizer == nil ? "input sequences, batch-first" : "the tool's features (before its normaliser, which the graph applies), batch-first")
+        let (stateY, stateZ) = stateInputs(&g, stack)
+        var x = "features"
+        if let normalizer {
+            guard normalizer.mean.count == f, normalizer.scale.count == f else {
+                throw ONNXExportError("the normaliser has \(normalizer.mean.count) features, the model \(f)")
+            }
+            g.initializer("normalizer.mean", shape: [f], floats: normalizer.mean)
+            g.initializer("normalizer.scale", shape: [f], floats: normalizer.scale)
+            x = g.op("Mul", g.op("Sub", x, "normalizer.mean"), "normalizer.scale")
+        }
+        let timeMajor = g.op("Transpose", x, attributes: [Attribute.ints("perm", [1, 0, 2])])                     // [T, B, F]
+        let values = try g.recurrentStack(stack, input: timeMajor, stateY: stateY, stateZ: stateZ, tensors: tensors)
+        let weight = try g.weight("classifier.weight", [c, d], tensors), bias = try g.weight("classifier.bias", [c], tensors)
+        let transposed = g.op("Transpose", weight, attributes: [Attribute.ints("perm", [1, 0])])
+        g.node("Add", [g.op("MatMul", values.lastHidden, transposed), bias], outputs: ["logits"])
+        g.node("Softmax", ["logits"], outputs: ["probabilities"], attributes: [Attribute.int("axis", -1)])
+        g.output("probabilities", .float, [.named("batch"), .fixed(c)], doc: "class probabilities after the last step given (labels in the metadata)")
+        g.output("logits", .float, [.named("batch"), .fixed(c)], doc: "the same before the softmax")
+        stateOutputs(&g, stack, values)
+        return try serialize(g.graph, metadata: metadata, docString: docString)
+    }
+
+    // MARK: - State and the model file
+
+    private static func stateInputs(_ g: inout GraphBuilder, _ stack: RecurrentStackSpec) -> (String, String?) {
+        let dims: [ONNXDimension] = [.fixed(stack.layers), .named("batch"), .fixed(stack.hiddenSize)]
+        g.input("state_y", .float, dims, doc: "hidden state of every layer (LEM's y, LSTM's/GRU's h) at the start; zeros start a sequence")
+        guard stack.cell.hasCellState else { return ("state_y", nil) }
+        g.input("state_z", .float, dims, doc: "cell state of every layer (LEM's z, LSTM's c) at the start; zeros start a sequence")
+        return ("state_y", "state_z")
+    }
+
+    private static func stateOutputs(_ g: inout GraphBuilder, _ stack: RecurrentStackSpec, _ values: StackValues) {
+        let dims: [ONNXDimension] = [.fixed(stack.layers), .named("batch"), .fixed(stack.hiddenSize)]
+        g.node("Identity", [values.finalY], outputs: ["state_y_out"])
+        g.output("state_y_out", .float, dims, doc: "state_y after the last step: pass it back as state_y to continue the sequence")
+        if let z = values.finalZ {
+            g.node("Identity", [z], outputs: ["state_z_out"])
+            g.output("state_z_out", .float, dims, doc: "state_z after the last step")
+        }
+    }
+
+    private static func serialize(_ graph: Onnx_GraphProto, metadata: [String: String], docString: String) throws -> [UInt8] {
+        var model = Onnx_ModelProto()
+        model.irVersion = Int64(irVersion)
+        var opset = Onnx_OperatorSetIdProto()
+        (opset.domain, opset.version) = ("", Int64(opsetVersion))
+        model.opsetImport = [opset]
+        model.producerName = "lem"
+        model.producerVersion = "1"
+        model.docString = docString
+        model.graph = graph
+        model.metadataProps = metadata.keys.sorted().map { key in
+            var entry = Onnx_StringStringEntryProto()
+            (entry.key, entry.value) = (key, metadata[key]!)
+            return entry
+        }
+        // Deterministic: the same checkpoint gives the same bytes.
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        do { return [UInt8](try model.serializedBytes(options: options) as Data) } catch {
+            throw ONNXExportError("could not encode the model: \(error)")
+        }
+    }
+}
