@@ -24,6 +24,8 @@ package struct LanguageModelExport {
             "lem.cell": config.cell.rawValue, "lem.layers": String(config.layers), "lem.hidden_size": String(config.hiddenSize),
             "lem.end_of_sentence": endOfSentence, "lem.unknown": unknownToken,
             "lem.tokenization": tokenizationNote(tool.level),
+            // lm eval and lm sample start a text after this token (id), so that the first token is predicted too.
+            "lem.start_token_id": String(contextToken(tool.vocabulary, level: tool.level)),
         ]
         if let quantization = stored.quantization { metadata["lem.quantization"] = quantization + " (exported dequantized)" }
         let doc = """

@@ -156,7 +156,8 @@ def check_lm(args):
     tool = json.loads(out.strip().splitlines()[-1])
     with open(args.file, encoding="utf-8") as f:
         ids = tokenize(f.read(), meta["lem.level"], vocabulary)
-    # lm eval: the first token is the context, every next token is predicted.
+    # lm eval predicts every token, the first after the start token (<eos>: each line follows a line end).
+    ids = np.concatenate([[int(meta["lem.start_token_id"])], ids]).astype(np.int64)
     state = zero_state(sess, 1)
     total, count = 0.0, 0
     for start in range(0, len(ids) - 1, args.window):
