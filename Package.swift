@@ -97,6 +97,8 @@ let package = Package(
         .testTarget(name: "LEMModelTests", dependencies: ["LEMModel", "Runtime"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Runtime", "LEMModel"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
         .testTarget(name: "TextTests", dependencies: ["Text"], swiftSettings: nativeCPU),
+        .testTarget(name: "ONNXExportTests", dependencies: ["ONNXExport", "LEMModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                    swiftSettings: nativeCPU),
         .testTarget(name: "TaskSupportTests", dependencies: ["TaskSupport", "LEMModel"], swiftSettings: nativeCPU),
         .testTarget(name: "SequenceModellingTests", dependencies: ["SequenceModelling", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                     exclude: ["Fixtures"],
