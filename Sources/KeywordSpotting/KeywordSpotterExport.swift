@@ -11,8 +11,12 @@ package struct KeywordSpotterExport {
     package var checkpoint: String
     /// nil: `<checkpoint>.onnx` beside the checkpoint.
     package var output: String?
+    /// The model starts from raw clips: the feature front end as ONNX operators (`ONNXFrontEndSpec`).
+    package var rawAudio = false
 
-    package init(checkpoint: String, output: String? = nil) { (self.checkpoint, self.output) = (checkpoint, output) }
+    package init(checkpoint: String, output: String? = nil, rawAudio: Bool = false) {
+        (self.checkpoint, self.output, self.rawAudio) = (checkpoint, output, rawAudio)
+    }
 
     package func run() throws -> ONNXExportSummary {
         let stored = try Checkpoint.read(path: checkpoint, expectedKind: "kws")
@@ -46,12 +50,28 @@ package struct KeywordSpotterExport {
             normaliser. state_y\(config.cell.hasCellState ? ", state_z" : "") [\(config.layers), batch, \(config.hiddenSize)]: zeros \
             start a clip. Outputs: probabilities and logits [batch, \(config.classCount)] after the last frame, and the state.
             """
-        let bytes = try ONNXModel.classifier(stack: stack, classCount: config.classCount, normalizer: (tool.normalizer.mean, scale),
-                                             tensors: tensorLookup(stored), metadata: metadata, docString: doc)
+        let frontEnd = rawAudio ? try Self.frontEnd(tool.features) : nil
+        if rawAudio { metadata["lem.input"] = "audio: clips of \(tool.features.clipSamples) samples at \(tool.features.sampleRate) Hz, the front end in the graph" }
+        let bytes = try ONNXModel.classifier(stack: stack, classCount: config.classCount, normalizer: (tool.normalizer.mean, scale), frontEnd: frontEnd,
+                                             tensors: tensorLookup(stored), metadata: metadata,
+                                             docString: rawAudio ? doc + " This export takes raw clips instead: audio [batch, \(tool.features.clipSamples)]; no state." : doc)
         let path = output ?? defaultONNXPath(checkpoint)
         try writeONNX(bytes, to: path)
-        let states = config.cell.hasCellState ? ["state_y", "state_z"] : ["state_y"]
-        return ONNXExportSummary(path: path, bytes: bytes.count, cell: config.cell, layers: config.layers, inputs: ["features"] + states,
+        let states = rawAudio ? [] : config.cell.hasCellState ? ["state_y", "state_z"] : ["state_y"]
+        return ONNXExportSummary(path: path, bytes: bytes.count, cell: config.cell, layers: config.layers, inputs: [rawAudio ? "audio" : "features"] + states,
                                  outputs: ["probabilities", "logits"] + states.map { $0 + "_out" }, quantization: stored.quantization)
+    }
+
+    /// The feature settings as the ONNX front end computes them (the extractor's own window,
+    /// filterbank and DCT).
+    static func frontEnd(_ settings: FeatureSettings) throws -> ONNXFrontEndSpec {
+        let extractor = try FeatureExtractor(settings: settings)
+        return ONNXFrontEndSpec(
+            clipSamples: settings.clipSamples, nFFT: settings.nFFT, hopLength: settings.hopLength, window: extractor.window,
+            pad: settings.center ? settings.nFFT / 2 : 0, reflectPad: settings.padMode == .reflect, power: Float(settings.power),
+            melFilterbank: extractor.melFilterbank, nMels: settings.nMels, amin: Float(settings.amin),
+            referenceIsClipMaximum: settings.dbReference == .clipMaximum, topDB: settings.topDB.map { Float($0) },
+            dct: settings.kind == .mfcc ? extractor.dctMatrix : nil, featureCount: settings.featureCount, frames: settings.frames,
+            perClipNormalization: settings.perClipNormalization)
     }
 }

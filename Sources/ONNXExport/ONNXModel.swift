@@ -49,14 +49,29 @@ public enum ONNXModel {
     ///
     /// `normalizer`: the per-feature mean and the multiplier 1/max(std, 1e-5) the tool applies to
     /// its features before the model; nil when the inputs go in as they are.
+    /// `frontEnd`: the graph starts from raw clips (`audio` [batch, clipSamples]) through this
+    /// front end, from zero states, and has no state inputs or outputs (a clip's features depend
+    /// on the whole clip: dB reference and z-score); nil: it starts from `features` and carries
+    /// the state in and out.
     public static func classifier(stack: RecurrentStackSpec, classCount c: Int, normalizer: (mean: [Float], scale: [Float])?,
+                                  frontEnd: ONNXFrontEndSpec? = nil,
                                   tensors: TensorLookup, metadata: [String: String], docString: String) throws -> [UInt8] {
         var g = GraphBuilder(name: "lem_sequence_classifier")
         let (d, f) = (stack.hiddenSize, stack.inputSize)
-        g.input("features", .float, [.named("batch"), .named("time"), .fixed(f)],
-                doc: normalizer == nil ? "input sequences, batch-first" : "the tool's features (before its normaliser, which the graph applies), batch-first")
-        let (stateY, stateZ) = stateInputs(&g, stack)
-        var x = "features"
+        var x: String
+        let stateY: String, stateZ: String?
+        if let frontEnd {
+            guard frontEnd.featureCount == f else { throw ONNXExportError("the front end makes \(frontEnd.featureCount) features, the model reads \(f)") }
+            g.input("audio", .float, [.named("batch"), .fixed(frontEnd.clipSamples)],
+                    doc: "clips of \(frontEnd.clipSamples) samples (16-bit PCM / 32768, mono, at the model's rate; pad or cut to this length)")
+            x = try g.frontEnd(frontEnd, audio: "audio")
+            (stateY, stateZ) = zeroStates(&g, stack, like: "audio")
+        } else {
+            g.input("features", .float, [.named("batch"), .named("time"), .fixed(f)],
+                    doc: normalizer == nil ? "input sequences, batch-first" : "the tool's features (before its normaliser, which the graph applies), batch-first")
+            x = "features"
+            (stateY, stateZ) = stateInputs(&g, stack)
+        }
         if let normalizer {
             guard normalizer.mean.count == f, normalizer.scale.count == f else {
                 throw ONNXExportError("the normaliser has \(normalizer.mean.count) features, the model \(f)")
@@ -73,8 +88,17 @@ public enum ONNXModel {
         g.node("Softmax", ["logits"], outputs: ["probabilities"], attributes: [Attribute.int("axis", -1)])
         g.output("probabilities", .float, [.named("batch"), .fixed(c)], doc: "class probabilities after the last step given (labels in the metadata)")
         g.output("logits", .float, [.named("batch"), .fixed(c)], doc: "the same before the softmax")
-        stateOutputs(&g, stack, values)
+        if frontEnd == nil { stateOutputs(&g, stack, values) }
         return try serialize(g.graph, metadata: metadata, docString: docString)
+    }
+
+    /// Zero states [L, B, d] with B the first dimension of `like`.
+    private static func zeroStates(_ g: inout GraphBuilder, _ stack: RecurrentStackSpec, like: String) -> (String, String?) {
+        let batch = g.op("Gather", g.op("Shape", like), g.int64s("batch_axis", [0]), attributes: [Attribute.int("axis", 0)])
+        let shape = g.node("Concat", [g.int64s("layers", [Int64(stack.layers)]), batch, g.int64s("hidden", [Int64(stack.hiddenSize)])],
+                           attributes: [Attribute.int("axis", 0)])[0]
+        let zeros = g.op("ConstantOfShape", shape)   // float 0 by default
+        return (zeros, stack.cell.hasCellState ? zeros : nil)
     }
 
     // MARK: - State and the model file

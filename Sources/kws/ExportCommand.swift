@@ -17,15 +17,19 @@ extension KWS {
 
                 Example:
                   kws export --checkpoint google12.ckpt --onnx google12.onnx
+                  kws export --checkpoint google12.ckpt --onnx google12-audio.onnx --raw-audio
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption
         @Option(help: ArgumentHelp("Where to write the ONNX model (default: <checkpoint> with .onnx).", valueName: "file"))
         var onnx: String?
+        @Flag(name: .customLong("raw-audio"),
+              help: "The model takes raw clips (audio [batch, 16000] at 16 kHz) and computes the features itself (STFT, filterbank, dB, DCT as ONNX operators), from zero states.")
+        var rawAudio = false
 
         func run() throws {
             try reportingErrors {
-                let summary = try KeywordSpotterExport(checkpoint: checkpoint.checkpoint, output: onnx).run()
+                let summary = try KeywordSpotterExport(checkpoint: checkpoint.checkpoint, output: onnx, rawAudio: rawAudio).run()
                 for line in summary.lines { print(line) }
             }
         }

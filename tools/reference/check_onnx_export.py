@@ -6,7 +6,8 @@ kws: `kws classify --json --top <all> --save-features F.npy CLIPS` gives the too
 and the features it computed; onnxruntime runs the exported model on those features (all clips
 as one batch from zero states) and the largest difference of any probability is printed. Then
 streaming: each clip fed a few frames at a time, the state passed from call to call, against the
-whole clip at once.
+whole clip at once. An export made with `kws export --raw-audio` gets the clips themselves
+(16-bit mono WAVs at the model's rate, read here as kws reads them).
 
 lm: `lm eval --json --logit-scale 1 --file TEXT` gives the tool's perplexity; onnxruntime runs
 the exported model over the same tokens (the metadata's tokenisation and vocabulary) as one
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
 
 import numpy as np
 import onnxruntime as ort
@@ -73,10 +75,20 @@ def median_seconds(fn, repeats):
     return float(np.median(times))
 
 
+def read_clip(path, length):
+    """A 16-bit mono WAV at the model's rate as kws reads it: int16 / 32768, zeros after it or cut."""
+    with wave.open(path, "rb") as w:
+        if w.getsampwidth() != 2 or w.getnchannels() != 1:
+            raise SystemExit(f"check_onnx_export: {path}: --raw-audio reads 16-bit mono WAV only")
+        x = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
+    return np.pad(x, (0, max(0, length - len(x))))[:length]
+
+
 def check_kws(args):
     sess = session(args.onnx, args.threads)
     meta = metadata(sess)
     labels = json.loads(meta["lem.labels"])
+    raw = sess.get_inputs()[0].name == "audio"
     with tempfile.TemporaryDirectory() as tmp:
         features_path = os.path.join(tmp, "features.npy")
         out = subprocess.run([args.kws, "classify", "--checkpoint", args.checkpoint, "--json", "--top", str(len(labels)),
@@ -89,6 +101,22 @@ def check_kws(args):
         tool.append([p[label] for label in labels])
     tool = np.array(tool, np.float64)
     assert tool.shape[0] == features.shape[0], (tool.shape, features.shape)
+
+    if raw:
+        # The front end in the graph: raw clips in, no state.
+        audio = np.stack([read_clip(f, sess.get_inputs()[0].shape[1]) for f in args.files])
+        whole = run(sess, {"audio": audio})
+        diff = float(np.abs(whole["probabilities"].astype(np.float64) - tool).max())
+        agree = int((whole["probabilities"].argmax(1) == tool.argmax(1)).sum())
+        result = {"kind": "kws", "input": "audio", "onnx": args.onnx, "clips": int(audio.shape[0]), "cell": meta.get("lem.cell"),
+                  "layers": int(meta.get("lem.layers", 0)), "max_abs_diff_probabilities": diff, "same_top_label": agree,
+                  "tolerance": args.tolerance}
+        if args.time:
+            one = {"audio": audio[:1]}
+            result["onnxruntime_seconds_per_clip"] = median_seconds(lambda: sess.run(None, one), args.repeats)
+            result["onnxruntime_threads"] = args.threads
+        print(json.dumps(result))
+        return diff <= args.tolerance
 
     whole = run(sess, {"features": features, **zero_state(sess, features.shape[0])})
     diff = float(np.abs(whole["probabilities"].astype(np.float64) - tool).max())
