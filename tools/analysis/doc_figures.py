@@ -1050,6 +1050,25 @@ def _():
     return out + [n(p.speed_ratio()[2], 1), "120", n(120 * torch_epoch / 3600, 1), n(120 * lem_epoch / 3600, 1)]
 
 
+@table("paper-psmnist-chunked")
+def _():
+    """psMNIST resumed on two cores after the 40-minute one-core run: every validation from the
+    end of that chunk on (epoch, training minutes, cores, valid accuracy)."""
+    run = [r for r in log(P + "runs.jsonl") if r.get("record") == "run" and r.get("id") == "psmnist-chunked"]
+    if len(run) != 1:
+        raise LogError(f"{P}runs.jsonl: no run psmnist-chunked")
+    one_core_until = run[0]["chunks"][0]["until_elapsed_s"]
+    rows, previous = [], 0.0
+    for r in log(P + run[0]["lem_log"]):
+        if r.get("event") == "valid" and r["epoch"] < 10:
+            previous = r["elapsed_s"]
+        if r.get("event") == "valid" and r["epoch"] >= 10:
+            cores = ["1"] if r["elapsed_s"] <= one_core_until else ["2"] if previous > one_core_until else ["1", "2"]   # "1, then 2"
+            previous = r["elapsed_s"]
+            rows.append([[str(r["epoch"])], [n(r["elapsed_s"] / 60, 1)], cores, [n(100 * r["metric"], 2)]])
+    return rows
+
+
 @table("paper-speed")
 def _():
     rows = []
