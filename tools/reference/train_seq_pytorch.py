@@ -5,6 +5,11 @@ wall-clock budget, to set `seq train --task T` beside it at equal time (docs/PAP
     python3 tools/reference/train_seq_pytorch.py --task smnist --data ../shared/data/mnist \
         --minutes 60 --threads 1 --json > torch-smnist.jsonl
     python3 tools/reference/train_seq_pytorch.py --task fhn --minutes 30 --threads 1 --json > torch-fhn.jsonl
+    # a long run in chunks: the state at each epoch's end and at the stop; --minutes is the total
+    python3 tools/reference/train_seq_pytorch.py --task ncifar --data ../shared/data/cifar10 --minutes 100 \
+        --threads 1 --json --state torch-ncifar.pt >> torch-ncifar.jsonl
+    python3 tools/reference/train_seq_pytorch.py --task ncifar --data ../shared/data/cifar10 --minutes 200 \
+        --threads 1 --json --state torch-ncifar.pt --resume >> torch-ncifar.jsonl
 
 What it runs is the authors' scripts (tk-rusch/LEM at 833da6b, src/<task>/<task>_task.py,
 network.py, utils.py / data.py) restated without torchvision, sktime or a GPU:
@@ -42,6 +47,7 @@ import json
 import math
 import os
 import sys
+import signal
 import time
 
 import numpy as np
@@ -172,7 +178,12 @@ def main():
     ap.add_argument("--seed", type=int, help="re-seed torch after the data are made and build the model afresh (another "
                     "initialisation and batch order on the authors' data and split); default: the authors' seeding only")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--state", help="resumable state file: written at every epoch's end and when the run stops "
+                    "(the budget, Ctrl-C or SIGTERM), so a long run can go in chunks")
+    ap.add_argument("--resume", action="store_true", help="continue from --state (--minutes counts the chunks before too)")
     args = ap.parse_args()
+    if args.resume and not args.state:
+        ap.error("--resume needs --state")
     torch.set_num_threads(args.threads)
     c = RECIPES[args.task]
     factory = lambda: LEM(c["ninp"], c["hid"], c["nout"], c["dt"], every_step=args.task == "fhn")
@@ -190,14 +201,39 @@ def main():
     objective = nn.MSELoss() if regression else nn.CrossEntropyLoss()
     opt = torch.optim.Adam(model.parameters(), lr=c["lr"])
     seconds, step, best = 0.0, 0, None
-    for epoch in range(1, c["epochs"] + 1):
-        if seconds >= args.minutes * 60:
+    first_epoch, order, first_start = 1, None, 0
+    if args.resume:
+        state = torch.load(args.state, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"])
+        seconds, step, best = state["seconds"], state["step"], state["best"]
+        first_epoch, order, first_start = state["epoch"], state["order"], state["start"]
+        print(json.dumps({"event": "resume", "epoch": first_epoch, "step": step, "elapsed_s": seconds}) if args.json
+              else f"resuming at epoch {first_epoch}, step {step}, {seconds / 60:.1f} min", flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append("SIGTERM"))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append("SIGINT"))
+
+    def save(epoch, order, start):
+        if args.state:
+            tmp = args.state + ".tmp"
+            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "rng": torch.get_rng_state(), "seconds": seconds,
+                        "step": step, "best": best, "epoch": epoch, "order": order, "start": start}, tmp)
+            os.replace(tmp, args.state)
+
+    for epoch in range(first_epoch, c["epochs"] + 1):
+        if seconds >= args.minutes * 60 or stopping:
             break
         model.train()
-        order = torch.randperm(len(train[0]))
-        for start in range(0, len(order), c["batch"]):
-            if seconds >= args.minutes * 60:
-                break
+        if order is None:
+            order = torch.randperm(len(train[0]))
+        for start in range(first_start, len(order), c["batch"]):
+            if seconds >= args.minutes * 60 or stopping:
+                save(epoch, order, start)
+                print(json.dumps({"event": "stop", "epoch": epoch, "step": step, "elapsed_s": seconds, "why": stopping[0] if stopping else "budget"})
+                      if args.json else f"stopped at epoch {epoch}, step {step}", flush=True)
+                return
             t0 = time.monotonic()
             idx = order[start:start + c["batch"]]
             x, y = to_steps(train[0][idx]), train[1][idx]
@@ -240,6 +276,8 @@ def main():
         if c["decay"] and epoch == c["decay"]:
             for g in opt.param_groups:
                 g["lr"] /= 10
+        order, first_start = None, 0
+        save(epoch + 1, None, 0)
 
 
 if __name__ == "__main__":
