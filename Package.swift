@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "SequenceModelling", dependencies: ["LEMModel", "TaskSupport", "CSystemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: nativeCPU),
         // ONNX export of the models (graphs of ONNX operators; the messages generated from onnx.proto).
-        .target(name: "ONNXExport", dependencies: ["LEMModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")], swiftSettings: nativeCPU),
+        .target(name: "ONNXExport", dependencies: ["LEMModel", "TaskSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")], swiftSettings: nativeCPU),
         // What only the command lines share: argument groups, the terminal progress line, the bench
         // runner, error reporting (swift-argument-parser lives here and in the tools only).
         .target(name: "ToolSupport", dependencies: ["LEMModel", "TaskSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],

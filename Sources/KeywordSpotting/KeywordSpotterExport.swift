@@ -19,16 +19,18 @@ package struct KeywordSpotterExport {
     }
 
     package func run() throws -> ONNXExportSummary {
+        let path = try onnxDestination(output, checkpoint: checkpoint)
         let stored = try Checkpoint.read(path: checkpoint, expectedKind: "kws")
         let tool = try stored.tool(KWSToolData.self)
         let config = try stored.sequenceClassifier().config   // checks every tensor's shape against the settings
         guard tool.labels.count == config.classCount, tool.features.featureCount == config.inputSize,
-              tool.normalizer.featureCount == config.inputSize else {
+              tool.normalizer.featureCount == config.inputSize,
+              tool.dataset.clipSamples == tool.features.clipSamples, tool.dataset.sampleRate == tool.features.sampleRate else {
             throw CheckpointError(path: checkpoint, problem: "labels, feature settings and model do not agree (corrupt or hand-edited checkpoint)")
         }
         let stack = RecurrentStackSpec(cell: config.cell, layers: config.layers, inputSize: config.inputSize,
                                        hiddenSize: config.hiddenSize, dt: config.dt)
-        func json<T: Encodable>(_ value: T) throws -> String {
+        func json<T: Encodable>(_ value: T) throws -> String {   // sorted keys: the same checkpoint gives the same bytes
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             return String(decoding: try encoder.encode(value), as: UTF8.self)
@@ -42,22 +44,30 @@ package struct KeywordSpotterExport {
         ]
         if let quantization = stored.quantization { metadata["lem.quantization"] = quantization + " (exported dequantized)" }
         let scale = tool.normalizer.std.map { 1 / max($0, FeatureNormalizer.minimumStd) }
-        let doc = """
-            lem keyword spotter (\(config.layers) × \(config.cell.displayName), hidden \(config.hiddenSize), \
-            \(config.classCount) labels) exported by `kws export` from \(URL(fileURLWithPath: checkpoint).lastPathComponent). \
-            Input: features [batch, time, \(config.inputSize)] as `kws` computes them (\(tool.features); docs/FEATURES.md), \
-            \(tool.features.frames) frames for a \(tool.features.clipSamples)-sample clip; the graph applies the training-set \
-            normaliser. state_y\(config.cell.hasCellState ? ", state_z" : "") [\(config.layers), batch, \(config.hiddenSize)]: zeros \
-            start a clip. Outputs: probabilities and logits [batch, \(config.classCount)] after the last frame, and the state.
-            """
-        let frontEnd = rawAudio ? try Self.frontEnd(tool.features) : nil
+        let model = "lem keyword spotter (\(config.layers) × \(config.cell.displayName), hidden \(config.hiddenSize), \(config.classCount) labels) "
+            + "exported by `kws export` from \(URL(fileURLWithPath: checkpoint).lastPathComponent). "
+        let outputsText = "Outputs: probabilities and logits [batch, \(config.classCount)]"
+        let states = rawAudio ? [] : ONNXModel.stateNames(config.cell)
+        let doc = rawAudio
+            ? model + "Input: audio [batch, \(tool.features.clipSamples)], a clip at \(tool.features.sampleRate) Hz (samples in [-1, 1), "
+                + "padded with zeros or cut to this length); the graph computes the features (\(tool.features); docs/FEATURES.md) and "
+                + "applies the training-set normaliser, from zero states. " + outputsText + "."
+            : model + "Input: features [batch, time, \(config.inputSize)] as `kws` computes them (\(tool.features); docs/FEATURES.md), "
+                + "\(tool.features.frames) frames for a \(tool.features.clipSamples)-sample clip; the graph applies the training-set normaliser. "
+                + states.joined(separator: ", ") + " [\(config.layers), batch, \(config.hiddenSize)]: zeros start a clip. "
+                + outputsText + " after the last frame, and the state."
         if rawAudio { metadata["lem.input"] = "audio: clips of \(tool.features.clipSamples) samples at \(tool.features.sampleRate) Hz, the front end in the graph" }
-        let bytes = try ONNXModel.classifier(stack: stack, classCount: config.classCount, normalizer: (tool.normalizer.mean, scale), frontEnd: frontEnd,
-                                             tensors: tensorLookup(stored), metadata: metadata,
-                                             docString: rawAudio ? doc + " This export takes raw clips instead: audio [batch, \(tool.features.clipSamples)]; no state." : doc)
-        let path = output ?? defaultONNXPath(checkpoint)
+        let bytes: [UInt8]
+        do {
+            let frontEnd = rawAudio ? try Self.frontEnd(tool.features) : nil
+            bytes = try ONNXModel.classifier(stack: stack, classCount: config.classCount, normalizer: (tool.normalizer.mean, scale), frontEnd: frontEnd,
+                                             tensors: tensorLookup(stored), metadata: metadata, docString: doc)
+        } catch let error as ONNXExportError {
+            throw CheckpointError(path: checkpoint, problem: error.description)
+        } catch let error as FeatureSettingsError {
+            throw CheckpointError(path: checkpoint, problem: "invalid feature settings: \(error)")
+        }
         try writeONNX(bytes, to: path)
-        let states = rawAudio ? [] : config.cell.hasCellState ? ["state_y", "state_z"] : ["state_y"]
         return ONNXExportSummary(path: path, bytes: bytes.count, cell: config.cell, layers: config.layers, inputs: [rawAudio ? "audio" : "features"] + states,
                                  outputs: ["probabilities", "logits"] + states.map { $0 + "_out" }, quantization: stored.quantization)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LEMModel
 import ONNXExport
+import TaskSupport
 import Text
 
 /// `lm export`: an `lm` checkpoint as an ONNX model (docs/DEPLOYING.md) that maps token ids and
@@ -14,6 +15,7 @@ package struct LanguageModelExport {
     package init(checkpoint: String, output: String? = nil) { (self.checkpoint, self.output) = (checkpoint, output) }
 
     package func run() throws -> ONNXExportSummary {
+        let path = try onnxDestination(output, checkpoint: checkpoint)
         let (model, tool, stored) = try loadLanguageModel(checkpoint)
         let config = model.config
         let stack = RecurrentStackSpec(cell: config.cell, layers: config.layers, inputSize: config.embeddingSize,
@@ -26,6 +28,11 @@ package struct LanguageModelExport {
             "lem.tokenization": tokenizationNote(tool.level),
             // lm eval and lm sample start a text after this token (id), so that the first token is predicted too.
             "lem.start_token_id": String(contextToken(tool.vocabulary, level: tool.level)),
+            // The logits go out unscaled; `lm eval` of a checkpoint trained with --preset ptb-word/ptb-char multiplies them by
+            // the logit scale lamb's search picks on the validation split (`lm eval --logit-scale 1` gives the unscaled figure).
+            "lem.logit_scale": tool.temperatureSearch == true
+                ? "unscaled; lm eval searches a multiplier on the validation split for this checkpoint (lm eval --json prints it as logit_scale)"
+                : "1",
         ]
         if let quantization = stored.quantization { metadata["lem.quantization"] = quantization + " (exported dequantized)" }
         let doc = """
@@ -34,17 +41,19 @@ package struct LanguageModelExport {
             Inputs: tokens int64 [batch, time]; state_y\(config.cell.hasCellState ? ", state_z" : "") [\(config.layers), batch, \(config.hiddenSize)] \
             (zeros start a text). Outputs: logits [batch, time, \(config.vocabularySize)] and the state after the last token.
             """
-        let bytes = try ONNXModel.languageModel(stack: stack, vocabularySize: config.vocabularySize, tied: config.tied,
+        let bytes: [UInt8]
+        do {
+            bytes = try ONNXModel.languageModel(stack: stack, vocabularySize: config.vocabularySize, tied: config.tied,
                                                 tensors: tensorLookup(stored), metadata: metadata, docString: doc)
-        let path = output ?? defaultONNXPath(checkpoint)
+        } catch let error as ONNXExportError {
+            throw CheckpointError(path: checkpoint, problem: error.description)
+        }
         try writeONNX(bytes, to: path)
+        let states = ONNXModel.stateNames(config.cell)
         return ONNXExportSummary(path: path, bytes: bytes.count, cell: config.cell, layers: config.layers,
-                                 inputs: ["tokens"] + stateNames(config.cell), outputs: ["logits"] + stateNames(config.cell).map { $0 + "_out" },
-                                 quantization: stored.quantization)
+                                 inputs: ["tokens"] + states, outputs: ["logits"] + states.map { $0 + "_out" }, quantization: stored.quantization)
     }
 }
-
-func stateNames(_ cell: CellKind) -> [String] { cell.hasCellState ? ["state_y", "state_z"] : ["state_y"] }
 
 /// How `lm` turns text into the ids the export takes (Text/Tokenizer.swift), for its metadata.
 func tokenizationNote(_ level: TextLevel) -> String {

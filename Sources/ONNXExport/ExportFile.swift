@@ -1,5 +1,6 @@
 import Foundation
 import LEMModel
+import TaskSupport
 
 /// What an export wrote, for the command's report.
 public struct ONNXExportSummary: Sendable {
@@ -18,7 +19,7 @@ public struct ONNXExportSummary: Sendable {
 
     /// The lines a command prints.
     public var lines: [String] {
-        var out = ["\(path): \(layers) × \(cell.displayName) as ONNX opset \(ONNXModel.opsetVersion) (\(formatExportBytes(bytes))); "
+        var out = ["\(path): \(layers) × \(cell.displayName) as ONNX opset \(ONNXModel.opsetVersion) (\(formatBytes(bytes))); "
                    + "inputs \(inputs.joined(separator: ", ")); outputs \(outputs.joined(separator: ", "))"]
         if quantization != nil {
             out.append("note: an int8 checkpoint is exported with its dequantized float weights (the same integers × scales); "
@@ -32,6 +33,15 @@ public struct ONNXExportSummary: Sendable {
 public func defaultONNXPath(_ checkpoint: String) -> String {
     let url = URL(fileURLWithPath: checkpoint)
     return url.pathExtension.isEmpty ? checkpoint + ".onnx" : url.deletingPathExtension().path + ".onnx"
+}
+
+/// Where an export of `checkpoint` goes: `output`, or `<checkpoint>.onnx`; never the checkpoint itself.
+public func onnxDestination(_ output: String?, checkpoint: String) throws -> String {
+    let path = output ?? defaultONNXPath(checkpoint)
+    guard !samePath(path, checkpoint) else {
+        throw ToolError(description: "\(path): the ONNX model would overwrite the checkpoint it is exported from; give another --onnx")
+    }
+    return path
 }
 
 /// Writes an exported model atomically (as checkpoints are written).
@@ -49,8 +59,4 @@ public func tensorLookup(_ checkpoint: Checkpoint) -> TensorLookup {
         }
         return (try checkpoint.file.shape(name), try checkpoint.file.floats(name))
     }
-}
-
-func formatExportBytes(_ bytes: Int) -> String {
-    bytes >= 1 << 20 ? String(format: "%.1f MB", Double(bytes) / 1e6) : String(format: "%.0f kB", Double(bytes) / 1e3)
 }

@@ -44,7 +44,7 @@ public enum ONNXModel {
         return try serialize(g.graph, metadata: metadata, docString: docString)
     }
 
-    /// The sequence classifier of a `kws` (or `seq`) checkpoint: (x − mean) · scale per feature →
+    /// The sequence classifier of a `kws` checkpoint: (x − mean) · scale per feature →
     /// recurrent layers → linear head on the last step's hidden state → softmax.
     ///
     /// `normalizer`: the per-feature mean and the multiplier 1/max(std, 1e-5) the tool applies to
@@ -102,6 +102,9 @@ public enum ONNXModel {
     }
 
     // MARK: - State and the model file
+
+    /// The state inputs of a graph with `cell` (outputs: the same with `_out`).
+    public static func stateNames(_ cell: CellKind) -> [String] { cell.hasCellState ? ["state_y", "state_z"] : ["state_y"] }
 
     private static func stateInputs(_ g: inout GraphBuilder, _ stack: RecurrentStackSpec) -> (String, String?) {
         let dims: [ONNXDimension] = [.fixed(stack.layers), .named("batch"), .fixed(stack.hiddenSize)]

@@ -81,7 +81,7 @@ extension GraphBuilder {
     /// One LEM layer: outputs [T, B, d], final y and z [B, d].
     private mutating func lemLayer(layer: Int, inputSize m: Int, hiddenSize d: Int, dt: Float, input: String, y0: String, z0: String,
                                    tensors: TensorLookup) throws -> (outputs: String, y: String, z: String?) {
-        let p = layer == 0 ? "lem." : "lem_l\(layer)."
+        let p = CellKind.lemPrefix(layer: layer)
         let inWeight = try weight(p + "inp2hid.weight", [4 * d, m], tensors), inBias = try weight(p + "inp2hid.bias", [4 * d], tensors)
         let hidWeight = try weight(p + "hid2hid.weight", [3 * d, d], tensors), hidBias = try weight(p + "hid2hid.bias", [3 * d], tensors)
         let zWeight = try weight(p + "transform_z.weight", [d, d], tensors), zBias = try weight(p + "transform_z.bias", [d], tensors)

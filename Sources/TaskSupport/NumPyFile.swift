@@ -1,5 +1,5 @@
 /// `values` of `shape` as a version 1.0 `.npy` file of little-endian float32 (`'<f4'`, C order):
-/// what `numpy.load` reads. (`seq`'s `.npz` archives and `kws features` write it.)
+/// what `numpy.load` reads. (`seq`'s `.npz` archives and `kws classify --save-features` write it.)
 public func npyFileBytes(shape: [Int], values: [Float]) -> [UInt8] {
     precondition(shape.reduce(1, *) == values.count, "npyFileBytes: \(values.count) values for shape \(shape)")
     let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")

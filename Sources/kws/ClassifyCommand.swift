@@ -39,7 +39,7 @@ extension KWS {
         @Option(name: .customLong("stride-ms"), help: "Long recordings: milliseconds between the starts of consecutive 1 s windows.") var strideMs: Int = 250
         @Option(help: "Long recordings: minimum probability of a keyword window.") var threshold: Double = 0.5
         @Option(name: .customLong("save-features"),
-                help: ArgumentHelp("Also write the clips' features, as the model reads them before its normaliser ([clips, frames, features], in the order of the files), to this .npy file: the input of an exported model (kws export).", valueName: "file.npy"))
+                help: ArgumentHelp("Also write the clips' features, as the model reads them before its normaliser ([clips, frames, features], one row per file in order; clips only, and not written if a file fails), to this .npy file: the input of an exported model (kws export).", valueName: "file.npy"))
         var saveFeatures: String?
         @Argument(help: ArgumentHelp("Audio files.", valueName: "file")) var files: [String]
 
@@ -62,7 +62,7 @@ extension KWS {
                 func flush() {
                     guard !pending.isEmpty else { return }
                     if saveFeatures != nil {
-                        for clip in pending { features += spotter.extractor.compute(clip.samples) }
+                        features += spotter.extractor.computeContiguous(pending.map(\.samples))
                         featureClips += pending.count
                     }
                     let probabilities = spotter.probabilities(ofClips: pending.map(\.samples))
@@ -75,6 +75,11 @@ extension KWS {
                         if stream.duration <= 1.5 * Double(options.clipSamples) / Double(options.sampleRate) {
                             pending.append((file, try loadClip(path: file, sampleRate: options.sampleRate, length: options.clipSamples)))
                             if pending.count == Self.clipBatch { flush() }
+                        } else if saveFeatures != nil {
+                            // The features file has one row per file, in order: a recording cannot be one.
+                            throw ToolError(description: "\(file): a recording of \(String(format: "%.1f", stream.duration)) s, not a clip of up to "
+                                            + String(format: "%.1f s", 1.5 * Double(options.clipSamples) / Double(options.sampleRate))
+                                            + ": --save-features takes clips only")
                         } else {
                             flush()
                             try scanRecording(file, stream, spotter)
@@ -87,7 +92,9 @@ extension KWS {
                     }
                 }
                 flush()
-                if let saveFeatures {
+                if let saveFeatures, failed {
+                    writeStandardError("kws classify: --save-features \(saveFeatures) not written: its rows would not match the files (see the errors above)\n")
+                } else if let saveFeatures {
                     let shape = [featureClips, spotter.extractor.frameCount, spotter.extractor.featureCount]
                     do { try writeFileAtomically(npyFileBytes(shape: shape, values: features), to: saveFeatures) } catch {
                         throw ToolError(description: "cannot write --save-features \(saveFeatures): \(error)")

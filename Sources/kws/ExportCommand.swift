@@ -24,7 +24,7 @@ extension KWS {
         @Option(help: ArgumentHelp("Where to write the ONNX model (default: <checkpoint> with .onnx).", valueName: "file"))
         var onnx: String?
         @Flag(name: .customLong("raw-audio"),
-              help: "The model takes raw clips (audio [batch, 16000] at 16 kHz) and computes the features itself (STFT, filterbank, dB, DCT as ONNX operators), from zero states.")
+              help: "The model takes raw clips (audio [batch, clip samples] at the checkpoint's rate: 16,000 at 16 kHz for the presets) and computes the features itself (STFT, filterbank, dB, DCT as ONNX operators), from zero states.")
         var rawAudio = false
 
         func run() throws {

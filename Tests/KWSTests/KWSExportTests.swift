@@ -1,3 +1,4 @@
+import Audio
 import Foundation
 import ToolTestSupport
 import XCTest
@@ -29,8 +30,40 @@ final class KWSExportTests: XCTestCase {
         XCTAssertTrue(header.contains("'shape': (3, 101, 40)"), header)
         XCTAssertEqual(npy.count, 10 + headerLength + 4 * 3 * 101 * 40)
 
-        let wrongKind = try runTool("kws", ["export", "--checkpoint", dir + "/data/yes/" + "missing.ckpt"])
+        let missing = try runTool("kws", ["export", "--checkpoint", dir + "/missing.ckpt"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("missing.ckpt"), missing.stderr)
+        // The export never replaces the checkpoint it reads.
+        let over = try runTool("kws", ["export", "--checkpoint", ckpt, "--onnx", ckpt])
+        XCTAssertNotEqual(over.status, 0)
+        XCTAssertTrue(over.stderr.contains("would overwrite the checkpoint"), over.stderr)
+        XCTAssertEqual(try runTool("kws", ["classify", "--checkpoint", ckpt, clips[0]]).status, 0, "the checkpoint still loads")
+
+        // With the front end in the graph: raw clips in, no state.
+        let raw = try runTool("kws", ["export", "--checkpoint", ckpt, "--onnx", dir + "/raw.onnx", "--raw-audio"])
+        XCTAssertEqual(raw.status, 0, raw.stderr)
+        XCTAssertTrue(raw.stdout.contains("inputs audio; outputs probabilities, logits"), raw.stdout)
+        let rawText = String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir + "/raw.onnx")), as: UTF8.self)
+        for key in ["STFT", "frontend.window", "frontend.mel_filterbank_t", "frontend.dct_t", "lem.input"] { XCTAssertTrue(rawText.contains(key), key) }
+
+        // A file --save-features cannot take (a recording, not a clip) leaves no features file behind.
+        let long = dir + "/long.wav"
+        try writeWAV(path: long, samples: (0..<48000).map { Float(sin(Double($0) * 0.05)) * 0.2 }, sampleRate: 16000)
+        try FileManager.default.copyItem(atPath: clips[0], toPath: dir + "/copy.wav")
+        let r = try runTool("kws", ["classify", "--checkpoint", ckpt, "--save-features", dir + "/y.npy", dir + "/copy.wav", long])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("not written"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/y.npy"))
+
+        // The other tool's checkpoint is refused with the tool to use.
+        try "w0 w1 w2 w0 w1\n w2 w1 w0\n".write(toFile: dir + "/ptb.train.txt", atomically: true, encoding: .utf8)
+        try "w0 w1\n".write(toFile: dir + "/ptb.valid.txt", atomically: true, encoding: .utf8)
+        try "w1 w2\n".write(toFile: dir + "/ptb.test.txt", atomically: true, encoding: .utf8)
+        let lm = try runTool("lm", ["train", "--data", dir, "--checkpoint", dir + "/lm.ckpt", "--hidden", "4", "--embedding", "4",
+                                    "--batch", "1", "--bptt", "2", "--epochs", "1"])
+        XCTAssertEqual(lm.status, 0, lm.stderr)
+        let wrongKind = try runTool("kws", ["export", "--checkpoint", dir + "/lm.ckpt"])
         XCTAssertNotEqual(wrongKind.status, 0)
-        XCTAssertTrue(wrongKind.stderr.contains("missing.ckpt"), wrongKind.stderr)
+        XCTAssertTrue(wrongKind.stderr.contains("this is a lm checkpoint, not a kws checkpoint"), wrongKind.stderr)
     }
 }

@@ -161,6 +161,40 @@ import Testing
         }
     }
 
+    @Test func rawAudioGraphsComputeTheFeaturesThemselves() throws {
+        let stack = RecurrentStackSpec(cell: .gru, layers: 1, inputSize: 4, hiddenSize: 3, dt: 1)
+        var fake = FakeCheckpoint()
+        fake.declare(stack)
+        fake.shapes["classifier.weight"] = [2, 3]
+        fake.shapes["classifier.bias"] = [2]
+        // 64 samples, 16-point frames every 8 with 8 reflected each side: 9 STFT frames, padded to 10.
+        let spec = ONNXFrontEndSpec(clipSamples: 64, nFFT: 16, hopLength: 8, window: [Float](repeating: 1, count: 16), pad: 8, reflectPad: true,
+                                    power: 1, melFilterbank: [Float](repeating: 0.5, count: 4 * 9), nMels: 4, amin: 1e-10,
+                                    referenceIsClipMaximum: true, topDB: 80, dct: nil, featureCount: 4, frames: 10, perClipNormalization: true)
+        #expect(spec.stftFrames == 9)
+        let model = try Self.decode(try ONNXModel.classifier(stack: stack, classCount: 2, normalizer: nil, frontEnd: spec,
+                                                             tensors: fake.lookup, metadata: [:], docString: ""))
+        let g = model.graph
+        #expect(g.input.map(\.name) == ["audio"] && Self.dims(g.input[0]) == ["batch", "64"])
+        #expect(g.output.map(\.name) == ["probabilities", "logits"])
+        let ops = g.node.map(\.opType)
+        for op in ["STFT", "Sqrt", "Log", "ReduceMax", "Where", "ConstantOfShape", "GRU"] { #expect(ops.contains(op), "\(op)") }
+        let pads = g.node.filter { $0.opType == "Pad" }
+        #expect(pads.count == 2)   // the reflected edges of the clip, then the frames padded to 10
+        #expect(pads.first?.attribute.first { $0.name == "mode" }.map { String(decoding: $0.s, as: UTF8.self) } == "reflect")
+        // Opset 17: ReduceMax and ReduceMean take their axes as an attribute (an input from opset 18).
+        for node in g.node where node.opType == "ReduceMax" || node.opType == "ReduceMean" {
+            #expect(node.input.count == 1 && node.attribute.contains { $0.name == "axes" && $0.ints == [1, 2] })
+        }
+        #expect(g.initializer.contains { $0.name == "frontend.mel_filterbank_t" && $0.dims == [9, 4] })
+        // Settings that do not fit are refused, not exported.
+        var bad = spec
+        bad.window = [1, 1]
+        #expect(throws: ONNXExportError.self) {
+            _ = try ONNXModel.classifier(stack: stack, classCount: 2, normalizer: nil, frontEnd: bad, tensors: fake.lookup, metadata: [:], docString: "")
+        }
+    }
+
     @Test func theSameCheckpointGivesTheSameBytes() throws {
         let stack = RecurrentStackSpec(cell: .lem, layers: 2, inputSize: 5, hiddenSize: 3, dt: 1)
         var fake = FakeCheckpoint()

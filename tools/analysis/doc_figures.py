@@ -1018,7 +1018,12 @@ class SeqPair:
         rows = self.marks_table(marks)
         end = self.run["lem_state_at_mark"]
         last = self.torch[-1]
-        rows.append([None, [n(100 * end["metric"], 2), str(self.lem[-1]["epoch"])], [n(100 * last["metric"], 2), str(last["epoch"] - 1)]])
+        # Whole epochs PyTorch finished within the budget: from its stop record (train_seq_pytorch.py
+        # with --state), or, in logs without one, the last validation's epoch (run on a partial epoch) less one.
+        stops = [r for r in log(P + self.run["torch_log"]) if r.get("event") == "stop"]
+        batches = -(-self.run["train_sequences_per_epoch"] // self.run["batch"])
+        torch_epochs = stops[-1]["step"] // batches if stops else last["epoch"] - 1
+        rows.append([None, [n(100 * end["metric"], 2), str(self.lem[-1]["epoch"])], [n(100 * last["metric"], 2), str(torch_epochs)]])
         lem, torch, ratio = self.speed_ratio()
         rows.append([None, [n(lem, 1)], [n(torch, 1), n(ratio, 2)]])
         return rows
@@ -1033,6 +1038,7 @@ class SeqPair:
 
 TABLES["paper-smnist"] = ("table", lambda: SeqPair("smnist-40min").pair_table((10, 20, 30)))
 TABLES["paper-psmnist"] = ("table", lambda: SeqPair("psmnist-40min").pair_table((10, 20, 30)))
+TABLES["paper-ncifar"] = ("table", lambda: SeqPair("ncifar-95min").pair_table((20, 40, 60, 80)))
 
 
 @text("paper-smnist-epochs")

@@ -54,13 +54,18 @@ PY
 status=0
 check() { python3 tools/reference/check_onnx_export.py "$@" || status=1; }
 clips=$(find "$work/speech" -name '*.wav' -not -path '*_background_noise_*' | sort | head -20)
-for spec in "lem 1" "lstm 2" "gru 1" "lem 2"; do
+# Each spotter also goes out with the feature front end in the graph (--raw-audio): MFCC (constant
+# padding, power spectrum, dB against 1, DCT) and the paper's log-mel (reflect padding, magnitude,
+# dB against the clip maximum, per-clip z-score).
+for spec in "lem 1 mfcc" "lstm 2 mfcc" "gru 1 mfcc" "lem 2 logmel"; do
   set -- $spec
   ckpt="$work/kws-$1-$2.ckpt"
-  "$bin/kws" train --data "$work/speech" --cell "$1" --layers "$2" --hidden 8 --epochs 2 --checkpoint "$ckpt" >/dev/null 2>"$work/train.err" \
+  "$bin/kws" train --data "$work/speech" --cell "$1" --layers "$2" --features "$3" --hidden 8 --epochs 2 --checkpoint "$ckpt" >/dev/null 2>"$work/train.err" \
     || { cat "$work/train.err" >&2; exit 1; }
   "$bin/kws" export --checkpoint "$ckpt" --onnx "$work/kws-$1-$2.onnx"
   check kws --kws "$bin/kws" --checkpoint "$ckpt" --onnx "$work/kws-$1-$2.onnx" $clips
+  "$bin/kws" export --checkpoint "$ckpt" --onnx "$work/kws-$1-$2-audio.onnx" --raw-audio
+  check kws --kws "$bin/kws" --checkpoint "$ckpt" --onnx "$work/kws-$1-$2-audio.onnx" $clips
 done
 # A quantised checkpoint goes out with its dequantized weights: onnxruntime computes in float,
 # the tool in int8 (activations rounded too), so the tolerance is that of int8 inference.

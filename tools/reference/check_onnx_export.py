@@ -75,11 +75,12 @@ def median_seconds(fn, repeats):
     return float(np.median(times))
 
 
-def read_clip(path, length):
+def read_clip(path, length, rate):
     """A 16-bit mono WAV at the model's rate as kws reads it: int16 / 32768, zeros after it or cut."""
     with wave.open(path, "rb") as w:
-        if w.getsampwidth() != 2 or w.getnchannels() != 1:
-            raise SystemExit(f"check_onnx_export: {path}: --raw-audio reads 16-bit mono WAV only")
+        if w.getsampwidth() != 2 or w.getnchannels() != 1 or w.getframerate() != rate:
+            raise SystemExit(f"check_onnx_export: {path}: a raw-audio check reads 16-bit mono WAV at the model's {rate} Hz only "
+                             f"(this one: {8 * w.getsampwidth()}-bit, {w.getnchannels()} channel(s), {w.getframerate()} Hz)")
         x = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
     return np.pad(x, (0, max(0, length - len(x))))[:length]
 
@@ -97,6 +98,8 @@ def check_kws(args):
     tool = []
     for line in out.splitlines():
         row = json.loads(line)
+        if "top" not in row:
+            raise SystemExit(f"check_onnx_export: kws classify gave no probabilities for {row.get('file')}: {row}")
         p = {t["label"]: t["probability"] for t in row["top"]}
         tool.append([p[label] for label in labels])
     tool = np.array(tool, np.float64)
@@ -104,7 +107,7 @@ def check_kws(args):
 
     if raw:
         # The front end in the graph: raw clips in, no state.
-        audio = np.stack([read_clip(f, sess.get_inputs()[0].shape[1]) for f in args.files])
+        audio = np.stack([read_clip(f, sess.get_inputs()[0].shape[1], int(meta["lem.sample_rate"])) for f in args.files])
         whole = run(sess, {"audio": audio})
         diff = float(np.abs(whole["probabilities"].astype(np.float64) - tool).max())
         agree = int((whole["probabilities"].argmax(1) == tool.argmax(1)).sum())

@@ -17,7 +17,7 @@ public enum CellKind: String, Codable, Sendable, CaseIterable {
     public var hasCellState: Bool { self != .gru }
 
     /// The name prefix of layer `layer`'s LEM tensors ("lem.", "lem_l1.", …).
-    static func lemPrefix(layer: Int) -> String { layer == 0 ? "lem." : "lem_l\(layer)." }
+    public static func lemPrefix(layer: Int) -> String { layer == 0 ? "lem." : "lem_l\(layer)." }
 
     /// Declares layer `layer`'s tensors. `dt` is the LEM's Δt (unused by the other cells).
     public func declare(_ layout: inout LayoutBuilder, layer: Int, inputSize: Int, hiddenSize: Int, dt: Float) {
