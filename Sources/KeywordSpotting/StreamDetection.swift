@@ -16,10 +16,15 @@ package struct Detection: Equatable {
 /// exceeds its threshold, it is not the class that fired last, and more than `suppressMs` have
 /// passed since that one fired (a word spoken once fires once). Only keywords fire: the
 /// background classes (`_silence_`, `_unknown_`) end a detection but never raise one.
+/// With `cooldownMs` > 0 the wake-word rule replaces the last two conditions: a keyword fires
+/// whenever its average passes its threshold and `cooldownMs` have passed since any firing
+/// (a wake-word engine's refractory time; TensorFlow's rule never lets a keyword fire twice
+/// in a row unless silence wins in between, which a wake word spoken twice needs).
 package struct CommandRecognizer {
     package let labels: [String]
     package var averageMs: Double = 1000
     package var suppressMs: Double = 500
+    package var cooldownMs: Double = 0
     /// Per class; the keywords' default is `threshold`.
     package var thresholds: [Float]
     /// Windows needed in the averaging span before anything fires (TF's minimum_count).
@@ -27,6 +32,7 @@ package struct CommandRecognizer {
     private var recent: [(time: Double, scores: [Float])] = []
     private var previousLabel: Int?
     private var previousTime = -Double.infinity
+    private var lastFiring = -Double.infinity
 
     package init(labels: [String], threshold: Float, perClass: [String: Float] = [:], averageMs: Double = 1000, suppressMs: Double = 500) {
         self.labels = labels
@@ -51,9 +57,11 @@ package struct CommandRecognizer {
             if labels[top] == "_silence_" { (previousLabel, previousTime) = (nil, -.infinity) }   // silence ends a word (TF)
             return nil
         }
-        if average[top] > thresholds[top], top != previousLabel, time - previousTime > suppressMs {
+        let allowed = cooldownMs > 0 ? time - lastFiring >= cooldownMs : top != previousLabel && time - previousTime > suppressMs
+        if average[top] > thresholds[top], allowed {
             previousLabel = top
             previousTime = time
+            lastFiring = time
             return Detection(time: time / 1000, label: labels[top], score: average[top])
         }
         return nil

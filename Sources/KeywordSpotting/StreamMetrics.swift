@@ -34,32 +34,43 @@ package struct KWSStreamError: Error, CustomStringConvertible {
     package init(_ description: String) { self.description = description }
 }
 
-/// Our streaming figures of a list of detections against the ground truth (docs/STREAMING.md).
+/// The streaming figures of a list of detections against the ground truth (docs/STREAMING.md).
 ///
-/// A detection at time t matches the ground-truth word whose span [start, end + tolerance)
-/// contains t (the detection is reported at the end of the 1 s window that fired, so a word is
-/// found between its start and a little after its clip ends); each word matches at most one
-/// detection, the first. Each detection is then
+/// With `.lem` scoring, a detection at time t matches the ground-truth word whose span
+/// [start, end + tolerance) contains t (the detection is reported at the end of the 1 s window
+/// that fired, so a word is found between its start and a little after its clip ends); each
+/// word matches at most one detection, the first. Each detection is then
 /// - a *hit*: the word is the detection's keyword;
 /// - a *confusion*: the word is another keyword;
-/// - an *other false alarm*: it matches no word, a word already matched, or an unknown word;
-/// and, per keyword and overall: miss rate = keyword words without a hit / keyword words, false
-/// alarms per hour = (confusions + other false alarms) / hours of audio. (TensorFlow's rates,
-/// counted differently, are `TensorFlowStreamingAccuracy`'s.)
+/// - an *other false alarm*: it matches no word, a word already matched, or an unknown word.
+/// With `.picovoice` scoring (Picovoice's benchmark), the tolerance is 0.5 s, a detection of a
+/// keyword inside that keyword's span finds it (once; later firings inside the span are
+/// `repeats`, not false alarms) and every other firing is a false alarm.
+/// Per keyword and overall: miss rate = keyword words without a hit / keyword words, false
+/// alarms per hour = (confusions + other false alarms) / hours of audio; each false alarm is
+/// attributed to a `FalseAlarmSource`. (TensorFlow's rates, counted differently, are
+/// `TensorFlowStreamingAccuracy`'s.)
 package struct StreamingMetrics {
     package var keywords: [String]
+    package var scoring: StreamScoring
     package var words: Int = 0, keywordWords = 0
     package var hits = 0, confusions = 0, otherFalseAlarms = 0
+    /// Picovoice scoring: firings inside a keyword's span after it was found (not false alarms).
+    package var repeats = 0
     package var missesPerKeyword: [String: Int] = [:], occurrences: [String: Int] = [:], falseAlarmsPerKeyword: [String: Int] = [:]
+    package var falseAlarmsBySource: [FalseAlarmSource: Int] = [:]
     package var hours: Double
     /// The false positives that fired where no keyword was spoken (on noise or an unknown word;
     /// not duplicates of a keyword already found): what a hard-negative pass trains on.
     package var falseAlarmsWithoutKeyword: [Detection] = []
 
-    package init(detections: [Detection], truth: [TruthWord], keywords: [String], durationSeconds: Double, toleranceMs: Double = 750) {
+    package init(detections: [Detection], truth: [TruthWord], keywords: [String], durationSeconds: Double, toleranceMs: Double = 750,
+                 scoring: StreamScoring = .lem) {
         self.keywords = keywords
+        self.scoring = scoring
         hours = durationSeconds / 3600
         let keywordSet = Set(keywords)
+        let tolerance = scoring == .picovoice ? StreamScoring.picovoiceToleranceMs : toleranceMs
         words = truth.count
         var used = [Bool](repeating: false, count: truth.count)
         var found = [Bool](repeating: false, count: truth.count)
@@ -67,20 +78,43 @@ package struct StreamingMetrics {
             keywordWords += 1
             occurrences[w.label, default: 0] += 1
         }
+        // The truth is sorted by start; spans may overlap (a word's tolerance reaches into the next).
+        let latestEnd = truth.reduce(into: [Double]()) { $0.append(max($0.last ?? -.infinity, $1.endMs + tolerance)) }
+        func spans(_ t: Double) -> [Int] {
+            var i = truth.partitionIndex { $0.startMs > t } - 1, out: [Int] = []
+            while i >= 0 && latestEnd[i] > t {
+                if t < truth[i].endMs + tolerance { out.append(i) }
+                i -= 1
+            }
+            return out.reversed()
+        }
         for d in detections {
             let t = d.time * 1000
-            let nearKeyword = truth.contains { keywordSet.contains($0.label) && $0.startMs <= t && t < $0.endMs + toleranceMs }
-            if let i = truth.indices.first(where: { !used[$0] && truth[$0].startMs <= t && t < truth[$0].endMs + toleranceMs }) {
-                used[i] = true
-                if truth[i].label == d.label { hits += 1; found[i] = true; continue }
-                if keywordSet.contains(truth[i].label) { confusions += 1 } else {
+            let containing = spans(t)
+            let nearKeyword = containing.contains { keywordSet.contains(truth[$0].label) }
+            var source: FalseAlarmSource
+            switch scoring {
+            case .lem:
+                if let i = containing.first(where: { !used[$0] }) {
+                    used[i] = true
+                    if truth[i].label == d.label { hits += 1; found[i] = true; continue }
+                    if keywordSet.contains(truth[i].label) { confusions += 1; source = .otherKeyword } else { otherFalseAlarms += 1; source = .otherSpeech }
+                } else {
                     otherFalseAlarms += 1
-                    if !nearKeyword { falseAlarmsWithoutKeyword.append(d) }
+                    source = containing.contains { truth[$0].label == d.label } ? .repeatedKeyword
+                        : nearKeyword ? .otherKeyword : containing.isEmpty ? .noise : .otherSpeech
                 }
-            } else {
-                otherFalseAlarms += 1
-                if !nearKeyword { falseAlarmsWithoutKeyword.append(d) }
+            case .picovoice:
+                let own = containing.filter { truth[$0].label == d.label }
+                if let i = own.first(where: { !found[$0] }) { hits += 1; found[i] = true; continue }
+                if !own.isEmpty { repeats += 1; continue }
+                if nearKeyword { confusions += 1; source = .otherKeyword } else {
+                    otherFalseAlarms += 1
+                    source = containing.isEmpty ? .noise : .otherSpeech
+                }
             }
+            if (source == .noise || source == .otherSpeech) && !nearKeyword { falseAlarmsWithoutKeyword.append(d) }
+            falseAlarmsBySource[source, default: 0] += 1
             falseAlarmsPerKeyword[d.label, default: 0] += 1
         }
         for (i, w) in truth.enumerated() where keywordSet.contains(w.label) && !found[i] { missesPerKeyword[w.label, default: 0] += 1 }
@@ -92,4 +126,41 @@ package struct StreamingMetrics {
     package var falseAlarmsPerHour: Double { Double(falseAlarms) / max(hours, 1e-12) }
     package func missRate(_ keyword: String) -> Double? { occurrences[keyword].map { Double(missesPerKeyword[keyword] ?? 0) / Double($0) } }
     package func falseAlarmsPerHour(_ keyword: String) -> Double { Double(falseAlarmsPerKeyword[keyword] ?? 0) / max(hours, 1e-12) }
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongsAfter`, for an array already partitioned by it.
+    fileprivate func partitionIndex(where belongsAfter: (Element) -> Bool) -> Int {
+        var (low, high) = (0, count)
+        while low < high {
+            let mid = (low + high) / 2
+            if belongsAfter(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+}
+/// How detections are scored against the ground truth.
+package enum StreamScoring: String, CaseIterable, Sendable {
+    /// Ours (docs/STREAMING.md): a detection matches a word between its start and `toleranceMs`
+    /// after its clip ends; each word matches one detection; a second firing on a word is a false alarm.
+    case lem
+    /// Picovoice's wake-word benchmark (benchmark.py): a detection between a keyword's start and
+    /// 0.5 s after its end finds it; every firing outside such a span is a false alarm; further
+    /// firings inside a span already found are neither (Picovoice counts them as detections).
+    case picovoice
+
+    /// Picovoice's span after each keyword recording (mixer.py: end + 0.5 s).
+    package static let picovoiceToleranceMs = 500.0
+}
+
+/// Where a false alarm fired, for telling a model's weak spots apart.
+package enum FalseAlarmSource: String, CaseIterable, Sendable {
+    /// Outside every word of the ground truth: on noise (or silence).
+    case noise
+    /// On a word that is not a keyword (other speech).
+    case otherSpeech = "other_speech"
+    /// On another keyword (a confusion).
+    case otherKeyword = "other_keyword"
+    /// A second firing on a keyword already found (ours only; Picovoice's scoring ignores it).
+    case repeatedKeyword = "repeat"
 }

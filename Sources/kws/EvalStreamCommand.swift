@@ -23,6 +23,16 @@ extension KWS {
                 writes the DET curve (CSV and SVG), and the threshold that meets
                 --target-fa-per-hour.
 
+                Wake words: --sweep also reports the miss rate at 0.1, 0.5, 1, 2 and 5 false
+                alarms per hour (read off the DET curve, with the misses and false alarms
+                behind each figure); --scoring picovoice scores as Picovoice's benchmark does
+                (a detection between a keyword's start and 0.5 s after its end finds it, every
+                other firing is a false alarm); --cooldown-ms N lets nothing fire for N ms
+                after a firing (a wake-word engine's refractory time). Each false alarm is
+                attributed: noise, other speech, another keyword. A stream too long to keep
+                comes on standard input ("-", raw PCM as kws listen takes it), e.g. straight
+                from kws make-stream --out -: its labels are read when the audio ends.
+
                 Also prints TensorFlow's streaming accuracy, named and counted as its
                 accuracy_utils.py does (correct, wrong, false positive, matched: shares of all
                 words), from TensorFlow's RecognizeCommands run on the same windows at the same
@@ -36,12 +46,21 @@ extension KWS {
                   kws eval-stream --checkpoint g12.ckpt stream.wav --labels stream.csv
                   kws eval-stream --checkpoint g12.ckpt stream.wav --labels stream.csv \\
                       --sweep --target-fa-per-hour 2 --json
+                kws make-stream --keyword-clips alexa/ --speech speech/ --noise noise/ \\
+                      --hours 10 --out - --labels ten.csv \\
+                  | kws eval-stream --checkpoint alexa.ckpt - --labels ten.csv --sweep \\
+                      --scoring picovoice --cooldown-ms 1000
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption
         @OptionGroup var precision: PrecisionOption
-        @Argument(help: ArgumentHelp("The recording (any format libsndfile reads).", valueName: "stream")) var stream: String
-        @Option(help: ArgumentHelp("Its ground truth (default: the recording's name with .csv).", valueName: "file")) var labels: String?
+        @Argument(help: ArgumentHelp("The recording (any format libsndfile reads), or - for raw PCM on standard input.", valueName: "stream")) var stream: String
+        @Option(help: ArgumentHelp("Its ground truth (default: the recording's name with .csv; required for -).", valueName: "file")) var labels: String?
+        @Option(help: "Sample rate of raw PCM on standard input (must be the model's).") var rate: Int?
+        @Option(help: "Raw PCM sample format on standard input: s16 or f32 (little-endian).") var format: PCMInput.Format = .s16
+        @Option(help: "Interleaved channels of raw PCM on standard input (mixed to mono).") var channels: Int = 1
+        @Option(help: "How detections are scored: lem (ours, --tolerance-ms) or picovoice (Picovoice's benchmark).") var scoring: Scoring = .lem
+        @Option(name: .customLong("cooldown-ms"), help: "Nothing fires for this long after any firing (0: TensorFlow's rule).") var cooldownMs: Double = 0
         @Option(help: "Defaults of the settings below: lem (ours) or tf (test_streaming_accuracy.py's).") var `protocol`: StreamProtocol = .lem
         @Option(help: "Detection threshold on the averaged posterior (lem 0.5, tf 0.7).") var threshold: Float?
         @Option(name: .customLong("stride-ms"), help: "Milliseconds between windows (lem 100, tf 30).") var strideMs: Int?
@@ -56,6 +75,7 @@ extension KWS {
         @Flag(help: "Print one JSON object.") var json = false
 
         enum StreamProtocol: String, ExpressibleByArgument, CaseIterable { case lem, tf }
+        enum Scoring: String, ExpressibleByArgument, CaseIterable { case lem, picovoice }
 
         /// The settings in force: the flags, else the protocol's defaults.
         var settings: (threshold: Float, strideMs: Int, averageMs: Double, minimumCount: Int) {
@@ -67,6 +87,11 @@ extension KWS {
             if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be in (0, 1)") }
             if let strideMs, strideMs < 1 { throw ValidationError("--stride-ms must be at least 1") }
             if let averageMs, !(averageMs > 0) { throw ValidationError("--average-ms must be positive") }
+            if !(cooldownMs >= 0 && cooldownMs.isFinite) { throw ValidationError("--cooldown-ms must be a number ≥ 0") }
+            if channels < 1 || channels > 64 { throw ValidationError("--channels must be from 1 to 64") }
+            if stream != "-" && rate != nil { throw ValidationError("--rate is for raw PCM on standard input; a file says its own rate") }
+            if stream == "-" && labels == nil { throw ValidationError("a stream on standard input needs --labels") }
+            if stream == "-" && saveFalseAlarms != nil { throw ValidationError("--save-false-alarms cuts windows from a file: it cannot read them back from standard input") }
             if !(suppressMs >= 0 && toleranceMs >= 0 && tfToleranceMs >= 0) { throw ValidationError("--suppress-ms, --tolerance-ms and --tf-tolerance-ms must not be negative") }
         }
 
@@ -78,6 +103,11 @@ extension KWS {
                 (evaluation.threshold, evaluation.strideMs, evaluation.averageMs, evaluation.minimumCount) = (threshold, strideMs, averageMs, minimumCount)
                 (evaluation.suppressMs, evaluation.toleranceMs, evaluation.tfToleranceMs) = (suppressMs, toleranceMs, tfToleranceMs)
                 (evaluation.sweep, evaluation.targetFAPerHour, evaluation.det, evaluation.saveFalseAlarms) = (sweep, targetFAPerHour, det, saveFalseAlarms)
+                (evaluation.scoring, evaluation.cooldownMs) = (scoring == .picovoice ? .picovoice : .lem, cooldownMs)
+                if stream == "-" {
+                    evaluation.standardInput = PCMInput(format: format, channels: channels)
+                    evaluation.standardInputRate = rate
+                }
                 let report = try evaluation.run()
                 if json { print(jsonLine(report.object)) } else { for line in report.lines { print(line) } }
             }

@@ -17,11 +17,7 @@ public struct LabelledStream: Sendable {
     public var events: [StreamEvent]
 
     /// The ground truth as CSV: a header, then `label,start_ms,end_ms,clip` per word, in time order.
-    public var labelsCSV: String {
-        "label,start_ms,end_ms,clip\n" + events.map { e in
-            "\(e.label),\(e.start * 1000 / sampleRate),\(e.end * 1000 / sampleRate),\(e.clip)\n"
-        }.joined()
-    }
+    public var labelsCSV: String { Audio.labelsCSV(events, sampleRate: sampleRate) }
 }
 
 /// Settings of `makeLabelledStream`.
@@ -36,6 +32,8 @@ public struct StreamSettings: Sendable {
     /// Share of the inserted clips that are keywords (the rest are unknown words).
     public var keywordFraction: Double = 0.8
     public var seed: UInt64 = 1
+    /// The part of each background recording the noise comes from.
+    public var noiseRange: NoiseRange = .whole
 
     public init() {}
 }
@@ -50,7 +48,7 @@ public func makeLabelledStream(_ dataset: SpeechCommands, split: DatasetSplit, s
     let keywords = examples.indices.filter { examples[$0].label >= 2 }
     let unknowns = examples.indices.filter { examples[$0].label == SpeechCommands.unknownLabel && !examples[$0].isGeneratedSilence }
     guard !keywords.isEmpty else { throw SpeechCommandsError("the \(split.rawValue) split has no keyword clips to build a stream from") }
-    let noise = dataset.noiseRecordings
+    let noise = dataset.noiseRecordings.map { settings.noiseRange.cut($0) }.filter { !$0.isEmpty }
     guard !noise.isEmpty else {
         throw SpeechCommandsError("a stream needs background noise: no _background_noise_ recordings or _silence_ clips in the dataset")
     }

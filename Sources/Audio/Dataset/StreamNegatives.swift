@@ -102,16 +102,7 @@ public struct StreamNegatives: Codable, Sendable, Equatable {
     /// Every audio file under `folder` (recursively, sorted). Throws when the folder is missing
     /// or holds no audio.
     static func hardNegativeFiles(in folder: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw SpeechCommandsError("\(folder): no such directory (hard negatives)")
-        }
-        let files = (FileManager.default.subpaths(atPath: folder) ?? []).filter { path in
-            guard let dot = path.lastIndex(of: "."), !path.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { return false }
-            return SpeechCommands.audioExtensions.contains(path[path.index(after: dot)...].lowercased())
-        }.sorted().map { folder + "/" + $0 }
-        guard !files.isEmpty else { throw SpeechCommandsError("\(folder): no audio files (hard negatives)") }
-        return files
+        try audioFiles(under: folder, purpose: "hard negatives")
     }
 }
 
