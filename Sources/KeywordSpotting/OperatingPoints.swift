@@ -53,7 +53,7 @@ package struct OperatingPoint: Equatable {
 
     /// The figure as JSON.
     package var object: [String: Any] {
-        ["fa_per_hour_limit": falseAlarmsPerHourLimit, "threshold": Double(threshold), "miss_rate": missRate,
+        ["fa_per_hour_limit": falseAlarmsPerHourLimit, "threshold": Double(formatThreshold(threshold))!, "miss_rate": missRate,
          "miss_rate_interpolated": interpolatedMissRate, "fa_per_hour": falseAlarmsPerHour, "false_alarms": falseAlarms,
          "misses": misses, "keywords": keywords]
     }

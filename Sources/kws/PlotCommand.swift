@@ -21,7 +21,7 @@ extension KWS {
                 """)
 
         @OptionGroup var options: PlotOptions
-        @Flag(help: "The files are DET curves (kws eval-stream --sweep CSVs: threshold,miss_rate,fa_per_hour).") var det = false
+        @Flag(help: "The files are DET curves (kws eval-stream --sweep CSVs: threshold,miss_rate,fa_per_hour,…).") var det = false
 
         func run() throws {
             try reportingErrors {
@@ -55,7 +55,7 @@ func readDETCurve(path: String) throws -> [(x: Double, y: Double)] {
     for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() where !line.isEmpty {
         if number == 0 && line.hasPrefix("threshold") { continue }
         let f = line.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard f.count == 3, let miss = f[1], let fa = f[2], miss.isFinite, fa.isFinite, (0...1).contains(miss), fa >= 0 else {
+        guard f.count >= 3, let miss = f[1], let fa = f[2], miss.isFinite, fa.isFinite, (0...1).contains(miss), fa >= 0 else {
             throw KWSStreamError("\(path):\(number + 1): expected threshold,miss_rate,fa_per_hour with a miss rate in [0, 1], got \"\(line)\"")
         }
         points.append((fa, 100 * miss))

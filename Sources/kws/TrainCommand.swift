@@ -77,6 +77,7 @@ extension KWS {
         @Flag(name: .customLong("stream-negatives"), help: "Streams: all three at once (\(StreamNegatives.recommended.summary)); the flags above override.") var streamNegatives = false
         @Option(name: .customLong("hard-negatives"), help: ArgumentHelp("Streams: a folder of clips the model fired on without a keyword (kws eval-stream --save-false-alarms), trained as _unknown_.", valueName: "dir")) var hardNegatives: String?
         @Option(name: .customLong("init"), help: ArgumentHelp("Start from this checkpoint's weights, features and normalisation (fine-tuning, e.g. on hard negatives).", valueName: "checkpoint")) var initial: String?
+        @Option(name: .customLong("noise-range"), help: ArgumentHelp("Take background noise only from this part of each _background_noise_ recording (fractions of its length), e.g. 0:0.8 to leave 0.8:1 for kws make-stream --noise-range 0.8:1.", valueName: "start:end")) var noiseRange: String?
         @Option(name: .customLong("validation-percentage"), help: "A folder without list files is split by TensorFlow's which_set hash: this % validation.") var validationPercentage: Double = 10
         @Option(name: .customLong("testing-percentage"), help: "… and this % testing (the rest is training).") var testingPercentage: Double = 10
         @OptionGroup(title: "Run") var runOptions: RunOptions
@@ -100,6 +101,7 @@ extension KWS {
             for (name, v) in [("--background-windows", backgroundWindows), ("--unknown-windows", unknownWindows), ("--shifted-keywords", shiftedKeywords)] {
                 if let v, !(v >= 0 && v <= 10_000) { throw ValidationError("\(name) must be in [0, 10000] (got \(v))") }
             }
+            if let noiseRange { do { _ = try NoiseRange(parsing: noiseRange) } catch { throw ValidationError("--noise-range: \(error)") } }
             if noiseSNR != nil {
                 guard let r = noiseSNRRange else { throw ValidationError("--noise-snr-db: expected LOW:HIGH in dB with LOW ≤ HIGH, e.g. 0:20 (got \(noiseSNR!))") }
                 if !augment { throw ValidationError("--noise-snr-db is an augmentation setting: drop --no-augment") }
@@ -172,7 +174,8 @@ extension KWS {
                     architecture: architecture.architecture,
                     dataset: SpeechCommandsOptions(silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage,
                                                    seed: runOptions.seed, validationPercentage: validationPercentage,
-                                                   testingPercentage: testingPercentage, streamNegatives: streamNegativeSettings),
+                                                   testingPercentage: testingPercentage, streamNegatives: streamNegativeSettings,
+                                                   noiseRange: try noiseRange.map { try NoiseRange(parsing: $0) } ?? .whole),
                     augmentation: augmentation, reaugmentEvery: reaugmentEvery, initial: initial,
                     checkpoint: checkpoint.checkpoint, resume: runOptions.resume, seed: runOptions.seed, limits: runOptions.limits)
                 try training.run(progress: TerminalProgress())

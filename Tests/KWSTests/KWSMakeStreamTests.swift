@@ -71,7 +71,11 @@ final class KWSMakeStreamTests: XCTestCase {
         XCTAssertTrue(tfRun.stdout.contains("TensorFlow's streaming accuracy (accuracy_utils.py, tolerance 1500 ms):"), tfRun.stdout)
         XCTAssertTrue(tfRun.stdout.contains("% correct,") && tfRun.stdout.contains("% false positive"), tfRun.stdout)
         let det = try String(contentsOfFile: dir + "/s.det.csv", encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(det.count, 1 + 70, "a header and thresholds 0.30 … 0.99")
+        XCTAssertEqual(det.count, 1 + 97, "a header and thresholds 0.30 … 0.99, then finer up to 0.99999")
+        XCTAssertEqual(det[0], "threshold,miss_rate,fa_per_hour,misses,false_alarms")
+        let points = try XCTUnwrap(object["operating_points"] as? [[String: Any]])
+        XCTAssertEqual(points.map { $0["fa_per_hour_limit"] as? Double }, [0.1, 0.5, 1, 2, 5])
+        XCTAssertEqual(Set((object["false_alarm_sources"] as? [String: Int] ?? [:]).keys), ["noise", "other_speech", "other_keyword", "repeat"])
         XCTAssertTrue(try String(contentsOfFile: dir + "/s.det.svg", encoding: .utf8).hasPrefix("<svg"))
         // Several DET curves in one chart; a broken CSV is named with its line.
         let plot = try runTool("kws", ["plot", "--det", dir + "/s.det.csv", dir + "/s.det.csv", "--out", dir + "/both.svg"])
@@ -81,6 +85,35 @@ final class KWSMakeStreamTests: XCTestCase {
         let badPlot = try runTool("kws", ["plot", "--det", dir + "/bad.det.csv", "--out", dir + "/bad.svg"])
         XCTAssertNotEqual(badPlot.status, 0)
         XCTAssertTrue(badPlot.stderr.contains("bad.det.csv:3: expected threshold,miss_rate,fa_per_hour"), badPlot.stderr)
+        // A wake-word stream (Picovoice's layout) straight from make-stream into eval-stream, the
+        // same samples as the file, scored Picovoice's way with a cooldown.
+        let data = dir + "/data"
+        let wake = ["make-stream", "--keyword-clips", data + "/yes", "--speech", data, "--speech-split", "test", "--noise", data + "/_background_noise_",
+                    "--noise-range", "0.8:1", "--minutes", "1", "--seed", "3"]
+        let file = try runTool("kws", wake + ["--out", dir + "/w.wav"])
+        XCTAssertEqual(file.status, 0, file.stderr)
+        XCTAssertTrue(file.stdout.contains("18 keywords (yes, 18 recordings)") && file.stdout.contains("range 0.8:1"), file.stdout)
+        let kws = productsDirectory().appendingPathComponent("kws").path
+        let pipe = Process()
+        pipe.executableURL = URL(fileURLWithPath: "/bin/sh")
+        pipe.arguments = ["-c", "\"$0\" \"$@\" --out - --labels \(dir)/p.csv | \"$0\" eval-stream --checkpoint \(ckpt) - --labels \(dir)/p.csv "
+                          + "--sweep --det \(dir)/p.det --scoring picovoice --cooldown-ms 1000 --json", kws] + wake
+        let piped = try runToCompletion(pipe)
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/w.csv"), FileManager.default.contents(atPath: dir + "/p.csv"), "the same labels")
+        let fromFile = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, dir + "/w.wav", "--sweep", "--det", dir + "/f.det", "--scoring", "picovoice",
+                                           "--cooldown-ms", "1000", "--json"])
+        XCTAssertEqual(fromFile.status, 0, fromFile.stderr)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/f.det.csv", encoding: .utf8), try String(contentsOfFile: dir + "/p.det.csv", encoding: .utf8),
+                       "the pipe carries the file's samples")
+        let w = try JSONSerialization.jsonObject(with: Data(piped.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(w["scoring"] as? String, "picovoice")
+        XCTAssertEqual(w["cooldown_ms"] as? Double, 1000)
+        print("wake-word pipe: miss rate \(w["miss_rate"] ?? "?"), \(w["fa_per_hour"] ?? "?") false alarms per hour, operating points \(w["operating_points"] ?? "?")")
+        let noPipeLabels = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, "-"])
+        XCTAssertNotEqual(noPipeLabels.status, 0)
+        XCTAssertTrue(noPipeLabels.stderr.contains("a stream on standard input needs --labels"), noPipeLabels.stderr)
+
         let bad = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, dir + "/s.wav", "--labels", dir + "/missing.csv"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("missing.csv: cannot read the labels"), bad.stderr)

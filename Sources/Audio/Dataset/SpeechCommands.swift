@@ -199,8 +199,8 @@ public final class SpeechCommands: @unchecked Sendable {
                 let path = root + "/" + relative
                 do {
                     let clip = try readAudio(path: path)
-                    noise.append(try clip.sampleRate == options.sampleRate ? clip.samples
-                                 : resample(clip.samples, from: clip.sampleRate, to: options.sampleRate))
+                    noise.append(options.noiseRange.cut(try clip.sampleRate == options.sampleRate ? clip.samples
+                                 : resample(clip.samples, from: clip.sampleRate, to: options.sampleRate)))
                 } catch let error as AudioError {
                     throw SpeechCommandsError("background noise: \(path): \(error.problem)")
                 }
@@ -238,7 +238,7 @@ public final class SpeechCommands: @unchecked Sendable {
             lines.append("  \(split.rawValue): \(examples(split).count) clips (" + zip(labels, counts).map { "\($0) \($1)" }.joined(separator: ", ")
                          + (generated > 0 ? "; \(generated) silence generated" : "") + ")")
         }
-        lines.append("  background noise: \(noiseSource)")
+        lines.append("  background noise: \(noiseSource)" + (options.noiseRange.isWhole ? "" : ", part \(options.noiseRange) of each recording"))
         return lines.joined(separator: "\n")
     }
 }

@@ -50,6 +50,9 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
     public var testingPercentage: Double
     /// Extra negative training examples for streaming use (none by default).
     public var streamNegatives: StreamNegatives
+    /// The part of each `_background_noise_` recording augmentation and generated silence take
+    /// (the whole by default; `0:0.8` leaves the rest for test streams, `kws make-stream --noise-range 0.8:1`).
+    public var noiseRange: NoiseRange
 
     /// Throws for percentages outside 0…10000 (or NaN) and non-positive rates or lengths.
     public func validate() throws {
@@ -70,7 +73,8 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
 
     public init(silencePercentage: Double = 10, unknownPercentage: Double? = 10, silenceInEvaluationSplits: Bool = true,
                 seed: UInt64 = 59185, sampleRate: Int = 16000, clipSamples: Int = 16000,
-                validationPercentage: Double = 10, testingPercentage: Double = 10, streamNegatives: StreamNegatives = StreamNegatives()) {
+                validationPercentage: Double = 10, testingPercentage: Double = 10, streamNegatives: StreamNegatives = StreamNegatives(),
+                noiseRange: NoiseRange = .whole) {
         self.silencePercentage = silencePercentage
         self.unknownPercentage = unknownPercentage
         self.silenceInEvaluationSplits = silenceInEvaluationSplits
@@ -80,15 +84,16 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
         self.validationPercentage = validationPercentage
         self.testingPercentage = testingPercentage
         self.streamNegatives = streamNegatives
+        self.noiseRange = noiseRange
     }
 
     private enum CodingKeys: String, CodingKey {
         case silencePercentage, unknownPercentage, silenceInEvaluationSplits, seed, sampleRate, clipSamples
-        case validationPercentage, testingPercentage, streamNegatives
+        case validationPercentage, testingPercentage, streamNegatives, noiseRange
     }
 
     /// Options added after the first checkpoints (the hash split's percentages, the stream
-    /// negatives) keep `init`'s defaults when absent.
+    /// negatives, the noise range) keep `init`'s defaults when absent.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(silencePercentage: try c.decode(Double.self, forKey: .silencePercentage),
@@ -99,6 +104,7 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
         validationPercentage = try c.decodeIfPresent(Double.self, forKey: .validationPercentage) ?? validationPercentage
         testingPercentage = try c.decodeIfPresent(Double.self, forKey: .testingPercentage) ?? testingPercentage
         streamNegatives = try c.decodeIfPresent(StreamNegatives.self, forKey: .streamNegatives) ?? streamNegatives
+        noiseRange = try c.decodeIfPresent(NoiseRange.self, forKey: .noiseRange) ?? noiseRange
     }
 }
 
