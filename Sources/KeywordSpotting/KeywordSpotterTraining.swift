@@ -98,7 +98,7 @@ package struct KeywordSpotterTraining {
                                       workerCount, group.isDistributed ? " × \(group.size) MPI ranks" : ""))
         }
 
-        let tool = savedTool ?? KWSToolData(labels: SpeechCommands.google12Labels, features: featureSettings,
+        let tool = savedTool ?? KWSToolData(labels: options.labels, features: featureSettings,
                                             normalizer: normalizer, dataset: options, data: root, augmentation: augmentation)
         var config = savedConfig ?? startConfig ?? SequenceClassifierConfig(inputSize: extractor.featureCount, hiddenSize: s.hidden,
                                                                             classCount: tool.labels.count, dt: s.dt)

@@ -21,7 +21,7 @@ struct KWS: ParsableCommand {
               kws classify --checkpoint g12.ckpt recording.wav another.flac --top 3
             """,
         version: "0.1.0",
-        subcommands: [Train.self, Eval.self, Classify.self, Listen.self, MakeStream.self, EvalStream.self, Quantize.self, Export.self, Bench.self, Plot.self])
+        subcommands: [Train.self, Eval.self, Classify.self, Listen.self, MakeStream.self, EvalStream.self, Synthesize.self, Quantize.self, Export.self, Bench.self, Plot.self])
 
     static func main() {
         selectFastBLASKernels()

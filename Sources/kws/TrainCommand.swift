@@ -77,6 +77,8 @@ extension KWS {
         @Flag(name: .customLong("stream-negatives"), help: "Streams: all three at once (\(StreamNegatives.recommended.summary)); the flags above override.") var streamNegatives = false
         @Option(name: .customLong("hard-negatives"), help: ArgumentHelp("Streams: a folder of clips the model fired on without a keyword (kws eval-stream --save-false-alarms), trained as _unknown_.", valueName: "dir")) var hardNegatives: String?
         @Option(name: .customLong("init"), help: ArgumentHelp("Start from this checkpoint's weights, features and normalisation (fine-tuning, e.g. on hard negatives).", valueName: "checkpoint")) var initial: String?
+        @Option(help: ArgumentHelp("The keyword classes, word folders of --data (comma-separated; default Google12's ten); every other word is _unknown_. A wake word: --keywords jarvis.", valueName: "words"))
+        var keywords: String?
         @Option(name: .customLong("noise-range"), help: ArgumentHelp("Take background noise only from this part of each _background_noise_ recording (fractions of its length), e.g. 0:0.8 to leave 0.8:1 for kws make-stream --noise-range 0.8:1.", valueName: "start:end")) var noiseRange: String?
         @Option(name: .customLong("validation-percentage"), help: "A folder without list files is split by TensorFlow's which_set hash: this % validation.") var validationPercentage: Double = 10
         @Option(name: .customLong("testing-percentage"), help: "… and this % testing (the rest is training).") var testingPercentage: Double = 10
@@ -100,6 +102,11 @@ extension KWS {
             }
             for (name, v) in [("--background-windows", backgroundWindows), ("--unknown-windows", unknownWindows), ("--shifted-keywords", shiftedKeywords)] {
                 if let v, !(v >= 0 && v <= 10_000) { throw ValidationError("\(name) must be in [0, 10000] (got \(v))") }
+            }
+            if keywords != nil {
+                guard let list = keywordList, !list.isEmpty, Set(list).count == list.count, list.allSatisfy({ !$0.hasPrefix("_") && !$0.contains("/") }) else {
+                    throw ValidationError("--keywords: distinct word folder names separated by commas, none starting with _ (got \(keywords!))")
+                }
             }
             if let noiseRange { do { _ = try NoiseRange(parsing: noiseRange) } catch { throw ValidationError("--noise-range: \(error)") } }
             if noiseSNR != nil {
@@ -160,6 +167,10 @@ extension KWS {
             return s
         }
 
+        var keywordList: [String]? {
+            keywords.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        }
+
         func run() throws {
             try reportingErrors {
                 var augmentation: AugmentationSettings?
@@ -175,7 +186,8 @@ extension KWS {
                     dataset: SpeechCommandsOptions(silencePercentage: silencePercentage, unknownPercentage: allUnknown ? nil : unknownPercentage,
                                                    seed: runOptions.seed, validationPercentage: validationPercentage,
                                                    testingPercentage: testingPercentage, streamNegatives: streamNegativeSettings,
-                                                   noiseRange: try noiseRange.map { try NoiseRange(parsing: $0) } ?? .whole),
+                                                   noiseRange: try noiseRange.map { try NoiseRange(parsing: $0) } ?? .whole,
+                                                   keywords: keywordList),
                     augmentation: augmentation, reaugmentEvery: reaugmentEvery, initial: initial,
                     checkpoint: checkpoint.checkpoint, resume: runOptions.resume, seed: runOptions.seed, limits: runOptions.limits)
                 try training.run(progress: TerminalProgress())

@@ -74,7 +74,7 @@ public func makeLabelledStream(_ dataset: SpeechCommands, split: DatasetSplit, s
             speechEnergy += Double(clip[i] * clip[i])
         }
         speechSamples += clipLength
-        events.append(StreamEvent(label: SpeechCommands.google12Labels[examples[index].label], start: position, end: position + clipLength,
+        events.append(StreamEvent(label: dataset.labels[examples[index].label], start: position, end: position + clipLength,
                                   clip: examples[index].relativePath ?? ""))
         position += clipLength + gapSamples()
     }

@@ -39,8 +39,13 @@ public final class SpeechCommands: @unchecked Sendable {
     public let root: String
     /// The options used to build the splits.
     public let options: SpeechCommandsOptions
-    /// `google12Labels`.
-    public let labels: [String] = SpeechCommands.google12Labels
+    /// The class names (`options.labels`: Google12's unless `options.keywords` names others).
+    public let labels: [String]
+
+    /// The label of a word folder: its keyword class, or `_unknown_`.
+    public func label(forFolder folder: String) -> Int {
+        labels.dropFirst(2).firstIndex(of: folder) ?? Self.unknownLabel
+    }
     /// Word folders found (sorted), excluding `_background_noise_`.
     public let wordFolders: [String]
     /// Which list files were present.
@@ -63,6 +68,7 @@ public final class SpeechCommands: @unchecked Sendable {
     public init(root: String, options: SpeechCommandsOptions = .init()) throws {
         self.root = root
         self.options = options
+        labels = options.labels
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: root, isDirectory: &isDirectory) else {
@@ -103,8 +109,11 @@ public final class SpeechCommands: @unchecked Sendable {
             allFiles += files.map { entry + "/" + $0 }
         }
         wordFolders = folders
-        let keywordFolders = folders.filter { Self.google12Label(forFolder: $0) >= 2 }
+        let keywordFolders = folders.filter { options.labels.dropFirst(2).contains($0) }
         guard !keywordFolders.isEmpty else {
+            if let keywords = options.keywords {
+                throw SpeechCommandsError("\(root): no folder of the keyword\(keywords.count > 1 ? "s" : "") \(keywords.joined(separator: ", ")) holding audio files")
+            }
             let found = folders.isEmpty ? "no folders with audio files" : "only \(folders.prefix(8).joined(separator: ", "))\(folders.count > 8 ? ", …" : "")"
             throw SpeechCommandsError("\(root): no class folders: expected the Speech Commands layout, one folder per word "
                                       + "(yes/, no/, up/, down/, left/, right/, on/, off/, stop/, go/) holding audio files; found \(found)")
@@ -158,7 +167,7 @@ public final class SpeechCommands: @unchecked Sendable {
             let folder = String(relative[..<relative.firstIndex(of: "/")!])
             let split = assignment[relative]?.split ?? .training
             let example = SpeechExample(path: root + "/" + relative, relativePath: relative, word: folder,
-                                        label: Self.google12Label(forFolder: folder))
+                                        label: options.labels.dropFirst(2).firstIndex(of: folder) ?? Self.unknownLabel)
             if example.label == Self.unknownLabel && folder != "_unknown_" {
                 unknownPool[split, default: []].append(example)
             } else {

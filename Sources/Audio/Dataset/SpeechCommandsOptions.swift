@@ -53,6 +53,12 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
     /// The part of each `_background_noise_` recording augmentation and generated silence take
     /// (the whole by default; `0:0.8` leaves the rest for test streams, `kws make-stream --noise-range 0.8:1`).
     public var noiseRange: NoiseRange
+    /// The keyword classes, each a word folder (nil: Google12's ten, `yes` … `go`); every other
+    /// word folder is `_unknown_`. A wake-word model has one (`["jarvis"]`).
+    public var keywords: [String]?
+
+    /// The class names in label order: `_silence_`, `_unknown_`, then the keywords.
+    public var labels: [String] { Array(SpeechCommands.google12Labels.prefix(2)) + (keywords ?? Array(SpeechCommands.google12Labels.dropFirst(2))) }
 
     /// Throws for percentages outside 0…10000 (or NaN) and non-positive rates or lengths.
     public func validate() throws {
@@ -69,12 +75,18 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
             throw SpeechCommandsError("dataset options: sampleRate and clipSamples must be positive, got \(sampleRate) Hz, \(clipSamples) samples")
         }
         try streamNegatives.validate()
+        if let keywords {
+            guard !keywords.isEmpty, Set(keywords).count == keywords.count,
+                  keywords.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("_") && !$0.contains("/") && !$0.contains(",") }) else {
+                throw SpeechCommandsError("dataset options: keywords must be distinct folder names, not starting with _ (got \(keywords.joined(separator: ", ")))")
+            }
+        }
     }
 
     public init(silencePercentage: Double = 10, unknownPercentage: Double? = 10, silenceInEvaluationSplits: Bool = true,
                 seed: UInt64 = 59185, sampleRate: Int = 16000, clipSamples: Int = 16000,
                 validationPercentage: Double = 10, testingPercentage: Double = 10, streamNegatives: StreamNegatives = StreamNegatives(),
-                noiseRange: NoiseRange = .whole) {
+                noiseRange: NoiseRange = .whole, keywords: [String]? = nil) {
         self.silencePercentage = silencePercentage
         self.unknownPercentage = unknownPercentage
         self.silenceInEvaluationSplits = silenceInEvaluationSplits
@@ -85,15 +97,16 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
         self.testingPercentage = testingPercentage
         self.streamNegatives = streamNegatives
         self.noiseRange = noiseRange
+        self.keywords = keywords
     }
 
     private enum CodingKeys: String, CodingKey {
         case silencePercentage, unknownPercentage, silenceInEvaluationSplits, seed, sampleRate, clipSamples
-        case validationPercentage, testingPercentage, streamNegatives, noiseRange
+        case validationPercentage, testingPercentage, streamNegatives, noiseRange, keywords
     }
 
     /// Options added after the first checkpoints (the hash split's percentages, the stream
-    /// negatives, the noise range) keep `init`'s defaults when absent.
+    /// negatives, the noise range, the keywords) keep `init`'s defaults when absent.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(silencePercentage: try c.decode(Double.self, forKey: .silencePercentage),
@@ -105,6 +118,7 @@ public struct SpeechCommandsOptions: Codable, Sendable, Equatable {
         testingPercentage = try c.decodeIfPresent(Double.self, forKey: .testingPercentage) ?? testingPercentage
         streamNegatives = try c.decodeIfPresent(StreamNegatives.self, forKey: .streamNegatives) ?? streamNegatives
         noiseRange = try c.decodeIfPresent(NoiseRange.self, forKey: .noiseRange) ?? noiseRange
+        keywords = try c.decodeIfPresent([String].self, forKey: .keywords)
     }
 }
 
