@@ -9,6 +9,8 @@ import TaskSupport
 package struct KeywordSpotterTraining {
     /// A Speech Commands folder (nil: the built-in synthetic corpus, built on first use).
     package var data: String?
+    /// Further Speech Commands folders read with `data` as one dataset (`SpeechCommands(roots:)`).
+    package var moreData: [String] = []
     package var preset: KeywordSpotterPreset?
     package var hyperparameters: KeywordHyperparameters
     package var featureOverrides = FeatureOverrides()
@@ -48,13 +50,13 @@ package struct KeywordSpotterTraining {
         let savedConfig = try run.resumed?.model(SequenceClassifierConfig.self)
         if let saved = run.resumed, let savedConfig { try architecture.checkResume(cell: savedConfig.cell, layers: savedConfig.layers, path: saved.path) }
         let options = savedTool?.dataset ?? dataset
-        let dataset = try SpeechCommands(root: root, options: options)
+        let dataset = try SpeechCommands(roots: [root] + moreData, options: options)
         let featureSettings = try savedTool?.features ?? startTool?.features ?? featureOverrides.settings(kind: s.features, preset: preset)
         let extractor = try FeatureExtractor(settings: featureSettings)
         let group = run.group
         let leader = group.isLeader
         if leader {
-            writeStandardError("kws train: \(root)\n\(dataset.summary)\n")
+            writeStandardError("kws train: \(([root] + moreData).joined(separator: " + "))\n\(dataset.summary)\n")
             if !options.streamNegatives.isEmpty { writeStandardError("  stream negatives in training: \(options.streamNegatives.summary)\n") }
             if let initial { writeStandardError("  starting from the weights of \(initial)\n") }
         }

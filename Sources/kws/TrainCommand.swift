@@ -36,6 +36,9 @@ extension KWS {
                       --epochs 30 --max-minutes 60
                   kws train --data speech_commands_v0.02 --preset google12 --cell gru \\
                       --checkpoint g12-gru.ckpt
+                  kws synthesize --word jarvis --out synth/jarvis
+                  kws train --data synth/jarvis --data speech_commands_v0.02 \\
+                      --keywords jarvis --noise-range 0:0.8 --checkpoint jarvis.ckpt
                   mpirun -np 4 --hostfile hosts kws train --data /shared/speech_commands \\
                       --preset google12 --checkpoint /shared/g12.ckpt
 
@@ -44,7 +47,7 @@ extension KWS {
                 share of every batch; gradients are summed each step; rank 0 writes the files.
                 """)
 
-        @Option(help: ArgumentHelp("Speech Commands folder.", valueName: "dir")) var data: String?
+        @Option(help: ArgumentHelp("Speech Commands folder; repeat to train on several as one (e.g. kws synthesize's clips and a folder of real speech).", valueName: "dir")) var data: [String] = []
         @OptionGroup var checkpoint: CheckpointOption
         @Option(help: "The paper's settings: google12 (flags override).") var preset: KeywordSpotterPreset?
         @Option(help: "Features: mfcc (40 MFCCs × 101 frames; with --preset google12, 80 MFCCs in the paper's framing) or logmel (80 log-mel bands × 126 frames, as the paper).") var features: FeatureSettings.Kind?
@@ -178,8 +181,8 @@ extension KWS {
                     augmentation = .tensorFlow
                     augmentation?.backgroundSNRdB = noiseSNRRange
                 }
-                let training = KeywordSpotterTraining(
-                    data: data, preset: preset, hyperparameters: hyperparameters(),
+                var training = KeywordSpotterTraining(
+                    data: data.first, preset: preset, hyperparameters: hyperparameters(),
                     featureOverrides: FeatureOverrides(perClipNormalization: perClipNorm, fmax: fmax, fmin: fmin, nFFT: nFFT, hop: hop,
                                                        featureCount: featureCount),
                     architecture: architecture.architecture,
@@ -190,6 +193,7 @@ extension KWS {
                                                    keywords: keywordList),
                     augmentation: augmentation, reaugmentEvery: reaugmentEvery, initial: initial,
                     checkpoint: checkpoint.checkpoint, resume: runOptions.resume, seed: runOptions.seed, limits: runOptions.limits)
+                training.moreData = Array(data.dropFirst())
                 try training.run(progress: TerminalProgress())
             }
         }

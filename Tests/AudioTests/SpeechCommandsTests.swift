@@ -44,6 +44,37 @@ final class SpeechCommandsTests: XCTestCase {
         XCTAssertEqual(SpeechCommands.google12Label(forFolder: "_silence_"), 0)
     }
 
+    /// A wake word's dataset: one root of synthetic clips of the word (hash split by voice, no
+    /// noise), one of real speech whose every word is `_unknown_` (its lists, its noise).
+    func testSeveralRootsAreOneDatasetWithCustomKeywords() throws {
+        let real = try makeTree()
+        let synth = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: synth.file("hey_lem"), withIntermediateDirectories: true)
+        for voice in 0..<20 {
+            try writeWAV(path: synth.file("hey_lem/voice\(voice)_nohash_p0.wav"), samples: sine(frequency: 900, sampleRate: 16000, count: 4000, amplitude: 0.3), sampleRate: 16000)
+        }
+        var options = SpeechCommandsOptions(unknownPercentage: nil)
+        options.keywords = ["hey_lem"]
+        let data = try SpeechCommands(roots: [synth.path, real.path], options: options)
+        XCTAssertEqual(data.labels, ["_silence_", "_unknown_", "hey_lem"])
+        XCTAssertEqual(data.wordFolders, ["bed", "hey_lem", "no", "yes"])
+        XCTAssertEqual(data.noiseSource, .backgroundNoiseFolder(files: 2, seconds: 5), "the real root's noise")
+        let all = DatasetSplit.allCases.flatMap { data.examples($0) }.filter { !$0.isGeneratedSilence }
+        XCTAssertEqual(all.filter { $0.label == 2 }.count, 20, "every synthetic clip is a keyword")
+        XCTAssertEqual(all.filter { $0.label == 1 }.count, 16, "yes, no and bed are unknown words here")
+        // The real root keeps its lists; the synthetic one is split by voice (TF's hash).
+        XCTAssertEqual(data.examples(.validation).filter { $0.word != "hey_lem" && !$0.isGeneratedSilence }.map(\.relativePath!).sorted(),
+                       ["bed/s1_nohash_0.wav", "no/s1_nohash_0.wav", "yes/s1_nohash_0.wav"])
+        for split in DatasetSplit.allCases {
+            for e in data.examples(split) where e.word == "hey_lem" {
+                XCTAssertEqual(speechCommandsSplit(path: e.relativePath!, validationPercentage: 10, testingPercentage: 10), split)
+            }
+        }
+        XCTAssertThrowsError(try SpeechCommands(roots: [real.path], options: options)) { error in
+            XCTAssertTrue("\(error)".contains("no folder of the keyword hey_lem"), "\(error)")
+        }
+    }
+
     func testSplitsFollowListsAndTFPercentages() throws {
         let dir = try makeTree()
         let data = try SpeechCommands(root: dir.path)

@@ -35,8 +35,10 @@ public final class SpeechCommands: @unchecked Sendable {
         google12Labels.firstIndex(of: folder) ?? unknownLabel
     }
 
-    /// The root folder.
+    /// The root folder (the first of `roots`).
     public let root: String
+    /// Every folder the dataset was read from.
+    public let roots: [String]
     /// The options used to build the splits.
     public let options: SpeechCommandsOptions
     /// The class names (`options.labels`: Google12's unless `options.keywords` names others).
@@ -44,7 +46,7 @@ public final class SpeechCommands: @unchecked Sendable {
 
     /// The label of a word folder: its keyword class, or `_unknown_`.
     public func label(forFolder folder: String) -> Int {
-        labels.dropFirst(2).firstIndex(of: folder) ?? Self.unknownLabel
+        labels.firstIndex(of: folder) ?? Self.unknownLabel
     }
     /// Word folders found (sorted), excluding `_background_noise_`.
     public let wordFolders: [String]
@@ -65,109 +67,59 @@ public final class SpeechCommands: @unchecked Sendable {
     /// Scans `root` and builds the splits. Throws `SpeechCommandsError` (root missing or without
     /// class folders, a list line naming a missing file or a file in two lists, unreadable
     /// background noise).
-    public init(root: String, options: SpeechCommandsOptions = .init()) throws {
-        self.root = root
+    public convenience init(root: String, options: SpeechCommandsOptions = .init()) throws {
+        try self.init(roots: [root], options: options)
+    }
+
+    /// One root's word folders, files (relative paths) and split assignment.
+    private struct ScannedRoot {
+        var root: String
+        var folders: [String] = []
+        var files: [String] = []
+        var assignment: [String: (split: DatasetSplit, line: Int)] = [:]
+        var lists: [DatasetSplit] = []
+        var backgroundFiles: [String] = []
+        var hasBackgroundFolder = false
+    }
+
+    /// Several Speech Commands folders as one dataset (e.g. synthetic clips of a wake word and a
+    /// folder of real speech for its unknown words): each root is split its own way (its list
+    /// files, else the hash split), their examples are merged split by split, and the noise is
+    /// every root's `_background_noise_` recordings. The first root names the dataset. Throws
+    /// when no root has a keyword folder.
+    public init(roots: [String], options: SpeechCommandsOptions = .init()) throws {
+        guard let first = roots.first else { throw SpeechCommandsError("no data folder given") }
+        self.root = first
+        self.roots = roots
         self.options = options
         labels = options.labels
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: root, isDirectory: &isDirectory) else {
-            throw SpeechCommandsError("\(root): no such directory")
-        }
-        guard isDirectory.boolValue else { throw SpeechCommandsError("\(root): not a directory") }
         try options.validate()
-
-        // 1. Word folders and their audio files.
-        func audioFiles(in folder: String) -> [String] {
-            let names = (try? fm.contentsOfDirectory(atPath: root + "/" + folder)) ?? []
-            return names.filter { name in
-                guard !name.hasPrefix("."), let dot = name.lastIndex(of: ".") else { return false }
-                guard Self.audioExtensions.contains(name[name.index(after: dot)...].lowercased()) else { return false }
-                var isDir: ObjCBool = false
-                return fm.fileExists(atPath: root + "/" + folder + "/" + name, isDirectory: &isDir) && !isDir.boolValue
-            }.sorted()
-        }
-        let entries: [String]
-        do { entries = try fm.contentsOfDirectory(atPath: root).sorted() } catch {
-            throw SpeechCommandsError("\(root): cannot list the directory (\(error.localizedDescription))")
-        }
-        var folders: [String] = []
-        var allFiles: [String] = []  // relative paths, sorted by folder then name
-        var hasBackgroundFolder = false
-        var backgroundFiles: [String] = []
-        for entry in entries where !entry.hasPrefix(".") {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: root + "/" + entry, isDirectory: &isDir), isDir.boolValue else { continue }
-            let files = audioFiles(in: entry)
-            if entry == "_background_noise_" {
-                hasBackgroundFolder = true
-                backgroundFiles = files.map { entry + "/" + $0 }
-                continue
-            }
-            guard !files.isEmpty else { continue }
-            folders.append(entry)
-            allFiles += files.map { entry + "/" + $0 }
-        }
+        let scans = try roots.map { try Self.scan($0, options: options) }
+        let folders = Array(Set(scans.flatMap(\.folders))).sorted()
         wordFolders = folders
         let keywordFolders = folders.filter { options.labels.dropFirst(2).contains($0) }
         guard !keywordFolders.isEmpty else {
+            let place = roots.count == 1 ? first : roots.joined(separator: ", ")
             if let keywords = options.keywords {
-                throw SpeechCommandsError("\(root): no folder of the keyword\(keywords.count > 1 ? "s" : "") \(keywords.joined(separator: ", ")) holding audio files")
+                throw SpeechCommandsError("\(place): no folder of the keyword\(keywords.count > 1 ? "s" : "") \(keywords.joined(separator: ", ")) holding audio files")
             }
             let found = folders.isEmpty ? "no folders with audio files" : "only \(folders.prefix(8).joined(separator: ", "))\(folders.count > 8 ? ", …" : "")"
-            throw SpeechCommandsError("\(root): no class folders: expected the Speech Commands layout, one folder per word "
+            throw SpeechCommandsError("\(place): no class folders: expected the Speech Commands layout, one folder per word "
                                       + "(yes/, no/, up/, down/, left/, right/, on/, off/, stop/, go/) holding audio files; found \(found)")
         }
-
-        // 2. List files.
-        let known = Set(allFiles)
-        var assignment: [String: (split: DatasetSplit, line: Int)] = [:]
-        var foundLists: [DatasetSplit] = []
-        for split in [DatasetSplit.validation, .testing] {
-            let listPath = root + "/" + split.listFileName!
-            guard fm.fileExists(atPath: listPath) else { continue }
-            foundLists.append(split)
-            let text: String
-            do { text = try String(contentsOfFile: listPath, encoding: .utf8) } catch {
-                throw SpeechCommandsError("\(listPath): cannot read the list file (\(error.localizedDescription))")
-            }
-            for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {  // "\r\n" is one Character
-                var line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
-                if line.isEmpty { continue }
-                if line.hasPrefix("./") { line.removeFirst(2) }
-                let where_ = "\(listPath):\(number + 1)"
-                guard known.contains(line) else {
-                    if fm.fileExists(atPath: root + "/" + line) {
-                        throw SpeechCommandsError("\(where_): \(line) is not an audio file in a word folder of \(root)")
-                    }
-                    throw SpeechCommandsError("\(where_): \(line) does not exist (no file \(root)/\(line))")
-                }
-                if let previous = assignment[line] {
-                    if previous.split == split { continue }  // listed twice in the same file: harmless
-                    throw SpeechCommandsError("\(where_): \(line) is also listed in \(previous.split.listFileName!) line \(previous.line); "
-                                              + "a file can be in only one split")
-                }
-                assignment[line] = (split, number + 1)
-            }
-        }
-        listFilesFound = foundLists
-        // Without list files, TensorFlow's hash split by speaker (train.py's default).
-        splitByHash = foundLists.isEmpty
-        if splitByHash {
-            for relative in allFiles {
-                assignment[relative] = (speechCommandsSplit(path: relative, validationPercentage: options.validationPercentage,
-                                                            testingPercentage: options.testingPercentage), 0)
-            }
-        }
+        listFilesFound = [DatasetSplit.validation, .testing].filter { split in scans.contains { $0.lists.contains(split) } }
+        splitByHash = scans.contains { $0.lists.isEmpty }
+        let hasBackgroundFolder = scans.contains { $0.hasBackgroundFolder }
+        let backgroundFiles = scans.flatMap { s in s.backgroundFiles.map { s.root + "/" + $0 } }
+        let allFiles = scans.flatMap { s in s.files.map { (root: s.root, relative: $0, split: s.assignment[$0]?.split ?? .training) } }
 
         // 3. Examples per split, then unknown subsampling and silence generation.
         var perSplit: [DatasetSplit: [SpeechExample]] = [:]
         var unknownPool: [DatasetSplit: [SpeechExample]] = [:]
-        for relative in allFiles {
+        for (fileRoot, relative, split) in allFiles {
             let folder = String(relative[..<relative.firstIndex(of: "/")!])
-            let split = assignment[relative]?.split ?? .training
-            let example = SpeechExample(path: root + "/" + relative, relativePath: relative, word: folder,
-                                        label: options.labels.dropFirst(2).firstIndex(of: folder) ?? Self.unknownLabel)
+            let example = SpeechExample(path: fileRoot + "/" + relative, relativePath: relative, word: folder,
+                                        label: options.labels.firstIndex(of: folder) ?? Self.unknownLabel)
             if example.label == Self.unknownLabel && folder != "_unknown_" {
                 unknownPool[split, default: []].append(example)
             } else {
@@ -204,8 +156,7 @@ public final class SpeechCommands: @unchecked Sendable {
         // 4. Noise: _background_noise_/ recordings, else the training split's _silence_ clips.
         var noise: [[Float]] = []
         if hasBackgroundFolder && !backgroundFiles.isEmpty {
-            for relative in backgroundFiles {
-                let path = root + "/" + relative
+            for path in backgroundFiles {
                 do {
                     let clip = try readAudio(path: path)
                     noise.append(options.noiseRange.cut(try clip.sampleRate == options.sampleRate ? clip.samples
@@ -223,6 +174,84 @@ public final class SpeechCommands: @unchecked Sendable {
         self.noise = noise.filter { !$0.isEmpty }
     }
 
+    /// Step 1 and 2 of the scan for one root: word folders and their audio files, then the list
+    /// files (or TensorFlow's hash split by speaker when there are none).
+    private static func scan(_ root: String, options: SpeechCommandsOptions) throws -> ScannedRoot {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: root, isDirectory: &isDirectory) else {
+            throw SpeechCommandsError("\(root): no such directory")
+        }
+        guard isDirectory.boolValue else { throw SpeechCommandsError("\(root): not a directory") }
+        var scanned = ScannedRoot(root: root)
+
+        // 1. Word folders and their audio files.
+        func audioFiles(in folder: String) -> [String] {
+            let names = (try? fm.contentsOfDirectory(atPath: root + "/" + folder)) ?? []
+            return names.filter { name in
+                guard !name.hasPrefix("."), let dot = name.lastIndex(of: ".") else { return false }
+                guard Self.audioExtensions.contains(name[name.index(after: dot)...].lowercased()) else { return false }
+                var isDir: ObjCBool = false
+                return fm.fileExists(atPath: root + "/" + folder + "/" + name, isDirectory: &isDir) && !isDir.boolValue
+            }.sorted()
+        }
+        let entries: [String]
+        do { entries = try fm.contentsOfDirectory(atPath: root).sorted() } catch {
+            throw SpeechCommandsError("\(root): cannot list the directory (\(error.localizedDescription))")
+        }
+        for entry in entries where !entry.hasPrefix(".") {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: root + "/" + entry, isDirectory: &isDir), isDir.boolValue else { continue }
+            let files = audioFiles(in: entry)
+            if entry == "_background_noise_" {
+                scanned.hasBackgroundFolder = true
+                scanned.backgroundFiles = files.map { entry + "/" + $0 }
+                continue
+            }
+            guard !files.isEmpty else { continue }
+            scanned.folders.append(entry)
+            scanned.files += files.map { entry + "/" + $0 }
+        }
+
+        // 2. List files.
+        let known = Set(scanned.files)
+        for split in [DatasetSplit.validation, .testing] {
+            let listPath = root + "/" + split.listFileName!
+            guard fm.fileExists(atPath: listPath) else { continue }
+            scanned.lists.append(split)
+            let text: String
+            do { text = try String(contentsOfFile: listPath, encoding: .utf8) } catch {
+                throw SpeechCommandsError("\(listPath): cannot read the list file (\(error.localizedDescription))")
+            }
+            for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {  // "\r\n" is one Character
+                var line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+                if line.isEmpty { continue }
+                if line.hasPrefix("./") { line.removeFirst(2) }
+                let where_ = "\(listPath):\(number + 1)"
+                guard known.contains(line) else {
+                    if fm.fileExists(atPath: root + "/" + line) {
+                        throw SpeechCommandsError("\(where_): \(line) is not an audio file in a word folder of \(root)")
+                    }
+                    throw SpeechCommandsError("\(where_): \(line) does not exist (no file \(root)/\(line))")
+                }
+                if let previous = scanned.assignment[line] {
+                    if previous.split == split { continue }  // listed twice in the same file: harmless
+                    throw SpeechCommandsError("\(where_): \(line) is also listed in \(previous.split.listFileName!) line \(previous.line); "
+                                              + "a file can be in only one split")
+                }
+                scanned.assignment[line] = (split, number + 1)
+            }
+        }
+        // Without list files, TensorFlow's hash split by speaker (train.py's default).
+        if scanned.lists.isEmpty {
+            for relative in scanned.files {
+                scanned.assignment[relative] = (speechCommandsSplit(path: relative, validationPercentage: options.validationPercentage,
+                                                                    testingPercentage: options.testingPercentage), 0)
+            }
+        }
+        return scanned
+    }
+
     // MARK: - Queries
 
     /// The examples of a split (sorted by path, generated silence last).
@@ -237,7 +266,7 @@ public final class SpeechCommands: @unchecked Sendable {
 
     /// A few lines describing the splits and the noise source, for tool output.
     public var summary: String {
-        var lines = ["\(root): \(wordFolders.count) word folders; list files: "
+        var lines = ["\(roots.joined(separator: " + ")): \(wordFolders.count) word folders; list files: "
                      + (splitByHash ? String(format: "none: split by TensorFlow's which_set hash of the speaker id (%g%% validation, %g%% testing)",
                                              options.validationPercentage, options.testingPercentage)
                                     : listFilesFound.map { $0.listFileName! }.joined(separator: ", "))]
