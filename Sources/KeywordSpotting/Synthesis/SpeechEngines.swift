@@ -87,6 +87,57 @@ package enum SpeechEngine: String, CaseIterable, Sendable {
     }
 }
 
+/// One utterance of a batch: the text, its speed and pitch, and the WAV to write.
+package struct Utterance: Sendable {
+    package var text: String, speed: Double, pitch: Double, path: String
+}
+
+extension SpeechEngine {
+    /// Whether one process should speak many utterances (an engine that takes long to start:
+    /// festival loads its voice, Piper starts Python and its model, for every call).
+    package var batches: Bool { self == .festival || self == .piper }
+
+    /// Speaks every utterance with `voice` in one process (festival: a Scheme batch; Piper: its
+    /// Python API); the engines that start fast are called once per utterance.
+    package func synthesize(_ utterances: [Utterance], voice: SynthesisVoice, scratch: String) throws {
+        guard batches else {
+            for u in utterances { try synthesize(u.text, voice: voice, speed: u.speed, pitch: u.pitch, to: u.path) }
+            return
+        }
+        func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "\"", with: "") + "\"" }
+        let result: (status: Int32, stdout: String, stderr: String)
+        if self == .festival {
+            var script = "(voice_\(voice.name))\n"
+            for u in utterances {
+                script += String(format: "(Parameter.set 'Duration_Stretch %.3f)\n", 1 / u.speed)
+                script += "(utt.save.wave (utt.synth (Utterance Text \(quoted(u.text)))) \(quoted(u.path)) 'riff)\n"
+            }
+            let file = scratch + "/festival-\(UInt64.random(in: 0 ... .max)).scm"
+            try script.write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            result = try runProgram(findProgram("festival") ?? "festival", ["--batch", file])
+        } else {
+            let jobs = try JSONSerialization.data(withJSONObject: utterances.map { ["text": $0.text, "length_scale": 1 / $0.speed, "path": $0.path] })
+            let file = scratch + "/piper-\(UInt64.random(in: 0 ... .max)).json"
+            try jobs.write(to: URL(fileURLWithPath: file))
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let driver = """
+                import json, sys, wave
+                from piper import PiperVoice, SynthesisConfig
+                voice = PiperVoice.load(sys.argv[1])
+                for job in json.load(open(sys.argv[2])):
+                    with wave.open(job["path"], "wb") as w:
+                        voice.synthesize_wav(job["text"], w, syn_config=SynthesisConfig(length_scale=job["length_scale"]))
+                """
+            result = try runProgram(findProgram("python3") ?? "python3", ["-c", driver, voice.name, file])
+        }
+        let missing = utterances.filter { !FileManager.default.fileExists(atPath: $0.path) }
+        guard result.status == 0, missing.isEmpty else {
+            throw ToolFailure("\(rawValue) (\(voice.name)): exit \(result.status), \(missing.count) of \(utterances.count) utterances not written: \(result.stderr.suffix(300))")
+        }
+    }
+}
+
 package struct ToolFailure: Error, CustomStringConvertible {
     package let description: String
     package init(_ description: String) { self.description = description }

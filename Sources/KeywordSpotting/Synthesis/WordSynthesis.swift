@@ -98,29 +98,52 @@ package struct WordSynthesis: Sendable {
         let failures = Mutex<[String]>([]), done = Atomic<Int>(0)
         let settings = self, allJobs = jobs
         let total = jobs.count
+        // 1. The raw speech: one task per utterance for the engines that start fast, one per
+        //    voice for those that do not (festival, Piper), on all cores.
+        var tasks: [(voice: SynthesisVoice, jobs: [Int])] = []
+        var groups: [String: Int] = [:]
+        for (k, job) in jobs.enumerated() {
+            if job.voice.engine.batches, let g = groups[job.voice.id] { tasks[g].jobs.append(k); continue }
+            if job.voice.engine.batches { groups[job.voice.id] = tasks.count }
+            tasks.append((job.voice, [k]))
+        }
+        tasks.sort { $0.jobs.count > $1.jobs.count }   // the long batches first
+        let allTasks = tasks, next = Atomic<Int>(0)
+        @Sendable func raw(_ k: Int) -> String { "\(scratch)/\(k).wav" }
+        DispatchQueue.concurrentPerform(iterations: workerCount) { _ in
+            while true {
+                let t = next.add(1, ordering: .relaxed).oldValue
+                guard t < allTasks.count else { return }
+                let task = allTasks[t]
+                let utterances = task.jobs.map { Utterance(text: allJobs[$0].text, speed: allJobs[$0].speed, pitch: allJobs[$0].pitch, path: raw($0)) }
+                do { try task.voice.engine.synthesize(utterances, voice: task.voice, scratch: scratch) } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        // 2. Each utterance trimmed, augmented, placed in its clip and written, on all cores.
         DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
-            for k in stride(from: worker, to: total, by: workerCount) {
-                do { try settings.make(allJobs[k], scratch: scratch, worker: worker) } catch {
+            for k in stride(from: worker, to: total, by: workerCount) where FileManager.default.fileExists(atPath: raw(k)) {
+                do { try settings.finish(allJobs[k], raw: raw(k)) } catch {
                     failures.withLock { $0.append("\(error)") }
                 }
                 let n = done.add(1, ordering: .relaxed).newValue
-                if n % 200 == 0 { writeStandardError("  \(n)/\(total) clips\n") }
+                if n % 500 == 0 { writeStandardError("  \(n)/\(total) clips\n") }
             }
         }
         let failed = failures.withLock { $0 }
         summary.failed = failed.count
         for f in failed.prefix(3) { log("failed: \(f)") }
         guard failed.count * 10 <= total else { throw ToolFailure("\(failed.count) of \(total) clips could not be synthesised; first: \(failed.first ?? "")") }
-        summary.positives = positives - failed.filter { $0.contains("\"\(word)\"") }.count
-        summary.negatives = total - failed.count - summary.positives
+        let written = { (folder: String) in ((try? FileManager.default.contentsOfDirectory(atPath: "\(out)/\(folder)")) ?? []).filter { $0.hasSuffix(".wav") }.count }
+        summary.positives = written(folderName)
+        summary.negatives = Set(jobs.filter { !$0.positive }.map(\.folder)).reduce(0) { $0 + written($1) }
         summary.seconds = monotonicSeconds() - t0
         try writeManifest(summary, phones: pronounced.phones)
         return summary
     }
 
-    private func make(_ job: Job, scratch: String, worker: Int) throws {
-        let raw = "\(scratch)/\(worker).wav"
-        try job.voice.engine.synthesize(job.text, voice: job.voice, speed: job.speed, pitch: job.pitch, to: raw)
+    private func finish(_ job: Job, raw: String) throws {
         let clip = try readAudio(path: raw)
         var x = clip.sampleRate == sampleRate ? clip.samples : try resample(clip.samples, from: clip.sampleRate, to: sampleRate)
         let span = soundSpan(x, rate: sampleRate)
