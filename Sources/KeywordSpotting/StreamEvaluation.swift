@@ -30,6 +30,8 @@ package struct StreamEvaluation {
     package var standardInput: PCMInput?
     /// The rate the user says standard input is at (checked against the model's).
     package var standardInputRate: Int?
+    /// Score another detector instead of a checkpoint: its `time_s,label,score` frames.
+    package var scoresFile: String?
     package var tfToleranceMs = 1500
     package var sweep = false
     package var targetFAPerHour: Double = 2
@@ -50,12 +52,30 @@ package struct StreamEvaluation {
         return String(path[..<dot])
     }
 
-    package func run() throws -> Report {
+    /// What a scan of the stream gave: the detections at each threshold, TensorFlow's commands
+    /// (a model's scan only), and its size and speed.
+    private struct Scan {
+        var labels: [String]
+        var detections: [[Detection]]
+        var commands: [(label: String, timeMs: Int)]?
+        var windows: Int
+        var seconds: Double
+        var duration: Double
+        var sampleRate = 16000, clip = 16000
+    }
+
+    private func recognizers(labels: [String], thresholds: [Float], external: Bool) -> [CommandRecognizer] {
+        thresholds.map {
+            var r = CommandRecognizer(labels: labels, threshold: $0, averageMs: averageMs, suppressMs: suppressMs)
+            r.minimumCount = external ? 1 : minimumCount
+            r.cooldownMs = cooldownMs
+            return r
+        }
+    }
+
+    /// The model's scan of the audio (a file or standard input).
+    private func scanModel(thresholds: [Float]) throws -> Scan {
         let spotter = try KeywordSpotter(checkpoint: checkpoint, int8: int8)
-        let labelsPath = labels ?? stem(stream) + ".csv"
-        // A file's labels are read first (a wrong path fails at once); a pipe's after its audio,
-        // which kws make-stream writes only once the labels are complete.
-        var truth = standardInput == nil ? try readTruth(path: labelsPath) : []
         let read: (Int) throws -> [Float]
         if let pcm = standardInput {
             let modelRate = spotter.tool.dataset.sampleRate
@@ -65,17 +85,8 @@ package struct StreamEvaluation {
             let audio = try AudioStream(path: stream, outputRate: spotter.tool.dataset.sampleRate)
             read = { try audio.read(maximum: $0) }
         }
-        let keywords = spotter.tool.labels.filter { !CommandRecognizer.background.contains($0) }
         let (rate, clip) = (spotter.tool.dataset.sampleRate, spotter.tool.dataset.clipSamples)
-        // The sweep's grid, plus --threshold if it is not on it (the figures and saved alarms are at --threshold).
-        var thresholds: [Float] = sweep ? sweepThresholds : [threshold]
-        if sweep && !thresholds.contains(where: { abs($0 - threshold) < 1e-6 }) { thresholds = (thresholds + [threshold]).sorted() }
-        var recognizers = thresholds.map {
-            var r = CommandRecognizer(labels: spotter.tool.labels, threshold: $0, averageMs: averageMs, suppressMs: suppressMs)
-            r.minimumCount = minimumCount
-            r.cooldownMs = cooldownMs
-            return r
-        }
+        var recognizers = recognizers(labels: spotter.tool.labels, thresholds: thresholds, external: false)
         var detections = [[Detection]](repeating: [], count: thresholds.count)
         // TensorFlow's figures: its RecognizeCommands at the same settings, on the windows
         // test_streaming_accuracy.py scans (starting every stride, ending inside the
@@ -106,28 +117,83 @@ package struct StreamEvaluation {
             let startMs = w.start * 1000 / rate
             if let label = tensorFlow.process(timeMs: startMs, scores: w.scores) { commands.append((label, startMs)) }
         }
-        let duration = Double(totalSamples) / Double(rate)
+        return Scan(labels: spotter.tool.labels, detections: detections, commands: commands, windows: scan.windows, seconds: scan.seconds,
+                    duration: Double(totalSamples) / Double(rate), sampleRate: rate, clip: clip)
+    }
+
+    /// Another detector's scores (`scoresFile`: `time,label,score` per frame, e.g. openWakeWord's
+    /// every 80 ms from tools/reference/peers/), through the same recognizer: a keyword's score
+    /// is its posterior, `_unknown_` takes the rest.
+    private func scanScores(_ path: String, thresholds: [Float]) throws -> Scan {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw KWSStreamError("\(path): cannot read the scores (\(error.localizedDescription))")
+        }
+        var rows: [(time: Double, label: String, score: Float)] = []
+        for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let f = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if f.allSatisfy(\.isEmpty) || (number == 0 && (f.first == "time" || f.first == "time_s")) { continue }
+            guard f.count == 3, let t = Double(f[0]), t.isFinite, t >= 0, !f[1].isEmpty, !f[1].hasPrefix("_"), let v = Float(f[2]), v.isFinite, (0...1).contains(v),
+                  t >= (rows.last?.time ?? 0) else {
+                throw KWSStreamError("\(path):\(number + 1): expected time_s,label,score with times in order and a score in [0, 1], got \"\(line)\"")
+            }
+            rows.append((t, f[1], v))
+        }
+        guard !rows.isEmpty else { throw KWSStreamError("\(path): no scores") }
+        var keywords: [String] = []
+        for r in rows where !keywords.contains(r.label) { keywords.append(r.label) }
+        let labels = ["_silence_", "_unknown_"] + keywords
+        var recognizers = recognizers(labels: labels, thresholds: thresholds, external: true)
+        var detections = [[Detection]](repeating: [], count: thresholds.count)
+        var i = 0, frames = 0
+        while i < rows.count {
+            var scores = [Float](repeating: 0, count: labels.count)
+            let t = rows[i].time
+            while i < rows.count && rows[i].time == t { scores[2 + keywords.firstIndex(of: rows[i].label)!] = rows[i].score; i += 1 }
+            scores[1] = 1 - (scores.dropFirst(2).max() ?? 0)
+            frames += 1
+            for k in recognizers.indices {
+                if let d = recognizers[k].process(time: t * 1000, scores: scores) { detections[k].append(d) }
+            }
+        }
+        let duration = standardInput == nil ? try AudioStream(path: stream).duration : rows.last!.time
+        return Scan(labels: labels, detections: detections, commands: nil, windows: frames, seconds: 0, duration: duration)
+    }
+
+    package func run() throws -> Report {
+        let labelsPath = labels ?? stem(stream) + ".csv"
+        // A file's labels are read first (a wrong path fails at once); a pipe's after its audio,
+        // which kws make-stream writes only once the labels are complete.
+        var truth = standardInput == nil ? try readTruth(path: labelsPath) : []
+        // The sweep's grid, plus --threshold if it is not on it (the figures and saved alarms are at --threshold).
+        var thresholds: [Float] = sweep ? sweepThresholds : [threshold]
+        if sweep && !thresholds.contains(where: { abs($0 - threshold) < 1e-6 }) { thresholds = (thresholds + [threshold]).sorted() }
+        let scan = try scoresFile.map { try scanScores($0, thresholds: thresholds) } ?? scanModel(thresholds: thresholds)
+        let keywords = scan.labels.filter { !CommandRecognizer.background.contains($0) }
+        let duration = scan.duration
         if standardInput != nil { truth = try readTruth(path: labelsPath) }
-        let metrics = detections.map { StreamingMetrics(detections: $0, truth: truth, keywords: keywords, durationSeconds: duration,
-                                                        toleranceMs: toleranceMs, scoring: scoring) }
-        let tf = TensorFlowStreamingAccuracy(found: commands, truth: truth.map { ($0.label, Int($0.startMs.rounded())) },
-                                             toleranceMs: tfToleranceMs)
+        let metrics = scan.detections.map { StreamingMetrics(detections: $0, truth: truth, keywords: keywords, durationSeconds: duration,
+                                                             toleranceMs: toleranceMs, scoring: scoring) }
+        let tf = scan.commands.map { TensorFlowStreamingAccuracy(found: $0, truth: truth.map { ($0.label, Int($0.startMs.rounded())) },
+                                                                toleranceMs: tfToleranceMs) }
         let main = thresholds.firstIndex { abs($0 - threshold) < 1e-6 } ?? 0
         let m = metrics[main]
         var object: [String: Any] = [
-            "stream": stream, "checkpoint": checkpoint, "hours": m.hours, "threshold": Double(thresholds[main]),
+            "stream": stream, "checkpoint": scoresFile == nil ? checkpoint : NSNull(), "scores": scoresFile ?? NSNull(), "hours": m.hours, "threshold": Double(thresholds[main]),
             "miss_rate": m.missRate, "fa_per_hour": m.falseAlarmsPerHour, "keywords": m.keywordWords, "words": m.words,
             "protocol": protocolName, "stride_ms": strideMs, "average_ms": averageMs, "minimum_count": minimumCount,
             "scoring": scoring.rawValue, "cooldown_ms": cooldownMs, "false_alarms": m.falseAlarms,
             "false_alarm_sources": Dictionary(uniqueKeysWithValues: FalseAlarmSource.allCases.map { ($0.rawValue, m.falseAlarmsBySource[$0] ?? 0) }),
-            "tensorflow": ["correct": tf.correctRate, "wrong": tf.wrongRate, "false_positive": tf.falsePositiveRate,
-                           "matched": tf.matchedRate, "words": tf.groundTruth, "tolerance_ms": tfToleranceMs],
             "windows": scan.windows,
-            "real_time_factor": duration / max(scan.seconds, 1e-9),
             "per_keyword": Dictionary(uniqueKeysWithValues: keywords.compactMap { k in
                 m.missRate(k).map { (k, ["miss_rate": $0, "fa_per_hour": m.falseAlarmsPerHour(k)]) }
             }),
         ]
+        if let tf {
+            object["tensorflow"] = ["correct": tf.correctRate, "wrong": tf.wrongRate, "false_positive": tf.falsePositiveRate,
+                                    "matched": tf.matchedRate, "words": tf.groundTruth, "tolerance_ms": tfToleranceMs]
+            object["real_time_factor"] = duration / max(scan.seconds, 1e-9)
+        }
         if sweep {
             let prefix = det ?? stem(stream) + ".det"
             let rows = zip(thresholds, metrics).map { t, m in
@@ -138,7 +204,7 @@ package struct StreamEvaluation {
             }
             try writeLineChart([ChartSeries(name: "DET",
                                             points: metrics.map { ($0.falseAlarmsPerHour, 100 * $0.missRate) })],
-                               title: "\(checkpoint) on \(stream): miss rate against false alarms per hour",
+                               title: "\(scoresFile ?? checkpoint) on \(stream): miss rate against false alarms per hour",
                                xLabel: "false alarms per hour", yLabel: "miss rate (%)", to: prefix + ".svg")
             let points = OperatingPoint.read(Array(zip(thresholds, metrics)).map { (threshold: $0.0, metrics: $0.1) })
             object["operating_points"] = fieldFalseAlarmRates.map { limit in
@@ -155,22 +221,29 @@ package struct StreamEvaluation {
         }
         if let folder = saveFalseAlarms {
             let spans = truth.filter { keywords.contains($0.label) }.map { (start: $0.startMs, end: $0.endMs) }
-            let written = try writeFalseAlarmWindows(m.falseAlarmsWithoutKeyword, stream: stream, sampleRate: spotter.tool.dataset.sampleRate,
-                                                     clip: spotter.tool.dataset.clipSamples, strideMs: strideMs, keywordSpansMs: spans,
+            let written = try writeFalseAlarmWindows(m.falseAlarmsWithoutKeyword, stream: stream, sampleRate: scan.sampleRate,
+                                                     clip: scan.clip, strideMs: strideMs, keywordSpansMs: spans,
                                                      prefix: (stem(stream) as NSString).lastPathComponent, to: folder)
             object["false_alarm_windows"] = ["folder": folder, "count": written]
         }
         var lines: [String] = []
-        lines.append(String(format: "%@: %.2f h, %d words (%d keywords), %d windows at %.0fx real time", stream, m.hours, m.words, m.keywordWords,
-                     scan.windows, duration / max(scan.seconds, 1e-9)))
+        if scoresFile == nil {
+            lines.append(String(format: "%@: %.2f h, %d words (%d keywords), %d windows at %.0fx real time", stream, m.hours, m.words, m.keywordWords,
+                         scan.windows, duration / max(scan.seconds, 1e-9)))
+        } else {
+            lines.append(String(format: "%@: %.2f h, %d words (%d keywords); %d frames of scores from %@", stream, m.hours, m.words, m.keywordWords,
+                         scan.windows, scoresFile!))
+        }
         let scoringNote = scoring == .picovoice ? "Picovoice's scoring: 500 ms after each keyword" : String(format: "tolerance %.0f ms after each clip", toleranceMs)
         lines.append("threshold \(formatThreshold(thresholds[main])): " + String(format: "miss rate %.1f%% (%d of %d), %.1f false alarms per hour (%d; ",
                      100 * m.missRate, m.misses, m.keywordWords, m.falseAlarmsPerHour, m.falseAlarms)
                      + FalseAlarmSource.allCases.filter { scoring == .lem || $0 != .repeatedKeyword }
                         .map { "\(m.falseAlarmsBySource[$0] ?? 0) \($0.rawValue.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
                      + ") (\(scoringNote)\(cooldownMs > 0 ? String(format: ", cooldown %.0f ms", cooldownMs) : ""))")
-        lines.append(String(format: "TensorFlow's streaming accuracy (accuracy_utils.py, tolerance %d ms): %.1f%% matched, %.1f%% correct, %.1f%% wrong, %.1f%% false positive",
-                     tfToleranceMs, 100 * tf.matchedRate, 100 * tf.correctRate, 100 * tf.wrongRate, 100 * tf.falsePositiveRate))
+        if let tf {
+            lines.append(String(format: "TensorFlow's streaming accuracy (accuracy_utils.py, tolerance %d ms): %.1f%% matched, %.1f%% correct, %.1f%% wrong, %.1f%% false positive",
+                         tfToleranceMs, 100 * tf.matchedRate, 100 * tf.correctRate, 100 * tf.wrongRate, 100 * tf.falsePositiveRate))
+        }
         for k in keywords { if let r = m.missRate(k) { lines.append("  " + k.padding(toLength: 9, withPad: " ", startingAt: 0) + String(format: "miss %5.1f%%  FA/h %6.1f", 100 * r, m.falseAlarmsPerHour(k))) } }
         if let points = object["operating_points"] as? [[String: Any]] {
             lines.append("miss rate at the field's false-alarm rates (DET sweep; interpolated, and at the swept threshold):")

@@ -50,9 +50,13 @@ extension KWS {
                       --hours 10 --out - --labels ten.csv \\
                   | kws eval-stream --checkpoint alexa.ckpt - --labels ten.csv --sweep \\
                       --scoring picovoice --cooldown-ms 1000
+                python3 tools/reference/peers/openwakeword_scores.py ten.wav --out oww.csv
+                kws eval-stream --scores oww.csv ten.wav --sweep \\
+                      --scoring picovoice --cooldown-ms 1000
                 """)
 
-        @OptionGroup var checkpoint: CheckpointOption
+        @Option(help: ArgumentHelp("Model checkpoint (safetensors).", valueName: "file")) var checkpoint: String = "kws.ckpt"
+        @Option(help: ArgumentHelp("Score another detector instead: a CSV of time_s,label,score per frame (tools/reference/peers/ write them).", valueName: "file")) var scores: String?
         @OptionGroup var precision: PrecisionOption
         @Argument(help: ArgumentHelp("The recording (any format libsndfile reads), or - for raw PCM on standard input.", valueName: "stream")) var stream: String
         @Option(help: ArgumentHelp("Its ground truth (default: the recording's name with .csv; required for -).", valueName: "file")) var labels: String?
@@ -64,7 +68,7 @@ extension KWS {
         @Option(help: "Defaults of the settings below: lem (ours) or tf (test_streaming_accuracy.py's).") var `protocol`: StreamProtocol = .lem
         @Option(help: "Detection threshold on the averaged posterior (lem 0.5, tf 0.7).") var threshold: Float?
         @Option(name: .customLong("stride-ms"), help: "Milliseconds between windows (lem 100, tf 30).") var strideMs: Int?
-        @Option(name: .customLong("average-ms"), help: "Posteriors averaged over this many ms of windows (lem 1000, tf 500).") var averageMs: Double?
+        @Option(name: .customLong("average-ms"), help: "Posteriors averaged over this many ms of windows (lem 1000, tf 500; with --scores 1: each frame alone).") var averageMs: Double?
         @Option(name: .customLong("suppress-ms"), help: "After a detection, the same keyword cannot fire again for this long.") var suppressMs: Double = 500
         @Option(name: .customLong("tolerance-ms"), help: "A detection up to this long after a word's clip ends still matches it.") var toleranceMs: Double = 750
         @Option(name: .customLong("tf-tolerance-ms"), help: "TensorFlow's rates: a command within this long of a word's start matches it.") var tfToleranceMs: Int = 1500
@@ -80,7 +84,7 @@ extension KWS {
         /// The settings in force: the flags, else the protocol's defaults.
         var settings: (threshold: Float, strideMs: Int, averageMs: Double, minimumCount: Int) {
             let tf = `protocol` == .tf
-            return (threshold ?? (tf ? 0.7 : 0.5), strideMs ?? (tf ? 30 : 100), averageMs ?? (tf ? 500 : 1000), tf ? 4 : 3)
+            return (threshold ?? (tf ? 0.7 : 0.5), strideMs ?? (tf ? 30 : 100), averageMs ?? (scores != nil ? 1 : tf ? 500 : 1000), tf ? 4 : 3)
         }
 
         mutating func validate() throws {
@@ -90,6 +94,9 @@ extension KWS {
             if !(cooldownMs >= 0 && cooldownMs.isFinite) { throw ValidationError("--cooldown-ms must be a number ≥ 0") }
             if channels < 1 || channels > 64 { throw ValidationError("--channels must be from 1 to 64") }
             if stream != "-" && rate != nil { throw ValidationError("--rate is for raw PCM on standard input; a file says its own rate") }
+            if scores != nil && (stream == "-" || saveFalseAlarms != nil || precision.int8) {
+                throw ValidationError("--scores scores another detector's frames against the file's labels: give the recording's path (for its length), without --save-false-alarms or --int8")
+            }
             if stream == "-" && labels == nil { throw ValidationError("a stream on standard input needs --labels") }
             if stream == "-" && saveFalseAlarms != nil { throw ValidationError("--save-false-alarms cuts windows from a file: it cannot read them back from standard input") }
             if !(suppressMs >= 0 && toleranceMs >= 0 && tfToleranceMs >= 0) { throw ValidationError("--suppress-ms, --tolerance-ms and --tf-tolerance-ms must not be negative") }
@@ -98,7 +105,8 @@ extension KWS {
         func run() throws {
             try reportingErrors {
                 let (threshold, strideMs, averageMs, minimumCount) = settings
-                var evaluation = StreamEvaluation(checkpoint: checkpoint.checkpoint, stream: stream)
+                var evaluation = StreamEvaluation(checkpoint: checkpoint, stream: stream)
+                evaluation.scoresFile = scores
                 (evaluation.int8, evaluation.labels, evaluation.protocolName) = (precision.int8, labels, `protocol`.rawValue)
                 (evaluation.threshold, evaluation.strideMs, evaluation.averageMs, evaluation.minimumCount) = (threshold, strideMs, averageMs, minimumCount)
                 (evaluation.suppressMs, evaluation.toleranceMs, evaluation.tfToleranceMs) = (suppressMs, toleranceMs, tfToleranceMs)
