@@ -118,7 +118,8 @@ extension KWS {
             guard let speech = wake.speech, let noise = wake.noise else { throw ValidationError("a wake-word stream needs --speech and --noise") }
             let sources = try WakeWordStreamSources.scan(keywordFolders: wake.keywordClips, speechFolder: speech,
                                                          speechSplit: wake.speechSplit.map { $0 == "test" ? .testing : $0 == "valid" ? .validation : .training },
-                                                         noiseFolder: noise, noiseRange: noiseRange)
+                                                         noiseFolder: noise, noiseRange: noiseRange, skipUnreadable: wake.skipUnreadable)
+            for problem in sources.skipped { writeStandardError("skipping an unreadable keyword recording: \(problem)\n") }
             var settings = WakeWordStreamSettings()
             (settings.hours, settings.snrDB, settings.speechProbability, settings.keywordCount, settings.seed) =
                 (lengthMinutes / 60, snrDB, wake.speechProbability, wake.keywordCount, seed)
@@ -134,7 +135,8 @@ extension KWS {
             report(String(format: "%@: %.2f h at %d Hz, %d keywords (%@, %d recordings) and %d speech clips (of %d) over %d noise recordings (range %@), SNR %g dB, seed %llu; labels %@",
                           out == "-" ? "standard output" : out, Double(made.samples) / Double(sources.sampleRate) / 3600, sources.sampleRate, keywords,
                           keywordLabels.sorted().joined(separator: ", "), sources.keywords.count, made.events.count - keywords, sources.speech.count,
-                          sources.noise.count, noiseRange.description, snrDB, seed, labelsPath))
+                          sources.noise.count, noiseRange.description, snrDB, seed, labelsPath)
+                   + (sources.skipped.isEmpty ? "" : "; \(sources.skipped.count) unreadable keyword recordings left out"))
         }
     }
 }
@@ -148,6 +150,7 @@ struct WakeWordOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A folder of noise recordings (e.g. _background_noise_).", valueName: "dir")) var noise: String?
     @Option(name: .customLong("speech-probability"), help: "Share of the drawn speech clips kept between keywords (Picovoice: 0.2).") var speechProbability: Double = 0.2
     @Option(name: .customLong("keyword-count"), help: "Keywords in the stream (default: every recording once).") var keywordCount: Int?
+    @Flag(name: .customLong("skip-unreadable"), help: "Leave out recordings that cannot be decoded (each named on standard error) instead of stopping.") var skipUnreadable = false
 
     func validate(speechCommandsFlags: Bool) throws {
         if keywordClips.isEmpty {

@@ -119,3 +119,54 @@ final class KWSMakeStreamTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("missing.csv: cannot read the labels"), bad.stderr)
     }
 }
+
+/// `kws eval-stream --scores`: another detector's frames scored as ours, against hand-computed figures.
+final class KWSExternalScoresTests: XCTestCase {
+    func testAnotherDetectorsScoresGoThroughTheSameScoring() throws {
+        let dir = makeTemporaryDirectory()
+        try writeWAV(path: dir + "/s.wav", samples: [Float](repeating: 0, count: 60 * 16000), sampleRate: 16000)
+        try "label,start_ms,end_ms,clip\nalexa,10000,12000,a.wav\nalexa,30000,32000,b.wav\nbed,40000,41000,c.wav\n"
+            .write(toFile: dir + "/s.csv", atomically: true, encoding: .utf8)
+        var rows = ["time_s,label,score"]
+        for k in 1...750 {
+            let t = Double(k) * 0.08
+            let score = (11.0...11.2).contains(t) ? 0.95 : abs(t - 40.4) < 0.01 ? 0.7 : abs(t - 50.0) < 0.01 ? 0.99 : 0.0
+            rows.append(String(format: "%.2f,alexa,%.2f", t, score))
+        }
+        try (rows.joined(separator: "\n") + "\n").write(toFile: dir + "/oww.csv", atomically: true, encoding: .utf8)
+        let r = try runTool("kws", ["eval-stream", "--scores", dir + "/oww.csv", dir + "/s.wav", "--threshold", "0.9", "--cooldown-ms", "1000",
+                                    "--scoring", "picovoice", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        // The first keyword is found (once: the cooldown), the second missed; the 0.99 at 50 s is a
+        // false alarm on noise; the 0.7 on "bed" stays below the threshold. One false alarm in a minute.
+        print("external scores: miss rate \(o["miss_rate"]!) (expected 0.5), false alarms per hour \(o["fa_per_hour"]!) (expected 60)")
+        XCTAssertEqual(o["miss_rate"] as! Double, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(o["fa_per_hour"] as! Double, 60, accuracy: 1e-9)
+        XCTAssertEqual(o["false_alarm_sources"] as? [String: Int], ["noise": 1, "other_speech": 0, "other_keyword": 0, "repeat": 0])
+        XCTAssertNil(o["tensorflow"], "no windows, no TensorFlow figures")
+        try "time_s,label,score\n0.08,alexa,0.5\n0.04,alexa,0.5\n".write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
+        let bad = try runTool("kws", ["eval-stream", "--scores", dir + "/bad.csv", dir + "/s.wav"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("bad.csv:3: expected time_s,label,score with times in order"), bad.stderr)
+    }
+
+    /// Recordings a wake-word stream cannot decode: named, and left out only when asked.
+    func testUnreadableKeywordRecordingsAreNamedOrSkipped() throws {
+        let dir = makeTemporaryDirectory()
+        for folder in ["hey", "speech/bed", "noise"] { try FileManager.default.createDirectory(atPath: "\(dir)/\(folder)", withIntermediateDirectories: true) }
+        for k in 0..<3 { try writeWAV(path: "\(dir)/hey/\(k).wav", samples: [Float](repeating: 0.3, count: 8000), sampleRate: 16000) }
+        try writeWAV(path: "\(dir)/speech/bed/0.wav", samples: [Float](repeating: -0.3, count: 4000), sampleRate: 16000)
+        try writeWAV(path: "\(dir)/noise/n.wav", samples: (0..<32000).map { Float($0 % 7) / 20 }, sampleRate: 16000)
+        try Data("fLaC not really".utf8).write(to: URL(fileURLWithPath: dir + "/hey/broken.flac"))
+        let common = ["make-stream", "--keyword-clips", dir + "/hey", "--speech", dir + "/speech", "--noise", dir + "/noise", "--minutes", "0.2", "--out", dir + "/w.wav"]
+        let stopped = try runTool("kws", common)
+        XCTAssertNotEqual(stopped.status, 0)
+        XCTAssertTrue(stopped.stderr.contains("1 keyword recording cannot be decoded (--skip-unreadable leaves them out)") && stopped.stderr.contains("broken.flac"), stopped.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/w.wav"))
+        let skipped = try runTool("kws", common + ["--skip-unreadable"])
+        XCTAssertEqual(skipped.status, 0, skipped.stderr)
+        XCTAssertTrue(skipped.stderr.contains("skipping an unreadable keyword recording") && skipped.stdout.contains("3 keywords (hey, 3 recordings)")
+                      && skipped.stdout.contains("1 unreadable keyword recordings left out"), skipped.stdout + skipped.stderr)
+    }
+}

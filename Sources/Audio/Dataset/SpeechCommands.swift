@@ -39,6 +39,8 @@ public final class SpeechCommands: @unchecked Sendable {
     public let root: String
     /// Every folder the dataset was read from.
     public let roots: [String]
+    /// Each root's list files (none: it was split by the hash).
+    public let rootSplits: [(root: String, lists: [DatasetSplit])]
     /// The options used to build the splits.
     public let options: SpeechCommandsOptions
     /// The class names (`options.labels`: Google12's unless `options.keywords` names others).
@@ -107,6 +109,7 @@ public final class SpeechCommands: @unchecked Sendable {
             throw SpeechCommandsError("\(place): no class folders: expected the Speech Commands layout, one folder per word "
                                       + "(yes/, no/, up/, down/, left/, right/, on/, off/, stop/, go/) holding audio files; found \(found)")
         }
+        rootSplits = scans.map { ($0.root, $0.lists) }
         listFilesFound = [DatasetSplit.validation, .testing].filter { split in scans.contains { $0.lists.contains(split) } }
         splitByHash = scans.contains { $0.lists.isEmpty }
         let hasBackgroundFolder = scans.contains { $0.hasBackgroundFolder }
@@ -266,10 +269,11 @@ public final class SpeechCommands: @unchecked Sendable {
 
     /// A few lines describing the splits and the noise source, for tool output.
     public var summary: String {
+        let hash = String(format: "split by TensorFlow's which_set hash of the speaker id (%g%% validation, %g%% testing)",
+                          options.validationPercentage, options.testingPercentage)
         var lines = ["\(roots.joined(separator: " + ")): \(wordFolders.count) word folders; list files: "
-                     + (splitByHash ? String(format: "none: split by TensorFlow's which_set hash of the speaker id (%g%% validation, %g%% testing)",
-                                             options.validationPercentage, options.testingPercentage)
-                                    : listFilesFound.map { $0.listFileName! }.joined(separator: ", "))]
+                     + (roots.count > 1 ? rootSplits.map { "\($0.root): " + ($0.lists.isEmpty ? "none, " + hash : $0.lists.map { $0.listFileName! }.joined(separator: ", ")) }.joined(separator: "; ")
+                        : splitByHash ? "none: " + hash : listFilesFound.map { $0.listFileName! }.joined(separator: ", "))]
         for split in DatasetSplit.allCases {
             let counts = labelCounts(split)
             let generated = examples(split).filter(\.isGeneratedSilence).count

@@ -12,6 +12,10 @@ public struct WakeWordStreamSources: Sendable {
     public var speech: [(label: String, path: String)]
     public var noise: [(path: String, samples: [Float])]
     public var sampleRate: Int
+    /// Recordings that could not be decoded and were left out (with `skipUnreadable`), and why.
+    public var skipped: [String] = []
+    /// Other speech that cannot be decoded is skipped (another clip is drawn) instead of an error.
+    public var skipUnreadable = false
 
     public init(keywords: [(label: String, path: String)], speech: [(label: String, path: String)],
                 noise: [(path: String, samples: [Float])], sampleRate: Int) {
@@ -24,13 +28,23 @@ public struct WakeWordStreamSources: Sendable {
     /// Picovoice excludes the keyword from its background speech); with `speechSplit`, a Speech
     /// Commands root's list files choose the clips (`testing`: `testing_list.txt`, `training`:
     /// the files in neither list). Noise: every audio file under `noiseFolder`, resampled to
-    /// `sampleRate`, cut to `noiseRange`.
+    /// `sampleRate`, cut to `noiseRange`. Every keyword recording is decoded once here: one that
+    /// cannot be is an error naming them all, or, with `skipUnreadable`, left out (`skipped`);
+    /// other speech that cannot be decoded is then skipped as the stream is made.
     public static func scan(keywordFolders: [String], speechFolder: String, speechSplit: DatasetSplit? = nil,
-                            noiseFolder: String, noiseRange: NoiseRange = .whole, sampleRate: Int = 16000) throws -> WakeWordStreamSources {
+                            noiseFolder: String, noiseRange: NoiseRange = .whole, sampleRate: Int = 16000,
+                            skipUnreadable: Bool = false) throws -> WakeWordStreamSources {
         var keywords: [(label: String, path: String)] = []
+        var unreadable: [String] = []
         for folder in keywordFolders {
             let label = (folder.hasSuffix("/") ? String(folder.dropLast()) : folder).split(separator: "/").last.map(String.init) ?? folder
-            keywords += try audioFiles(under: folder, purpose: "keyword recordings").map { (label, $0) }
+            for path in try audioFiles(under: folder, purpose: "keyword recordings") {
+                do { _ = try decodeAt(path, rate: sampleRate); keywords.append((label, path)) } catch { unreadable.append("\(error)") }
+            }
+        }
+        if !unreadable.isEmpty && !skipUnreadable {
+            throw SpeechCommandsError("\(unreadable.count) keyword recording\(unreadable.count == 1 ? "" : "s") cannot be decoded (--skip-unreadable leaves them out):\n  "
+                                      + unreadable.prefix(20).joined(separator: "\n  ") + (unreadable.count > 20 ? "\n  …" : ""))
         }
         let keywordLabels = Set(keywords.map(\.label))
         var speechFiles = try audioFiles(under: speechFolder, purpose: "other speech")
@@ -69,7 +83,10 @@ public struct WakeWordStreamSources: Sendable {
             normalisePeak(&samples)
             noise.append((path, samples))
         }
-        return WakeWordStreamSources(keywords: keywords, speech: speech, noise: noise, sampleRate: sampleRate)
+        var sources = WakeWordStreamSources(keywords: keywords, speech: speech, noise: noise, sampleRate: sampleRate)
+        sources.skipped = unreadable
+        sources.skipUnreadable = skipUnreadable
+        return sources
     }
 }
 
@@ -191,9 +208,18 @@ public struct WakeWordStreamMixer {
         }
         var clip: [Float], label: String?, path: String
         if inBackground {
-            let s = sources.speech[rng.below(sources.speech.count)]
-            let keep = Double(rng.uniformFloat()) < settings.speechProbability
-            clip = try decodeAt(s.path, rate: sources.sampleRate)
+            var s = sources.speech[rng.below(sources.speech.count)]
+            var keep = Double(rng.uniformFloat()) < settings.speechProbability
+            var decoded: [Float]?
+            for _ in 0..<100 {
+                do { decoded = try decodeAt(s.path, rate: sources.sampleRate); break } catch {
+                    guard sources.skipUnreadable else { throw error }
+                    s = sources.speech[rng.below(sources.speech.count)]   // the same draws on both passes
+                    keep = Double(rng.uniformFloat()) < settings.speechProbability
+                }
+            }
+            guard let decoded else { throw SpeechCommandsError("\(s.path): 100 speech clips in a row could not be decoded") }
+            clip = decoded
             (label, path) = (keep ? s.label : nil, s.path)
             if !keep { clip = [Float](repeating: 0, count: clip.count) }
             filledInSegment += clip.count
