@@ -15,9 +15,35 @@ package struct KWSToolData: Codable {
     /// How the training clips were augmented (nil: not recorded, or no augmentation); a resumed
     /// run draws with the same settings.
     package var augmentation: AugmentationSettings? = nil
+    /// How `kws listen` decides, chosen on a validation stream (`kws eval-stream --sweep
+    /// --save-decision`); nil: the command-line defaults.
+    package var detection: DetectionSettings? = nil
 
     package init(labels: [String], features: FeatureSettings, normalizer: FeatureNormalizer, dataset: SpeechCommandsOptions, data: String,
                  augmentation: AugmentationSettings? = nil) {
         (self.labels, self.features, self.normalizer, self.dataset, self.data, self.augmentation) = (labels, features, normalizer, dataset, data, augmentation)
+    }
+}
+
+/// The decision layer a checkpoint carries for `kws listen` (flags override each setting): per
+/// keyword thresholds chosen on a validation stream for a false-alarm rate, and the rules they
+/// were chosen with.
+package struct DetectionSettings: Codable, Equatable {
+    package var thresholds: [String: Float]
+    package var averageMs: Double
+    package var cooldownMs: Double
+    /// Windows in a row whose averaged score must pass the threshold before the keyword fires.
+    package var consecutive: Int
+    /// Windows quieter than this (dBFS RMS) count as silence; nil: no gate.
+    package var energyGateDB: Double?
+    /// The budget the thresholds were chosen for, the stream and the scoring they were chosen on.
+    package var targetFAPerHour: Double
+    package var chosenOn: String
+    package var scoring: String
+
+    package init(thresholds: [String: Float], averageMs: Double, cooldownMs: Double, consecutive: Int, energyGateDB: Double?,
+                 targetFAPerHour: Double, chosenOn: String, scoring: String) {
+        (self.thresholds, self.averageMs, self.cooldownMs, self.consecutive, self.energyGateDB) = (thresholds, averageMs, cooldownMs, consecutive, energyGateDB)
+        (self.targetFAPerHour, self.chosenOn, self.scoring) = (targetFAPerHour, chosenOn, scoring)
     }
 }

@@ -25,6 +25,10 @@ package struct CommandRecognizer {
     package var averageMs: Double = 1000
     package var suppressMs: Double = 500
     package var cooldownMs: Double = 0
+    /// Windows in a row whose averaged top class is the keyword above its threshold before it
+    /// fires (1: the first such window fires).
+    package var consecutive = 1
+    private var run = (label: -1, count: 0)
     /// Per class; the keywords' default is `threshold`.
     package var thresholds: [Float]
     /// Windows needed in the averaging span before anything fires (TF's minimum_count).
@@ -53,12 +57,13 @@ package struct CommandRecognizer {
         for c in average.indices { average[c] /= Float(recent.count) }
         let top = average.indices.max { average[$0] < average[$1] }!
         let isKeyword = !Self.background.contains(labels[top])
+        run = isKeyword && average[top] > thresholds[top] ? (top, run.label == top ? run.count + 1 : 1) : (-1, 0)
         guard isKeyword else {
             if labels[top] == "_silence_" { (previousLabel, previousTime) = (nil, -.infinity) }   // silence ends a word (TF)
             return nil
         }
         let allowed = cooldownMs > 0 ? time - lastFiring >= cooldownMs : top != previousLabel && time - previousTime > suppressMs
-        if average[top] > thresholds[top], allowed {
+        if average[top] > thresholds[top], run.count >= consecutive, allowed {
             previousLabel = top
             previousTime = time
             lastFiring = time
@@ -117,7 +122,20 @@ package struct ScannedWindow {
     package var scores: [Float]
     /// Seconds of the model pass that computed it (shared by the windows of one batch).
     package var passSeconds: Double
+    /// The window's level: 20·log10 of its RMS (dBFS; −∞ for digital silence).
+    package var levelDB: Double = 0
+    /// Its samples (for saving a detection's audio).
+    package var samples: [Float] = []
 }
+
+/// 20·log10(RMS) of `x` in dBFS (−∞ when silent).
+package func levelDB(_ x: [Float]) -> Double {
+    let meanSquare = x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(x.count, 1))
+    return 10 * log10(meanSquare)
+}
+
+/// A silence posterior: what an energy gate hands the recognizer for a window too quiet to hold a word.
+package func silenceScores(labels: [String]) -> [Float] { labels.map { $0 == "_silence_" ? 1 : 0 } }
 
 /// The one scan of audio by a keyword spotter, for `classify`, `eval-stream` and `listen`: 1 s
 /// windows every `strideMs` (`SlidingWindows`, on the 16-bit grid), their posteriors computed
@@ -138,7 +156,9 @@ package func scanWindows(read: @escaping (Int) throws -> [Float], spotter: Keywo
         let t0 = monotonicSeconds()
         let results = spotter.probabilities(ofClips: pending.map(\.samples), streamOffsets: pending.map(\.start))
         let pass = monotonicSeconds() - t0
-        for (w, p) in zip(pending, results) { try body(ScannedWindow(start: w.start, end: w.end, scores: p, passSeconds: pass)) }
+        for (w, p) in zip(pending, results) {
+            try body(ScannedWindow(start: w.start, end: w.end, scores: p, passSeconds: pass, levelDB: levelDB(w.samples), samples: w.samples))
+        }
         windows += pending.count
         pending.removeAll(keepingCapacity: true)
     }

@@ -32,6 +32,12 @@ package struct StreamEvaluation {
     package var standardInputRate: Int?
     /// Score another detector instead of a checkpoint: its `time_s,label,score` frames.
     package var scoresFile: String?
+    /// The decision layer: windows in a row above the threshold, and the energy gate (dBFS).
+    package var consecutive = 1
+    package var energyGateDB: Double?
+    /// With `sweep`: write the per-keyword thresholds that meet `targetFAPerHour` (and these
+    /// settings) into the checkpoint, for `kws listen`.
+    package var saveDecision = false
     package var tfToleranceMs = 1500
     package var sweep = false
     package var targetFAPerHour: Double = 2
@@ -62,6 +68,7 @@ package struct StreamEvaluation {
         var seconds: Double
         var duration: Double
         var sampleRate = 16000, clip = 16000
+        var gated = 0
     }
 
     private func recognizers(labels: [String], thresholds: [Float], external: Bool) -> [CommandRecognizer] {
@@ -69,6 +76,7 @@ package struct StreamEvaluation {
             var r = CommandRecognizer(labels: labels, threshold: $0, averageMs: averageMs, suppressMs: suppressMs)
             r.minimumCount = external ? 1 : minimumCount
             r.cooldownMs = cooldownMs
+            r.consecutive = consecutive
             return r
         }
     }
@@ -98,10 +106,14 @@ package struct StreamEvaluation {
         // windows of the stream's last second are kept until its length is known.
         let stride = strideMs * rate / 1000
         var lastSecond: [(start: Int, end: Int, scores: [Float])] = []
+        let silent = silenceScores(labels: spotter.tool.labels)
+        var gated = 0
         let scan = try scanWindows(read: read, spotter: spotter, strideMs: strideMs) { w in
             let ms = Double(w.end) * 1000 / Double(rate)
+            let quiet = energyGateDB.map { w.levelDB < $0 } ?? false
+            if quiet { gated += 1 }
             for k in recognizers.indices {
-                if let d = recognizers[k].process(time: ms, scores: w.scores) { detections[k].append(d) }
+                if let d = recognizers[k].process(time: ms, scores: quiet ? silent : w.scores) { detections[k].append(d) }
             }
             if w.start % stride == 0 {
                 lastSecond.append((w.start, w.end, w.scores))
@@ -118,7 +130,7 @@ package struct StreamEvaluation {
             if let label = tensorFlow.process(timeMs: startMs, scores: w.scores) { commands.append((label, startMs)) }
         }
         return Scan(labels: spotter.tool.labels, detections: detections, commands: commands, windows: scan.windows, seconds: scan.seconds,
-                    duration: Double(totalSamples) / Double(rate), sampleRate: rate, clip: clip)
+                    duration: Double(totalSamples) / Double(rate), sampleRate: rate, clip: clip, gated: gated)
     }
 
     /// Another detector's scores (`scoresFile`: `time,label,score` per frame, e.g. openWakeWord's
@@ -182,7 +194,8 @@ package struct StreamEvaluation {
             "stream": stream, "checkpoint": scoresFile == nil ? checkpoint : NSNull(), "scores": scoresFile ?? NSNull(), "hours": m.hours, "threshold": Double(thresholds[main]),
             "miss_rate": m.missRate, "fa_per_hour": m.falseAlarmsPerHour, "keywords": m.keywordWords, "words": m.words,
             "protocol": protocolName, "stride_ms": strideMs, "average_ms": averageMs, "minimum_count": minimumCount,
-            "scoring": scoring.rawValue, "cooldown_ms": cooldownMs, "false_alarms": m.falseAlarms,
+            "scoring": scoring.rawValue, "cooldown_ms": cooldownMs, "false_alarms": m.falseAlarms, "consecutive": consecutive,
+            "energy_gate_db": energyGateDB ?? NSNull(), "gated_windows": scan.gated,
             "false_alarm_sources": Dictionary(uniqueKeysWithValues: FalseAlarmSource.allCases.map { ($0.rawValue, m.falseAlarmsBySource[$0] ?? 0) }),
             "windows": scan.windows,
             "per_keyword": Dictionary(uniqueKeysWithValues: keywords.compactMap { k in
@@ -212,6 +225,25 @@ package struct StreamEvaluation {
             }
             object["det_csv"] = prefix + ".csv"
             object["det_svg"] = prefix + ".svg"
+            // The decision layer: each keyword's lowest swept threshold whose own false alarms stay
+            // within its share of the budget.
+            var perKeyword: [String: Float] = [:]
+            for k in keywords {
+                if let t = zip(thresholds, metrics).first(where: { $0.1.falseAlarmsPerHour(k) <= targetFAPerHour / Double(keywords.count) })?.0 { perKeyword[k] = t }
+            }
+            object["decision"] = ["thresholds": perKeyword.mapValues { Double(formatThreshold($0))! }, "target_fa_per_hour": targetFAPerHour,
+                                  "consecutive": consecutive, "energy_gate_db": energyGateDB ?? NSNull(), "cooldown_ms": cooldownMs, "average_ms": averageMs]
+            if saveDecision {
+                guard scoresFile == nil else { throw KWSStreamError("--save-decision writes into a checkpoint: not with --scores") }
+                guard perKeyword.count == keywords.count else {
+                    throw KWSStreamError("--save-decision: no swept threshold keeps \(keywords.filter { perKeyword[$0] == nil }.joined(separator: ", "))'s false alarms within \(targetFAPerHour / Double(keywords.count)) per hour; nothing written")
+                }
+                let settings = DetectionSettings(thresholds: perKeyword, averageMs: averageMs, cooldownMs: cooldownMs, consecutive: consecutive,
+                                                 energyGateDB: energyGateDB, targetFAPerHour: targetFAPerHour, chosenOn: stream, scoring: scoring.rawValue)
+                let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(settings))
+                try Checkpoint.updateTool(path: checkpoint, expectedKind: "kws") { $0["detection"] = encoded }
+                object["decision_saved_to"] = checkpoint
+            }
             if let best = zip(thresholds, metrics).first(where: { $0.1.falseAlarmsPerHour <= targetFAPerHour }) {
                 object["target"] = ["fa_per_hour_limit": targetFAPerHour, "threshold": Double(best.0), "miss_rate": best.1.missRate,
                                     "fa_per_hour": best.1.falseAlarmsPerHour]
@@ -264,6 +296,10 @@ package struct StreamEvaluation {
                 lines.append(String(format: "no threshold up to \(formatThreshold(sweepThresholds.last!)) keeps false alarms at or below %g per hour", targetFAPerHour))
             }
             lines.append("DET curve: \(object["det_csv"]!), \(object["det_svg"]!)")
+            if let d = object["decision"] as? [String: Any], let t = d["thresholds"] as? [String: Double] {
+                lines.append("decision layer (each keyword's share of \(targetFAPerHour) FA/h): " + t.sorted { $0.key < $1.key }.map { "\($0.key) \(formatThreshold(Float($0.value)))" }.joined(separator: ", ")
+                             + (object["decision_saved_to"] != nil ? "; saved in \(checkpoint) for kws listen" : ""))
+            }
         }
         if let saved = object["false_alarm_windows"] as? [String: Any] {
             lines.append("\(saved["count"]!) windows of \(m.falseAlarmsWithoutKeyword.count) false alarms on noise or unknown words (each with the two windows before it) written to \(saved["folder"]!)")

@@ -29,7 +29,12 @@ extension KWS {
                 (a detection between a keyword's start and 0.5 s after its end finds it, every
                 other firing is a false alarm); --cooldown-ms N lets nothing fire for N ms
                 after a firing (a wake-word engine's refractory time). Each false alarm is
-                attributed: noise, other speech, another keyword. A stream too long to keep
+                attributed: noise, other speech, another keyword. The decision layer:
+                --consecutive N windows above the threshold, --energy-gate-db (quieter windows
+                are silence); --save-decision writes each keyword's threshold for
+                --target-fa-per-hour into the checkpoint, and kws listen uses it. Choose it on a
+                validation stream (make-stream --speech-split valid, training's noise range),
+                never on the test stream. A stream too long to keep
                 comes on standard input ("-", raw PCM as kws listen takes it), e.g. straight
                 from kws make-stream --out -: its labels are read when the audio ends.
 
@@ -65,6 +70,9 @@ extension KWS {
         @Option(help: "Interleaved channels of raw PCM on standard input (mixed to mono).") var channels: Int = 1
         @Option(help: "How detections are scored: lem (ours, --tolerance-ms) or picovoice (Picovoice's benchmark).") var scoring: Scoring = .lem
         @Option(name: .customLong("cooldown-ms"), help: "Nothing fires for this long after any firing (0: TensorFlow's rule).") var cooldownMs: Double = 0
+        @Option(help: "Windows in a row whose averaged score passes the threshold before a keyword fires.") var consecutive: Int = 1
+        @Option(name: .customLong("energy-gate-db"), help: ArgumentHelp("Windows quieter than this RMS level (dBFS) count as silence, e.g. --energy-gate-db=-50.", valueName: "dB")) var energyGateDB: Double?
+        @Flag(name: .customLong("save-decision"), help: "With --sweep: write each keyword's threshold for --target-fa-per-hour (and --cooldown-ms, --consecutive, --energy-gate-db, --average-ms) into the checkpoint; kws listen then uses them.") var saveDecision = false
         @Option(help: "Defaults of the settings below: lem (ours) or tf (test_streaming_accuracy.py's).") var `protocol`: StreamProtocol = .lem
         @Option(help: "Detection threshold on the averaged posterior (lem 0.5, tf 0.7).") var threshold: Float?
         @Option(name: .customLong("stride-ms"), help: "Milliseconds between windows (lem 100, tf 30).") var strideMs: Int?
@@ -91,6 +99,9 @@ extension KWS {
             if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be in (0, 1)") }
             if let strideMs, strideMs < 1 { throw ValidationError("--stride-ms must be at least 1") }
             if let averageMs, !(averageMs > 0) { throw ValidationError("--average-ms must be positive") }
+            if consecutive < 1 || consecutive > 100 { throw ValidationError("--consecutive must be from 1 to 100") }
+            if let energyGateDB, !(energyGateDB.isFinite && energyGateDB <= 0) { throw ValidationError("--energy-gate-db is a level in dBFS: a number ≤ 0, e.g. -50") }
+            if saveDecision && !sweep { throw ValidationError("--save-decision chooses thresholds on the sweep: add --sweep") }
             if !(cooldownMs >= 0 && cooldownMs.isFinite) { throw ValidationError("--cooldown-ms must be a number ≥ 0") }
             if channels < 1 || channels > 64 { throw ValidationError("--channels must be from 1 to 64") }
             if stream != "-" && rate != nil { throw ValidationError("--rate is for raw PCM on standard input; a file says its own rate") }
@@ -112,6 +123,7 @@ extension KWS {
                 (evaluation.suppressMs, evaluation.toleranceMs, evaluation.tfToleranceMs) = (suppressMs, toleranceMs, tfToleranceMs)
                 (evaluation.sweep, evaluation.targetFAPerHour, evaluation.det, evaluation.saveFalseAlarms) = (sweep, targetFAPerHour, det, saveFalseAlarms)
                 (evaluation.scoring, evaluation.cooldownMs) = (scoring == .picovoice ? .picovoice : .lem, cooldownMs)
+                (evaluation.consecutive, evaluation.energyGateDB, evaluation.saveDecision) = (consecutive, energyGateDB, saveDecision)
                 if stream == "-" {
                     evaluation.standardInput = PCMInput(format: format, channels: channels)
                     evaluation.standardInputRate = rate

@@ -20,6 +20,12 @@ extension KWS {
                 --json: JSON lines with keys time, label, score, latency_ms), flushed at once.
                 Memory stays bounded for an endless stream; Ctrl-C ends with a summary.
 
+                A checkpoint that carries a decision layer (kws eval-stream --sweep
+                --save-decision) sets the thresholds, averaging, cooldown, consecutive windows
+                and energy gate chosen on a validation stream; flags override them.
+                --save-detections DIR keeps the audio of every detection, to retrain on false
+                wakes (kws train --hard-negatives DIR).
+
                 Standard input ("-") is raw PCM at the model's rate (--format s16 or f32,
                 --channels); files are anything libsndfile reads, resampled as needed.
 
@@ -27,6 +33,7 @@ extension KWS {
                   arecord -f S16_LE -r 16000 -c 1 | kws listen --checkpoint g12.ckpt -
                   kws listen --checkpoint g12.ckpt meeting.wav --threshold 0.7 \\
                       --threshold yes=0.85 --json
+                  kws listen --checkpoint alexa.ckpt - --save-detections wakes/
                 """)
 
         @OptionGroup var checkpoint: CheckpointOption
@@ -38,12 +45,16 @@ extension KWS {
         @Option(parsing: .singleValue, help: ArgumentHelp("Detection threshold (default 0.5), or label=threshold for one keyword; repeatable.", valueName: "t"))
         var threshold: [String] = []
         @Option(name: .customLong("stride-ms"), help: "Milliseconds between windows.") var strideMs: Int = 100
-        @Option(name: .customLong("average-ms"), help: "Posteriors averaged over this many ms of windows.") var averageMs: Double = 1000
+        @Option(name: .customLong("average-ms"), help: "Posteriors averaged over this many ms of windows (default: the checkpoint's decision layer, else 1000).") var averageMs: Double?
         @Option(name: .customLong("suppress-ms"), help: "After a detection, the same keyword cannot fire again for this long.") var suppressMs: Double = 500
+        @Option(name: .customLong("cooldown-ms"), help: "Nothing fires for this long after any firing (default: the checkpoint's decision layer, else 0: TensorFlow's rule).") var cooldownMs: Double?
+        @Option(help: "Windows in a row above the threshold before a keyword fires (default: the checkpoint's, else 1).") var consecutive: Int?
+        @Option(name: .customLong("energy-gate-db"), help: ArgumentHelp("Windows quieter than this RMS level (dBFS) count as silence, e.g. --energy-gate-db=-50 (default: the checkpoint's, else none).", valueName: "dB")) var energyGateDB: Double?
+        @Option(name: .customLong("save-detections"), help: ArgumentHelp("Write the 1 s window of every detection to this folder as a WAV (collect false wakes for kws train --hard-negatives).", valueName: "dir")) var saveDetections: String?
         @Flag(help: "JSON lines.") var json = false
 
-        func thresholds(labels: [String]) throws -> (Float, [String: Float]) {
-            var global: Float = 0.5, perClass: [String: Float] = [:]
+        func thresholds(labels: [String], saved: [String: Float] = [:]) throws -> (Float, [String: Float]) {
+            var global: Float = 0.5, perClass: [String: Float] = threshold.isEmpty ? saved : [:]
             for item in threshold {
                 let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
                 guard let value = Float(parts.last!), value > 0, value < 1 else { throw ValidationError("--threshold \(item): a threshold must be in (0, 1)") }
@@ -60,6 +71,9 @@ extension KWS {
         mutating func validate() throws {
             if strideMs < 1 { throw ValidationError("--stride-ms must be at least 1") }
             if channels < 1 || channels > 64 { throw ValidationError("--channels must be from 1 to 64") }
+            if let consecutive, consecutive < 1 || consecutive > 100 { throw ValidationError("--consecutive must be from 1 to 100") }
+            if let cooldownMs, !(cooldownMs >= 0 && cooldownMs.isFinite) { throw ValidationError("--cooldown-ms must be a number ≥ 0") }
+            if let energyGateDB, !(energyGateDB.isFinite && energyGateDB <= 0) { throw ValidationError("--energy-gate-db is a level in dBFS: a number ≤ 0, e.g. -50") }
             if input != "-" && rate != nil { throw ValidationError("--rate is for raw PCM on standard input; a file says its own rate") }
         }
 
@@ -67,9 +81,23 @@ extension KWS {
             try reportingErrors {
                 let spotter = try KeywordSpotter(checkpoint: checkpoint.checkpoint, int8: precision.int8)
                 let modelRate = spotter.tool.dataset.sampleRate
-                let (global, perClass) = try thresholds(labels: spotter.tool.labels)
+                let decision = spotter.tool.detection
+                let (global, perClass) = try thresholds(labels: spotter.tool.labels, saved: decision?.thresholds ?? [:])
                 var recognizer = CommandRecognizer(labels: spotter.tool.labels, threshold: global, perClass: perClass,
-                                                   averageMs: averageMs, suppressMs: suppressMs)
+                                                   averageMs: averageMs ?? decision?.averageMs ?? 1000, suppressMs: suppressMs)
+                recognizer.cooldownMs = cooldownMs ?? decision?.cooldownMs ?? 0
+                recognizer.consecutive = consecutive ?? decision?.consecutive ?? 1
+                let gate = energyGateDB ?? decision?.energyGateDB
+                let silent = silenceScores(labels: spotter.tool.labels)
+                if let decision, threshold.isEmpty {
+                    writeStandardError("kws listen: the checkpoint's decision layer: thresholds " + decision.thresholds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                                       + String(format: " (for %g false alarms per hour on %@)\n", decision.targetFAPerHour, decision.chosenOn))
+                }
+                if let saveDetections {
+                    do { try FileManager.default.createDirectory(atPath: saveDetections, withIntermediateDirectories: true) } catch {
+                        throw ToolError(description: "\(saveDetections): cannot create the folder (\(error.localizedDescription))")
+                    }
+                }
                 let read: (Int) throws -> [Float]
                 if input == "-" {
                     if let rate, rate != modelRate { throw ValidationError("--rate \(rate): the model takes \(modelRate) Hz; resample upstream (e.g. arecord -r \(modelRate))") }
@@ -87,7 +115,11 @@ extension KWS {
                 let scan = try scanWindows(read: read, spotter: spotter, strideMs: strideMs, batch: 1,
                                            shouldStop: { InterruptHandler.requested != nil }) { w in
                     let t0 = monotonicSeconds()
-                    let detection = recognizer.process(time: Double(w.end) * 1000 / Double(modelRate), scores: w.scores)
+                    let quiet = gate.map { w.levelDB < $0 } ?? false
+                    let detection = recognizer.process(time: Double(w.end) * 1000 / Double(modelRate), scores: quiet ? silent : w.scores)
+                    if let d = detection, let folder = saveDetections {
+                        try writeWAV(path: String(format: "%@/%@-%010.3f.wav", folder, d.label, d.time), samples: w.samples, sampleRate: modelRate)
+                    }
                     let latency = (w.passSeconds + monotonicSeconds() - t0) * 1000
                     busy += latency
                     if let d = detection {

@@ -118,7 +118,8 @@ extension KWS {
             guard let speech = wake.speech, let noise = wake.noise else { throw ValidationError("a wake-word stream needs --speech and --noise") }
             let sources = try WakeWordStreamSources.scan(keywordFolders: wake.keywordClips, speechFolder: speech,
                                                          speechSplit: wake.speechSplit.map { $0 == "test" ? .testing : $0 == "valid" ? .validation : .training },
-                                                         noiseFolder: noise, noiseRange: noiseRange, skipUnreadable: wake.skipUnreadable)
+                                                         noiseFolder: noise, noiseRange: noiseRange, skipUnreadable: wake.skipUnreadable,
+                                                         keywordSplit: wake.keywordSplit.map { $0 == "test" ? .testing : $0 == "valid" ? .validation : .training })
             for problem in sources.skipped { writeStandardError("skipping an unreadable keyword recording: \(problem)\n") }
             var settings = WakeWordStreamSettings()
             (settings.hours, settings.snrDB, settings.speechProbability, settings.keywordCount, settings.seed) =
@@ -147,6 +148,7 @@ struct WakeWordOptions: ParsableArguments {
     var keywordClips: [String] = []
     @Option(help: ArgumentHelp("A folder of other speech clips, labelled by their folder (e.g. a Speech Commands folder).", valueName: "dir")) var speech: String?
     @Option(name: .customLong("speech-split"), help: "With a Speech Commands --speech: only its test, valid or train clips (speaker-disjoint lists).") var speechSplit: String?
+    @Option(name: .customLong("keyword-split"), help: "Only the keyword recordings TensorFlow's hash split puts in test, valid or train (a kws synthesize folder's held-out voices: a validation stream).") var keywordSplit: String?
     @Option(help: ArgumentHelp("A folder of noise recordings (e.g. _background_noise_).", valueName: "dir")) var noise: String?
     @Option(name: .customLong("speech-probability"), help: "Share of the drawn speech clips kept between keywords (Picovoice: 0.2).") var speechProbability: Double = 0.2
     @Option(name: .customLong("keyword-count"), help: "Keywords in the stream (default: every recording once).") var keywordCount: Int?
@@ -159,6 +161,7 @@ struct WakeWordOptions: ParsableArguments {
         }
         if speechCommandsFlags { throw ValidationError("--data is for a Speech Commands stream; a wake-word stream takes --keyword-clips, --speech and --noise") }
         if speech == nil || noise == nil { throw ValidationError("a wake-word stream needs --speech (other speech) and --noise (noise recordings)") }
+        if let keywordSplit, !["test", "valid", "train"].contains(keywordSplit) { throw ValidationError("--keyword-split must be test, valid or train (got \(keywordSplit))") }
         if let speechSplit, !["test", "valid", "train"].contains(speechSplit) { throw ValidationError("--speech-split must be test, valid or train (got \(speechSplit))") }
         if !(0...1).contains(speechProbability) { throw ValidationError("--speech-probability must be in [0, 1]") }
         if let keywordCount, keywordCount < 1 { throw ValidationError("--keyword-count must be at least 1") }

@@ -110,6 +110,20 @@ final class KWSMakeStreamTests: XCTestCase {
         XCTAssertEqual(w["scoring"] as? String, "picovoice")
         XCTAssertEqual(w["cooldown_ms"] as? Double, 1000)
         print("wake-word pipe: miss rate \(w["miss_rate"] ?? "?"), \(w["fa_per_hour"] ?? "?") false alarms per hour, operating points \(w["operating_points"] ?? "?")")
+        // The decision layer: thresholds chosen on the sweep for a budget, saved in the checkpoint,
+        // used by listen (which keeps the audio of each detection when asked).
+        let decided = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, dir + "/w.wav", "--sweep", "--det", dir + "/d.det", "--target-fa-per-hour", "100000",
+                                          "--cooldown-ms", "1000", "--consecutive", "2", "--energy-gate-db=-60", "--save-decision", "--json"])
+        XCTAssertEqual(decided.status, 0, decided.stderr)
+        let decision = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(decided.stdout.utf8)) as! [String: Any])["decision"] as? [String: Any])
+        XCTAssertEqual((decision["thresholds"] as? [String: Double])?["yes"], 0.3, "any threshold meets a huge budget: the lowest swept")
+        let listened = try runTool("kws", ["listen", "--checkpoint", ckpt, dir + "/w.wav", "--json", "--save-detections", dir + "/wakes"])
+        XCTAssertEqual(listened.status, 0, listened.stderr)
+        XCTAssertTrue(listened.stderr.contains("the checkpoint's decision layer: thresholds") && listened.stderr.contains("yes 0.3") && listened.stderr.contains("for 100000 false alarms per hour"), listened.stderr)
+        let saved = try FileManager.default.contentsOfDirectory(atPath: dir + "/wakes").filter { $0.hasSuffix(".wav") }
+        XCTAssertEqual(saved.count, listened.stdout.split(separator: "\n").count, "one WAV per detection")
+        XCTAssertGreaterThan(saved.count, 0)
+        XCTAssertEqual(try readAudio(path: dir + "/wakes/" + saved[0]).samples.count, 16000)
         let noPipeLabels = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, "-"])
         XCTAssertNotEqual(noPipeLabels.status, 0)
         XCTAssertTrue(noPipeLabels.stderr.contains("a stream on standard input needs --labels"), noPipeLabels.stderr)

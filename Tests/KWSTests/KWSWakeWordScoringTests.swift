@@ -73,6 +73,26 @@ final class KWSWakeWordScoringTests: XCTestCase {
         XCTAssertEqual(run(wake), [1.0, 1.2, 3.0, 3.2], "a cooldown shorter than the word lets it fire again")
     }
 
+    /// N consecutive windows above the threshold before a keyword fires (the decision layer).
+    func testConsecutiveWindowsDelayAndFilterFiring() {
+        let labels = ["_silence_", "_unknown_", "alexa"]
+        func fired(consecutive: Int, pattern: [Float]) -> [Double] {
+            var r = CommandRecognizer(labels: labels, threshold: 0.9, averageMs: 50, suppressMs: 500)
+            (r.minimumCount, r.cooldownMs, r.consecutive) = (1, 1000, consecutive)
+            return pattern.enumerated().compactMap { i, a in r.process(time: Double(i + 1) * 100, scores: [0.01, 0.99 - a, a])?.time }
+        }
+        let blip: [Float] = [0, 0.95, 0, 0, 0.95, 0.95, 0.95, 0, 0]   // one window, then three in a row
+        XCTAssertEqual(fired(consecutive: 1, pattern: blip), [0.2], "the cooldown holds the second run")
+        XCTAssertEqual(fired(consecutive: 2, pattern: blip), [0.6], "a lone window no longer fires; the run fires at its second window")
+        XCTAssertEqual(fired(consecutive: 4, pattern: blip), [], "no run of four")
+    }
+
+    func testEnergyGateLevels() {
+        XCTAssertEqual(levelDB([Float](repeating: 0.1, count: 100)), -20, accuracy: 1e-5)
+        XCTAssertEqual(levelDB([Float](repeating: 0, count: 100)), -.infinity)
+        XCTAssertEqual(silenceScores(labels: ["_silence_", "_unknown_", "alexa"]), [1, 0, 0])
+    }
+
     /// The miss rate at a false-alarm budget: the lowest swept threshold within it, and the DET
     /// curve followed linearly to the budget.
     func testOperatingPointsAreReadOffTheSweep() {

@@ -28,19 +28,27 @@ public struct WakeWordStreamSources: Sendable {
     /// Picovoice excludes the keyword from its background speech); with `speechSplit`, a Speech
     /// Commands root's list files choose the clips (`testing`: `testing_list.txt`, `training`:
     /// the files in neither list). Noise: every audio file under `noiseFolder`, resampled to
-    /// `sampleRate`, cut to `noiseRange`. Every keyword recording is decoded once here: one that
+    /// `sampleRate`, cut to `noiseRange`. With `keywordSplit`, only the keyword recordings
+    /// TensorFlow's hash split (10 % validation, 10 % testing) puts there — the held-out voices of
+    /// a `kws synthesize` folder, for a validation stream. Every keyword recording is decoded once here: one that
     /// cannot be is an error naming them all, or, with `skipUnreadable`, left out (`skipped`);
     /// other speech that cannot be decoded is then skipped as the stream is made.
     public static func scan(keywordFolders: [String], speechFolder: String, speechSplit: DatasetSplit? = nil,
                             noiseFolder: String, noiseRange: NoiseRange = .whole, sampleRate: Int = 16000,
-                            skipUnreadable: Bool = false) throws -> WakeWordStreamSources {
+                            skipUnreadable: Bool = false, keywordSplit: DatasetSplit? = nil) throws -> WakeWordStreamSources {
         var keywords: [(label: String, path: String)] = []
         var unreadable: [String] = []
         for folder in keywordFolders {
             let label = (folder.hasSuffix("/") ? String(folder.dropLast()) : folder).split(separator: "/").last.map(String.init) ?? folder
+            let root = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
             for path in try audioFiles(under: folder, purpose: "keyword recordings") {
+                // A folder of kws synthesize: TensorFlow's hash split of "<word>/<voice>_nohash_…".
+                if let keywordSplit, speechCommandsSplit(path: label + "/" + path.dropFirst(root.count + 1), validationPercentage: 10, testingPercentage: 10) != keywordSplit { continue }
                 do { _ = try decodeAt(path, rate: sampleRate); keywords.append((label, path)) } catch { unreadable.append("\(error)") }
             }
+        }
+        if keywords.isEmpty && unreadable.isEmpty, let keywordSplit {
+            throw SpeechCommandsError("\(keywordFolders.joined(separator: ", ")): no keyword recordings in the \(keywordSplit.rawValue) split of the hash")
         }
         if !unreadable.isEmpty && !skipUnreadable {
             throw SpeechCommandsError("\(unreadable.count) keyword recording\(unreadable.count == 1 ? "" : "s") cannot be decoded (--skip-unreadable leaves them out):\n  "

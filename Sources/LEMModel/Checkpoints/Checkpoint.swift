@@ -86,6 +86,27 @@ public struct Checkpoint: Sendable {
         }
     }
 
+    /// Rewrites the tool data of the checkpoint at `path` in place (atomically), leaving every
+    /// tensor and the other metadata as stored (an int8 checkpoint stays int8): `update` gets the
+    /// tool JSON as a dictionary. Used to store settings chosen after training, such as a
+    /// spotter's detection thresholds.
+    public static func updateTool(path: String, expectedKind: String, _ update: (inout [String: Any]) throws -> Void) throws {
+        _ = try read(path: path, expectedKind: expectedKind)   // every check of a read
+        var file: SafeTensorsFile
+        do { file = try SafeTensorsFile.read(path: path) } catch let e as SafeTensorsError {
+            throw CheckpointError(path: path, problem: e.problem)
+        }
+        guard let text = file.metadata["tool"], var tool = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+            throw CheckpointError(path: path, problem: "corrupt checkpoint: unreadable tool data")
+        }
+        try update(&tool)
+        let data = try JSONSerialization.data(withJSONObject: tool, options: [.sortedKeys])
+        file.metadata["tool"] = String(decoding: data, as: UTF8.self)
+        do { try file.write(atomicallyTo: path) } catch let e as SafeTensorsError {
+            throw CheckpointError(path: path, problem: e.problem)
+        }
+    }
+
     /// Reads and validates a checkpoint written by `expectedKind` ("lm" or "kws").
     ///
     /// Errors name the file and the problem: missing or unreadable, truncated or corrupt (the
