@@ -69,9 +69,13 @@ public func peakingEQ(_ x: [Float], rate: Int, frequency: Double, gainDB: Double
 /// A window of `length` samples holding `word` so that it ends at `end` (zeros around it; the
 /// word's start is cut when it is longer than `end`).
 public func place(_ word: [Float], endingAt end: Int, length: Int) -> [Float] {
+    place(word, startingAt: min(length, end) - word.count, length: length)
+}
+
+/// A window of `length` samples with `x` from `start` on (which may be negative); whatever falls
+/// outside the window is cut (a reverberant tail past its end, a word's start before it).
+public func place(_ x: [Float], startingAt start: Int, length: Int) -> [Float] {
     var window = [Float](repeating: 0, count: length)
-    let end = max(0, min(length, end))
-    let start = end - word.count
-    for i in max(0, start)..<end { window[i] = word[i - start] }
+    for i in max(0, start)..<max(max(0, start), min(length, start + x.count)) { window[i] = x[i - start] }
     return window
 }

@@ -159,9 +159,9 @@ package struct WordSynthesis: Sendable {
         if Double(rng.uniformFloat()) < reverbProbability {
             x = reverberate(x, rate: sampleRate, rt60: Double(rng.uniform(0.2, 0.8)), wet: rng.uniform(0.2, 0.7), rng: &rng)
         }
-        // The word (not its reverberant tail) ends at `end`; the tail runs on to the clip's end.
+        // The word (not its reverberant tail) ends at `end`; the tail runs on, cut at the clip's end.
         let end = Int(job.end * Double(clipSamples))
-        var window = place(x, endingAt: end + (x.count - wordLength), length: clipSamples)
+        var window = place(x, startingAt: end - wordLength, length: clipSamples)
         let peak = window.reduce(Float(0)) { max($0, abs($1)) }
         if peak > 0 { for i in window.indices { window[i] *= job.level / peak } }
         let folder = "\(out)/\(job.folder)"
