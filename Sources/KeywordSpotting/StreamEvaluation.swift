@@ -297,7 +297,7 @@ package struct StreamEvaluation {
             }
             lines.append("DET curve: \(object["det_csv"]!), \(object["det_svg"]!)")
             if let d = object["decision"] as? [String: Any], let t = d["thresholds"] as? [String: Double] {
-                lines.append("decision layer (each keyword's share of \(targetFAPerHour) FA/h): " + t.sorted { $0.key < $1.key }.map { "\($0.key) \(formatThreshold(Float($0.value)))" }.joined(separator: ", ")
+                lines.append("decision layer (each keyword's share of " + String(format: "%g", targetFAPerHour) + " FA/h): " + t.sorted { $0.key < $1.key }.map { "\($0.key) \(formatThreshold(Float($0.value)))" }.joined(separator: ", ")
                              + (object["decision_saved_to"] != nil ? "; saved in \(checkpoint) for kws listen" : ""))
             }
         }

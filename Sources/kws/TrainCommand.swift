@@ -36,6 +36,8 @@ extension KWS {
                       --epochs 30 --max-minutes 60
                   kws train --data speech_commands_v0.02 --preset google12 --cell gru \\
                       --checkpoint g12-gru.ckpt
+                  kws train --wake-word jarvis --data speech_commands_v0.02 \\
+                      --checkpoint jarvis.ckpt
                   kws synthesize --word jarvis --out synth/jarvis
                   kws train --data synth/jarvis --data speech_commands_v0.02 \\
                       --keywords jarvis --noise-range 0:0.8 --checkpoint jarvis.ckpt
@@ -80,6 +82,11 @@ extension KWS {
         @Flag(name: .customLong("stream-negatives"), help: "Streams: all three at once (\(StreamNegatives.recommended.summary)); the flags above override.") var streamNegatives = false
         @Option(name: .customLong("hard-negatives"), help: ArgumentHelp("Streams: a folder of clips the model fired on without a keyword (kws eval-stream --save-false-alarms), trained as _unknown_.", valueName: "dir")) var hardNegatives: String?
         @Option(name: .customLong("init"), help: ArgumentHelp("Start from this checkpoint's weights, features and normalisation (fine-tuning, e.g. on hard negatives).", valueName: "checkpoint")) var initial: String?
+        @Option(name: .customLong("wake-word"), help: ArgumentHelp("The whole recipe for a wake word from text (docs/WAKEWORDS.md): synthesise it, train with --data as other speech and noise, choose the decision layer on a validation stream.", valueName: "word"))
+        var wakeWord: String?
+        @Option(name: .customLong("synth-count"), help: "With --wake-word: synthetic positives (and as many negatives).") var synthCount: Int = 4000
+        @Option(name: .customLong("target-fa-per-hour"), help: "With --wake-word: the false-alarm budget the decision layer is chosen for.") var targetFAPerHour: Double = 0.5
+        @Option(name: .customLong("validation-hours"), help: "With --wake-word: length of the validation stream the decision layer is chosen on.") var validationHours: Double = 1
         @Option(help: ArgumentHelp("The keyword classes, word folders of --data (comma-separated; default Google12's ten); every other word is _unknown_. A wake word: --keywords jarvis.", valueName: "words"))
         var keywords: String?
         @Option(name: .customLong("noise-range"), help: ArgumentHelp("Take background noise only from this part of each _background_noise_ recording (fractions of its length), e.g. 0:0.8 to leave 0.8:1 for kws make-stream --noise-range 0.8:1.", valueName: "start:end")) var noiseRange: String?
@@ -109,6 +116,14 @@ extension KWS {
             if keywords != nil {
                 guard let list = keywordList, !list.isEmpty, Set(list).count == list.count, list.allSatisfy({ !$0.hasPrefix("_") && !$0.contains("/") }) else {
                     throw ValidationError("--keywords: distinct word folder names separated by commas, none starting with _ (got \(keywords!))")
+                }
+            }
+            if wakeWord != nil {
+                if synthCount < 1 || synthCount > 1_000_000 { throw ValidationError("--synth-count must be from 1 to 1000000") }
+                if !(targetFAPerHour > 0 && targetFAPerHour.isFinite) { throw ValidationError("--target-fa-per-hour must be positive") }
+                if !(validationHours > 0 && validationHours <= 100) { throw ValidationError("--validation-hours must be in (0, 100]") }
+                if let w = wakeWord, w.trimmingCharacters(in: .whitespaces).isEmpty || w.contains("/") || w.contains(",") || w.hasPrefix("_") {
+                    throw ValidationError("--wake-word: a word or phrase without /, commas or a leading _")
                 }
             }
             if let noiseRange { do { _ = try NoiseRange(parsing: noiseRange) } catch { throw ValidationError("--noise-range: \(error)") } }
@@ -170,12 +185,48 @@ extension KWS {
             return s
         }
 
+        /// `--wake-word`: the recipe's settings where the flags leave them open (log-mel LEM, every
+        /// unknown word, the stream negatives, noise from 0:0.8 at −5…20 dB, fresh augmentation
+        /// every 2 epochs, 30 epochs), then `WakeWordRecipe`.
+        func trainWakeWord(_ word: String) throws {
+            guard keywords == nil, data.count <= 1, initial == nil else {
+                throw ValidationError("--wake-word makes its own data and keyword: give at most one --data (other speech and noise), no --keywords or --init")
+            }
+            let speech = try data.first ?? DefaultCorpus.speech.directory()
+            var synthesis = WordSynthesis(word: word, out: checkpoint.checkpoint + ".synth")
+            (synthesis.positives, synthesis.seed) = (synthCount, runOptions.seed)
+            var h = hyperparameters()
+            if features == nil { h.features = .logmel }
+            if epochs == nil { h.epochs = 30 }
+            var augmentation = AugmentationSettings.tensorFlow
+            augmentation.backgroundSNRdB = noiseSNRRange ?? -5...20
+            var negatives = streamNegatives || (backgroundWindows == nil && unknownWindows == nil && shiftedKeywords == nil) ? StreamNegatives.recommended : streamNegativeSettings
+            if let backgroundWindows { negatives.backgroundPercentage = backgroundWindows }
+            if let unknownWindows { negatives.unknownPercentage = unknownWindows }
+            if let shiftedKeywords { negatives.shiftedKeywordPercentage = shiftedKeywords }
+            negatives.hardNegatives = hardNegatives.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            let training = KeywordSpotterTraining(
+                data: nil, preset: preset, hyperparameters: h,
+                featureOverrides: FeatureOverrides(perClipNormalization: perClipNorm, fmax: fmax, fmin: fmin, nFFT: nFFT, hop: hop, featureCount: featureCount),
+                architecture: architecture.architecture,
+                dataset: SpeechCommandsOptions(silencePercentage: silencePercentage, unknownPercentage: nil, seed: runOptions.seed,
+                                               validationPercentage: validationPercentage, testingPercentage: testingPercentage, streamNegatives: negatives,
+                                               noiseRange: try noiseRange.map { try NoiseRange(parsing: $0) } ?? NoiseRange(parsing: "0:0.8"),
+                                               keywords: [synthesis.folderName]),
+                augmentation: augmentation, reaugmentEvery: reaugmentEvery == 0 ? 2 : reaugmentEvery, initial: nil,
+                checkpoint: checkpoint.checkpoint, resume: runOptions.resume, seed: runOptions.seed, limits: runOptions.limits)
+            var recipe = WakeWordRecipe(synthesis: synthesis, training: training, speech: speech)
+            (recipe.targetFAPerHour, recipe.validationHours) = (targetFAPerHour, validationHours)
+            try recipe.run(progress: TerminalProgress()) { print($0) }
+        }
+
         var keywordList: [String]? {
             keywords.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         }
 
         func run() throws {
             try reportingErrors {
+                if let wakeWord { return try trainWakeWord(wakeWord) }
                 var augmentation: AugmentationSettings?
                 if augment {
                     augmentation = .tensorFlow

@@ -100,3 +100,30 @@ final class KWSSynthesizeTests: XCTestCase {
         XCTAssertEqual(gain, 6, accuracy: 0.05)
     }
 }
+
+/// `kws train --wake-word`: synthesis, training with real speech as unknown words, a validation
+/// stream of held-out voices and a decision layer saved for `listen`, in one command (tiny sizes).
+final class KWSWakeWordRecipeTests: XCTestCase {
+    func testOneCommandFromTextToADecisionLayer() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/espeak-ng") else { throw XCTSkip("espeak-ng is not installed (scripts/install-deps)") }
+        let dir = makeTemporaryDirectory()
+        try makeToneCorpus(dir + "/speech", perClass: 12)
+        let ckpt = dir + "/hey.ckpt"
+        let r = try runTool("kws", ["train", "--wake-word", "hello", "--data", dir + "/speech", "--checkpoint", ckpt, "--synth-count", "40",
+                                    "--epochs", "2", "--hidden", "8", "--batch", "16", "--validation-hours", "0.01", "--target-fa-per-hour", "100000"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        print(r.stdout)
+        XCTAssertTrue(r.stdout.contains("synthesising \"hello\" into \(ckpt).synth"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("validation stream \(ckpt).valid.wav"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("decision layer (each keyword's share of 100000 FA/h): hello") && r.stdout.contains("saved in \(ckpt)"), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ckpt + ".synth/hello"))
+        let listened = try runTool("kws", ["listen", "--checkpoint", ckpt, ckpt + ".valid.wav"])
+        XCTAssertEqual(listened.status, 0, listened.stderr)
+        XCTAssertTrue(listened.stderr.contains("the checkpoint's decision layer: thresholds hello"), listened.stderr)
+        // Run again: the clips are reused, not synthesised twice.
+        let again = try runTool("kws", ["train", "--wake-word", "hello", "--data", dir + "/speech", "--checkpoint", ckpt, "--synth-count", "40",
+                                        "--epochs", "1", "--hidden", "8", "--batch", "16", "--validation-hours", "0.01"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("using the clips already synthesised"), again.stdout)
+    }
+}
