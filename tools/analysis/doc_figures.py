@@ -34,7 +34,7 @@ import re
 import sys
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-DOCS = ["docs/REPRODUCTION.md", "docs/COMPARISON.md", "docs/STREAMING.md", "docs/BENCHMARKS.md", "docs/PAPER.md", "README.md"]
+DOCS = ["docs/REPRODUCTION.md", "docs/COMPARISON.md", "docs/STREAMING.md", "docs/BENCHMARKS.md", "docs/PAPER.md", "docs/WAKEWORDS.md", "README.md"]
 PROVENANCE_KEYS = ("source", "command", "machine", "sgemm_peak_gflops", "date")
 
 
@@ -1195,6 +1195,56 @@ def find_marks():
                         joined = joined[:joined.index(END)]
                     found.append((doc, i + 1, m.group(1), "text", joined))
     return found
+
+
+W = "docs/wakewords/logs/alexa-10h.jsonl"
+WAKE_LIMITS = (0.1, 0.5, 1, 2, 5)
+
+
+def wake_points(rid):
+    """A detector's miss rate (interpolated on its DET sweep, %) and false alarms at each budget."""
+    r = one(W, id=rid)["eval"]
+    points = {p["fa_per_hour_limit"]: p for p in r["operating_points"]}
+    cells = []
+    for limit in WAKE_LIMITS:
+        p = points[limit]
+        cells.append([n(100 * p["miss_rate_interpolated"], 1), str(p["false_alarms"])] if p.get("threshold") is not None else [])
+    return cells
+
+
+@table("wake-alexa-10h")
+def _():
+    return [[None] + wake_points(rid) for rid in ("logmel-lem-v1", "logmel-lem-v1-decided", "openwakeword-alexa", "logmel-lem-v0")]
+
+
+@table("wake-alexa-decided")
+def _():
+    rows = []
+    for rid in ("logmel-lem-v1-decided", "openwakeword-alexa"):
+        r = one(W, id=rid)["eval"]
+        src = r["false_alarm_sources"]
+        rows.append([None, [n(r["threshold"], 2)], [n(100 * r["miss_rate"], 1), str(round(r["miss_rate"] * r["keywords"])), str(r["keywords"])],
+                     [n(r["fa_per_hour"], 2), str(r["false_alarms"])], [str(src["noise"])], [str(src["other_speech"])]])
+    return rows
+
+
+@table("wake-alexa-validation")
+def _():
+    rows = []
+    for rid in ("valid-a1000-c1", "valid-a1000-c2", "valid-a300-c1", "valid-a300-c2"):
+        r = one(W, id=rid)["eval"]
+        points = {p["fa_per_hour_limit"]: p for p in r["operating_points"]}
+        rows.append([None] + [[n(100 * points[x]["miss_rate_interpolated"], 1)] if points[x].get("threshold") is not None else [] for x in (0.1, 0.5, 1)])
+    return rows
+
+
+@table("wake-cost")
+def _():
+    rows = []
+    for rid in ("cost-logmel-lem", "cost-openwakeword"):
+        r = one(W, id=rid)
+        rows.append([None, [n(r["percent_of_one_core"], 2)], [n(r["ms_per_decision"], 2)]])
+    return rows
 
 
 def check_logs():
