@@ -28,7 +28,10 @@ package struct KeywordSpotterExport {
               tool.dataset.clipSamples == tool.features.clipSamples, tool.dataset.sampleRate == tool.features.sampleRate else {
             throw CheckpointError(path: checkpoint, problem: "labels, feature settings and model do not agree (corrupt or hand-edited checkpoint)")
         }
-        let stack = RecurrentStackSpec(cell: config.cell, layers: config.layers, inputSize: config.inputSize,
+        if rawAudio && tool.features.kind == .speechEmbedding {
+            throw CheckpointError(path: checkpoint, problem: "--raw-audio: the speech-embedding front end is not exported to ONNX (export the features model: its input is the 96-value embeddings; openWakeWord's melspectrogram.onnx and embedding_model.onnx compute them)")
+        }
+                let stack = RecurrentStackSpec(cell: config.cell, layers: config.layers, inputSize: config.inputSize,
                                        hiddenSize: config.hiddenSize, dt: config.dt)
         func json<T: Encodable>(_ value: T) throws -> String {   // sorted keys: the same checkpoint gives the same bytes
             let encoder = JSONEncoder()

@@ -52,7 +52,7 @@ extension KWS {
         @Option(help: ArgumentHelp("Speech Commands folder; repeat to train on several as one (e.g. kws synthesize's clips and a folder of real speech).", valueName: "dir")) var data: [String] = []
         @OptionGroup var checkpoint: CheckpointOption
         @Option(help: "The paper's settings: google12 (flags override).") var preset: KeywordSpotterPreset?
-        @Option(help: "Features: mfcc (40 MFCCs × 101 frames; with --preset google12, 80 MFCCs in the paper's framing) or logmel (80 log-mel bands × 126 frames, as the paper).") var features: FeatureSettings.Kind?
+        @Option(help: "Features: mfcc (40 MFCCs × 101 frames; with --preset google12, 80 MFCCs in the paper's framing), logmel (80 log-mel bands × 126 frames, as the paper) or speech-embedding (openWakeWord's front end with Google's pretrained speech_embedding: 3 × 96 values for a 1 s clip).") var features: FeatureSettings.Kind?
         @Option(help: "Feature front end: highest filterbank frequency in Hz (mfcc 4000, logmel 8000).") var fmax: Double?
         @Option(help: "Feature front end: lowest filterbank frequency in Hz (mfcc 20, logmel 40).") var fmin: Double?
         @Option(name: .customLong("n-fft"), help: "Feature front end: FFT size = window length in samples (mfcc 512 with a 480 window, logmel 1024).") var nFFT: Int?

@@ -49,4 +49,28 @@ final class SpeechEmbeddingTests: XCTestCase {
         XCTAssertLessThan(diff, 1e-4)
         XCTAssertEqual(mel([Float](repeating: 0, count: 400)).frames, 0, "shorter than one 512-sample frame: nothing")
     }
+
+    /// `kws train --features speech-embedding`: a 1 s clip (samples in ±1) gives the embeddings of
+    /// its three 76-frame windows, as openWakeWord computes them for those samples as int16.
+    func testFeatureExtractorGivesTheEmbeddingsOfAClip() throws {
+        let f = try SafeTensorsFile.read(path: Self.fixtures.path)
+        let audio = try f.floats("noise.audio"), expected = try f.floats("noise.embeddings")
+        let extractor = try FeatureExtractor(settings: .speechEmbedding)
+        XCTAssertEqual(extractor.featureCount, 96)
+        XCTAssertEqual(extractor.frameCount, 3)
+        let features = extractor.compute(Array(audio.prefix(16000)).map { $0 / 32768 })
+        XCTAssertEqual(features.count, 3 * 96)
+        // White noise never falls 80 dB under its maximum, so a 1 s call clamps nothing the 2 s call did not.
+        let worst = zip(features, expected.prefix(3 * 96)).map { abs($0 - $1) }.max()!
+        print("speech-embedding features of a 1 s clip: max |difference| \(worst) from onnxruntime (tolerance 1e-3)")
+        XCTAssertLessThan(worst, 1e-3)
+        var changed = FeatureSettings.speechEmbedding
+        changed.nMels = 40
+        XCTAssertThrowsError(try FeatureExtractor(settings: changed)) { XCTAssertTrue("\($0)".contains("the speech embedding's front end is fixed"), "\($0)") }
+        var longer = FeatureSettings.speechEmbedding
+        longer.clipSamples = 32000
+        XCTAssertThrowsError(try FeatureExtractor(settings: longer)) { XCTAssertTrue("\($0)".contains("a 32000-sample clip has 16 speech embeddings, not 3"), "\($0)") }
+        longer.frames = 16
+        XCTAssertEqual(try FeatureExtractor(settings: longer).frameCount, 16)
+    }
 }

@@ -73,6 +73,9 @@ private struct SharedPlan: @unchecked Sendable { let plan: fftwf_plan }
 public final class FeatureExtractor: @unchecked Sendable {
     /// The settings this extractor computes.
     public let settings: FeatureSettings
+    /// The speech embedding's network and mel front end (kind `.speechEmbedding` only).
+    let speechEmbedding: SpeechEmbedding?
+    let openWakeWordMel: OpenWakeWordMel?
     /// Values per frame (`settings.featureCount`).
     public var featureCount: Int { settings.featureCount }
     /// Frames per clip (`settings.frames`).
@@ -115,6 +118,12 @@ public final class FeatureExtractor: @unchecked Sendable {
     public init(settings: FeatureSettings) throws {
         try settings.validate()
         self.settings = settings
+        if settings.kind == .speechEmbedding {
+            speechEmbedding = try SpeechEmbedding()
+            openWakeWordMel = OpenWakeWordMel()
+        } else {
+            (speechEmbedding, openWakeWordMel) = (nil, nil)
+        }
         bins = settings.binCount
 
         let windowD = analysisWindow(settings)
@@ -189,6 +198,21 @@ public final class FeatureExtractor: @unchecked Sendable {
     /// dropped).
     public func compute(_ samples: UnsafeBufferPointer<Float>, into output: UnsafeMutablePointer<Float>, streamOffset: Int,
                         cache: MelFrameCache?) {
+        if let speechEmbedding, let openWakeWordMel {
+            // openWakeWord feeds its models int16 values: our samples are those / 32768.
+            let (frames, mel) = openWakeWordMel(samples.map { $0 * 32768 })
+            let count = settings.frames
+            for i in 0..<count {
+                let start = i * 8
+                if start + SpeechEmbedding.frames <= frames {
+                    let e = mel.withUnsafeBufferPointer { speechEmbedding(UnsafeBufferPointer(rebasing: $0[(start * 32)..<((start + 76) * 32)])) }
+                    for j in 0..<96 { output[i * 96 + j] = e[j] }
+                } else {
+                    for j in 0..<96 { output[i * 96 + j] = 0 }   // a clip too short for this embedding
+                }
+            }
+            return
+        }
         let s = settings
         let n = samples.count, nFFT = s.nFFT, nMels = s.nMels, featureCount = s.featureCount
         let stftFrames = s.stftFrameCount(sampleCount: n)
@@ -277,7 +301,7 @@ public final class FeatureExtractor: @unchecked Sendable {
         // Final per-frame features, padded with 0 / cut to `frames`.
         let keptFrames = min(stftFrames, s.frames)
         switch s.kind {
-        case .logmel:
+        case .logmel, .speechEmbedding:   // (the speech embedding returned above)
             if keptFrames > 0 { output.update(from: mel, count: keptFrames * nMels) }
         case .mfcc:
             // y = Σ_m x[m] · Dᵀ[m, :]: the inner loop runs over independent outputs.

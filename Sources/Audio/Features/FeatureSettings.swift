@@ -37,7 +37,12 @@
 /// serve as an exact reference.
 public struct FeatureSettings: Codable, Sendable, Equatable, CustomStringConvertible {
     /// MFCC (log-mel followed by a DCT) or log-mel alone.
-    public enum Kind: String, Codable, Sendable, CaseIterable { case mfcc, logmel }
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case mfcc, logmel
+        /// openWakeWord's front end: its mel spectrogram, then Google's speech_embedding, 96 values
+        /// every 80 ms (`OpenWakeWordMel`, `SpeechEmbedding`).
+        case speechEmbedding = "speech-embedding"
+    }
     /// How `center` padding fills the n_fft/2 samples before and after the clip (numpy `np.pad` modes).
     public enum PadMode: String, Codable, Sendable { case constant, reflect }
     /// Mel scale: Slaney's (librosa `htk=False`, the default) or HTK's 2595·log10(1 + f/700).
@@ -138,11 +143,33 @@ public struct FeatureSettings: Codable, Sendable, Equatable, CustomStringConvert
         padMode: .reflect, power: 1, nMels: 80, fmin: 40, fmax: 8000, dbReference: .clipMaximum, nMFCC: 0,
         frames: 126, perClipNormalization: true)
 
-    /// The preset for a kind.
-    public static func preset(_ kind: Kind) -> FeatureSettings { kind == .mfcc ? .mfcc : .logmel }
+    /// openWakeWord's front end (tools/reference/openwakeword/FRONTEND-SPEC.md): 25 ms frames
+    /// (400-sample periodic Hann in a 512-point DFT) every 10 ms without centring, power, 32 Slaney
+    /// mels 60–3,800 Hz, dB clamped 80 below the clip's maximum, `x/10 + 2`; then one 96-value
+    /// embedding per 76 frames every 8 frames: 3 for a 1 s clip. The fields below describe the
+    /// mel part; the embedding network is fixed.
+    public static let speechEmbedding = FeatureSettings(
+        kind: .speechEmbedding, sampleRate: 16000, clipSamples: 16000, nFFT: 512, hopLength: 160, winLength: 400, center: false,
+        padMode: .constant, power: 2, nMels: 32, fmin: 60, fmax: 3800, dbReference: .clipMaximum, nMFCC: 0,
+        frames: 3, perClipNormalization: false)
 
-    /// Values per frame: `nMFCC` for MFCC, `nMels` for log-mel.
-    public var featureCount: Int { kind == .mfcc ? nMFCC : nMels }
+    /// The preset for a kind.
+    public static func preset(_ kind: Kind) -> FeatureSettings {
+        switch kind {
+        case .mfcc: return .mfcc
+        case .logmel: return .logmel
+        case .speechEmbedding: return .speechEmbedding
+        }
+    }
+
+    /// Embeddings of a clip of `sampleCount` samples: one per 8 mel frames once 76 are in.
+    public static func embeddingCount(sampleCount: Int) -> Int {
+        let melFrames = sampleCount >= 512 ? (sampleCount - 512) / 160 + 1 : 0
+        return melFrames >= 76 ? (melFrames - 76) / 8 + 1 : 0
+    }
+
+    /// Values per frame: `nMFCC` for MFCC, `nMels` for log-mel, 96 for the speech embedding.
+    public var featureCount: Int { kind == .mfcc ? nMFCC : kind == .speechEmbedding ? 96 : nMels }
 
     /// Values per clip: `frames × featureCount`.
     public var valuesPerClip: Int { frames * featureCount }
@@ -175,6 +202,14 @@ public struct FeatureSettings: Codable, Sendable, Equatable, CustomStringConvert
         switch kind {
         case .mfcc: guard nMFCC > 0, nMFCC <= nMels else { throw fail("nMFCC must be in 1…nMels (\(nMels)), got \(nMFCC)") }
         case .logmel: guard nMFCC == 0 else { throw fail("nMFCC must be 0 for log-mel features, got \(nMFCC)") }
+        case .speechEmbedding:
+            // The network was trained on this front end: nothing of it can change but the clip's length.
+            var fixed = FeatureSettings.speechEmbedding
+            (fixed.clipSamples, fixed.frames) = (clipSamples, frames)
+            guard self == fixed else { throw fail("the speech embedding's front end is fixed (16 kHz, openWakeWord's mel): only the clip length may differ") }
+            guard frames == Self.embeddingCount(sampleCount: clipSamples) else {
+                throw fail("a \(clipSamples)-sample clip has \(Self.embeddingCount(sampleCount: clipSamples)) speech embeddings, not \(frames)")
+            }
         }
         guard frames > 0, frames <= 100_000 else { throw fail("frames must be in 1…100000, got \(frames)") }
     }
@@ -186,6 +221,7 @@ public struct FeatureSettings: Codable, Sendable, Equatable, CustomStringConvert
         s += "\(fmin)–\(fmax) Hz (\(melScale.rawValue), norm \(melNorm.rawValue)), dB ref \(dbReference.rawValue), "
         s += "amin \(amin), top_db \(topDB.map { "\($0)" } ?? "none")"
         if kind == .mfcc { s += ", \(nMFCC) DCT-II ortho coefficients" }
+        if kind == .speechEmbedding { s += " (openWakeWord's mel ×0.1 + 2), Google's speech_embedding: 96 values per 76 frames, every 8" }
         s += ", \(frames) frames" + (perClipNormalization ? ", per-clip z-score" : "")
         return s
     }
