@@ -11,14 +11,15 @@ fixtures were made with). Tensors: conv{i}.weight [out, in, time, mel] and conv{
 metadata carries the provenance and the licence (FRONTEND-SPEC.md section 2).
 """
 import hashlib
-import json
 import os
-import struct
 import sys
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_file import write_safetensors  # noqa: E402
 
 EXPECTED_SHA256 = "70d164290c1d095d1d4ee149bc5e00543250a7316b59f31d056cff7bd3075c1f"
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
@@ -46,28 +47,14 @@ def main():
     assert [n.input[1] for n in convs] == [
         ("model/conv2d" + ("" if i == 0 else f"_{i}") + ("/Conv2D_weights_fused_bn" if i < 19 else "/Conv2D/ReadVariableOp:0")) for i in range(20)
     ], "unexpected convolution order"
-    header, offset, blobs = {}, 0, []
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name], dtype="<f4")
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
-        blobs.append(a.tobytes())
-    header["__metadata__"] = {
+    metadata = {
         "source": "openwakeword==0.5.1 resources/models/embedding_model.onnx, sha256 " + EXPECTED_SHA256,
         "origin": "Google's speech_embedding TFHub module (https://tfhub.dev/google/speech_embedding/1, arXiv 2002.01322), "
                   "re-implemented by openWakeWord with the module's weights (its notebook converting_google_speech_embedding_model.ipynb)",
         "licence": "Apache-2.0 (Google's speech_embedding module, as openWakeWord's README states; openWakeWord's code is Apache-2.0)",
         "layout": "conv{i}.weight [out, in, time, mel], conv{i}.bias [out]; batch norm folded; conv19 without bias",
     }
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT + ".partial", "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-    os.replace(OUT + ".partial", OUT)
+    offset = write_safetensors(OUT, tensors, metadata)
     print(f"{OUT}: {len(tensors)} tensors, {offset:,} bytes of weights")
 
 

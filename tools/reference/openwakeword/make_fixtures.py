@@ -12,12 +12,14 @@ clamp over that call), `x/10 + 2`, then the embedding of every 76-frame window a
 file: <name>.audio [32000] (the int16 values as float32), <name>.mel [T, 32], <name>.embeddings
 [N, 96].
 """
-import json
 import os
-import struct
+import sys
 
 import numpy as np
 import onnxruntime as ort
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_file import write_safetensors  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 OUT = os.path.join(ROOT, "Tests", "AudioTests", "Fixtures", "openwakeword-frontend.safetensors")
@@ -53,19 +55,7 @@ def main():
     chunk = signals["burst"][16000 - 880:16000 + 880].astype(np.float32)[None]  # a streaming call: 1,760 samples across the step
     tensors["chunk.audio"] = chunk[0]
     tensors["chunk.mel"] = (mel.run(None, {"input": chunk})[0][0, 0] / 10 + 2).astype(np.float32)
-    header, offset, blobs = {}, 0, []
-    for key in sorted(tensors):
-        a = np.ascontiguousarray(tensors[key], dtype="<f4")
-        header[key] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
-        blobs.append(a.tobytes())
-    header["__metadata__"] = {"source": "tools/reference/openwakeword/make_fixtures.py", "openwakeword": openwakeword.__version__ if hasattr(openwakeword, "__version__") else "0.5.1",
-                              "onnxruntime": ort.__version__}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    write_safetensors(OUT, tensors, {"source": "tools/reference/openwakeword/make_fixtures.py", "openwakeword": "0.5.1", "onnxruntime": ort.__version__})
     print(f"{OUT}: {', '.join(f'{k} {list(v.shape)}' for k, v in sorted(tensors.items()))}")
 
 

@@ -1,5 +1,5 @@
 """Pure-numpy reference of openWakeWord 0.5.1 front end (melspectrogram.onnx + embedding_model.onnx),
-written from the spec in /work/notes/oww-frontend-spec.md, and checked against onnxruntime."""
+written from the spec in FRONTEND-SPEC.md (this folder), and checked against onnxruntime."""
 import numpy as np, onnx
 from onnx import numpy_helper
 P = "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/openwakeword/resources/models/"
