@@ -39,7 +39,7 @@ extension KWS {
         @OptionGroup var options: BenchOptions
         @OptionGroup var precision: PrecisionOption
 
-        static let configs = ["sgemm", "kws", "mfcc", "classify", "listen"]
+        static let configs = ["sgemm", "kws", "mfcc", "speech-embedding", "classify", "listen"]
 
         mutating func validate() throws {
             if let config, !Self.configs.contains(config) { throw ValidationError("--config must be one of \(Self.configs.joined(separator: ", "))") }
@@ -59,6 +59,7 @@ extension KWS {
             var parts: [String] = []
             if let v = r["frames_per_s"] as? Double { parts.append("\(formatCount(v)) frames/s") }
             if let v = r["clips_per_s"] as? Double { parts.append("\(formatCount(v)) clips/s") }
+            if let v = r["embeddings_per_s"] as? Double { parts.append("\(formatCount(v)) embeddings/s") }
             if let v = r["latency_ms"] as? Double { parts.append(String(format: "%.2f ms per clip (batch 1, WAV + features + model)", v)) }
             if let v = r["real_time_factor"] as? Double, let minutes = r["stream_minutes"] as? Double, let ms = r["ms_per_window"] as? Double {
                 parts.append(String(format: "%.0fx real time (%.3f ms per window, %@ features, %g-minute stream, stride %d ms)", v, ms,
@@ -128,6 +129,16 @@ extension KWS {
                 let clips = (0..<(options.short ? 8 : 512)).map { _ in (0..<16000).map { _ in rng.normal() * 0.1 } }
                 let perRun = Benchmarking.time(warmup: 1, minimumRuns: 1, minimumSeconds: duration) { _ = extractor.computeContiguous(clips) }
                 return [["config": "mfcc", "clips_per_s": Double(clips.count) / perRun, "features": "mfcc 40 × 101"]]
+            case "speech-embedding":
+                // The native openWakeWord front end: mel + Google's speech_embedding, 3 embeddings per 1 s clip, all cores.
+                let extractor = try FeatureExtractor(settings: .speechEmbedding)
+                let network = try SpeechEmbedding()
+                var rng = RandomGenerator(seed: 2)
+                let clips = (0..<(options.short ? 4 : 128)).map { _ in (0..<16000).map { _ in rng.normal() * 0.1 } }
+                let perRun = Benchmarking.time(warmup: 1, minimumRuns: 1, minimumSeconds: duration) { _ = extractor.computeContiguous(clips) }
+                let embeddings = Double(clips.count * 3) / perRun
+                return [["config": "speech-embedding", "clips_per_s": Double(clips.count) / perRun, "embeddings_per_s": embeddings,
+                         "gflops": embeddings * 2 * Double(network.multiplyAdds) / 1e9, "features": "speech-embedding 3 × 96", "threads": workerCount]]
             case "listen":
                 return try [FeatureSettings.Kind.logmel, .mfcc].map { try measureListen(features: $0) }
             default:   // classify

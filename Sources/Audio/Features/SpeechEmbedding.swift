@@ -113,7 +113,17 @@ public struct SpeechEmbedding: @unchecked Sendable {
         }
         guard layers.first?.input == 1, layers.last?.out == Self.width else { throw AudioError(source: file, problem: "not the speech embedding's layers") }
         self.layers = layers
+        var (t, m, total) = (Self.frames, Self.bands, 0)
+        for layer in layers {
+            (t, m) = (t - layer.kt + 1, m + 2 * layer.padM - layer.km + 1)
+            total += layer.out * layer.input * layer.kt * layer.km * t * m
+            if let (pt, pm) = layer.poolAfter { (t, m) = (t / pt, m / pm) }
+        }
+        multiplyAdds = total
     }
+
+    /// Multiply-adds of one embedding (its convolutions).
+    public let multiplyAdds: Int
 
     /// The embedding of one window: `mel` holds 76 × 32 values (frame-major, openWakeWord's units).
     public func callAsFunction(_ mel: UnsafeBufferPointer<Float>) -> [Float] {
@@ -124,19 +134,22 @@ public struct SpeechEmbedding: @unchecked Sendable {
             let (tOut, mOut) = (t - layer.kt + 1, m + 2 * layer.padM - layer.km + 1)
             let k = c * layer.kt * layer.km, n = tOut * mOut
             if columns.count < k * n { columns = [Float](repeating: 0, count: k * n) }
-            // im2col: row (ci, dt, dm), column (to, mo) = x[ci, to + dt, mo + dm − pad] (0 outside).
+            // im2col: row (ci, dt, dm), column (to, mo) = x[ci, to + dt, mo + dm − pad] (0 outside):
+            // each (row, to) is one shifted run of a mel row, copied whole.
             x.withUnsafeBufferPointer { src in
                 columns.withUnsafeMutableBufferPointer { col in
                     for ci in 0..<c {
                         for dt in 0..<layer.kt {
                             for dm in 0..<layer.km {
                                 let row = ((ci * layer.kt + dt) * layer.km + dm) * n
+                                let shift = dm - layer.padM
+                                let lo = max(0, -shift), hi = min(mOut, m - shift)   // mo with 0 ≤ mo + shift < m
                                 for to in 0..<tOut {
-                                    let base = (ci * t + to + dt) * m
-                                    for mo in 0..<mOut {
-                                        let mi = mo + dm - layer.padM
-                                        col[row + to * mOut + mo] = mi >= 0 && mi < m ? src[base + mi] : 0
-                                    }
+                                    let out = col.baseAddress! + row + to * mOut
+                                    let input = src.baseAddress! + (ci * t + to + dt) * m + shift
+                                    if lo > 0 { out.initialize(repeating: 0, count: lo) }
+                                    if hi > lo { (out + lo).update(from: input + lo, count: hi - lo) }
+                                    if hi < mOut { (out + max(hi, lo)).initialize(repeating: 0, count: mOut - max(hi, lo)) }
                                 }
                             }
                         }
