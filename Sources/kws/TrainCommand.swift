@@ -185,7 +185,7 @@ extension KWS {
             return s
         }
 
-        /// `--wake-word`: the recipe's settings where the flags leave them open (log-mel LEM, every
+        /// `--wake-word`: the recipe's settings where the flags leave them open (a LEM on the speech embedding, every
         /// unknown word, the stream negatives, noise from 0:0.8 at −5…20 dB, fresh augmentation
         /// every 2 epochs, 30 epochs), then `WakeWordRecipe`.
         func trainWakeWord(_ word: String) throws {
@@ -196,7 +196,7 @@ extension KWS {
             var synthesis = WordSynthesis(word: word, out: checkpoint.checkpoint + ".synth")
             (synthesis.positives, synthesis.seed) = (synthCount, runOptions.seed)
             var h = hyperparameters()
-            if features == nil { h.features = .logmel }
+            if features == nil { h.features = .speechEmbedding }   // docs/WAKEWORDS.md: what carries synthetic voices to real ones
             if epochs == nil { h.epochs = 30 }
             var augmentation = AugmentationSettings.tensorFlow
             augmentation.backgroundSNRdB = noiseSNRRange ?? -5...20

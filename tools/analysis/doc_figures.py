@@ -1214,13 +1214,13 @@ def wake_points(rid):
 
 @table("wake-alexa-10h")
 def _():
-    return [[None] + wake_points(rid) for rid in ("logmel-lem-v1", "logmel-lem-v1-decided", "openwakeword-alexa", "logmel-lem-v0")]
+    return [[None] + wake_points(rid) for rid in ("logmel-lem-v1", "logmel-lem-v1-decided", "embedding-lem-decided", "openwakeword-alexa", "logmel-lem-v0")]
 
 
 @table("wake-alexa-decided")
 def _():
     rows = []
-    for rid in ("logmel-lem-v1-decided", "openwakeword-alexa"):
+    for rid in ("logmel-lem-v1-decided", "embedding-lem-decided", "openwakeword-alexa"):
         r = one(W, id=rid)["eval"]
         src = r["false_alarm_sources"]
         rows.append([None, [n(r["threshold"], 2)], [n(100 * r["miss_rate"], 1), str(round(r["miss_rate"] * r["keywords"])), str(r["keywords"])],
@@ -1238,10 +1238,27 @@ def _():
     return rows
 
 
+@table("wake-embedding-validation")
+def _():
+    rows = []
+    for rid in ("valid-a300-c1", "valid-embedding-decision"):
+        r = one(W, id=rid)["eval"]
+        points = {p["fa_per_hour_limit"]: p for p in r["operating_points"]}
+        rows.append([None] + [[n(100 * points[x]["miss_rate_interpolated"], 1)] if points[x].get("threshold") is not None else [] for x in (0.1, 0.5, 1)])
+    return rows
+
+
+@text("wake-headline")
+def _():
+    ours = {p["fa_per_hour_limit"]: p for p in one(W, id="embedding-lem-decided")["eval"]["operating_points"]}
+    oww = {p["fa_per_hour_limit"]: p for p in one(W, id="openwakeword-alexa")["eval"]["operating_points"]}
+    return [n(100 * ours[1]["miss_rate_interpolated"], 1), "1", n(100 * oww[1]["miss_rate_interpolated"], 1)]
+
+
 @table("wake-cost")
 def _():
     rows = []
-    for rid in ("cost-logmel-lem", "cost-openwakeword"):
+    for rid in ("cost-logmel-lem", "cost-embedding-lem", "cost-openwakeword"):
         r = one(W, id=rid)
         rows.append([None, [n(r["percent_of_one_core"], 2)], [n(r["ms_per_decision"], 2)]])
     return rows
