@@ -1228,24 +1228,23 @@ def _():
     return rows
 
 
-@table("wake-alexa-validation")
-def _():
+def validation_rows(ids):
+    """Miss rates (%) at 0.1, 0.5 and 1 FA/h on the validation stream, one row per record."""
     rows = []
-    for rid in ("valid-a1000-c1", "valid-a1000-c2", "valid-a300-c1", "valid-a300-c2"):
-        r = one(W, id=rid)["eval"]
-        points = {p["fa_per_hour_limit"]: p for p in r["operating_points"]}
+    for rid in ids:
+        points = {p["fa_per_hour_limit"]: p for p in one(W, id=rid)["eval"]["operating_points"]}
         rows.append([None] + [[n(100 * points[x]["miss_rate_interpolated"], 1)] if points[x].get("threshold") is not None else [] for x in (0.1, 0.5, 1)])
     return rows
+
+
+@table("wake-alexa-validation")
+def _():
+    return validation_rows(("valid-a1000-c1", "valid-a1000-c2", "valid-a300-c1", "valid-a300-c2"))
 
 
 @table("wake-embedding-validation")
 def _():
-    rows = []
-    for rid in ("valid-a300-c1", "valid-embedding-decision"):
-        r = one(W, id=rid)["eval"]
-        points = {p["fa_per_hour_limit"]: p for p in r["operating_points"]}
-        rows.append([None] + [[n(100 * points[x]["miss_rate_interpolated"], 1)] if points[x].get("threshold") is not None else [] for x in (0.1, 0.5, 1)])
-    return rows
+    return validation_rows(("valid-a300-c1", "valid-embedding-decision"))
 
 
 @text("wake-headline")
