@@ -141,17 +141,7 @@ package struct StreamEvaluation {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw KWSStreamError("\(path): cannot read the scores (\(error.localizedDescription))")
         }
-        var rows: [(time: Double, label: String, score: Float)] = []
-        for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let f = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            if f.allSatisfy(\.isEmpty) || (number == 0 && (f.first == "time" || f.first == "time_s")) { continue }
-            guard f.count == 3, let t = Double(f[0]), t.isFinite, t >= 0, !f[1].isEmpty, !f[1].hasPrefix("_"), let v = Float(f[2]), v.isFinite, (0...1).contains(v),
-                  t >= (rows.last?.time ?? 0) else {
-                throw KWSStreamError("\(path):\(number + 1): expected time_s,label,score with times in order and a score in [0, 1], got \"\(line)\"")
-            }
-            rows.append((t, f[1], v))
-        }
-        guard !rows.isEmpty else { throw KWSStreamError("\(path): no scores") }
+        let rows = try parseDetectorScores(text, source: path)
         var keywords: [String] = []
         for r in rows where !keywords.contains(r.label) { keywords.append(r.label) }
         let labels = ["_silence_", "_unknown_"] + keywords
@@ -306,4 +296,21 @@ package struct StreamEvaluation {
         }
         return Report(object: object, lines: lines)
     }
+}
+
+/// The frames of a detector's scores file (`time_s,label,score` per line after an optional
+/// header; times in order, scores in [0, 1]; errors name `source` and the line).
+public func parseDetectorScores(_ text: String, source: String) throws -> [(time: Double, label: String, score: Float)] {
+    var rows: [(time: Double, label: String, score: Float)] = []
+    for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+        let f = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if f.allSatisfy(\.isEmpty) || (number == 0 && (f.first == "time" || f.first == "time_s")) { continue }
+        guard f.count == 3, let t = Double(f[0]), t.isFinite, t >= 0, !f[1].isEmpty, !f[1].hasPrefix("_"), let v = Float(f[2]), v.isFinite, (0...1).contains(v),
+              t >= (rows.last?.time ?? 0) else {
+            throw KWSStreamError("\(source):\(number + 1): expected time_s,label,score with times in order and a score in [0, 1], got \"\(line)\"")
+        }
+        rows.append((t, f[1], v))
+    }
+    guard !rows.isEmpty else { throw KWSStreamError("\(source): no scores") }
+    return rows
 }

@@ -2,10 +2,11 @@ import Audio
 import Foundation
 
 /// One word of a labelled stream's ground truth (`kws make-stream`'s CSV): label and clip span in ms.
-package struct TruthWord: Equatable {
-    package var label: String
-    package var startMs: Double
-    package var endMs: Double
+public struct TruthWord: Equatable, Sendable {
+    public var label: String
+    public var startMs: Double
+    public var endMs: Double
+    public init(label: String, startMs: Double, endMs: Double) { (self.label, self.startMs, self.endMs) = (label, startMs, endMs) }
 }
 
 /// Reads a ground-truth CSV: a header line, then `label,start_ms,end_ms[,…]` per word.
@@ -14,6 +15,11 @@ package func readTruth(path: String) throws -> [TruthWord] {
     do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
         throw KWSStreamError("\(path): cannot read the labels (\(error.localizedDescription))")
     }
+    return try parseTruth(text, source: path)
+}
+
+/// The words of a ground-truth CSV's text (errors name `source` and the line), sorted by start.
+public func parseTruth(_ text: String, source: String) throws -> [TruthWord] {
     var words: [TruthWord] = []
     for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -21,16 +27,16 @@ package func readTruth(path: String) throws -> [TruthWord] {
         if number == 0 && fields.first == "label" { continue }
         guard fields.count >= 3, !fields[0].isEmpty, let start = Double(fields[1]), let end = Double(fields[2]),
               start.isFinite, end.isFinite, start >= 0, end >= start else {
-            throw KWSStreamError("\(path):\(number + 1): expected label,start_ms,end_ms with 0 ≤ start ≤ end, got \"\(line)\"")
+            throw KWSStreamError("\(source):\(number + 1): expected label,start_ms,end_ms with 0 ≤ start ≤ end, got \"\(line)\"")
         }
         words.append(TruthWord(label: fields[0], startMs: start, endMs: end))
     }
-    guard !words.isEmpty else { throw KWSStreamError("\(path): no labelled words") }
+    guard !words.isEmpty else { throw KWSStreamError("\(source): no labelled words") }
     return words.sorted { $0.startMs < $1.startMs }
 }
 
-package struct KWSStreamError: Error, CustomStringConvertible {
-    package let description: String
+public struct KWSStreamError: Error, CustomStringConvertible {
+    public let description: String
     package init(_ description: String) { self.description = description }
 }
 

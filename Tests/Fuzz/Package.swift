@@ -15,5 +15,7 @@ let package = Package(
         .executableTarget(name: "FuzzText", dependencies: [.product(name: "Text", package: "lem")], swiftSettings: harness),
         .executableTarget(name: "FuzzListFiles", dependencies: [.product(name: "Audio", package: "lem")], swiftSettings: harness),
         .executableTarget(name: "FuzzSequenceData", dependencies: [.product(name: "SequenceModelling", package: "lem")], swiftSettings: harness),
+        .executableTarget(name: "FuzzWakeWordFiles", dependencies: [.product(name: "KeywordSpotting", package: "lem"), .product(name: "Audio", package: "lem")],
+                          swiftSettings: harness),
     ]
 )

@@ -4,19 +4,23 @@
 import Foundation
 
 /// The CMU Pronouncing Dictionary: lower-case word → phonemes (stress removed).
-package struct PronouncingDictionary {
-    package var phonemes: [String: [String]] = [:]
+public struct PronouncingDictionary: Sendable {
+    public var phonemes: [String: [String]] = [:]
 
     /// Where Debian's `festlex-cmu` puts it (Festival's format: `("alexa" nil (((ax) 0) ((l eh k) 1) ((s ax) 0)))`).
-    package static let debianPath = "/usr/share/festival/dicts/cmu/cmudict-0.4.out"
+    public static let debianPath = "/usr/share/festival/dicts/cmu/cmudict-0.4.out"
 
     /// Reads Festival's format or the plain CMUdict one (`ALEXA  AH0 L EH1 K S AH0`); words with
     /// anything but letters and apostrophes are skipped, alternative pronunciations keep the first.
-    package init(path: String = debianPath) throws {
+    public init(path: String = debianPath) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ToolFailure("\(path): cannot read the pronouncing dictionary (apt-get install festlex-cmu)")
         }
-        let text = String(decoding: data, as: UTF8.self)
+        try self.init(text: String(decoding: data, as: UTF8.self), source: path)
+    }
+
+    /// The dictionary in `text` (errors name `source`).
+    public init(text: String, source: String) throws {
         for line in text.split(separator: "\n") {
             if line.hasPrefix("(\"") {
                 guard let close = line.dropFirst(2).firstIndex(of: "\"") else { continue }
@@ -30,7 +34,7 @@ package struct PronouncingDictionary {
                 add(f[0].lowercased(), f.dropFirst().map { $0.filter(\.isLetter).lowercased() })
             }
         }
-        guard !phonemes.isEmpty else { throw ToolFailure("\(path): no pronunciations found (expected CMUdict in Festival's or the plain format)") }
+        guard !phonemes.isEmpty else { throw ToolFailure("\(source): no pronunciations found (expected CMUdict in Festival's or the plain format)") }
     }
 
     private mutating func add(_ word: String, _ phones: [String]) {
@@ -39,7 +43,7 @@ package struct PronouncingDictionary {
     }
 
     /// The phonemes of a phrase (its words' joined), or nil with the words the dictionary lacks.
-    package func pronounce(_ phrase: String) -> (phones: [String]?, unknown: [String]) {
+    public func pronounce(_ phrase: String) -> (phones: [String]?, unknown: [String]) {
         let words = phrase.lowercased().split(whereSeparator: { $0 == " " || $0 == "_" || $0 == "-" }).map(String.init)
         let unknown = words.filter { phonemes[$0] == nil }
         return unknown.isEmpty ? (words.flatMap { phonemes[$0]! }, []) : (nil, unknown)
@@ -47,7 +51,7 @@ package struct PronouncingDictionary {
 
     /// The words nearest `phones` by phoneme edit distance, 1 … `maxDistance` (0 would be a
     /// homophone: a positive, not a negative), nearest first, then alphabetically.
-    package func neighbours(of phones: [String], maxDistance: Int = 2, excluding: Set<String> = []) -> [(word: String, distance: Int)] {
+    public func neighbours(of phones: [String], maxDistance: Int = 2, excluding: Set<String> = []) -> [(word: String, distance: Int)] {
         var out: [(word: String, distance: Int)] = []
         for (word, p) in phonemes where !excluding.contains(word) && abs(p.count - phones.count) <= maxDistance {
             let d = editDistance(p, phones, limit: maxDistance)

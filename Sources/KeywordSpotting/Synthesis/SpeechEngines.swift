@@ -138,8 +138,8 @@ extension SpeechEngine {
     }
 }
 
-package struct ToolFailure: Error, CustomStringConvertible {
-    package let description: String
+public struct ToolFailure: Error, CustomStringConvertible {
+    public let description: String
     package init(_ description: String) { self.description = description }
 }
 
