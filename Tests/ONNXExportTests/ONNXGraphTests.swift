@@ -11,6 +11,15 @@ import Testing
     struct FakeCheckpoint {
         var shapes: [String: [Int]] = [:]
 
+        init() {}
+
+        /// The tensors of a classifier: the stack's layers and a head of `classes` outputs.
+        init(classifier stack: RecurrentStackSpec, classes: Int) {
+            declare(stack)
+            shapes["classifier.weight"] = [classes, stack.hiddenSize]
+            shapes["classifier.bias"] = [classes]
+        }
+
         mutating func declare(_ stack: RecurrentStackSpec) {
             var layout = LayoutBuilder()
             for layer in 0..<stack.layers {
@@ -53,10 +62,7 @@ import Testing
 
     func classifier(_ cell: CellKind, layers: Int, normalizer: Bool = true) throws -> (Onnx_ModelProto, FakeCheckpoint) {
         let stack = RecurrentStackSpec(cell: cell, layers: layers, inputSize: 5, hiddenSize: 3, dt: 0.5)
-        var fake = FakeCheckpoint()
-        fake.declare(stack)
-        fake.shapes["classifier.weight"] = [4, 3]
-        fake.shapes["classifier.bias"] = [4]
+        let fake = FakeCheckpoint(classifier: stack, classes: 4)
         let bytes = try ONNXModel.classifier(stack: stack, classCount: 4, normalizer: normalizer ? ([Float](repeating: 1, count: 5), [Float](repeating: 2, count: 5)) : nil,
                                              tensors: fake.lookup, metadata: ["lem.labels": "[\"a\",\"b\",\"c\",\"d\"]"], docString: "test")
         return (try Self.decode(bytes), fake)
@@ -148,11 +154,8 @@ import Testing
 
     @Test func aWrongShapeNamesTheTensor() throws {
         let stack = RecurrentStackSpec(cell: .lem, layers: 1, inputSize: 5, hiddenSize: 3, dt: 1)
-        var fake = FakeCheckpoint()
-        fake.declare(stack)
+        var fake = FakeCheckpoint(classifier: stack, classes: 4)
         fake.shapes["lem.hid2hid.weight"] = [9, 2]
-        fake.shapes["classifier.weight"] = [4, 3]
-        fake.shapes["classifier.bias"] = [4]
         do {
             _ = try ONNXModel.classifier(stack: stack, classCount: 4, normalizer: nil, tensors: fake.lookup, metadata: [:], docString: "")
             Issue.record("expected an error")
@@ -163,10 +166,7 @@ import Testing
 
     @Test func rawAudioGraphsComputeTheFeaturesThemselves() throws {
         let stack = RecurrentStackSpec(cell: .gru, layers: 1, inputSize: 4, hiddenSize: 3, dt: 1)
-        var fake = FakeCheckpoint()
-        fake.declare(stack)
-        fake.shapes["classifier.weight"] = [2, 3]
-        fake.shapes["classifier.bias"] = [2]
+        let fake = FakeCheckpoint(classifier: stack, classes: 2)
         // 64 samples, 16-point frames every 8 with 8 reflected each side: 9 STFT frames, padded to 10.
         let spec = ONNXFrontEndSpec(clipSamples: 64, nFFT: 16, hopLength: 8, window: [Float](repeating: 1, count: 16), pad: 8, reflectPad: true,
                                     power: 1, melFilterbank: [Float](repeating: 0.5, count: 4 * 9), nMels: 4, amin: 1e-10,
@@ -197,10 +197,7 @@ import Testing
 
     @Test func theSameCheckpointGivesTheSameBytes() throws {
         let stack = RecurrentStackSpec(cell: .lem, layers: 2, inputSize: 5, hiddenSize: 3, dt: 1)
-        var fake = FakeCheckpoint()
-        fake.declare(stack)
-        fake.shapes["classifier.weight"] = [4, 3]
-        fake.shapes["classifier.bias"] = [4]
+        let fake = FakeCheckpoint(classifier: stack, classes: 4)
         let make = { try ONNXModel.classifier(stack: stack, classCount: 4, normalizer: nil, tensors: fake.lookup,
                                               metadata: ["b": "2", "a": "1"], docString: "") }
         #expect(try make() == make())
