@@ -31,6 +31,11 @@ package struct KeywordSpotter {
         if int8 || checkpoint.isQuantized { parallel.quantizeForInference() }
     }
 
+    /// Milliseconds between a stream's windows when the user gives none: openWakeWord's 80 ms
+    /// for the speech embedding (one embedding every 80 ms: windows that far apart share all
+    /// but one, computed once), else 100 ms.
+    package var defaultStrideMs: Int { tool.features.kind == .speechEmbedding ? 80 : 100 }
+
     /// Call before scanning another stream with `streamOffsets` (its frames are not the last one's).
     package func beginStream() { workspace.forgetStreams() }
 

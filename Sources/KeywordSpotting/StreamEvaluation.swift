@@ -18,7 +18,8 @@ package struct StreamEvaluation {
     package var labels: String?
     package var protocolName = "lem"
     package var threshold: Float = 0.5
-    package var strideMs = 100
+    /// Milliseconds between windows (nil: the model's default, `KeywordSpotter.defaultStrideMs`).
+    package var strideMs: Int?
     package var averageMs: Double = 1000
     package var minimumCount = 3
     package var suppressMs: Double = 500
@@ -69,6 +70,7 @@ package struct StreamEvaluation {
         var duration: Double
         var sampleRate = 16000, clip = 16000
         var gated = 0
+        var strideMs = 100
     }
 
     private func recognizers(labels: [String], thresholds: [Float], external: Bool) -> [CommandRecognizer] {
@@ -104,6 +106,7 @@ package struct StreamEvaluation {
         var commands: [(label: String, timeMs: Int)] = []
         // TensorFlow scans windows that start every stride and end inside the stream: the
         // windows of the stream's last second are kept until its length is known.
+        let strideMs = self.strideMs ?? spotter.defaultStrideMs
         let stride = strideMs * rate / 1000
         var lastSecond: [(start: Int, end: Int, scores: [Float])] = []
         let silent = silenceScores(labels: spotter.tool.labels)
@@ -130,7 +133,7 @@ package struct StreamEvaluation {
             if let label = tensorFlow.process(timeMs: startMs, scores: w.scores) { commands.append((label, startMs)) }
         }
         return Scan(labels: spotter.tool.labels, detections: detections, commands: commands, windows: scan.windows, seconds: scan.seconds,
-                    duration: Double(totalSamples) / Double(rate), sampleRate: rate, clip: clip, gated: gated)
+                    duration: Double(totalSamples) / Double(rate), sampleRate: rate, clip: clip, gated: gated, strideMs: strideMs)
     }
 
     /// Another detector's scores (`scoresFile`: `time,label,score` per frame, e.g. openWakeWord's
@@ -183,7 +186,7 @@ package struct StreamEvaluation {
         var object: [String: Any] = [
             "stream": stream, "checkpoint": scoresFile == nil ? checkpoint : NSNull(), "scores": scoresFile ?? NSNull(), "hours": m.hours, "threshold": Double(thresholds[main]),
             "miss_rate": m.missRate, "fa_per_hour": m.falseAlarmsPerHour, "keywords": m.keywordWords, "words": m.words,
-            "protocol": protocolName, "stride_ms": strideMs, "average_ms": averageMs, "minimum_count": minimumCount,
+            "protocol": protocolName, "stride_ms": scoresFile == nil ? scan.strideMs as Any : NSNull(), "average_ms": averageMs, "minimum_count": minimumCount,
             "scoring": scoring.rawValue, "cooldown_ms": cooldownMs, "false_alarms": m.falseAlarms, "consecutive": consecutive,
             "energy_gate_db": energyGateDB ?? NSNull(), "gated_windows": scan.gated,
             "false_alarm_sources": Dictionary(uniqueKeysWithValues: FalseAlarmSource.allCases.map { ($0.rawValue, m.falseAlarmsBySource[$0] ?? 0) }),
@@ -244,7 +247,7 @@ package struct StreamEvaluation {
         if let folder = saveFalseAlarms {
             let spans = truth.filter { keywords.contains($0.label) }.map { (start: $0.startMs, end: $0.endMs) }
             let written = try writeFalseAlarmWindows(m.falseAlarmsWithoutKeyword, stream: stream, sampleRate: scan.sampleRate,
-                                                     clip: scan.clip, strideMs: strideMs, keywordSpansMs: spans,
+                                                     clip: scan.clip, strideMs: scan.strideMs, keywordSpansMs: spans,
                                                      prefix: (stem(stream) as NSString).lastPathComponent, to: folder)
             object["false_alarm_windows"] = ["folder": folder, "count": written]
         }

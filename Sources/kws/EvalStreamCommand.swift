@@ -75,7 +75,7 @@ extension KWS {
         @Flag(name: .customLong("save-decision"), help: "With --sweep: write each keyword's threshold for --target-fa-per-hour (and --cooldown-ms, --consecutive, --energy-gate-db, --average-ms) into the checkpoint; kws listen then uses them.") var saveDecision = false
         @Option(help: "Defaults of the settings below: lem (ours) or tf (test_streaming_accuracy.py's).") var `protocol`: StreamProtocol = .lem
         @Option(help: "Detection threshold on the averaged posterior (lem 0.5, tf 0.7).") var threshold: Float?
-        @Option(name: .customLong("stride-ms"), help: "Milliseconds between windows (lem 100, tf 30).") var strideMs: Int?
+        @Option(name: .customLong("stride-ms"), help: "Milliseconds between windows (lem: 80 for speech-embedding models, else 100; tf 30).") var strideMs: Int?
         @Option(name: .customLong("average-ms"), help: "Posteriors averaged over this many ms of windows (lem 1000, tf 500; with --scores 1: each frame alone).") var averageMs: Double?
         @Option(name: .customLong("suppress-ms"), help: "After a detection, the same keyword cannot fire again for this long.") var suppressMs: Double = 500
         @Option(name: .customLong("tolerance-ms"), help: "A detection up to this long after a word's clip ends still matches it.") var toleranceMs: Double = 750
@@ -90,9 +90,9 @@ extension KWS {
         enum Scoring: String, ExpressibleByArgument, CaseIterable { case lem, picovoice }
 
         /// The settings in force: the flags, else the protocol's defaults.
-        var settings: (threshold: Float, strideMs: Int, averageMs: Double, minimumCount: Int) {
+        var settings: (threshold: Float, strideMs: Int?, averageMs: Double, minimumCount: Int) {
             let tf = `protocol` == .tf
-            return (threshold ?? (tf ? 0.7 : 0.5), strideMs ?? (tf ? 30 : 100), averageMs ?? (scores != nil ? 1 : tf ? 500 : 1000), tf ? 4 : 3)
+            return (threshold ?? (tf ? 0.7 : 0.5), strideMs ?? (tf ? 30 : nil), averageMs ?? (scores != nil ? 1 : tf ? 500 : 1000), tf ? 4 : 3)
         }
 
         mutating func validate() throws {

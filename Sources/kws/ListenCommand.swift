@@ -44,7 +44,7 @@ extension KWS {
         @Option(help: "Interleaved channels of raw PCM on standard input (mixed to mono).") var channels: Int = 1
         @Option(parsing: .singleValue, help: ArgumentHelp("Detection threshold (default 0.5), or label=threshold for one keyword; repeatable.", valueName: "t"))
         var threshold: [String] = []
-        @Option(name: .customLong("stride-ms"), help: "Milliseconds between windows.") var strideMs: Int = 100
+        @Option(name: .customLong("stride-ms"), help: "Milliseconds between windows (default: 80 for speech-embedding models, openWakeWord's cadence; else 100).") var strideMs: Int?
         @Option(name: .customLong("average-ms"), help: "Posteriors averaged over this many ms of windows (default: the checkpoint's decision layer, else 1000).") var averageMs: Double?
         @Option(name: .customLong("suppress-ms"), help: "After a detection, the same keyword cannot fire again for this long.") var suppressMs: Double = 500
         @Option(name: .customLong("cooldown-ms"), help: "Nothing fires for this long after any firing (default: the checkpoint's decision layer, else 0: TensorFlow's rule).") var cooldownMs: Double?
@@ -69,7 +69,7 @@ extension KWS {
         }
 
         mutating func validate() throws {
-            if strideMs < 1 { throw ValidationError("--stride-ms must be at least 1") }
+            if let strideMs, strideMs < 1 { throw ValidationError("--stride-ms must be at least 1") }
             if channels < 1 || channels > 64 { throw ValidationError("--channels must be from 1 to 64") }
             if let consecutive, consecutive < 1 || consecutive > 100 { throw ValidationError("--consecutive must be from 1 to 100") }
             if let cooldownMs, !(cooldownMs >= 0 && cooldownMs.isFinite) { throw ValidationError("--cooldown-ms must be a number ≥ 0") }
@@ -112,7 +112,7 @@ extension KWS {
                 var detections = 0, busy = 0.0
                 // The first window waits for a whole second of audio; then one every stride, each
                 // answered as soon as it is complete (batch 1).
-                let scan = try scanWindows(read: read, spotter: spotter, strideMs: strideMs, batch: 1,
+                let scan = try scanWindows(read: read, spotter: spotter, strideMs: strideMs ?? spotter.defaultStrideMs, batch: 1,
                                            shouldStop: { InterruptHandler.requested != nil }) { w in
                     let t0 = monotonicSeconds()
                     let quiet = gate.map { w.levelDB < $0 } ?? false

@@ -179,6 +179,62 @@ public final class FeatureExtractor: @unchecked Sendable {
         }
     }
 
+    // MARK: - Speech embedding
+
+    /// openWakeWord's features of one clip: an embedding of every 76 mel frames, 8 frames (80 ms)
+    /// apart, from the clip's start. In a stream (`cache`, windows on the 10 ms grid) the mel
+    /// frames are computed once (their dB values depend on their own samples only), and so is an
+    /// embedding whose 76 frames the window's clamp (its maximum − 80 dB) leaves alone: windows
+    /// 80 ms apart then compute one new embedding each instead of all of them. An embedding the
+    /// clamp changes is recomputed for its window, so the features are those of the window alone
+    /// (up to the rounding of a frame's DFT in a batch of another size).
+    private func computeSpeechEmbeddings(_ samples: UnsafeBufferPointer<Float>, into output: UnsafeMutablePointer<Float>, streamOffset: Int,
+                                         cache: MelFrameCache?, network: SpeechEmbedding, mel front: OpenWakeWordMel) {
+        let (hop, bands, width, span) = (OpenWakeWordMel.hop, OpenWakeWordMel.bands, SpeechEmbedding.width, SpeechEmbedding.frames)
+        // openWakeWord feeds its models int16 values: our samples are those / 32768.
+        let pcm = samples.map { $0 * 32768 }
+        let frames = pcm.count >= OpenWakeWordMel.nFFT ? (pcm.count - OpenWakeWordMel.nFFT) / hop + 1 : 0
+        let cache = streamOffset % hop == 0 ? cache : nil
+        var dB: [Float]
+        if let cache {
+            cache.drop(before: streamOffset, melCount: bands)
+            dB = [Float](repeating: 0, count: frames * bands)
+            var missing: [Int] = []
+            for t in 0..<frames {
+                if let row = cache.frame(startingAt: streamOffset + t * hop) {
+                    dB.withUnsafeMutableBufferPointer { ($0.baseAddress! + t * bands).update(from: row, count: bands) }
+                } else {
+                    missing.append(t)
+                }
+            }
+            let fresh = pcm.withUnsafeBufferPointer { front.decibels($0, frameStarts: missing.map { $0 * hop }) }
+            fresh.withUnsafeBufferPointer { rows in
+                for (j, t) in missing.enumerated() {
+                    for b in 0..<bands { dB[t * bands + b] = rows[j * bands + b] }
+                    cache.store(rows.baseAddress! + j * bands, startingAt: streamOffset + t * hop)
+                }
+            }
+        } else {
+            dB = pcm.withUnsafeBufferPointer { front.decibels($0, frameStarts: (0..<frames).map { $0 * hop }) }
+        }
+        let floor = (dB.max() ?? 0) - 80
+        let embeddings = cache?.embeddings
+        embeddings?.drop(before: streamOffset, melCount: width)
+        var window = [Float](repeating: 0, count: span * bands)
+        for i in 0..<settings.frames {
+            let start = i * 8, row = output + i * width
+            guard start + span <= frames else { row.initialize(repeating: 0, count: width); continue }   // a clip too short for this embedding
+            let values = dB[(start * bands)..<((start + span) * bands)]
+            let unclamped = values.min()! >= floor
+            let key = streamOffset + start * hop
+            if unclamped, let cached = embeddings?.frame(startingAt: key) { row.update(from: cached, count: width); continue }
+            for (j, v) in values.enumerated() { window[j] = max(v, floor) / 10 + 2 }
+            let e = window.withUnsafeBufferPointer { network($0) }
+            row.update(from: e, count: width)
+            if unclamped { embeddings?.store(e, startingAt: key) }
+        }
+    }
+
     // MARK: - One clip
 
     /// Computes the features of one clip into `output` (`frames × featureCount` values, row-major
@@ -199,18 +255,7 @@ public final class FeatureExtractor: @unchecked Sendable {
     public func compute(_ samples: UnsafeBufferPointer<Float>, into output: UnsafeMutablePointer<Float>, streamOffset: Int,
                         cache: MelFrameCache?) {
         if let speechEmbedding, let openWakeWordMel {
-            // openWakeWord feeds its models int16 values: our samples are those / 32768.
-            let (frames, mel) = openWakeWordMel(samples.map { $0 * 32768 })
-            let count = settings.frames
-            for i in 0..<count {
-                let start = i * 8
-                if start + SpeechEmbedding.frames <= frames {
-                    let e = mel.withUnsafeBufferPointer { speechEmbedding(UnsafeBufferPointer(rebasing: $0[(start * 32)..<((start + 76) * 32)])) }
-                    for j in 0..<96 { output[i * 96 + j] = e[j] }
-                } else {
-                    for j in 0..<96 { output[i * 96 + j] = 0 }   // a clip too short for this embedding
-                }
-            }
+            computeSpeechEmbeddings(samples, into: output, streamOffset: streamOffset, cache: cache, network: speechEmbedding, mel: openWakeWordMel)
             return
         }
         let s = settings

@@ -10,6 +10,16 @@ public final class MelFrameCache: @unchecked Sendable {
     private var storage: UnsafeMutablePointer<Float>?
     private var capacity = 0, melCount = 0
 
+    /// The speech embeddings of the stream (96 values each, by the sample their first mel frame
+    /// starts at) for the `.speechEmbedding` features, whose mel frames are this cache's.
+    var embeddings: MelFrameCache {
+        if let child { return child }
+        let made = MelFrameCache()
+        child = made
+        return made
+    }
+    private var child: MelFrameCache?
+
     public init() {}
     deinit { storage?.deallocate() }
 
@@ -34,6 +44,7 @@ public final class MelFrameCache: @unchecked Sendable {
     public func removeAll() {
         for slot in slots.values { free.append(slot) }
         slots.removeAll(keepingCapacity: true)
+        child?.removeAll()
     }
 
     /// Forgets frames that start before `offset` (no later window needs them); allocates room

@@ -50,14 +50,29 @@ public struct OpenWakeWordMel: Sendable {
 
     /// Frames of one call: [frames, 32] in openWakeWord's units (`dB/10 + 2`).
     public func callAsFunction(_ samples: [Float]) -> (frames: Int, values: [Float]) {
-        let n = Self.nFFT, bins = Self.bins, bands = Self.bands
-        guard samples.count >= n else { return (0, []) }
-        let frames = (samples.count - n) / Self.hop + 1
+        guard samples.count >= Self.nFFT else { return (0, []) }
+        let frames = (samples.count - Self.nFFT) / Self.hop + 1
+        var mel = samples.withUnsafeBufferPointer { decibels($0, frameStarts: (0..<frames).map { $0 * Self.hop }) }
+        let floor = (mel.max() ?? 0) - 80
+        for i in mel.indices { mel[i] = max(mel[i], floor) / 10 + 2 }
+        return (frames, mel)
+    }
+
+    /// The mel power in dB, 10·log10(max(mel, 1e-10)), before the call's clamp and scaling:
+    /// [frameStarts.count, 32], frame j being samples[frameStarts[j] ..< frameStarts[j] + 512].
+    /// A frame's values depend on its own samples only (a stream's windows share them:
+    /// `FeatureExtractor`'s cache); the clamp at the call's maximum − 80 dB is the caller's.
+    public func decibels(_ samples: UnsafeBufferPointer<Float>, frameStarts: [Int]) -> [Float] {
+        let n = Self.nFFT, bins = Self.bins, bands = Self.bands, frames = frameStarts.count
+        guard frames > 0 else { return [] }
         var spectrum = [Float](repeating: 0, count: frames * 2 * bins)
-        // Frame t is samples[160t ..< 160t + 512], copied into a row (BLAS needs a row stride of at
-        // least the row's length), then one product gives every frame's DFT.
+        // Each frame copied into a row (BLAS needs a row stride of at least the row's length),
+        // then one product gives every frame's DFT.
         var framed = [Float](repeating: 0, count: frames * n)
-        for t in 0..<frames { for i in 0..<n { framed[t * n + i] = samples[t * Self.hop + i] } }
+        for (t, start) in frameStarts.enumerated() {
+            precondition(start >= 0 && start + n <= samples.count)
+            for i in 0..<n { framed[t * n + i] = samples[start + i] }
+        }
         gemm(m: frames, n: 2 * bins, k: n, framed, lda: n, basis, ldb: 2 * bins, beta: 0, &spectrum, ldc: 2 * bins)
         var power = [Float](repeating: 0, count: frames * bins)
         for t in 0..<frames {
@@ -68,14 +83,8 @@ public struct OpenWakeWordMel: Sendable {
         }
         var mel = [Float](repeating: 0, count: frames * bands)
         gemm(m: frames, n: bands, k: bins, power, lda: bins, filterbank, ldb: bands, beta: 0, &mel, ldc: bands)
-        var top = -Float.infinity
-        for i in mel.indices {
-            mel[i] = 10 * log10(max(mel[i], 1e-10))
-            top = max(top, mel[i])
-        }
-        let floor = top - 80
-        for i in mel.indices { mel[i] = max(mel[i], floor) / 10 + 2 }
-        return (frames, mel)
+        for i in mel.indices { mel[i] = 10 * log10(max(mel[i], 1e-10)) }
+        return mel
     }
 }
 

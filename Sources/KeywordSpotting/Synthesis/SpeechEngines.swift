@@ -4,6 +4,7 @@
 
 import Audio
 import Foundation
+import Runtime
 
 /// One voice of one engine; `id` names it in file names (the "speaker" of the hash split).
 package struct SynthesisVoice: Sendable, Equatable {
@@ -182,18 +183,11 @@ func findProgram(_ name: String) -> String? {
 /// Runs a program to its end, its output in temporary files (no pipe fills up), `input` on its
 /// standard input.
 func runProgram(_ path: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
     let base = NSTemporaryDirectory() + "lem-synth-\(getpid())-\(UInt64.random(in: 0 ... .max))"
-    for suffix in [".out", ".err", ".in"] { _ = FileManager.default.createFile(atPath: base + suffix, contents: nil) }
     defer { for suffix in [".out", ".err", ".in"] { try? FileManager.default.removeItem(atPath: base + suffix) } }
     if let input { try (input + "\n").write(toFile: base + ".in", atomically: false, encoding: .utf8) }
-    process.standardInput = FileHandle(forReadingAtPath: base + ".in")
-    process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
-    process.standardError = FileHandle(forWritingAtPath: base + ".err")
-    try process.run()
-    process.waitUntilExit()
+    let status = try spawnAndWait(path, arguments, standardInput: input == nil ? nil : base + ".in",
+                                  standardOutput: base + ".out", standardError: base + ".err")
     let read = { (s: String) in String(decoding: FileManager.default.contents(atPath: base + s) ?? Data(), as: UTF8.self) }
-    return (process.terminationStatus, read(".out"), read(".err"))
+    return (status, read(".out"), read(".err"))
 }
