@@ -27,6 +27,8 @@ package struct OperatingPoint: Equatable {
     package var falseAlarms: Int
     package var misses: Int
     package var keywords: Int
+    /// Median ms from the end of a found keyword's clip to its firing, at `threshold`.
+    package var medianLatencyMs: Double? = nil
 
     /// The sweep's operating point for each budget (nil where no swept threshold keeps false
     /// alarms within it). `sweep` holds thresholds in increasing order with their metrics.
@@ -46,7 +48,8 @@ package struct OperatingPoint: Equatable {
             }
             out[limit] = OperatingPoint(falseAlarmsPerHourLimit: limit, threshold: sweep[k].threshold, missRate: m.missRate,
                                         interpolatedMissRate: interpolated, falseAlarmsPerHour: m.falseAlarmsPerHour,
-                                        falseAlarms: m.falseAlarms, misses: m.misses, keywords: m.keywordWords)
+                                        falseAlarms: m.falseAlarms, misses: m.misses, keywords: m.keywordWords,
+                                        medianLatencyMs: m.latency?.medianMs)
         }
         return out
     }
@@ -55,7 +58,7 @@ package struct OperatingPoint: Equatable {
     package var object: [String: Any] {
         ["fa_per_hour_limit": falseAlarmsPerHourLimit, "threshold": Double(formatThreshold(threshold))!, "miss_rate": missRate,
          "miss_rate_interpolated": interpolatedMissRate, "fa_per_hour": falseAlarmsPerHour, "false_alarms": falseAlarms,
-         "misses": misses, "keywords": keywords]
+         "misses": misses, "keywords": keywords, "latency_ms_median": medianLatencyMs ?? NSNull()]
     }
 }
 

@@ -191,6 +191,7 @@ package struct StreamEvaluation {
             "energy_gate_db": energyGateDB ?? NSNull(), "gated_windows": scan.gated,
             "false_alarm_sources": Dictionary(uniqueKeysWithValues: FalseAlarmSource.allCases.map { ($0.rawValue, m.falseAlarmsBySource[$0] ?? 0) }),
             "windows": scan.windows,
+            "latency_ms": m.latency.map { ["median": $0.medianMs, "p90": $0.p90Ms, "found": m.latenciesMs.count] as [String: Any] } ?? NSNull(),
             "per_keyword": Dictionary(uniqueKeysWithValues: keywords.compactMap { k in
                 m.missRate(k).map { (k, ["miss_rate": $0, "fa_per_hour": m.falseAlarmsPerHour(k)]) }
             }),
@@ -264,7 +265,8 @@ package struct StreamEvaluation {
                      100 * m.missRate, m.misses, m.keywordWords, m.falseAlarmsPerHour, m.falseAlarms)
                      + FalseAlarmSource.allCases.filter { scoring == .lem || $0 != .repeatedKeyword }
                         .map { "\(m.falseAlarmsBySource[$0] ?? 0) \($0.rawValue.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
-                     + ") (\(scoringNote)\(cooldownMs > 0 ? String(format: ", cooldown %.0f ms", cooldownMs) : ""))")
+                     + ") (\(scoringNote)\(cooldownMs > 0 ? String(format: ", cooldown %.0f ms", cooldownMs) : ""))"
+                     + (m.latency.map { String(format: "; fired %.0f ms after the keyword's clip ended (median; 90th percentile %.0f ms)", $0.medianMs, $0.p90Ms) } ?? ""))
         if let tf {
             lines.append(String(format: "TensorFlow's streaming accuracy (accuracy_utils.py, tolerance %d ms): %.1f%% matched, %.1f%% correct, %.1f%% wrong, %.1f%% false positive",
                          tfToleranceMs, 100 * tf.matchedRate, 100 * tf.correctRate, 100 * tf.wrongRate, 100 * tf.falsePositiveRate))

@@ -69,6 +69,9 @@ package struct StreamingMetrics {
     /// The false positives that fired where no keyword was spoken (on noise or an unknown word;
     /// not duplicates of a keyword already found): what a hard-negative pass trains on.
     package var falseAlarmsWithoutKeyword: [Detection] = []
+    /// For every keyword found: when it fired, in ms after the end of the keyword's clip in the
+    /// stream (negative: before the clip ended; a recording's end may hold silence).
+    package var latenciesMs: [Double] = []
 
     package init(detections: [Detection], truth: [TruthWord], keywords: [String], durationSeconds: Double, toleranceMs: Double = 750,
                  scoring: StreamScoring = .lem) {
@@ -103,7 +106,7 @@ package struct StreamingMetrics {
             case .lem:
                 if let i = containing.first(where: { !used[$0] }) {
                     used[i] = true
-                    if truth[i].label == d.label { hits += 1; found[i] = true; continue }
+                    if truth[i].label == d.label { hits += 1; found[i] = true; latenciesMs.append(t - truth[i].endMs); continue }
                     if keywordSet.contains(truth[i].label) { confusions += 1; source = .otherKeyword } else { otherFalseAlarms += 1; source = .otherSpeech }
                 } else {
                     otherFalseAlarms += 1
@@ -112,7 +115,7 @@ package struct StreamingMetrics {
                 }
             case .picovoice:
                 let own = containing.filter { truth[$0].label == d.label }
-                if let i = own.first(where: { !found[$0] }) { hits += 1; found[i] = true; continue }
+                if let i = own.first(where: { !found[$0] }) { hits += 1; found[i] = true; latenciesMs.append(t - truth[i].endMs); continue }
                 if !own.isEmpty { repeats += 1; continue }
                 if nearKeyword { confusions += 1; source = .otherKeyword } else {
                     otherFalseAlarms += 1
@@ -127,6 +130,13 @@ package struct StreamingMetrics {
     }
 
     package var misses: Int { missesPerKeyword.values.reduce(0, +) }
+    /// The median and 90th percentile of `latenciesMs` (nearest rank), nil when nothing was found.
+    package var latency: (medianMs: Double, p90Ms: Double)? {
+        guard !latenciesMs.isEmpty else { return nil }
+        let sorted = latenciesMs.sorted()
+        func rank(_ q: Double) -> Double { sorted[max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1)] }
+        return (rank(0.5), rank(0.9))
+    }
     package var missRate: Double { keywordWords == 0 ? 0 : Double(misses) / Double(keywordWords) }
     package var falseAlarms: Int { confusions + otherFalseAlarms }
     package var falseAlarmsPerHour: Double { Double(falseAlarms) / max(hours, 1e-12) }

@@ -30,6 +30,13 @@ final class KWSWakeWordScoringTests: XCTestCase {
         XCTAssertEqual(m.falseAlarmsPerHour, 1.5, accuracy: 1e-12, "3 false alarms in 2 hours")
         XCTAssertEqual(m.falseAlarmsBySource, [.noise: 2, .otherSpeech: 1])
         XCTAssertEqual(m.falseAlarmsWithoutKeyword.map(\.time), [12.6, 20.5, 50.0])
+        // Latency: keyword 1 fired 1.0 s before its clip's end (11.0 − 12.0), keyword 2 0.4 s after (32.4 − 32.0).
+        print("latencies \(m.latenciesMs) ms (expected [-1000, 400]); median and 90th percentile \(String(describing: m.latency)) (-1000, 400: nearest rank)")
+        XCTAssertEqual(m.latenciesMs.count, 2)
+        XCTAssertEqual(m.latenciesMs[0], -1000, accuracy: 1e-9)
+        XCTAssertEqual(m.latenciesMs[1], 400, accuracy: 1e-9)
+        XCTAssertEqual(m.latency!.medianMs, -1000, accuracy: 1e-9)
+        XCTAssertEqual(m.latency!.p90Ms, 400, accuracy: 1e-9)
     }
 
     func testOurScoringAttributesEachFalseAlarm() {
