@@ -57,6 +57,8 @@ extension GraphBuilder {
                 result = try gatedLayer(.lstm, layer: layer, inputSize: m, hiddenSize: spec.hiddenSize, input: x, h0: y0, c0: z0, tensors: tensors)
             case .gru:
                 result = try gatedLayer(.gru, layer: layer, inputSize: m, hiddenSize: spec.hiddenSize, input: x, h0: y0, c0: nil, tensors: tensors)
+            case .lru:
+                throw ONNXExportError("ONNX export of LRU blocks is not written yet (their complex recurrence needs its own graph); LEM, LSTM and GRU models export")
             }
             x = result.outputs
             lastHidden = result.y

@@ -159,3 +159,50 @@ final class LRULayerTests: XCTestCase {
         XCTAssertEqual(std("C_im", N * H), 1 / Double(N).squareRoot(), accuracy: 0.0005)
     }
 }
+
+/// Two LRU blocks as `--cell lru` stacks them (`CellKind.lru`: names, encoder, LayerNorm, GELU,
+/// GLU, the skip, the dropout mask, the complex state in the cell-state slot), against PyTorch:
+/// outputs, final outputs and states, every gradient. Criterion |Δ| ≤ 1e-5 + 1e-4·|ref|.
+final class LRUBlockTests: XCTestCase {
+    func testTwoBlocksMatchThePyTorchReference() throws {
+        let f = try SafeTensorsFile.read(path: ReferenceParityTests.fixtures.appendingPathComponent("lru_2blocks.safetensors").path)
+        let (T, B, m, H, L) = (Int(f.metadata["T"]!)!, Int(f.metadata["B"]!)!, Int(f.metadata["m"]!)!, Int(f.metadata["H"]!)!, Int(f.metadata["layers"]!)!)
+        var layout = LayoutBuilder()
+        for k in 0..<L { CellKind.lru.declare(&layout, layer: k, inputSize: k == 0 ? m : H, hiddenSize: H, dt: 1) }
+        let block = ParameterBlock(layout)
+        try block.load(from: f)
+        XCTAssertEqual(Set(block.specs.map(\.name)), Set(f.tensors.keys.filter { $0.hasPrefix("encoder.") || $0.hasPrefix("layers.") }),
+                       "the checkpoint names are the PyTorch module's")
+        let layers = (0..<L).map { CellKind.lru.makeLayer(parameters: block, layer: $0, inputSize: $0 == 0 ? m : H, hiddenSize: H, dt: 1) }
+        let input = try f.floats("input"), c0 = try f.floats("c0"), masks = try f.floats("masks")
+        let bh = B * H
+        var x = input
+        for (k, layer) in layers.enumerated() {
+            let c = Array(c0[(k * bh)..<((k + 1) * bh)]), mask = Array(masks[(k * bh)..<((k + 1) * bh)])
+            layer.forward(input: x, steps: T, batch: B, initialHidden: nil, initialCell: c, stateMask: mask, inputStaysValid: false)
+            x = Array(UnsafeBufferPointer(start: layer.outputs, count: T * bh))
+        }
+        print("two LRU blocks vs PyTorch (T \(T), B \(B), m \(m), H \(H)):")
+        compareToReference(x, try f.floats("output"), "output")
+        compareToReference(layers.flatMap { Array(UnsafeBufferPointer(start: $0.finalHidden, count: bh)) }, try f.floats("h_n"), "h_n")
+        compareToReference(layers.flatMap { Array(UnsafeBufferPointer(start: $0.finalCell!, count: bh)) }, try f.floats("c_n"), "c_n")
+        block.zeroGrads()
+        let wOut = try f.floats("loss_weight.output"), wH = try f.floats("loss_weight.h_n"), wC = try f.floats("loss_weight.c_n")
+        var grad = wOut
+        var dc0 = [Float](repeating: .nan, count: L * bh)
+        for k in stride(from: L - 1, through: 0, by: -1) {
+            var below = [Float](repeating: .nan, count: T * B * (k == 0 ? m : H))
+            var dc = [Float](repeating: .nan, count: bh)
+            layers[k].backward(outputGrad: grad, finalHiddenGrad: Array(wH[(k * bh)..<((k + 1) * bh)]), finalCellGrad: Array(wC[(k * bh)..<((k + 1) * bh)]),
+                               inputGrad: &below, initialHiddenGrad: nil, initialCellGrad: &dc)
+            for j in 0..<bh { dc0[k * bh + j] = dc[j] }
+            grad = below
+        }
+        compareToReference(grad, try f.floats("grad.input"), "grad input")
+        compareToReference(dc0, try f.floats("grad.c0"), "grad c0")
+        for spec in block.specs {
+            let p = block.parameter(spec.name)
+            compareToReference(Array(UnsafeBufferPointer(start: p.grad, count: p.count)), try f.floats("grad." + spec.name), "grad " + spec.name)
+        }
+    }
+}

@@ -20,6 +20,7 @@ final class StackGradientTests: XCTestCase {
         switch cell {
         case .lem: return ReferenceLEM.parameterNames.map { CellKind.lemPrefix(layer: k) + $0 }
         case .lstm, .gru: return ["weight_ih", "weight_hh", "bias_ih", "bias_hh"].map { "rnn.\($0)_l\(k)" }
+        case .lru: preconditionFailure("LRU blocks are checked by LRUBlockTests (a PyTorch reference of two stacked blocks)")
         }
     }
 
@@ -35,6 +36,8 @@ final class StackGradientTests: XCTestCase {
                 var r = ReferenceGatedCell(kind: cell == .lstm ? .lstm : .gru, m: m, d: d)
                 r.flatParameters = p
                 return r.forward(u, T: T, B: B, h0: h0, c0: c0, mask: mask)
+            case .lru:
+                preconditionFailure("LRU blocks are checked by LRUBlockTests (a PyTorch reference of two stacked blocks)")
             }
         }
     }

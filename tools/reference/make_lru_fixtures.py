@@ -13,6 +13,14 @@ What it makes (in Tests/LEMModelTests/Fixtures/):
 
   lru_layer.safetensors   one LRU, H=3 features, N=4 complex states, T=6 steps of B=2 sequences,
                           from a non-zero complex h0
+  lru_2blocks.safetensors the paper's model body as lem's `--cell lru` stacks it: an encoder
+                          (m=3 -> H=6), then two residual blocks x + GLU(GELU(LRU(LayerNorm(x))) * mask)
+                          with N = H/2 = 3 complex states each, T=5, B=2, from non-zero states;
+                          names encoder.*, layers.<k>.{norm,lru,out1,out2}.*; per block the output
+                          [T, B, H], its last step ("h_n" [L, B, H]) and the complex state ("c_n"
+                          [L, B, H] = real parts, imaginary parts); loss sum(output*w_out) +
+                          sum(h_n*w_h) + sum(c_n*w_c); the dropout masks [L, B, H] (one per sequence
+                          and feature for every step, scaled by 1/(1-p)) are inputs
 
 It holds the parameters under the names lem gives them ("layers.0.lru.nu_log", ...), the input
 [T, B, H], h0 [B, 2N] (the N real parts then the N imaginary parts of each sequence), the output
@@ -72,7 +80,71 @@ def lru(p, x, h0):
     return torch.stack(ys), h
 
 
+def gelu_tanh(v):
+    """The paper's JAX nn.gelu (approximate=True): torch's GELU(approximate="tanh")."""
+    return 0.5 * v * (1 + torch.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
+
+
+def make_blocks():
+    T, B, m, H, L = 5, 2, 3, 6, 2
+    N = H // 2
+    gen = torch.Generator().manual_seed(12)
+    params = {"encoder.weight": torch.randn(H, m, generator=gen, dtype=torch.float64) / math.sqrt(m),
+              "encoder.bias": 0.1 * torch.randn(H, generator=gen, dtype=torch.float64)}
+    for k in range(L):
+        p = f"layers.{k}."
+        params[p + "norm.weight"] = 1 + 0.2 * torch.randn(H, generator=gen, dtype=torch.float64)
+        params[p + "norm.bias"] = 0.1 * torch.randn(H, generator=gen, dtype=torch.float64)
+        for name, v in init_lru(N, H, 0.5, 0.95, 6.28, gen).items():
+            params[p + "lru." + name] = v
+        for o in ("out1", "out2"):
+            params[p + o + ".weight"] = torch.randn(H, H, generator=gen, dtype=torch.float64) / math.sqrt(H)
+            params[p + o + ".bias"] = 0.1 * torch.randn(H, generator=gen, dtype=torch.float64)
+    params = {k: f32(v).requires_grad_() for k, v in params.items()}
+    x = f32(torch.randn(T, B, m, generator=gen, dtype=torch.float64)).requires_grad_()
+    c0 = f32(0.5 * torch.randn(L, B, H, generator=gen, dtype=torch.float64)).requires_grad_()
+    masks = (torch.rand(L, B, H, generator=gen, dtype=torch.float64) > 0.3).double() / 0.7
+    w_out = f32(torch.randn(T, B, H, generator=gen, dtype=torch.float64))
+    w_h = f32(torch.randn(L, B, H, generator=gen, dtype=torch.float64))
+    w_c = f32(torch.randn(L, B, H, generator=gen, dtype=torch.float64))
+
+    def body():
+        u = x @ params["encoder.weight"].T + params["encoder.bias"]
+        finals, states = [], []
+        for k in range(L):
+            p = f"layers.{k}."
+            z = torch.nn.functional.layer_norm(u, (H,), params[p + "norm.weight"], params[p + "norm.bias"], eps=1e-5)
+            lru_params = {n: params[p + "lru." + n] for n in ("nu_log", "theta_log", "gamma_log", "B_re", "B_im", "C_re", "C_im", "D")}
+            v, h_n = lru(lru_params, z, torch.complex(c0[k][:, :N], c0[k][:, N:]))
+            a = gelu_tanh(v) * masks[k]
+            glu = (a @ params[p + "out1.weight"].T + params[p + "out1.bias"]) * torch.sigmoid(a @ params[p + "out2.weight"].T + params[p + "out2.bias"])
+            u = u + glu
+            finals.append(u[-1])
+            states.append(torch.cat([h_n.real, h_n.imag], dim=1))
+        return u, torch.stack(finals), torch.stack(states)
+
+    def loss_fn():
+        out, h_n, c_n = body()
+        return (out * w_out).sum() + (h_n * w_h).sum() + (c_n * w_c).sum()
+
+    loss = loss_fn()
+    leaves = {**params, "input": x, "c0": c0}
+    grads = dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
+    count, worst = fd_check(loss_fn, leaves, grads)
+    print(f"two blocks, finite differences: {count} entries, worst relative error {worst:.2e}")
+    with torch.no_grad():
+        out, h_n, c_n = body()
+    tensors = {k: v.detach() for k, v in params.items()}
+    tensors.update({"input": x.detach(), "c0": c0.detach(), "masks": masks, "output": out, "h_n": h_n, "c_n": c_n,
+                    "loss_weight.output": w_out, "loss_weight.h_n": w_h, "loss_weight.c_n": w_c, "loss": loss.detach().reshape(1)})
+    for k, g in grads.items():
+        tensors["grad." + k] = g
+    path = save("lru_2blocks.safetensors", tensors, {"T": T, "B": B, "m": m, "H": H, "layers": L})
+    describe(path)
+
+
 def main():
+    make_blocks()
     T, B, H, N = 6, 2, 3, 4
     gen = torch.Generator().manual_seed(11)
     params = {k: f32(v).requires_grad_() for k, v in init_lru(N, H, 0.5, 0.95, 6.28, gen).items()}

@@ -1,4 +1,4 @@
-/// The recurrent cells a model can stack (`--cell lem|lstm|gru`), and how each names and builds
+/// The recurrent cells a model can stack (`--cell lem|lstm|gru|lru`), and how each names and builds
 /// its layers.
 ///
 /// Parameter names, so that a checkpoint loads into PyTorch modules by name:
@@ -7,8 +7,10 @@
 ///   the authors' `LEMCell`s per layer.
 /// - LSTM, GRU: all layers under `rnn.`, as one `torch.nn.LSTM`/`torch.nn.GRU` with `num_layers`
 ///   names them (`rnn.weight_ih_l0`, …, `rnn.bias_hh_l1`).
+/// - LRU: residual blocks `layers.<k>.` (norm, lru, out1, out2) after an `encoder.` when the input
+///   width differs, as a PyTorch module of the paper's model names them (`LRUBlockLayer`).
 public enum CellKind: String, Codable, Sendable, CaseIterable {
-    case lem, lstm, gru
+    case lem, lstm, gru, lru
 
     /// "LEM", "LSTM", "GRU": for headers and tables.
     public var displayName: String { rawValue.uppercased() }
@@ -28,6 +30,8 @@ public enum CellKind: String, Codable, Sendable, CaseIterable {
             LSTMLayer.declare(&layout, prefix: "rnn.", layer: layer, config: GatedCellConfig(inputSize: inputSize, hiddenSize: hiddenSize))
         case .gru:
             GRULayer.declare(&layout, prefix: "rnn.", layer: layer, config: GatedCellConfig(inputSize: inputSize, hiddenSize: hiddenSize))
+        case .lru:
+            LRUBlockLayer.declare(&layout, layer: layer, inputSize: inputSize, hiddenSize: hiddenSize)
         }
     }
 
@@ -41,6 +45,8 @@ public enum CellKind: String, Codable, Sendable, CaseIterable {
             return LSTMLayer(config: GatedCellConfig(inputSize: inputSize, hiddenSize: hiddenSize), parameters: parameters, prefix: "rnn.", layer: layer)
         case .gru:
             return GRULayer(config: GatedCellConfig(inputSize: inputSize, hiddenSize: hiddenSize), parameters: parameters, prefix: "rnn.", layer: layer)
+        case .lru:
+            return LRUBlockLayer(parameters: parameters, layer: layer, inputSize: inputSize, hiddenSize: hiddenSize)
         }
     }
 
@@ -52,6 +58,7 @@ public enum CellKind: String, Codable, Sendable, CaseIterable {
         case .lem: return 4 * d * m + 3 * d * d + d * d   // inp2hid, hid2hid, transform_z
         case .lstm: return 4 * d * m + 4 * d * d
         case .gru: return 3 * d * m + 3 * d * d
+        case .lru: return (m == d ? 0 : d * m) + 2 * (d / 2) * d * 2 + 2 * d * d   // encoder, B and C (re, im), out1 and out2
         }
     }
 
