@@ -75,7 +75,7 @@ extension CellKind: ExpressibleByArgument {}
 /// `--cell`, `--layers` and `--dropout-layer` of `lm train` and `kws train`: which recurrent cell,
 /// how many stacked layers, and the dropout between them.
 public struct CellOptions: ParsableArguments {
-    @Option(help: "Recurrent cell: lem (the paper's), lstm or gru (as PyTorch's nn.LSTM / nn.GRU; default lem).")
+    @Option(help: "Recurrent cell: lem (the paper's), lstm, gru (as PyTorch's nn.LSTM / nn.GRU) or lru (Orvieto et al. 2023's residual LRU blocks); default lem.")
     public var cell: CellKind?
     @Option(help: "Stacked recurrent layers (default 1).")
     public var layers: Int?

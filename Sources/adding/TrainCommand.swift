@@ -18,7 +18,7 @@ extension Adding {
                   adding train --cell gru --length 1000 --max-minutes 10 --csv gru-1000.csv
                 """)
 
-        @Option(help: "Recurrent cell: lem, lstm or gru.") var cell: CellKind = .lem
+        @Option(help: "Recurrent cell: lem, lstm, gru or lru.") var cell: CellKind = .lem
         @Option(help: "Sequence length T.") var length = 1000
         @Option(help: "Hidden size d.") var hidden = 128
         @Option(help: "Sequences per training step.") var batch = 50

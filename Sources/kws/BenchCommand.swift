@@ -35,7 +35,7 @@ extension KWS {
                 """)
 
         @Option(help: "Run only this configuration: kws, mfcc, classify, listen, sgemm.") var config: String?
-        @Option(help: "Recurrent cell of the kws and classify configurations: lem, lstm or gru.") var cell: CellKind = .lem
+        @Option(help: "Recurrent cell of the kws and classify configurations: lem, lstm, gru or lru.") var cell: CellKind = .lem
         @OptionGroup var options: BenchOptions
         @OptionGroup var precision: PrecisionOption
 

@@ -33,7 +33,7 @@ extension LM {
                 """)
 
         @Option(help: "Run only this configuration: word, char, sample-word, sample-char, sgemm.") var config: String?
-        @Option(help: "Recurrent cell of the word, char and sample configurations: lem, lstm or gru.") var cell: CellKind = .lem
+        @Option(help: "Recurrent cell of the word, char and sample configurations: lem, lstm, gru or lru.") var cell: CellKind = .lem
         @OptionGroup var options: BenchOptions
         @OptionGroup var precision: PrecisionOption
 

@@ -31,7 +31,7 @@ extension Seq {
                 """)
 
         @Option(help: "Run only this configuration: smnist, ncifar, eigenworms, heart-rate, fhn, sgemm.") var config: String?
-        @Option(help: "Recurrent cell: lem, lstm or gru.") var cell: CellKind = .lem
+        @Option(help: "Recurrent cell: lem, lstm, gru or lru.") var cell: CellKind = .lem
         @OptionGroup var options: BenchOptions
 
         static let configs = ["sgemm", "smnist", "ncifar", "eigenworms", "heart-rate", "fhn"]

@@ -21,6 +21,7 @@ final class LMCellTests: XCTestCase {
             "lem": ["lem.inp2hid.weight", "lem_l1.inp2hid.weight", "lem_l1.transform_z.bias"],
             "lstm": ["rnn.weight_ih_l0", "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l0"],
             "gru": ["rnn.weight_ih_l0", "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l0"],
+            "lru": ["layers.0.norm.weight", "layers.0.lru.nu_log", "layers.1.lru.B_im", "layers.1.out2.bias"],
         ]
         for cell in CellKind.allCases {
             let ckpt = dir + "/\(cell.rawValue).ckpt"
@@ -52,19 +53,24 @@ final class LMCellTests: XCTestCase {
 
     /// The alternating-lines corpus of `LMEndToEndTests` needs the state of both layers carried
     /// from window to window: without it perplexity stays ≥ 1.072.
-    func testStackedLSTMCarriesItsStateAcrossWindows() throws {
+    func carriesItsStateAcrossWindows(cell: String, lr: String) throws {
         let dir = makeTemporaryDirectory()
         writeAlternatingCorpus(dir, repeats: 60)
         let ckpt = dir + "/m.ckpt"
-        let r = try runTool("lm", ["train", "--data", dir, "--checkpoint", ckpt, "--cell", "lstm", "--layers", "2", "--hidden", "24",
-                                   "--batch", "4", "--bptt", "2", "--dropout", "0", "--lr", "0.02", "--lr-decay", "1", "--epochs", "25", "--seed", "3"])
+        let r = try runTool("lm", ["train", "--data", dir, "--checkpoint", ckpt, "--cell", cell, "--layers", "2", "--hidden", "24",
+                                   "--batch", "4", "--bptt", "2", "--dropout", "0", "--lr", lr, "--lr-decay", "1", "--epochs", "25", "--seed", "3"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let eval = try runTool("lm", ["eval", "--checkpoint", ckpt, "--data", dir, "--split", "test", "--json"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
         let ppl = (try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any])["perplexity"] as! Double
-        print("alternating-lines corpus, 2-layer LSTM: test perplexity \(ppl) (without memory across windows ≥ 1.072)")
+        print("alternating-lines corpus, 2-layer \(cell.uppercased()): test perplexity \(ppl) (without memory across windows ≥ 1.072)")
         XCTAssertLessThan(ppl, 1.03)
     }
+
+    func testStackedLSTMCarriesItsStateAcrossWindows() throws { try carriesItsStateAcrossWindows(cell: "lstm", lr: "0.02") }
+
+    /// The LRU's complex state rides in the cell-state slot from window to window.
+    func testStackedLRUCarriesItsStateAcrossWindows() throws { try carriesItsStateAcrossWindows(cell: "lru", lr: "0.005") }
 
     func testContradictingAndBadFlagsAreRefused() throws {
         let dir = makeTemporaryDirectory()

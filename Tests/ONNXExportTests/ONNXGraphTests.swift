@@ -164,6 +164,15 @@ import Testing
         }
     }
 
+    @Test func lruModelsAreRefusedWithAMessage() throws {
+        do {
+            _ = try classifier(.lru, layers: 1)
+            Issue.record("expected an error")
+        } catch let error as ONNXExportError {
+            #expect(error.description.contains("ONNX export of LRU blocks is not written yet"))
+        }
+    }
+
     @Test func rawAudioGraphsComputeTheFeaturesThemselves() throws {
         let stack = RecurrentStackSpec(cell: .gru, layers: 1, inputSize: 4, hiddenSize: 3, dt: 1)
         let fake = FakeCheckpoint(classifier: stack, classes: 2)

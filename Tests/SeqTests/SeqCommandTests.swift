@@ -43,6 +43,24 @@ final class SeqCommandTests: XCTestCase {
         XCTAssertGreaterThan(int8Accuracy, accuracy - 0.03, "int8 products keep the accuracy")
     }
 
+    /// `--cell lru`: two LRU blocks learn the same memory task, through train, eval and predict.
+    func testLRUBlocksLearnTheMemoryTask() throws {
+        let dir = makeTemporaryDirectory()
+        try writeMemoryCSV(dir + "/train.csv", count: 400, seed: 1)
+        try writeMemoryCSV(dir + "/valid.csv", count: 100, seed: 2)
+        let r = try runTool("seq", ["train", "--train", dir + "/train.csv", "--valid", dir + "/valid.csv", "--cell", "lru", "--layers", "2",
+                                    "--hidden", "16", "--batch", "20", "--epochs", "6", "--lr", "0.01", "--checkpoint", dir + "/m.ckpt"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("2 × LRU hidden 16"), r.stderr)
+        let eval = try runTool("seq", ["eval", "--checkpoint", dir + "/m.ckpt", "--file", dir + "/valid.csv", "--json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let accuracy = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])?["accuracy"] as? Double)
+        print("seq --cell lru: accuracy \(accuracy) on the memory task (chance 0.5)")
+        XCTAssertGreaterThan(accuracy, 0.9)
+        let names = try Checkpoint.read(path: dir + "/m.ckpt", expectedKind: "seq").file.names
+        for name in ["encoder.weight", "layers.0.lru.theta_log", "layers.1.out1.weight", "layers.1.norm.bias"] { XCTAssertTrue(names.contains(name), name) }
+    }
+
     func testReadsTSAndRefusesBadFiles() throws {
         let dir = makeTemporaryDirectory()
         let ts = "@problemName Tiny\n@classLabel true a b\n@data\n" + (0..<8).map { i in "\(i % 2),1,2:\(i % 2),0,1:\(i % 2 == 0 ? "a" : "b")" }.joined(separator: "\n") + "\n"
