@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import Foundation
 
 /// Seconds on a monotonic clock (not affected by changes of the wall clock).
 public func monotonicSeconds() -> Double {
@@ -52,4 +53,18 @@ public func spawnAndWait(_ path: String, _ arguments: [String], standardInput: S
 public struct SpawnError: Error, CustomStringConvertible {
     public var path: String, problem: String
     public var description: String { "\(path): cannot run it (\(problem))" }
+}
+
+/// The process's peak resident set size in MB: `VmHWM` of /proc/self/status, which belongs to this
+/// program's memory map. (`getrusage`'s ru_maxrss, the fallback, survives `exec`, so a child
+/// started from a large process would report its parent's size.)
+public func peakResidentMegabytes() -> Double {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kib = Double(line.split(separator: " ").dropFirst().first ?? "") {
+        return kib / 1024
+    }
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024
 }

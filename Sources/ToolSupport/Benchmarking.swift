@@ -15,16 +15,7 @@ public enum Benchmarking {
     /// The process's peak resident set size in MB: `VmHWM` of /proc/self/status, which belongs
     /// to this program's memory map. (`getrusage`'s ru_maxrss survives `exec`, so a child started
     /// from a large process would report its parent's size.)
-    public static func peakRSSMegabytes() -> Double {
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kib = Double(line.split(separator: " ").dropFirst().first ?? "") {
-            return kib / 1024
-        }
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_maxrss) / 1024
-    }
+    public static func peakRSSMegabytes() -> Double { peakResidentMegabytes() }
 
     /// Runs `body` `warmup` times untimed, then until `minimumSeconds` have passed (at least
     /// `minimumRuns` times); returns the mean seconds per run.

@@ -35,7 +35,7 @@ struct Seq: ParsableCommand {
                   --checkpoint worms.ckpt
             """,
         version: "0.2.0",
-        subcommands: [Train.self, Eval.self, Predict.self, MakeData.self, Bench.self, Plot.self])
+        subcommands: [Train.self, Eval.self, Predict.self, Online.self, MakeData.self, Bench.self, Plot.self])
 
     static func main() {
         selectFastBLASKernels()

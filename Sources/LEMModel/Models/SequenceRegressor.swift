@@ -99,12 +99,25 @@ public final class SequenceRegressor: @unchecked Sendable {
     /// (`[T, B, K]` with `everyStep`): the summed squared error over the outputs; the predictions
     /// are in `predictions` afterwards. With `training`, prepares the `backward` (of the mean
     /// squared error) that must follow; the features must stay valid and unchanged until it has run.
+    ///
+    /// `state`: the layers start from it (a stream learnt window by window, `seq online`) instead
+    /// of zeros; `finalState` then gives the state after the last step.
     public func forward(features: UnsafePointer<Float>, targets: UnsafePointer<Float>, steps T: Int, batch B: Int,
-                        training: Bool, rng: inout RandomGenerator) -> Double {
+                        training: Bool, rng: inout RandomGenerator, state: RecurrentState? = nil) -> Double {
         precondition(!training || !isQuantized, "an int8 model runs inference only")
         var streams = StreamGenerators(seed: training ? rng.next() : 0, first: 0, count: training ? B : 0)
         recurrent.sampleMasks(training: training, batch: B, streams: &streams)
-        recurrent.forward(input: features, steps: T, batch: B, initialHidden: nil, initialCell: nil)
+        if let state {
+            precondition(state.hidden.count == config.layers * B * config.hiddenSize, "the state's shape is not the model's")
+            state.hidden.withUnsafeBufferPointer { h in
+                state.cell.withUnsafeBufferPointer { c in
+                    recurrent.forward(input: features, steps: T, batch: B, initialHidden: h.baseAddress,
+                                      initialCell: config.cell.hasCellState ? c.baseAddress : nil)
+                }
+            }
+        } else {
+            recurrent.forward(input: features, steps: T, batch: B, initialHidden: nil, initialCell: nil)
+        }
         if config.everyStep {
             head.forward(finalHidden: recurrent.top.outputs, batch: T * B)
         } else {
@@ -126,6 +139,14 @@ public final class SequenceRegressor: @unchecked Sendable {
             recurrent.backward(outputGrad: nil, finalHiddenGrad: dy, inputGrad: nil)
         }
     }
+
+    /// A zero state for `batch` sequences (`forward`'s `state`).
+    public func zeroState(batch: Int) -> RecurrentState {
+        RecurrentState(layers: config.layers, batch: batch, hiddenSize: config.hiddenSize, hasCellState: config.cell.hasCellState)
+    }
+
+    /// The state of every layer after the last `forward`'s last step.
+    public func finalState(into state: inout RecurrentState) { recurrent.copyFinalState(into: &state) }
 
     /// Predictions `[B, K]` of the last `forward` (`[T, B, K]` with `everyStep`).
     public var predictions: UnsafeMutablePointer<Float> { head.predictions }
