@@ -34,7 +34,7 @@ import re
 import sys
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-DOCS = ["docs/REPRODUCTION.md", "docs/COMPARISON.md", "docs/STREAMING.md", "docs/BENCHMARKS.md", "docs/PAPER.md", "docs/WAKEWORDS.md", "README.md"]
+DOCS = ["docs/REPRODUCTION.md", "docs/COMPARISON.md", "docs/STREAMING.md", "docs/BENCHMARKS.md", "docs/PAPER.md", "docs/WAKEWORDS.md", "docs/ONLINE.md", "README.md"]
 PROVENANCE_KEYS = ("source", "command", "machine", "sgemm_peak_gflops", "date")
 
 
@@ -1261,6 +1261,69 @@ def _():
         r = one(W, id=rid)
         rows.append([None, [n(r["percent_of_one_core"], 2)], [n(r["ms_per_decision"], 2)]])
     return rows
+
+
+# ---------------------------------------------------------------- docs/ONLINE.md
+
+O = "docs/online/logs/online.jsonl"
+ONLINE_STREAMS = ("linear", "switching", "fhn-drift")
+ONLINE_CELLS = ("lem", "lstm", "gru", "lru")
+
+
+def online_runs(**match):
+    """The run records of the online log whose fields equal `match`."""
+    rows = [r for r in log(O) if r.get("record") == "run" and all(r.get(k) == v for k, v in match.items())]
+    if not rows:
+        raise LogError(f"{O}: no run record with {match}")
+    return rows
+
+
+def switch_cost(run):
+    """Mean over the regime switches (after the first regime) of the prequential MSE of the first
+    report after the switch divided by that of the last report before it."""
+    period, reports = run["period"], run["reports"]
+    by_step = {r[0]: r[1] for r in reports}
+    every = reports[1][0] - reports[0][0]
+    ratios = []
+    for switch in range(period, reports[-1][0], period):
+        after, before = by_step.get(switch + every), by_step.get(switch)
+        if after is not None and before:
+            ratios.append(after / before)
+    return sum(ratios) / len(ratios)
+
+
+@table("online-cells")
+def _():
+    rows = []
+    for kind in ONLINE_STREAMS:
+        for cell in ONLINE_CELLS:
+            runs = online_runs(phase="evaluation", stream=kind, cell=cell)
+            if len(runs) != 3:
+                raise LogError(f"{O}: {kind} {cell}: {len(runs)} evaluation runs, expected 3")
+            mse = [1000 * r["summary"]["mse"] for r in runs]
+            row = [None, None, [sig(runs[0]["lr"], 1)], [n(sum(mse) / 3, 2)], [n(min(mse), 2)], [n(max(mse), 2)]]
+            row.append([n(sum(switch_cost(r) for r in runs) / 3, 2)] if runs[0]["period"] else [])
+            rows.append(row)
+    return rows
+
+
+@table("online-tuning")
+def _():
+    rows = []
+    for kind in ONLINE_STREAMS:
+        for cell in ONLINE_CELLS:
+            runs = sorted(online_runs(phase="tuning", stream=kind, cell=cell), key=lambda r: r["lr"])
+            rows.append([None, None] + [[n(1000 * r["summary"]["mse"], 2)] for r in runs])
+    return rows
+
+
+@text("online-persistence")
+def _():
+    out = []
+    for kind in ONLINE_STREAMS:
+        runs = online_runs(phase="evaluation", stream=kind)
+        out.append(n(1000 * sum(r["summary"]["persistence_mse"] for r in runs) / len(runs), 1))
+    return out
 
 
 def check_logs():

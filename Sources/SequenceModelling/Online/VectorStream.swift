@@ -5,17 +5,17 @@ import Foundation
 /// `#` skipped) or raw little-endian float32 (`features` values per vector). Nothing is read
 /// ahead beyond one block, so an endless pipe is fine. A bad line or value is an error naming the
 /// source, the line and the problem.
-package final class VectorStream {
-    package enum Format: String, CaseIterable, Sendable { case text, f32 }
-    package let source: String, format: Format
+public final class VectorStream {
+    public enum Format: String, CaseIterable, Sendable { case text, f32 }
+    public let source: String, format: Format
     /// Values per vector (text: nil until the first line says it).
-    package private(set) var features: Int?
+    public private(set) var features: Int?
     private let handle: FileHandle
     private var buffer: [UInt8] = [], position = 0, finished = false
     private var line = 0
 
     /// `path` "-" reads standard input.
-    package init(path: String, format: Format, features: Int?) throws {
+    public init(path: String, format: Format, features: Int?) throws {
         if path == "-" { handle = FileHandle.standardInput; source = "standard input" } else {
             guard let h = FileHandle(forReadingAtPath: path) else { throw SequenceDataError(path, "cannot open it for reading") }
             handle = h
@@ -36,7 +36,7 @@ package final class VectorStream {
     }
 
     /// The next vector, or nil at the end of the stream.
-    package func next() throws -> [Float]? {
+    public func next() throws -> [Float]? {
         switch format {
         case .f32:
             let bytes = features! * 4

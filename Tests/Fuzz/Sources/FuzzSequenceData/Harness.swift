@@ -4,7 +4,8 @@ import SequenceModelling
 let scratch = "/dev/shm/lem-fuzz-seq-\(getpid()).npz"
 
 /// Every reader of sequence data on untrusted bytes: IDX (and gzip), CIFAR-10 batches, `.ts`
-/// text, NumPy `.npy` / `.npz` (and the sequences made of their arrays), CSV (labelled or not). Each must return data or throw; never crash or hang.
+/// text, NumPy `.npy` / `.npz` (and the sequences made of their arrays), CSV (labelled or not),
+/// `seq online`'s vector streams (text and raw float32). Each must return data or throw; never crash or hang.
 func fuzzOne(_ bytes: [UInt8]) {
     _ = try? IDXArray(parsing: bytes, source: "fuzz")
     _ = try? gunzip(bytes, source: "fuzz", limit: 1 << 20)
@@ -20,6 +21,11 @@ func fuzzOne(_ bytes: [UInt8]) {
                 _ = try? numPySequences(x: x, y: y, xSource: "fuzz[x]", ySource: "fuzz[y]", regression: false)
                 _ = try? numPySequences(x: x, y: y, xSource: "fuzz[x]", ySource: "fuzz[y]", regression: true)
             }
+        }
+        for (format, features) in [(VectorStream.Format.text, nil), (.f32, 3), (.text, 2)] as [(VectorStream.Format, Int?)] {
+            guard let stream = try? VectorStream(path: scratch, format: format, features: features) else { continue }
+            var count = 0
+            while let v = try? stream.next() { count += v.count }
         }
     }
     if let text = String(validating: bytes, as: UTF8.self) {
