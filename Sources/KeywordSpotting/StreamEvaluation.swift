@@ -177,6 +177,17 @@ package struct StreamEvaluation {
         let keywords = scan.labels.filter { !CommandRecognizer.background.contains($0) }
         let duration = scan.duration
         if standardInput != nil { truth = try readTruth(path: labelsPath) }
+        // Where each keyword's speech ends inside its recording (latencies count from there).
+        var speechEnds: [String: Double?] = [:]
+        var measuredEnds = 0
+        for i in truth.indices where keywords.contains(truth[i].label) {
+            guard let clip = truth[i].clip else { continue }
+            if speechEnds[clip] == nil { speechEnds[clip] = .some(speechEndMs(ofClip: clip)) }
+            if let end = speechEnds[clip]!, truth[i].startMs + end <= truth[i].endMs + 1 {
+                truth[i].speechEndMs = truth[i].startMs + end
+                measuredEnds += 1
+            }
+        }
         let metrics = scan.detections.map { StreamingMetrics(detections: $0, truth: truth, keywords: keywords, durationSeconds: duration,
                                                              toleranceMs: toleranceMs, scoring: scoring) }
         let tf = scan.commands.map { TensorFlowStreamingAccuracy(found: $0, truth: truth.map { ($0.label, Int($0.startMs.rounded())) },
@@ -191,7 +202,8 @@ package struct StreamEvaluation {
             "energy_gate_db": energyGateDB ?? NSNull(), "gated_windows": scan.gated,
             "false_alarm_sources": Dictionary(uniqueKeysWithValues: FalseAlarmSource.allCases.map { ($0.rawValue, m.falseAlarmsBySource[$0] ?? 0) }),
             "windows": scan.windows,
-            "latency_ms": m.latency.map { ["median": $0.medianMs, "p90": $0.p90Ms, "found": m.latenciesMs.count] as [String: Any] } ?? NSNull(),
+            "latency_ms": m.latency.map { ["median": $0.medianMs, "p90": $0.p90Ms, "found": m.latenciesMs.count,
+                                           "from": "the end of each keyword's speech (30 dB under its loudest 10 ms) for \(measuredEnds) of \(m.keywordWords) keywords, else its clip's end"] as [String: Any] } ?? NSNull(),
             "per_keyword": Dictionary(uniqueKeysWithValues: keywords.compactMap { k in
                 m.missRate(k).map { (k, ["miss_rate": $0, "fa_per_hour": m.falseAlarmsPerHour(k)]) }
             }),
@@ -266,7 +278,7 @@ package struct StreamEvaluation {
                      + FalseAlarmSource.allCases.filter { scoring == .lem || $0 != .repeatedKeyword }
                         .map { "\(m.falseAlarmsBySource[$0] ?? 0) \($0.rawValue.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
                      + ") (\(scoringNote)\(cooldownMs > 0 ? String(format: ", cooldown %.0f ms", cooldownMs) : ""))"
-                     + (m.latency.map { String(format: "; fired %.0f ms after the keyword's clip ended (median; 90th percentile %.0f ms)", $0.medianMs, $0.p90Ms) } ?? ""))
+                     + (m.latency.map { String(format: "; fired %.0f ms after the keyword's speech ended (median; 90th percentile %.0f ms)", $0.medianMs, $0.p90Ms) } ?? ""))
         if let tf {
             lines.append(String(format: "TensorFlow's streaming accuracy (accuracy_utils.py, tolerance %d ms): %.1f%% matched, %.1f%% correct, %.1f%% wrong, %.1f%% false positive",
                          tfToleranceMs, 100 * tf.matchedRate, 100 * tf.correctRate, 100 * tf.wrongRate, 100 * tf.falsePositiveRate))

@@ -6,7 +6,28 @@ public struct TruthWord: Equatable, Sendable {
     public var label: String
     public var startMs: Double
     public var endMs: Double
-    public init(label: String, startMs: Double, endMs: Double) { (self.label, self.startMs, self.endMs) = (label, startMs, endMs) }
+    /// The recording the word came from (the CSV's fourth column, when there is one).
+    public var clip: String?
+    /// When the speech in the clip ends (`speechEndMs(ofClip:)`), in stream ms: latencies count
+    /// from here, since a recording may end in silence. Nil: unknown (the clip's end is used).
+    public var speechEndMs: Double?
+    public init(label: String, startMs: Double, endMs: Double, clip: String? = nil) {
+        (self.label, self.startMs, self.endMs, self.clip) = (label, startMs, endMs, clip)
+    }
+}
+
+/// Where the speech of a recording ends, in ms from its start: the end of its last 10 ms frame
+/// whose RMS level is within 30 dB of its loudest frame's (nil if it cannot be read). Trailing
+/// silence and room tone are left out; a soft final consonant 30 dB under the peak is too.
+package func speechEndMs(ofClip path: String) -> Double? {
+    guard let clip = try? readAudio(path: path), clip.sampleRate > 0 else { return nil }
+    let frame = max(1, clip.sampleRate / 100)
+    let levels = stride(from: 0, to: clip.samples.count, by: frame).map { start -> Float in
+        let part = clip.samples[start..<min(start + frame, clip.samples.count)]
+        return (part.reduce(0) { $0 + $1 * $1 } / Float(part.count)).squareRoot()
+    }
+    guard let loudest = levels.max(), loudest > 0, let last = levels.lastIndex(where: { $0 >= loudest * 0.0316 }) else { return nil }
+    return Double(min((last + 1) * frame, clip.samples.count)) * 1000 / Double(clip.sampleRate)
 }
 
 /// Reads a ground-truth CSV: a header line, then `label,start_ms,end_ms[,…]` per word.
@@ -29,7 +50,7 @@ public func parseTruth(_ text: String, source: String) throws -> [TruthWord] {
               start.isFinite, end.isFinite, start >= 0, end >= start else {
             throw KWSStreamError("\(source):\(number + 1): expected label,start_ms,end_ms with 0 ≤ start ≤ end, got \"\(line)\"")
         }
-        words.append(TruthWord(label: fields[0], startMs: start, endMs: end))
+        words.append(TruthWord(label: fields[0], startMs: start, endMs: end, clip: fields.count >= 4 && !fields[3].isEmpty ? fields[3] : nil))
     }
     guard !words.isEmpty else { throw KWSStreamError("\(source): no labelled words") }
     return words.sorted { $0.startMs < $1.startMs }
@@ -69,8 +90,8 @@ package struct StreamingMetrics {
     /// The false positives that fired where no keyword was spoken (on noise or an unknown word;
     /// not duplicates of a keyword already found): what a hard-negative pass trains on.
     package var falseAlarmsWithoutKeyword: [Detection] = []
-    /// For every keyword found: when it fired, in ms after the end of the keyword's clip in the
-    /// stream (negative: before the clip ended; a recording's end may hold silence).
+    /// For every keyword found: when it fired, in ms after the keyword's speech ended
+    /// (`TruthWord.speechEndMs`, else the end of its clip; negative: before).
     package var latenciesMs: [Double] = []
 
     package init(detections: [Detection], truth: [TruthWord], keywords: [String], durationSeconds: Double, toleranceMs: Double = 750,
@@ -106,7 +127,7 @@ package struct StreamingMetrics {
             case .lem:
                 if let i = containing.first(where: { !used[$0] }) {
                     used[i] = true
-                    if truth[i].label == d.label { hits += 1; found[i] = true; latenciesMs.append(t - truth[i].endMs); continue }
+                    if truth[i].label == d.label { hits += 1; found[i] = true; latenciesMs.append(t - (truth[i].speechEndMs ?? truth[i].endMs)); continue }
                     if keywordSet.contains(truth[i].label) { confusions += 1; source = .otherKeyword } else { otherFalseAlarms += 1; source = .otherSpeech }
                 } else {
                     otherFalseAlarms += 1
@@ -115,7 +136,7 @@ package struct StreamingMetrics {
                 }
             case .picovoice:
                 let own = containing.filter { truth[$0].label == d.label }
-                if let i = own.first(where: { !found[$0] }) { hits += 1; found[i] = true; latenciesMs.append(t - truth[i].endMs); continue }
+                if let i = own.first(where: { !found[$0] }) { hits += 1; found[i] = true; latenciesMs.append(t - (truth[i].speechEndMs ?? truth[i].endMs)); continue }
                 if !own.isEmpty { repeats += 1; continue }
                 if nearKeyword { confusions += 1; source = .otherKeyword } else {
                     otherFalseAlarms += 1

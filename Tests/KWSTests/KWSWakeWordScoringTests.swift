@@ -39,6 +39,27 @@ final class KWSWakeWordScoringTests: XCTestCase {
         XCTAssertEqual(m.latency!.p90Ms, 400, accuracy: 1e-9)
     }
 
+    /// Latency counts from where a recording's speech ends: 0.3 s of tone, then 0.5 s of near
+    /// silence (−50 dB) end the speech at 300 ms; a truth word carrying it measures from there.
+    func testLatencyCountsFromTheEndOfTheSpeechInTheClip() throws {
+        let dir = NSTemporaryDirectory() + "lem-speech-end-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let samples = (0..<12800).map { i in Float(i < 4800 ? 0.5 : 0.0016) * Float(sin(Double(i) * 0.3)) }
+        try writeWAV(path: dir + "/word.wav", samples: samples, sampleRate: 16000)
+        let end = try XCTUnwrap(speechEndMs(ofClip: dir + "/word.wav"))
+        print("speech end of 300 ms of tone then 500 ms at −50 dB: \(end) ms (expected 300)")
+        XCTAssertEqual(end, 300, accuracy: 1e-9)
+        XCTAssertNil(speechEndMs(ofClip: dir + "/missing.wav"))
+        var word = TruthWord(label: "alexa", startMs: 10_000, endMs: 10_800, clip: dir + "/word.wav")
+        word.speechEndMs = word.startMs + end
+        let m = StreamingMetrics(detections: [Detection(time: 10.45, label: "alexa", score: 0.9)], truth: [word], keywords: ["alexa"],
+                                 durationSeconds: 60, scoring: .picovoice)
+        XCTAssertEqual(m.latenciesMs.first ?? .nan, 150, accuracy: 1e-9, "fired 150 ms after the speech ended (10.45 s − 10.30 s)")
+        let parsed = try parseTruth("label,start_ms,end_ms,clip\nalexa,10000,10800,\(dir)/word.wav\n", source: "t.csv")
+        XCTAssertEqual(parsed.first?.clip, dir + "/word.wav")
+    }
+
     func testOurScoringAttributesEachFalseAlarm() {
         let truth = [TruthWord(label: "yes", startMs: 1000, endMs: 2000), TruthWord(label: "no", startMs: 4000, endMs: 5000),
                      TruthWord(label: "_unknown_", startMs: 7000, endMs: 8000)]
