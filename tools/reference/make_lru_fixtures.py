@@ -80,6 +80,15 @@ def lru(p, x, h0):
     return torch.stack(ys), h
 
 
+def checked_gradients(what, loss_fn, leaves):
+    """The loss and autograd's gradient for every leaf, each checked by central finite differences."""
+    loss = loss_fn()
+    grads = dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
+    count, worst = fd_check(loss_fn, leaves, grads)
+    print(f"{what}, finite differences: {count} entries, worst relative error {worst:.2e}")
+    return loss, grads
+
+
 def gelu_tanh(v):
     """The paper's JAX nn.gelu (approximate=True): torch's GELU(approximate="tanh")."""
     return 0.5 * v * (1 + torch.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
@@ -127,11 +136,7 @@ def make_blocks():
         out, h_n, c_n = body()
         return (out * w_out).sum() + (h_n * w_h).sum() + (c_n * w_c).sum()
 
-    loss = loss_fn()
-    leaves = {**params, "input": x, "c0": c0}
-    grads = dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
-    count, worst = fd_check(loss_fn, leaves, grads)
-    print(f"two blocks, finite differences: {count} entries, worst relative error {worst:.2e}")
+    loss, grads = checked_gradients("two blocks", loss_fn, {**params, "input": x, "c0": c0})
     with torch.no_grad():
         out, h_n, c_n = body()
     tensors = {k: v.detach() for k, v in params.items()}
@@ -157,11 +162,7 @@ def main():
         y, h_n = lru(params, x, torch.complex(h0[:, :N], h0[:, N:]))
         return (y * w_out).sum() + (torch.cat([h_n.real, h_n.imag], dim=1) * w_h).sum()
 
-    loss = loss_fn()
-    leaves = {**params, "input": x, "h0": h0}
-    grads = dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
-    count, worst = fd_check(loss_fn, leaves, grads)
-    print(f"finite differences: {count} entries, worst relative error {worst:.2e}")
+    loss, grads = checked_gradients("one layer", loss_fn, {**params, "input": x, "h0": h0})
 
     with torch.no_grad():
         y, h_n = lru(params, x, torch.complex(h0[:, :N], h0[:, N:]))
