@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "TaskSupport", dependencies: ["LEMModel"], swiftSettings: nativeCPU),
         .target(name: "LanguageModelling", dependencies: ["LEMModel", "Text", "TaskSupport", "ONNXExport"], swiftSettings: nativeCPU),
         .target(name: "KeywordSpotting", dependencies: ["LEMModel", "Audio", "TaskSupport", "ONNXExport"], swiftSettings: nativeCPU),
-        .target(name: "SequenceModelling", dependencies: ["LEMModel", "TaskSupport", "CSystemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+        .target(name: "SequenceModelling", dependencies: ["LEMModel", "TaskSupport", "ONNXExport", "CSystemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: nativeCPU),
         // ONNX export of the models (graphs of ONNX operators; the messages generated from onnx.proto).
         .target(name: "ONNXExport", dependencies: ["LEMModel", "TaskSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")], swiftSettings: nativeCPU),

@@ -92,6 +92,31 @@ public enum ONNXModel {
         return try serialize(g.graph, metadata: metadata, docString: docString)
     }
 
+    /// A sequence regressor (`seq`'s: the read-out `readout.weight [K, d]`, `readout.bias [K]`):
+    /// features [batch, time, F] and the state in; `predictions` [batch, K] from the last step, or
+    /// [batch, time, K] at every step (`everyStep`), and the state out.
+    public static func regressor(stack: RecurrentStackSpec, outputSize k: Int, everyStep: Bool,
+                                 tensors: TensorLookup, metadata: [String: String], docString: String) throws -> [UInt8] {
+        var g = GraphBuilder(name: "lem_sequence_regressor")
+        let (d, f) = (stack.hiddenSize, stack.inputSize)
+        g.input("features", .float, [.named("batch"), .named("time"), .fixed(f)], doc: "input sequences, batch-first")
+        let (stateY, stateZ) = stateInputs(&g, stack)
+        let timeMajor = g.op("Transpose", "features", attributes: [Attribute.ints("perm", [1, 0, 2])])                // [T, B, F]
+        let values = try g.recurrentStack(stack, input: timeMajor, stateY: stateY, stateZ: stateZ, tensors: tensors)
+        let weight = try g.weight("readout.weight", [k, d], tensors), bias = try g.weight("readout.bias", [k], tensors)
+        let transposed = g.op("Transpose", weight, attributes: [Attribute.ints("perm", [1, 0])])
+        if everyStep {
+            let perStep = g.op("Add", g.op("MatMul", values.outputs, transposed), bias)                                 // [T, B, K]
+            g.node("Transpose", [perStep], outputs: ["predictions"], attributes: [Attribute.ints("perm", [1, 0, 2])])
+            g.output("predictions", .float, [.named("batch"), .named("time"), .fixed(k)], doc: "the prediction at every step")
+        } else {
+            g.node("Add", [g.op("MatMul", values.lastHidden, transposed), bias], outputs: ["predictions"])
+            g.output("predictions", .float, [.named("batch"), .fixed(k)], doc: "the prediction after the last step given")
+        }
+        stateOutputs(&g, stack, values)
+        return try serialize(g.graph, metadata: metadata, docString: docString)
+    }
+
     /// Zero states [L, B, d] with B the first dimension of `like`.
     private static func zeroStates(_ g: inout GraphBuilder, _ stack: RecurrentStackSpec, like: String) -> (String, String?) {
         let batch = g.op("Gather", g.op("Shape", like), g.int64s("batch_axis", [0]), attributes: [Attribute.int("axis", 0)])

@@ -43,7 +43,8 @@ package struct SequenceEvaluation {
     /// What to evaluate: a file, or one of a paper task's sets.
     package var source: Source
     package var features: Int?
-    /// Run the model's products in int8 (per-row symmetric weights, activations per step).
+    /// Run the model's products in int8 (per-row symmetric weights, activations per step); a
+    /// quantised checkpoint (`seq quantize`) always runs so.
     package var int8 = false
 
     package enum Source {
@@ -93,7 +94,7 @@ package struct SequenceEvaluation {
         let tool = try checkpointFile.tool(SequenceToolData.self)
         if tool.targetWidth != nil {
             let model = try checkpointFile.sequenceRegressor()
-            if int8 { model.quantizeForInference() }
+            if int8 || checkpointFile.isQuantized { model.quantizeForInference() }
             let set = try dataset(regression: true, classNames: nil)
             try check(model, reads: set, source: data)
             let sse = evaluateRegressor(model, set) { i, values in predictions?(i, .values(values)) }
@@ -101,7 +102,7 @@ package struct SequenceEvaluation {
             return Result(metricName: "RMSE", metric: mse.squareRoot(), loss: mse, count: set.count)
         }
         let (model, _) = try loadSequenceClassifier(checkpoint)
-        if int8 { model.quantizeForInference() }
+        if int8 || checkpointFile.isQuantized { model.quantizeForInference() }
         let set = try dataset(regression: false, classNames: tool.classNames)
         try check(model, reads: set, source: data)
         let C = model.config.classCount

@@ -30,7 +30,7 @@ package struct SequencePrediction {
         var set = unlabelled
         if let width = tool.targetWidth {
             let model = try file.sequenceRegressor()
-            if int8 { model.quantizeForInference() }
+            if int8 || file.isQuantized { model.quantizeForInference() }
             let perSequence = model.config.everyStep ? width * set.steps : width
             set.labels = model.config.everyStep ? .stepTargets([Float](repeating: 0, count: set.count * perSequence), width: width)
                                                 : .targets([Float](repeating: 0, count: set.count * perSequence), width: width)
@@ -38,7 +38,7 @@ package struct SequencePrediction {
             _ = evaluateRegressor(model, set) { i, values in visit(i, .values(values)) }
         } else {
             let (model, _) = try loadSequenceClassifier(checkpoint)
-            if int8 { model.quantizeForInference() }
+            if int8 || file.isQuantized { model.quantizeForInference() }
             set.labels = .classes([Int32](repeating: 0, count: set.count), classCount: model.config.classCount)
             try check(model, reads: set, source: path)
             _ = evaluateClassifier(model, set) { i, best, logits in

@@ -15,7 +15,7 @@ public func quantizeCheckpoint(input: String, output: String?, kind: String) thr
     let matrices = quantized.file.names.filter { quantized.file.tensors[$0]?.dtype == .i8 }
     print("\(destination): \(matrices.count) weight matrices as int8 (\(matrices.joined(separator: ", "))), "
           + "\(formatBytes(sizes[1])) (float checkpoint \(formatBytes(sizes[0])))")
-    print("run it with `\(kind) \(kind == "lm" ? "sample" : "classify") --checkpoint \(destination) …`: int8 inference is automatic")
+    print("run it with `\(kind) \(["lm": "sample", "seq": "eval"][kind] ?? "classify") --checkpoint \(destination) …`: int8 inference is automatic")
 }
 
 /// Whether two paths name the same file: the same absolute path once `.`, `..` and symbolic

@@ -35,7 +35,7 @@ struct Seq: ParsableCommand {
                   --checkpoint worms.ckpt
             """,
         version: "0.2.0",
-        subcommands: [Train.self, Eval.self, Predict.self, Online.self, MakeData.self, Bench.self, Plot.self])
+        subcommands: [Train.self, Eval.self, Predict.self, Online.self, Quantize.self, Export.self, MakeData.self, Bench.self, Plot.self])
 
     static func main() {
         selectFastBLASKernels()
@@ -45,6 +45,12 @@ struct Seq: ParsableCommand {
 
 extension PaperTask: ExpressibleByArgument {}
 extension TaskSplitName: ExpressibleByArgument {}
+
+/// `--checkpoint` of the commands that only read one.
+struct CheckpointOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Model checkpoint (safetensors).", valueName: "file"))
+    var checkpoint: String = "seq.ckpt"
+}
 
 /// Runs `body`, turning every error into one line on stderr and exit status 1 (no stack traces).
 func reportingErrors(_ body: () throws -> Void) throws {

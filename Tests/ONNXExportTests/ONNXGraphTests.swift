@@ -164,6 +164,21 @@ import Testing
         }
     }
 
+    @Test func regressorsReadOutTheLastStepOrEveryStep() throws {
+        let stack = RecurrentStackSpec(cell: .gru, layers: 1, inputSize: 5, hiddenSize: 3, dt: 1)
+        var fake = FakeCheckpoint(classifier: stack, classes: 2)
+        fake.shapes["readout.weight"] = [2, 3]
+        fake.shapes["readout.bias"] = [2]
+        for everyStep in [false, true] {
+            let bytes = try ONNXModel.regressor(stack: stack, outputSize: 2, everyStep: everyStep, tensors: fake.lookup, metadata: [:], docString: "")
+            let g = try Self.decode(bytes).graph
+            let predictions = try #require(g.output.first { $0.name == "predictions" })
+            #expect(Self.dims(predictions) == (everyStep ? ["batch", "time", "2"] : ["batch", "2"]))
+            #expect(g.initializer.contains { $0.name == "readout.weight" })
+            #expect(g.output.map(\.name) == ["predictions", "state_y_out"])
+        }
+    }
+
     @Test func lruModelsAreRefusedWithAMessage() throws {
         do {
             _ = try classifier(.lru, layers: 1)

@@ -61,6 +61,38 @@ final class SeqCommandTests: XCTestCase {
         for name in ["encoder.weight", "layers.0.lru.theta_log", "layers.1.out1.weight", "layers.1.norm.bias"] { XCTAssertTrue(names.contains(name), name) }
     }
 
+    /// `seq quantize` writes an int8 checkpoint that eval runs in int8 by itself; `seq export`
+    /// writes the ONNX model (onnxruntime's agreement is tools/onnx/check-exports.sh's) and
+    /// refuses what it cannot export with a message.
+    func testQuantizeAndExport() throws {
+        let dir = makeTemporaryDirectory()
+        try writeMemoryCSV(dir + "/train.csv", count: 200, seed: 1)
+        try writeMemoryCSV(dir + "/valid.csv", count: 60, seed: 2)
+        for cell in ["gru", "lru"] {
+            let train = try runTool("seq", ["train", "--train", dir + "/train.csv", "--valid", dir + "/valid.csv", "--cell", cell,
+                                            "--hidden", "8", "--batch", "20", "--epochs", "2", "--checkpoint", dir + "/\(cell).ckpt"])
+            XCTAssertEqual(train.status, 0, train.stderr)
+        }
+        let quantize = try runTool("seq", ["quantize", "--checkpoint", dir + "/gru.ckpt"])
+        XCTAssertEqual(quantize.status, 0, quantize.stderr)
+        XCTAssertTrue(quantize.stdout.contains("run it with `seq eval --checkpoint \(dir)/gru.int8.ckpt"), quantize.stdout)
+        func accuracy(_ arguments: [String]) throws -> Double {
+            let r = try runTool("seq", ["eval", "--file", dir + "/valid.csv", "--json"] + arguments)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["accuracy"] as! Double
+        }
+        let (int8File, int8Flag) = (try accuracy(["--checkpoint", dir + "/gru.int8.ckpt"]), try accuracy(["--checkpoint", dir + "/gru.ckpt", "--int8"]))
+        print("seq quantize: accuracy \(int8File) from the int8 checkpoint, \(int8Flag) with --int8 on the float one")
+        XCTAssertEqual(int8File, int8Flag, "a quantised checkpoint runs in int8 by itself")
+        let export = try runTool("seq", ["export", "--checkpoint", dir + "/gru.ckpt"])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertTrue(export.stdout.contains("1 × GRU as ONNX opset 17"), export.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/gru.onnx"))
+        let lru = try runTool("seq", ["export", "--checkpoint", dir + "/lru.ckpt"])
+        XCTAssertEqual(lru.status, 1)
+        XCTAssertTrue(lru.stderr.contains("ONNX export of LRU blocks is not written yet"), lru.stderr)
+    }
+
     func testReadsTSAndRefusesBadFiles() throws {
         let dir = makeTemporaryDirectory()
         let ts = "@problemName Tiny\n@classLabel true a b\n@data\n" + (0..<8).map { i in "\(i % 2),1,2:\(i % 2),0,1:\(i % 2 == 0 ? "a" : "b")" }.joined(separator: "\n") + "\n"

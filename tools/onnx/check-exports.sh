@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# CI's check of `lm export` and `kws export` in onnxruntime (docs/DEPLOYING.md): tiny models of
-# every cell (LEM, LSTM, GRU; one and two layers; tied and untied; a quantised one) trained for a
-# few steps on data made here, exported, and compared with the tools by
-# tools/reference/check_onnx_export.py (kws classify's probabilities within 1e-5, lm eval's
-# perplexity within 1e-4 relative, streaming with the state in and out against whole sequences).
+# CI's check of `lm export`, `kws export` and `seq export` in onnxruntime (docs/DEPLOYING.md): tiny
+# models of every exportable cell (LEM, LSTM, GRU; one and two layers; tied and untied; a
+# quantised one) trained for a few steps on data made here, exported, and compared with the tools
+# by tools/reference/check_onnx_export.py (kws classify's and seq eval's probabilities and
+# predictions within 1e-5, lm eval's perplexity within 1e-4 relative, streaming with the state in
+# and out against whole sequences).
 #
 #   bash tools/onnx/check-exports.sh [BIN_DIR]
 #
@@ -49,6 +50,15 @@ for split, lines in (("train", 300), ("valid", 40), ("test", 40)):
     with open(os.path.join(root, f"ptb.{split}.txt"), "w") as f:
         for _ in range(lines):
             f.write(" " + " ".join(rng.choice(vocab) for _ in range(rng.randrange(3, 9))) + " \n")
+# Sequences for seq: the class is the sign of the first of 20 steps of 2 values (the rest noise);
+# the regression target is the sum of the first step's values.
+import numpy as np
+g = np.random.default_rng(3)
+x = g.normal(0, 0.3, (60, 20, 2)).astype(np.float32)
+first = g.choice([-1.0, 1.0], 60).astype(np.float32)
+x[:, 0, 0] = first
+np.savez(os.path.join(root, "seq-classes.npz"), x=x, y=(first > 0).astype(np.int64))
+np.savez(os.path.join(root, "seq-targets.npz"), x=x, y=x[:, 0, :].sum(axis=1, keepdims=True))
 PY
 
 status=0
@@ -79,6 +89,16 @@ for spec in "lem 1 --no-tied" "lem 2 --no-tied" "lstm 2 --no-tied" "gru 1 --tied
     || { cat "$work/train.err" >&2; exit 1; }
   "$bin/lm" export --checkpoint "$ckpt" --onnx "$work/lm-$1-$2.onnx"
   check lm --lm "$bin/lm" --checkpoint "$ckpt" --onnx "$work/lm-$1-$2.onnx" --file "$work/ptb.test.txt"
+done
+"$bin/seq" make-data fhn --out "$work/fhn" --train 8 --valid 4 --test 4 --seed 5 >/dev/null
+for spec in "lem 1 classes" "lstm 2 classes" "gru 1 classes" "lem 2 targets" "gru 1 fhn"; do
+  set -- $spec
+  ckpt="$work/seq-$1-$2-$3.ckpt"
+  if [ "$3" = fhn ]; then data=("$work/fhn/train.npz" "$work/fhn/test.npz"); else data=("$work/seq-$3.npz" "$work/seq-$3.npz"); fi
+  "$bin/seq" train --train "${data[0]}" --valid "${data[1]}" --cell "$1" --layers "$2" --hidden 8 --epochs 2 --checkpoint "$ckpt" >/dev/null 2>"$work/train.err" \
+    || { cat "$work/train.err" >&2; exit 1; }
+  "$bin/seq" export --checkpoint "$ckpt" --onnx "$work/seq-$1-$2-$3.onnx" >/dev/null
+  check seq --seq "$bin/seq" --checkpoint "$ckpt" --onnx "$work/seq-$1-$2-$3.onnx" --file "${data[1]}"
 done
 [ $status -eq 0 ] && echo "check-exports: every export agrees with its tool in onnxruntime" || echo "check-exports: some export disagrees (above)" >&2
 exit $status

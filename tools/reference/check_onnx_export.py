@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks an ONNX export of `lm` or `kws` in onnxruntime against the tool itself
+"""Checks an ONNX export of `lm`, `kws` or `seq` in onnxruntime against the tool itself
 (docs/DEPLOYING.md).
 
 kws: `kws classify --json --top <all> --save-features F.npy CLIPS` gives the tool's probabilities
@@ -14,7 +14,12 @@ the exported model over the same tokens (the metadata's tokenisation and vocabul
 stream from a zero state, in windows with the state carried, and the relative difference of the
 perplexities is printed. Then streaming: the first tokens one at a time against one window.
 
-Both print one JSON object with the figures (and --time adds onnxruntime's latency of one clip /
+seq: `seq eval --predictions --file DATA.npz` gives the tool's class probabilities (a classifier)
+or predictions (a regressor) per sequence; onnxruntime runs the exported model on the file's `x`
+as one batch from zero states, and the largest difference is printed. Then streaming: the
+sequences fed a few steps at a time with the state carried, against the whole sequences.
+
+Each prints one JSON object with the figures (and --time adds onnxruntime's latency of one clip /
 one token at batch 1, one thread) and exit 1 when a tolerance is exceeded.
 
     python3 tools/reference/check_onnx_export.py kws --kws .build/release/kws \\
@@ -226,6 +231,39 @@ def check_lm(args):
     return rel <= args.tolerance and streamed_diff <= args.stream_tolerance
 
 
+def check_seq(args):
+    x = np.load(args.file)["x"].astype(np.float32)
+    if x.ndim == 2:
+        x = x[:, :, None]
+    out = subprocess.run([args.seq, "eval", "--checkpoint", args.checkpoint, "--file", args.file, "--predictions", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith('{"')]
+    rows = sorted((r for r in rows if "sequence" in r), key=lambda r: r["sequence"])
+    sess = session(args.onnx, args.threads)
+    outputs = run(sess, {"features": x, **zero_state(sess, x.shape[0])})
+    if "probabilities" in outputs:
+        tool = np.array([r["probabilities"] for r in rows], np.float32)
+        ours = outputs["probabilities"]
+    else:
+        tool = np.array([r["prediction"] for r in rows], np.float32)
+        ours = outputs["predictions"].reshape(x.shape[0], -1)
+    diff = float(np.abs(tool - ours).max())
+    # Streaming: chunks of steps with the state carried, against the whole sequences at once.
+    state, pieces = zero_state(sess, x.shape[0]), []
+    for start in range(0, x.shape[1], args.chunk):
+        o = run(sess, {"features": x[:, start:start + args.chunk], **state})
+        state = next_state(o)
+        pieces.append(o["predictions"] if "predictions" in o and o["predictions"].ndim == 3 else None)
+        last = o
+    key = "probabilities" if "probabilities" in outputs else "predictions"
+    streamed = np.concatenate(pieces, axis=1) if pieces[0] is not None else last[key]
+    streamed_diff = float(np.abs(streamed - outputs[key]).max())
+    result = {"kind": "seq", "onnx": args.onnx, "sequences": int(x.shape[0]), "steps": int(x.shape[1]), "output": key,
+              "max_abs_diff": diff, "tolerance": args.tolerance, "streamed_max_abs_diff": streamed_diff}
+    print(json.dumps(result))
+    return diff <= args.tolerance and streamed_diff <= args.tolerance
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="kind", required=True)
@@ -246,12 +284,19 @@ def main():
     l.add_argument("--tolerance", type=float, default=1e-4, help="relative perplexity difference")
     l.add_argument("--stream-tokens", type=int, default=50)
     l.add_argument("--stream-tolerance", type=float, default=1e-4)
-    for p in (k, l):
+    q = sub.add_parser("seq")
+    q.add_argument("--seq", default=".build/release/seq")
+    q.add_argument("--checkpoint", required=True)
+    q.add_argument("--onnx", required=True)
+    q.add_argument("--file", required=True, help=".npz with x [N, T, F] (and y, for seq eval)")
+    q.add_argument("--tolerance", type=float, default=1e-5)
+    q.add_argument("--chunk", type=int, default=7, help="steps per streamed call")
+    for p in (k, l, q):
         p.add_argument("--threads", type=int, default=1)
         p.add_argument("--time", action="store_true", help="also time one clip / one token at batch 1")
         p.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
-    ok = check_kws(args) if args.kind == "kws" else check_lm(args)
+    ok = {"kws": check_kws, "lm": check_lm, "seq": check_seq}[args.kind](args)
     sys.exit(0 if ok else 1)
 
 
