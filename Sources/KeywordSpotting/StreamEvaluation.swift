@@ -224,7 +224,8 @@ package struct StreamEvaluation {
             try writeLineChart([ChartSeries(name: "DET",
                                             points: metrics.map { ($0.falseAlarmsPerHour, 100 * $0.missRate) })],
                                title: "\(scoresFile ?? checkpoint) on \(stream): miss rate against false alarms per hour",
-                               xLabel: "false alarms per hour", yLabel: "miss rate (%)", to: prefix + ".svg")
+                               xLabel: "false alarms per hour", yLabel: "miss rate (%)",
+                               logX: metrics.contains { $0.falseAlarmsPerHour > 0 }, to: prefix + ".svg")   // the field's log axis, when there is a false alarm to put on it
             let points = OperatingPoint.read(Array(zip(thresholds, metrics)).map { (threshold: $0.0, metrics: $0.1) })
             object["operating_points"] = fieldFalseAlarmRates.map { limit in
                 points[limit]?.object ?? ["fa_per_hour_limit": limit, "threshold": NSNull()]

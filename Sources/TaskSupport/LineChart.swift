@@ -9,24 +9,28 @@ public struct ChartSeries: Sendable {
 
 /// Writes an SVG line chart of several series on shared axes (comparison curves: validation
 /// perplexity against minutes for three cells, test MSE against steps). `logY` plots y on a log
-/// scale (non-positive values are left out). Opens in any browser; written atomically.
+/// scale, `logX` x (DET curves: false alarms per hour over decades); non-positive values are then
+/// left out. Opens in any browser; written atomically.
 public func writeLineChart(_ series: [ChartSeries], title: String, xLabel: String, yLabel: String, logY: Bool = false,
-                           to path: String) throws {
+                           logX: Bool = false, to path: String) throws {
     let (width, height, left, right, top, bottom) = (720.0, 440.0, 80.0, 30.0, 60.0, 50.0)
     let (plotW, plotH) = (width - left - right, height - top - bottom)
     func ty(_ v: Double) -> Double { logY ? log10(v) : v }
-    let usable = series.map { s in s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) } }
-    let xs = usable.joined().map(\.x), ys = usable.joined().map { ty($0.y) }
+    func tx(_ v: Double) -> Double { logX ? log10(v) : v }
+    let usable = series.map { s in s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) && (!logX || $0.x > 0) } }
+    let xs = usable.joined().map { tx($0.x) }, ys = usable.joined().map { ty($0.y) }
     guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
         throw ToolError(description: "\(path): nothing to plot")
     }
     // x (minutes, steps, epochs) starts at 0 and both linear axes end on round ticks, so a
     // reader sees 0, 30, 60, 90, 120 minutes rather than the first and last point's values.
-    let xTicks = roundTicks(from: min(x0, 0), to: max(x1, x0 + 1e-9))
+    // A log axis runs over whole decades.
+    let xTicks = logX ? (Int(floor(x0))...max(Int(ceil(x1)), Int(floor(x0)) + 1)).map(Double.init)
+                      : roundTicks(from: min(x0, 0), to: max(x1, x0 + 1e-9))
     let (xLo, xHi) = (xTicks.first!, xTicks.last!)
     let yTicks = logY ? (0...4).map { y0 + (max(y1, y0 + 1e-9) - y0) * Double($0) / 4 } : roundTicks(from: y0, to: max(y1, y0 + 1e-9))
     let (yLo, yHi) = (yTicks.first!, yTicks.last!)
-    func px(_ x: Double) -> Double { left + plotW * (x - xLo) / (xHi - xLo) }
+    func px(_ x: Double) -> Double { left + plotW * (tx(x) - xLo) / (xHi - xLo) }
     func py(_ y: Double) -> Double { top + plotH * (1 - (ty(y) - yLo) / (yHi - yLo)) }
     let colors = ["#36c", "#c33", "#393", "#c60", "#639", "#066"]
     var svg = svgFrame(width: width, height: height, title: title, plot: (left, top, plotW, plotH))
@@ -36,9 +40,10 @@ public func writeLineChart(_ series: [ChartSeries], title: String, xLabel: Strin
                       top + plotH * (1 - (fy - yLo) / (yHi - yLo)) + 4, label)
     }
     for fx in xTicks {
-        svg += String(format: "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%.4g</text>\n", px(fx), top + plotH + 18, fx)
+        svg += String(format: "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%.4g</text>\n", left + plotW * (fx - xLo) / (xHi - xLo),
+                      top + plotH + 18, logX ? pow(10, fx) : fx)
     }
-    svg += "<text x=\"\(Int(left + plotW / 2))\" y=\"\(Int(height - 10))\" text-anchor=\"middle\">\(escapeXML(xLabel))</text>\n"
+    svg += "<text x=\"\(Int(left + plotW / 2))\" y=\"\(Int(height - 10))\" text-anchor=\"middle\">\(escapeXML(xLabel))\(logX ? " (log scale)" : "")</text>\n"
     svg += "<text transform=\"translate(18,\(Int(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(escapeXML(yLabel))\(logY ? " (log scale)" : "")</text>\n"
     var legendX = Int(left)  // each legend entry as wide as its name (about 7 px a character)
     for (k, points) in usable.enumerated() where !points.isEmpty {

@@ -28,7 +28,8 @@ extension KWS {
                 if det {
                     let series = try options.logs.map { path in ChartSeries(name: displayName(path), points: try readDETCurve(path: path)) }
                     try writeLineChart(series, title: options.title ?? "kws: miss rate against false alarms per hour",
-                                       xLabel: "false alarms per hour", yLabel: "miss rate (%)", logY: options.logY, to: options.out)
+                                       xLabel: "false alarms per hour", yLabel: "miss rate (%)", logY: options.logY,
+                                       logX: series.contains { $0.points.contains { $0.x > 0 } }, to: options.out)
                 } else {
                     try writeRunComparison(metricsPaths: options.logs, to: options.out, metricName: "accuracy",
                                            againstMinutes: options.x == "minutes", logY: options.logY, title: options.title ?? "kws: validation accuracy")

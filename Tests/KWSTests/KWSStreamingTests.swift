@@ -93,6 +93,7 @@ final class KWSStreamingTests: XCTestCase {
             XCTAssertThrowsError(try readTruth(path: path)) { XCTAssertTrue("\($0)".contains(expected), "\($0)") }
         }
         try "label,start_ms,end_ms,clip\nno,4000,5000,no/a.wav\r\nyes,1000,2000,yes/b.wav\n".write(toFile: path, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try readTruth(path: path), [TruthWord(label: "yes", startMs: 1000, endMs: 2000), TruthWord(label: "no", startMs: 4000, endMs: 5000)])
+        XCTAssertEqual(try readTruth(path: path), [TruthWord(label: "yes", startMs: 1000, endMs: 2000, clip: "yes/b.wav"),
+                                                    TruthWord(label: "no", startMs: 4000, endMs: 5000, clip: "no/a.wav")])
     }
 }
