@@ -5,8 +5,9 @@ compute its perplexity in PyTorch, to set beside `lm eval` on the same file.
     python3 tools/reference/check_torch_load.py model.ckpt [--text ptb.test.txt]
 
 The model is rebuilt from the checkpoint's own metadata: nn.Embedding -> nn.LSTM / nn.GRU
-(num_layers) or one of the authors' LEMCells per layer (attributes lem, lem_l1, ...) ->
-nn.Linear decoder (tied or not). Every tensor is loaded with load_state_dict(strict=True).
+(num_layers), one of the authors' LEMCells per layer (attributes lem, lem_l1, ...) or the LRU
+model's body (lru_reference.LRUBody: encoder, layers.<k>.{norm, lru, out1, out2}) -> nn.Linear
+decoder (tied or not). Every tensor is loaded with load_state_dict(strict=True).
 Perplexity is computed as `lm eval` does: one sequential stream from a zero state, the first
 token predicted from <eos>, every token of every line plus an <eos> per line.
 """
@@ -24,6 +25,7 @@ from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lem_reference import LEMCell  # noqa: E402
+from lru_reference import LRUBody  # noqa: E402
 
 
 class Model(nn.Module):
@@ -36,6 +38,11 @@ class Model(nn.Module):
             self.names = ["lem"] + [f"lem_l{k}" for k in range(1, L)]
             for k, name in enumerate(self.names):
                 setattr(self, name, LEMCell(m if k == 0 else d, d, cfg["dt"]))
+        elif self.cell == "lru":
+            self.body = LRUBody(m, d, L)
+            if hasattr(self.body, "encoder"):
+                self.encoder = self.body.encoder   # lem names it at the top level
+            self.layers = self.body.layers
         else:
             self.rnn = (nn.LSTM if self.cell == "lstm" else nn.GRU)(m, d, num_layers=L)
         self.decoder = nn.Linear(d, V)
@@ -54,6 +61,8 @@ class Model(nn.Module):
                     y, z = cell(step, y, z)
                     outs.append(y)
                 x = torch.stack(outs)
+        elif self.cell == "lru":
+            x, _ = self.body(x)
         else:
             x, _ = self.rnn(x)
         weight = self.embedding.weight if self.tied else self.decoder.weight
@@ -71,6 +80,8 @@ def main():
     model = Model(cfg).double()
     state = {k: v.double() for k, v in load_file(args.checkpoint).items()
              if not k.startswith(("optimizer.", "extra."))}
+    if model.cell == "lru":   # the body's own copies of encoder/layers (the same modules) are not separate tensors
+        state.update({"body." + k: v for k, v in state.items() if k.startswith(("encoder.", "layers."))})
     model.load_state_dict(state, strict=True)  # our names are the module's: embedding., rnn. / lem., decoder.
     print(f"{args.checkpoint}: {cfg.get('layers', 1)} x {cfg.get('cell', 'lem')} loaded with strict=True "
           f"({sum(p.numel() for p in model.parameters()):,} parameters)")
