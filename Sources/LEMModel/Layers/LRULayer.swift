@@ -72,23 +72,29 @@ public final class LRULayer: @unchecked Sendable {
     }
 
     // MARK: - Cached state of the last forward pass
+    //
+    // Every complex [.., N] quantity is stored as rows of 2N floats, the N real parts then the N
+    // imaginary parts, so that each pair of real products (B_re and B_im, C_re and C_im) is one
+    // GEMM over [B_re; B_im] [2N, H] or [C_re | −C_im] [H, 2N] (packed at each forward).
 
     public private(set) var steps = 0, batch = 0
     private var lambda: FloatBuffer?            // [2N]: Re λ, Im λ
     private var gamma: FloatBuffer?             // [N]
-    private var projected: FloatBuffer?         // [2, T, B, N]: Re, Im of B x_t (unscaled)
-    private var states: FloatBuffer?            // [2, T+1, B, N]: Re, Im of h₀ … h_T
+    private var packedB: FloatBuffer?           // [2N, H]: B_re, then B_im
+    private var packedC: FloatBuffer?           // [H, 2N]: each row C_re[k, :], −C_im[k, :]
+    private var projected: FloatBuffer?         // [T, B, 2N]: B x_t (unscaled)
+    private var states: FloatBuffer?            // [T+1, B, 2N]: h₀ … h_T
     private var output: FloatBuffer?            // [T, B, H]
-    private var finalState: FloatBuffer?        // [B, 2N]
     private var input: UnsafePointer<Float>?
     private var inputCopy: FloatBuffer?
-    private var cotangents: FloatBuffer?        // [2, T, B, N]: backward's G, then γ ⊙ G
+    private var cotangents: FloatBuffer?        // [T, B, 2N]: backward's G, then γ ⊙ G
     private var outputGradCopy: FloatBuffer?    // [T, B, H]: dy with the final step's extra gradient
+    private var weightGrad: FloatBuffer?        // [2N·H]: a packed weight's gradient before it is added to B's or C's
 
     /// y₁ … y_T of the last forward pass, `[T, B, H]`.
     public var outputs: UnsafeMutablePointer<Float> { output!.pointer }
     /// h_T of the last forward pass, `[B, 2N]` (real parts, then imaginary parts, per sequence).
-    public var finalStates: UnsafeMutablePointer<Float> { finalState!.pointer }
+    public var finalStates: UnsafeMutablePointer<Float> { states!.pointer + steps * batch * 2 * stateSize }
 
     // MARK: - Forward
 
@@ -98,58 +104,46 @@ public final class LRULayer: @unchecked Sendable {
                         inputStaysValid: Bool = false) {
         precondition(T > 0 && B > 0, "LRU forward needs at least one step and one sequence")
         let (h, n) = (width, stateSize)
+        let n2 = 2 * n
         (steps, batch) = (T, B)
         if inputStaysValid { input = x } else {
             let copy = ensure(&inputCopy, T * B * h)
             copy.update(from: x, count: T * B * h)
             input = UnsafePointer(copy)
         }
-        let lam = ensure(&lambda, 2 * n), g = ensure(&gamma, n)
+        let lam = ensure(&lambda, n2), g = ensure(&gamma, n)
         for i in 0..<n {
             let modulus = exp(-exp(Double(nuLog.value[i]))), phase = exp(Double(thetaLog.value[i]))
             lam[i] = Float(modulus * cos(phase)); lam[n + i] = Float(modulus * sin(phase))
             g[i] = Float(exp(Double(gammaLog.value[i])))
         }
-        let rows = T * B, plane = rows * n
-        let u = ensure(&projected, 2 * plane)
-        // B x for every step: [T·B, H]·[H, N] for each of B_re, B_im (stored [N, H]: transposed).
-        gemm(transposeB: true, m: rows, n: n, k: h, input!, lda: h, bRe.value, ldb: h, beta: 0, u, ldc: n)
-        gemm(transposeB: true, m: rows, n: n, k: h, input!, lda: h, bIm.value, ldb: h, beta: 0, u + plane, ldc: n)
-        // The recurrence, the only per-step work: h_t = λ ⊙ h_{t−1} + γ ⊙ (B x_t).
-        let statePlane = (T + 1) * B * n
-        let s = ensure(&states, 2 * statePlane)
-        let (sRe, sIm) = (s, s + statePlane)
-        for b in 0..<B {
-            for i in 0..<n {
-                sRe[b * n + i] = initialState?[b * 2 * n + i] ?? 0
-                sIm[b * n + i] = initialState?[b * 2 * n + n + i] ?? 0
-            }
+        let pb = ensure(&packedB, n2 * h), pc = ensure(&packedC, h * n2)
+        pb.update(from: bRe.value, count: n * h)
+        (pb + n * h).update(from: bIm.value, count: n * h)
+        for k in 0..<h {
+            for i in 0..<n { pc[k * n2 + i] = cRe.value[k * n + i]; pc[k * n2 + n + i] = -cIm.value[k * n + i] }
         }
+        let rows = T * B
+        // B x for every step: [T·B, H]·[H, 2N].
+        let u = ensure(&projected, rows * n2)
+        gemm(transposeB: true, m: rows, n: n2, k: h, input!, lda: h, pb, ldb: h, beta: 0, u, ldc: n2)
+        // The recurrence, the only per-step work: h_t = λ ⊙ h_{t−1} + γ ⊙ (B x_t).
+        let s = ensure(&states, (T + 1) * B * n2)
+        if let initialState { s.update(from: initialState, count: B * n2) } else { s.update(repeating: 0, count: B * n2) }
         for t in 0..<T {
-            let (prevRe, prevIm) = (sRe + t * B * n, sIm + t * B * n)
-            let (nextRe, nextIm) = (sRe + (t + 1) * B * n, sIm + (t + 1) * B * n)
-            let (uRe, uIm) = (u + t * B * n, u + plane + t * B * n)
             for b in 0..<B {
+                let prev = s + (t * B + b) * n2, next = prev + B * n2, ub = u + (t * B + b) * n2
                 for i in 0..<n {
-                    let j = b * n + i
-                    let (lr, li, hr, hi) = (lam[i], lam[n + i], prevRe[j], prevIm[j])
-                    nextRe[j] = lr * hr - li * hi + g[i] * uRe[j]
-                    nextIm[j] = lr * hi + li * hr + g[i] * uIm[j]
+                    let (lr, li, hr, hi) = (lam[i], lam[n + i], prev[i], prev[n + i])
+                    next[i] = lr * hr - li * hi + g[i] * ub[i]
+                    next[n + i] = lr * hi + li * hr + g[i] * ub[n + i]
                 }
             }
         }
-        // y = Re h · C_reᵀ − Im h · C_imᵀ + D ⊙ x.
+        // y = Re h · C_reᵀ − Im h · C_imᵀ + D ⊙ x = h · [C_re | −C_im]ᵀ + D ⊙ x.
         let y = ensure(&output, rows * h)
         for r in 0..<rows { for k in 0..<h { y[r * h + k] = d.value[k] * input![r * h + k] } }
-        gemm(transposeB: true, m: rows, n: h, k: n, sRe + B * n, lda: n, cRe.value, ldb: n, beta: 1, y, ldc: h)
-        gemm(transposeB: true, m: rows, n: h, k: n, alpha: -1, sIm + B * n, lda: n, cIm.value, ldb: n, beta: 1, y, ldc: h)
-        let last = ensure(&finalState, B * 2 * n)
-        for b in 0..<B {
-            for i in 0..<n {
-                last[b * 2 * n + i] = sRe[(T * B + b) * n + i]
-                last[b * 2 * n + n + i] = sIm[(T * B + b) * n + i]
-            }
-        }
+        gemm(transposeB: true, m: rows, n: h, k: n2, s + B * n2, lda: n2, pc, ldb: n2, beta: 1, y, ldc: h)
     }
 
     // MARK: - Backward
@@ -162,9 +156,8 @@ public final class LRULayer: @unchecked Sendable {
                          finalStateGrad: UnsafePointer<Float>? = nil,
                          inputGrad: UnsafeMutablePointer<Float>?, initialStateGrad: UnsafeMutablePointer<Float>? = nil) {
         let (T, B, h, n) = (steps, batch, width, stateSize)
-        let rows = T * B, plane = rows * n, statePlane = (T + 1) * B * n
-        let x = input!, lam = lambda!.pointer, g = gamma!.pointer, u = projected!.pointer
-        let (sRe, sIm) = (states!.pointer, states!.pointer + statePlane)
+        let n2 = 2 * n, rows = T * B
+        let x = input!, lam = lambda!.pointer, g = gamma!.pointer, u = projected!.pointer, s = states!.pointer
         // dy, with the final step's extra gradient (a copy only when there is one).
         let dy: UnsafePointer<Float>
         if let finalOutputGrad {
@@ -179,41 +172,45 @@ public final class LRULayer: @unchecked Sendable {
             zeros.update(repeating: 0, count: rows * h)
             dy = UnsafePointer(zeros)
         }
-        // C^H dy for every step: Re = dy · C_re, Im = −dy · C_im ([T·B, H]·[H, N]).
-        let G = ensure(&cotangents, 2 * plane)
-        let (gRe, gIm) = (G, G + plane)
-        gemm(m: rows, n: n, k: h, dy, lda: h, cRe.value, ldb: n, beta: 0, gRe, ldc: n)
-        gemm(m: rows, n: n, k: h, alpha: -1, dy, lda: h, cIm.value, ldb: n, beta: 0, gIm, ldc: n)
+        // C^H dy for every step: dy · [C_re | −C_im] = [Re, Im] ([T·B, H]·[H, 2N]).
+        let G = ensure(&cotangents, rows * n2)
+        gemm(m: rows, n: n2, k: h, dy, lda: h, packedC!.pointer, ldb: n2, beta: 0, G, ldc: n2)
         // The reverse scan G_t += conj(λ) ⊙ G_{t+1} (G_T also gets ∂L/∂h_T from a later window), with the
         // gradients of λ and γ summed on the way: g_λ += conj(h_{t−1}) ⊙ G_t, g_γ += Re(conj(Bx_t) ⊙ G_t).
         var gLamRe = [Double](repeating: 0, count: n), gLamIm = [Double](repeating: 0, count: n), gGamma = [Double](repeating: 0, count: n)
+        var sumRe = [Float](repeating: 0, count: n), sumIm = [Float](repeating: 0, count: n), sumGamma = [Float](repeating: 0, count: n)
         for t in stride(from: T - 1, through: 0, by: -1) {
             for b in 0..<B {
-                for i in 0..<n {
-                    let j = (t * B + b) * n + i
-                    var (cr, ci) = (gRe[j], gIm[j])
-                    if t < T - 1 {
-                        let (nr, ni) = (gRe[j + B * n], gIm[j + B * n])
-                        cr += lam[i] * nr + lam[n + i] * ni
-                        ci += lam[i] * ni - lam[n + i] * nr
-                    } else if let finalStateGrad {   // ∂L/∂h_T itself
-                        cr += finalStateGrad[b * 2 * n + i]
-                        ci += finalStateGrad[b * 2 * n + n + i]
+                let c = G + (t * B + b) * n2, prev = s + (t * B + b) * n2, ub = u + (t * B + b) * n2
+                if t < T - 1 {
+                    let next = c + B * n2
+                    for i in 0..<n {
+                        let (nr, ni) = (next[i], next[n + i])
+                        c[i] += lam[i] * nr + lam[n + i] * ni
+                        c[n + i] += lam[i] * ni - lam[n + i] * nr
                     }
-                    (gRe[j], gIm[j]) = (cr, ci)
-                    let (pr, pi) = (sRe[j], sIm[j])   // h_{t−1}: states are offset by one step
-                    gLamRe[i] += Double(pr * cr + pi * ci)
-                    gLamIm[i] += Double(pr * ci - pi * cr)
-                    gGamma[i] += Double(u[j] * cr + u[plane + j] * ci)
+                } else if let finalStateGrad {   // ∂L/∂h_T itself
+                    for i in 0..<2 * n { c[i] += finalStateGrad[b * n2 + i] }
                 }
+                for i in 0..<n {
+                    let (cr, ci, pr, pi) = (c[i], c[n + i], prev[i], prev[n + i])   // prev: h_{t−1} (states are one step ahead)
+                    sumRe[i] += pr * cr + pi * ci
+                    sumIm[i] += pr * ci - pi * cr
+                    sumGamma[i] += ub[i] * cr + ub[n + i] * ci
+                }
+            }
+            // Float partial sums per step, Double across steps: long sequences keep their precision.
+            for i in 0..<n {
+                gLamRe[i] += Double(sumRe[i]); gLamIm[i] += Double(sumIm[i]); gGamma[i] += Double(sumGamma[i])
+                (sumRe[i], sumIm[i], sumGamma[i]) = (0, 0, 0)
             }
         }
         if let initialStateGrad {
             for b in 0..<B {
+                let c = G + b * n2
                 for i in 0..<n {
-                    let (cr, ci) = (gRe[b * n + i], gIm[b * n + i])
-                    initialStateGrad[b * 2 * n + i] = lam[i] * cr + lam[n + i] * ci
-                    initialStateGrad[b * 2 * n + n + i] = lam[i] * ci - lam[n + i] * cr
+                    initialStateGrad[b * n2 + i] = lam[i] * c[i] + lam[n + i] * c[n + i]
+                    initialStateGrad[b * n2 + n + i] = lam[i] * c[n + i] - lam[n + i] * c[i]
                 }
             }
         }
@@ -225,18 +222,20 @@ public final class LRULayer: @unchecked Sendable {
             thetaLog.grad[i] += Float(exp(Double(thetaLog.value[i])) * im)
             gammaLog.grad[i] += Float(Double(g[i]) * gGamma[i])
         }
-        // C: g_C_re += dyᵀ Re h, g_C_im −= dyᵀ Im h ([H, T·B]·[T·B, N]); D: g_D += Σ dy ⊙ x.
-        gemm(transposeA: true, m: h, n: n, k: rows, dy, lda: h, sRe + B * n, ldb: n, beta: 1, cRe.grad, ldc: n)
-        gemm(transposeA: true, m: h, n: n, k: rows, alpha: -1, dy, lda: h, sIm + B * n, ldb: n, beta: 1, cIm.grad, ldc: n)
+        // C: ∂[C_re | −C_im] = dyᵀ h ([H, T·B]·[T·B, 2N]); D: g_D += Σ dy ⊙ x.
+        let wg = ensure(&weightGrad, n2 * h)
+        gemm(transposeA: true, m: h, n: n2, k: rows, dy, lda: h, s + B * n2, ldb: n2, beta: 0, wg, ldc: n2)
+        for k in 0..<h {
+            for i in 0..<n { cRe.grad[k * n + i] += wg[k * n2 + i]; cIm.grad[k * n + i] -= wg[k * n2 + n + i] }
+        }
         for r in 0..<rows { for k in 0..<h { d.grad[k] += dy[r * h + k] * x[r * h + k] } }
-        // γ ⊙ G is B x's cotangent: g_B_re += (γ ⊙ Re G)ᵀ x, g_B_im += (γ ⊙ Im G)ᵀ x; ∂L/∂x = D ⊙ dy + (γ⊙Re G) B_re + (γ⊙Im G) B_im.
-        for r in 0..<rows { for i in 0..<n { gRe[r * n + i] *= g[i]; gIm[r * n + i] *= g[i] } }
-        gemm(transposeA: true, m: n, n: h, k: rows, gRe, lda: n, x, ldb: h, beta: 1, bRe.grad, ldc: h)
-        gemm(transposeA: true, m: n, n: h, k: rows, gIm, lda: n, x, ldb: h, beta: 1, bIm.grad, ldc: h)
+        // γ ⊙ G is B x's cotangent: ∂[B_re; B_im] = (γ⊙G)ᵀ x; ∂L/∂x = D ⊙ dy + (γ⊙G) · [B_re; B_im].
+        for r in 0..<rows { for i in 0..<n { G[r * n2 + i] *= g[i]; G[r * n2 + n + i] *= g[i] } }
+        gemm(transposeA: true, m: n2, n: h, k: rows, G, lda: n2, x, ldb: h, beta: 0, wg, ldc: h)
+        for j in 0..<(n * h) { bRe.grad[j] += wg[j]; bIm.grad[j] += wg[n * h + j] }
         if let inputGrad {
             for r in 0..<rows { for k in 0..<h { inputGrad[r * h + k] = d.value[k] * dy[r * h + k] } }
-            gemm(m: rows, n: h, k: n, gRe, lda: n, bRe.value, ldb: h, beta: 1, inputGrad, ldc: h)
-            gemm(m: rows, n: h, k: n, gIm, lda: n, bIm.value, ldb: h, beta: 1, inputGrad, ldc: h)
+            gemm(m: rows, n: h, k: n2, G, lda: n2, packedB!.pointer, ldb: h, beta: 1, inputGrad, ldc: h)
         }
     }
 }
