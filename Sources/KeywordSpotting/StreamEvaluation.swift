@@ -167,6 +167,17 @@ package struct StreamEvaluation {
 
     package func run() throws -> Report {
         let labelsPath = labels ?? stem(stream) + ".csv"
+        // The DET curve's files must not overwrite what this run reads (`--det x` writes x.csv and x.svg).
+        if sweep {
+            let prefix = det ?? stem(stream) + ".det"
+            for output in [prefix + ".csv", prefix + ".svg"] {
+                for (what, input) in [("--scores", scoresFile), ("the labels", labelsPath), ("the stream", stream), ("--checkpoint", scoresFile == nil ? checkpoint : nil)] {
+                    if let input, input != "-", samePath(output, input) {
+                        throw KWSStreamError("--det \(prefix) would write the DET curve to \(output), which is \(what): give another --det prefix")
+                    }
+                }
+            }
+        }
         // A file's labels are read first (a wrong path fails at once); a pipe's after its audio,
         // which kws make-stream writes only once the labels are complete.
         var truth = standardInput == nil ? try readTruth(path: labelsPath) : []

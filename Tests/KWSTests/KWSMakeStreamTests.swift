@@ -163,6 +163,12 @@ final class KWSExternalScoresTests: XCTestCase {
         let bad = try runTool("kws", ["eval-stream", "--scores", dir + "/bad.csv", dir + "/s.wav"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("bad.csv:3: expected time_s,label,score with times in order"), bad.stderr)
+        // --det x writes x.csv: never over the scores it reads.
+        let scores = try String(contentsOfFile: dir + "/oww.csv", encoding: .utf8)
+        let clash = try runTool("kws", ["eval-stream", "--scores", dir + "/oww.csv", dir + "/s.wav", "--sweep", "--det", dir + "/oww"])
+        XCTAssertEqual(clash.status, 1)
+        XCTAssertTrue(clash.stderr.contains("would write the DET curve to \(dir)/oww.csv, which is --scores"), clash.stderr)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/oww.csv", encoding: .utf8), scores, "the scores are untouched")
     }
 
     /// Recordings a wake-word stream cannot decode: named, and left out only when asked.
