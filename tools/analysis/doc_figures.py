@@ -1212,9 +1212,83 @@ def wake_points(rid):
     return cells
 
 
+PS_SENSITIVITIES = (15, 20, 25, 30, 35)
+
+
+def pocketsphinx_best(limit):
+    """PocketSphinx gives one (miss rate, false alarms) point per sensitivity: the lowest miss rate
+    among the points within the budget, and its false alarms."""
+    within = [e for e in (one(W, id=f"pocketsphinx-s{s}")["eval"] for s in PS_SENSITIVITIES) if e["fa_per_hour"] <= limit]
+    if not within:
+        return []
+    best = min(within, key=lambda e: (e["miss_rate"], e["fa_per_hour"]))
+    return [n(100 * best["miss_rate"], 1), str(best["false_alarms"])]
+
+
 @table("wake-alexa-10h")
 def _():
-    return [[None] + wake_points(rid) for rid in ("logmel-lem-v1", "logmel-lem-v1-decided", "embedding-lem-decided", "openwakeword-alexa", "logmel-lem-v0")]
+    rows = [[None] + wake_points(rid) for rid in ("logmel-lem-v1", "logmel-lem-v1-decided", "embedding-lem-decided", "embedding-lem-80ms",
+                                                   "openwakeword-alexa", "logmel-lem-v0")]
+    rows.insert(5, [None] + [pocketsphinx_best(limit) for limit in WAKE_LIMITS])
+    return rows
+
+
+@table("wake-pocketsphinx")
+def _():
+    rows = []
+    for s in PS_SENSITIVITIES:
+        e = one(W, id=f"pocketsphinx-s{s}")["eval"]
+        lat = e.get("latency_ms")
+        rows.append([[str(s)], [n(100 * e["miss_rate"], 1), str(round(e["miss_rate"] * e["keywords"])), str(e["keywords"])],
+                     [n(e["fa_per_hour"], 2), str(e["false_alarms"])], [n(lat["median"])] if lat else []])
+    return rows
+
+
+@table("wake-latency")
+def _():
+    rows = []
+    for log_path, rid in ((W, "embedding-lem-80ms"), (W, "openwakeword-alexa"), (J, "logmel-lem-decided"), (J, "embedding-lem-decided")):
+        points = {p["fa_per_hour_limit"]: p for p in one(log_path, id=rid)["eval"]["operating_points"]}
+        rows.append([None] + [[n(points[x]["latency_ms_median"])] if points[x].get("threshold") is not None else [] for x in (0.5, 1, 5)])
+    return rows
+
+
+J = "docs/wakewords/logs/jarvis-10h.jsonl"
+JARVIS_ROWS = ("logmel-lem-decided", "embedding-lem-decided", "openwakeword-hey-jarvis")
+
+
+@table("wake-jarvis-10h")
+def _():
+    rows = []
+    for rid in JARVIS_ROWS:
+        points = {p["fa_per_hour_limit"]: p for p in one(J, id=rid)["eval"]["operating_points"]}
+        rows.append([None] + [[n(100 * points[x]["miss_rate_interpolated"], 1), str(points[x]["false_alarms"])]
+                              if points[x].get("threshold") is not None else [] for x in WAKE_LIMITS])
+    return rows
+
+
+@table("wake-jarvis-decided")
+def _():
+    rows = []
+    for rid in JARVIS_ROWS:
+        r = one(J, id=rid)
+        e = r["eval"]
+        d = r.get("decided_row") or {"threshold": e["threshold"], "miss_rate": e["miss_rate"], "misses": round(e["miss_rate"] * e["keywords"]),
+                                     "fa_per_hour": e["fa_per_hour"], "false_alarms": e["false_alarms"]}
+        rows.append([None, [n(d["threshold"], 2)], [n(100 * d["miss_rate"], 1), str(int(d["misses"])), str(e["keywords"])],
+                     [n(d["fa_per_hour"], 2), str(int(d["false_alarms"]))]])
+    return rows
+
+
+@table("wake-jarvis-validation")
+def _():
+    rows = []
+    for rid in ("valid-logmel-decision", "valid-embedding-decision"):
+        r = one(J, id=rid)["eval"]
+        points = {p["fa_per_hour_limit"]: p for p in r["operating_points"]}
+        rows.append([None] + [[n(100 * points[x]["miss_rate_interpolated"], 1)] if points[x].get("threshold") is not None else [] for x in (0.1, 0.5, 1)]
+                    + [[n(r["decision"]["thresholds"]["jarvis"], 2)]])
+    return rows
 
 
 @table("wake-alexa-decided")
@@ -1251,13 +1325,14 @@ def _():
 def _():
     ours = {p["fa_per_hour_limit"]: p for p in one(W, id="embedding-lem-decided")["eval"]["operating_points"]}
     oww = {p["fa_per_hour_limit"]: p for p in one(W, id="openwakeword-alexa")["eval"]["operating_points"]}
-    return [n(100 * ours[1]["miss_rate_interpolated"], 1), "1", n(100 * oww[1]["miss_rate_interpolated"], 1)]
+    jarvis = {p["fa_per_hour_limit"]: p for p in one(J, id="embedding-lem-decided")["eval"]["operating_points"]}
+    return [n(100 * ours[1]["miss_rate_interpolated"], 1), "1", n(100 * oww[1]["miss_rate_interpolated"], 1), n(100 * jarvis[1]["miss_rate_interpolated"], 1)]
 
 
 @table("wake-cost")
 def _():
     rows = []
-    for rid in ("cost-logmel-lem", "cost-embedding-lem", "cost-openwakeword"):
+    for rid in ("cost-logmel-lem", "cost-embedding-lem", "cost-embedding-lem-80ms", "cost-openwakeword", "cost-pocketsphinx"):
         r = one(W, id=rid)
         rows.append([None, [n(r["percent_of_one_core"], 2)], [n(r["ms_per_decision"], 2)]])
     return rows
@@ -1324,6 +1399,26 @@ def _():
         runs = online_runs(phase="evaluation", stream=kind)
         out.append(n(1000 * sum(r["summary"]["persistence_mse"] for r in runs) / len(runs), 1))
     return out
+
+
+# ---------------------------------------------------------------- BENCHMARKS.md: the cells at seq's shapes
+
+SEQ_CELLS_LOG = "docs/benchmarks/logs/seq-cells-2026-12-04.jsonl"
+CELL_ORDER = ("lem", "lstm", "gru", "lru")
+
+
+@table("bench-seq-cells")
+def _():
+    rows = []
+    for config in ("smnist", "eigenworms", "fhn"):
+        speeds = {}
+        for cell in CELL_ORDER:
+            runs = [r for r in log(SEQ_CELLS_LOG) if r.get("config") == config and r.get("cell") == cell]
+            if len(runs) != 2:
+                raise LogError(f"{SEQ_CELLS_LOG}: {len(runs)} {config} {cell} rows, expected 2 rounds")
+            speeds[cell] = sum(r["steps_per_s"] for r in runs) / len(runs)
+        rows.append([None] + [[n(speeds[c])] for c in CELL_ORDER] + [[n(speeds["lru"] / speeds["lem"], 2)]])
+    return rows
 
 
 def check_logs():
