@@ -1,7 +1,9 @@
-"""The LRU model's body as torch.nn modules whose parameter names are lem's (`--cell lru`):
+"""The LRU model's body in PyTorch, the one Python version of it (make_lru_fixtures.py computes the
+parity fixtures with these functions; check_torch_load.py loads checkpoints into these modules):
 Orvieto et al. 2023, "Resurrecting Recurrent Neural Networks for Long Sequences", App. A (the
 LRU) and App. D.1 (the residual block), with lem's choices: LayerNorm pre-norm (eps 1e-5), the
-tanh GELU, N = d // 2 complex states, an encoder only when the input width differs.
+tanh GELU, N = d // 2 complex states, an encoder only when the input width differs. Parameter
+names are lem's (`--cell lru`).
 
     body = LRUBody(m, d, layers)          # attributes encoder (if m != d), layers[k].{norm, lru, out1, out2}
     y, states = body(x, states)           # x [T, B, m]; states: per layer [B, 2N] (real parts, imaginary parts) or None
@@ -11,34 +13,53 @@ import math
 import torch
 import torch.nn as nn
 
+LRU_NAMES = ("nu_log", "theta_log", "gamma_log", "B_re", "B_im", "C_re", "C_im", "D")
+
+
+def lru(p, x, h0=None):
+    """x [T, B, H] real, h0 [B, N] complex or None -> (y [T, B, H], h_T [B, N] complex):
+    lambda = exp(-exp(nu_log) + 1j exp(theta_log)); h_t = lambda * h_{t-1} + exp(gamma_log) * (B x_t);
+    y_t = Re(C h_t) + D * x_t (the paper's parallel scan computes the same recurrence)."""
+    lam = torch.exp(-torch.exp(p["nu_log"]) + 1j * torch.exp(p["theta_log"]))
+    b_norm = (p["B_re"] + 1j * p["B_im"]) * torch.exp(p["gamma_log"]).unsqueeze(-1)
+    c = p["C_re"] + 1j * p["C_im"]
+    complex_dtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
+    h = torch.zeros(x.shape[1], p["nu_log"].shape[0], dtype=complex_dtype) if h0 is None else h0
+    ys = []
+    for t in range(x.shape[0]):
+        h = lam * h + x[t].to(complex_dtype) @ b_norm.T
+        ys.append((h @ c.T).real + p["D"] * x[t])
+    return torch.stack(ys), h
+
+
+def gelu_tanh(v):
+    """The paper's JAX nn.gelu (approximate=True): torch's GELU(approximate="tanh")."""
+    return 0.5 * v * (1 + torch.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
+
+
+def block(p, prefix, x, state=None, mask=None):
+    """One residual block, x + GLU(GELU(LRU(LayerNorm(x))) * mask), from the tensors p[prefix + name];
+    state [B, 2N] real (real parts, imaginary parts) or None. Returns (output, state after)."""
+    n = p[prefix + "lru.nu_log"].shape[0]
+    z = nn.functional.layer_norm(x, (x.shape[-1],), p[prefix + "norm.weight"], p[prefix + "norm.bias"], eps=1e-5)
+    h0 = None if state is None else torch.complex(state[:, :n], state[:, n:])
+    v, h = lru({name: p[prefix + "lru." + name] for name in LRU_NAMES}, z, h0)
+    a = gelu_tanh(v) if mask is None else gelu_tanh(v) * mask
+    glu = (a @ p[prefix + "out1.weight"].T + p[prefix + "out1.bias"]) * torch.sigmoid(a @ p[prefix + "out2.weight"].T + p[prefix + "out2.bias"])
+    return x + glu, torch.cat([h.real, h.imag], dim=1)
+
 
 class LRU(nn.Module):
-    """h_t = lambda * h_{t-1} + exp(gamma_log) * (B x_t);  y_t = Re(C h_t) + D * x_t."""
-
     def __init__(self, d, n):
         super().__init__()
-        self.n = n
-        self.nu_log, self.theta_log, self.gamma_log = (nn.Parameter(torch.zeros(n)) for _ in range(3))
+        for name in ("nu_log", "theta_log", "gamma_log"):
+            setattr(self, name, nn.Parameter(torch.zeros(n)))
         self.B_re, self.B_im = nn.Parameter(torch.zeros(n, d)), nn.Parameter(torch.zeros(n, d))
         self.C_re, self.C_im = nn.Parameter(torch.zeros(d, n)), nn.Parameter(torch.zeros(d, n))
         self.D = nn.Parameter(torch.zeros(d))
 
-    def forward(self, x, state=None):
-        lam = torch.exp(-torch.exp(self.nu_log) + 1j * torch.exp(self.theta_log))
-        b = (self.B_re + 1j * self.B_im) * torch.exp(self.gamma_log).unsqueeze(-1)
-        c = self.C_re + 1j * self.C_im
-        complex_dtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
-        h = torch.zeros(x.shape[1], self.n, dtype=complex_dtype) if state is None else torch.complex(state[:, :self.n], state[:, self.n:])
-        ys = []
-        for t in range(x.shape[0]):
-            h = lam * h + x[t].to(complex_dtype) @ b.T
-            ys.append((h @ c.T).real + self.D * x[t])
-        return torch.stack(ys), torch.cat([h.real, h.imag], dim=1)
-
 
 class LRUBlock(nn.Module):
-    """x + GLU(GELU(LRU(LayerNorm(x))))."""
-
     def __init__(self, d):
         super().__init__()
         self.norm = nn.LayerNorm(d, eps=1e-5)
@@ -46,9 +67,7 @@ class LRUBlock(nn.Module):
         self.out1, self.out2 = nn.Linear(d, d), nn.Linear(d, d)
 
     def forward(self, x, state=None):
-        v, state = self.lru(self.norm(x), state)
-        a = nn.functional.gelu(v, approximate="tanh")
-        return x + self.out1(a) * torch.sigmoid(self.out2(a)), state
+        return block(dict(self.named_parameters()), "", x, state)
 
 
 class LRUBody(nn.Module):
@@ -62,8 +81,7 @@ class LRUBody(nn.Module):
         if hasattr(self, "encoder"):
             x = self.encoder(x)
         out = []
-        for k, block in enumerate(self.layers):
-            x, s = block(x, None if states is None else states[k])
-            # lem's cell-state slot is [B, d]: 2N values, then a 0 when d is odd
-            out.append(s)
+        for k, layer in enumerate(self.layers):
+            x, s = layer(x, None if states is None else states[k])
+            out.append(s)   # lem's cell-state slot is [B, d]: these 2N values, then a 0 when d is odd
         return x, out

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Make the PyTorch parity fixture of the LRU layer (Orvieto et al. 2023), written from the paper.
 
-The reference below follows the paper's Appendix A (as NicolasZucchet/minimal-LRU's lru/model.py
+The reference (lru_reference.py) follows the paper's Appendix A (as NicolasZucchet/minimal-LRU's lru/model.py
 reproduces it): complex tensors and autograd, a plain loop over time (the paper's parallel scan
 computes the same recurrence):
 
@@ -45,6 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import make_fixtures  # noqa: E402
 from make_fixtures import describe, f32, fd_check, save  # noqa: E402
+from lru_reference import block, lru  # noqa: E402  (the one Python LRU: also check_torch_load.py's)
 
 make_fixtures.SOURCE = "tools/reference/make_lru_fixtures.py"
 PREFIX = "layers.0.lru."
@@ -68,18 +69,6 @@ def init_lru(N, H, r_min, r_max, max_phase, gen):
     }
 
 
-def lru(p, x, h0):
-    """x [T, B, H] real, h0 [B, N] complex -> (y [T, B, H], h_T [B, N] complex)."""
-    lam = torch.exp(-torch.exp(p["nu_log"]) + 1j * torch.exp(p["theta_log"]))
-    b_norm = (p["B_re"] + 1j * p["B_im"]) * torch.exp(p["gamma_log"]).unsqueeze(-1)
-    c = p["C_re"] + 1j * p["C_im"]
-    h, ys = h0, []
-    for t in range(x.shape[0]):
-        h = lam * h + x[t].to(torch.complex128) @ b_norm.T
-        ys.append((h @ c.T).real + p["D"] * x[t])
-    return torch.stack(ys), h
-
-
 def checked_gradients(what, loss_fn, leaves):
     """The loss and autograd's gradient for every leaf, each checked by central finite differences."""
     loss = loss_fn()
@@ -87,11 +76,6 @@ def checked_gradients(what, loss_fn, leaves):
     count, worst = fd_check(loss_fn, leaves, grads)
     print(f"{what}, finite differences: {count} entries, worst relative error {worst:.2e}")
     return loss, grads
-
-
-def gelu_tanh(v):
-    """The paper's JAX nn.gelu (approximate=True): torch's GELU(approximate="tanh")."""
-    return 0.5 * v * (1 + torch.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
 
 
 def make_blocks():
@@ -121,15 +105,9 @@ def make_blocks():
         u = x @ params["encoder.weight"].T + params["encoder.bias"]
         finals, states = [], []
         for k in range(L):
-            p = f"layers.{k}."
-            z = torch.nn.functional.layer_norm(u, (H,), params[p + "norm.weight"], params[p + "norm.bias"], eps=1e-5)
-            lru_params = {n: params[p + "lru." + n] for n in ("nu_log", "theta_log", "gamma_log", "B_re", "B_im", "C_re", "C_im", "D")}
-            v, h_n = lru(lru_params, z, torch.complex(c0[k][:, :N], c0[k][:, N:]))
-            a = gelu_tanh(v) * masks[k]
-            glu = (a @ params[p + "out1.weight"].T + params[p + "out1.bias"]) * torch.sigmoid(a @ params[p + "out2.weight"].T + params[p + "out2.bias"])
-            u = u + glu
+            u, state = block(params, f"layers.{k}.", u, c0[k], masks[k])
             finals.append(u[-1])
-            states.append(torch.cat([h_n.real, h_n.imag], dim=1))
+            states.append(state)
         return u, torch.stack(finals), torch.stack(states)
 
     def loss_fn():
