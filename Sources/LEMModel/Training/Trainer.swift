@@ -22,7 +22,9 @@ public protocol TrainingTask: AnyObject {
     /// A checkpoint of the current parameters; with `optimizer`/`training` it is resumable.
     func makeCheckpoint(optimizer: Optimizer?, training: TrainingProgress?) -> Checkpoint
     /// Restores the task's own resume state (e.g. the carried recurrent state) from a checkpoint;
-    /// called after `beginEpoch` of the epoch being resumed.
+    /// called after `beginEpoch` of the epoch being resumed, and only when the run resumes inside
+    /// it: a state saved at an epoch's end carries the finished epoch's state, which the next
+    /// epoch's `beginEpoch` replaces in an uninterrupted run.
     func restore(from checkpoint: Checkpoint) throws
     /// A hash of what must be the same on every MPI rank besides the parameters: the data and
     /// the task's settings (`ProcessGroup.checkSame` refuses ranks that differ).
@@ -269,8 +271,11 @@ public final class Trainer {
 
         epochLoop: for epoch in startEpoch...max(startEpoch, settings.epochs) where epoch <= settings.epochs {
             try task.beginEpoch(epoch, seed: settings.seed)
+            // Resuming at batch 0 (a state saved at the previous epoch's end, or a run extended with
+            // more --epochs) starts the epoch as an uninterrupted run does, from `beginEpoch` alone:
+            // the saved carried state is the finished epoch's, which `beginEpoch` resets.
             if let checkpoint = resumeFrom {
-                try task.restore(from: checkpoint)
+                if startBatch > 0 { try task.restore(from: checkpoint) }
                 resumeFrom = nil
             }
             let first = epoch == startEpoch ? startBatch : 0
