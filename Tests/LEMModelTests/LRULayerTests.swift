@@ -160,12 +160,17 @@ final class LRULayerTests: XCTestCase {
     }
 }
 
-/// Two LRU blocks as `--cell lru` stacks them (`CellKind.lru`: names, encoder, LayerNorm, GELU,
+/// LRU blocks as `--cell lru` stacks them (`CellKind.lru`: names, encoder, LayerNorm, GELU,
 /// GLU, the skip, the dropout mask, the complex state in the cell-state slot), against PyTorch:
-/// outputs, final outputs and states, every gradient. Criterion |Δ| ≤ 1e-5 + 1e-4·|ref|.
+/// outputs, final outputs and states, every gradient. Criterion |Δ| ≤ 1e-5 + 1e-4·|ref|. The
+/// widths take every path of the layers' 16-lane passes (partial, half and full chunks).
 final class LRUBlockTests: XCTestCase {
-    func testTwoBlocksMatchThePyTorchReference() throws {
-        let f = try SafeTensorsFile.read(path: ReferenceParityTests.fixtures.appendingPathComponent("lru_2blocks.safetensors").path)
+    func testTwoBlocksMatchThePyTorchReference() throws { try checkBlocks("lru_2blocks.safetensors") }         // H 6, N 3
+    func testFullAndHalfChunksMatchThePyTorchReference() throws { try checkBlocks("lru_2blocks_h16.safetensors") }   // H 16, N 8
+    func testMixedChunksMatchThePyTorchReference() throws { try checkBlocks("lru_block_h40.safetensors") }       // H 40, N 20
+
+    func checkBlocks(_ fixture: String) throws {
+        let f = try SafeTensorsFile.read(path: ReferenceParityTests.fixtures.appendingPathComponent(fixture).path)
         let (T, B, m, H, L) = (Int(f.metadata["T"]!)!, Int(f.metadata["B"]!)!, Int(f.metadata["m"]!)!, Int(f.metadata["H"]!)!, Int(f.metadata["layers"]!)!)
         var layout = LayoutBuilder()
         for k in 0..<L { CellKind.lru.declare(&layout, layer: k, inputSize: k == 0 ? m : H, hiddenSize: H, dt: 1) }
@@ -182,7 +187,7 @@ final class LRUBlockTests: XCTestCase {
             layer.forward(input: x, steps: T, batch: B, initialHidden: nil, initialCell: c, stateMask: mask, inputStaysValid: false)
             x = Array(UnsafeBufferPointer(start: layer.outputs, count: T * bh))
         }
-        print("two LRU blocks vs PyTorch (T \(T), B \(B), m \(m), H \(H)):")
+        print("\(L) LRU block(s) vs PyTorch (T \(T), B \(B), m \(m), H \(H)):")
         compareToReference(x, try f.floats("output"), "output")
         compareToReference(layers.flatMap { Array(UnsafeBufferPointer(start: $0.finalHidden, count: bh)) }, try f.floats("h_n"), "h_n")
         compareToReference(layers.flatMap { Array(UnsafeBufferPointer(start: $0.finalCell!, count: bh)) }, try f.floats("c_n"), "c_n")

@@ -69,19 +69,19 @@ def init_lru(N, H, r_min, r_max, max_phase, gen):
     }
 
 
-def checked_gradients(what, loss_fn, leaves):
-    """The loss and autograd's gradient for every leaf, each checked by central finite differences."""
+def checked_gradients(what, loss_fn, leaves, floor=1e-3):
+    """The loss and autograd's gradient for every leaf, each checked by central finite differences
+    (relative error against max(|autograd|, |fd|, floor): a larger model's larger loss needs a larger floor)."""
     loss = loss_fn()
     grads = dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
-    count, worst = fd_check(loss_fn, leaves, grads)
+    count, worst = fd_check(loss_fn, leaves, grads, floor=floor)
     print(f"{what}, finite differences: {count} entries, worst relative error {worst:.2e}")
     return loss, grads
 
 
-def make_blocks():
-    T, B, m, H, L = 5, 2, 3, 6, 2
+def make_blocks(T, B, m, H, L, filename, seed, floor=1e-3):
     N = H // 2
-    gen = torch.Generator().manual_seed(12)
+    gen = torch.Generator().manual_seed(seed)
     params = {"encoder.weight": torch.randn(H, m, generator=gen, dtype=torch.float64) / math.sqrt(m),
               "encoder.bias": 0.1 * torch.randn(H, generator=gen, dtype=torch.float64)}
     for k in range(L):
@@ -114,7 +114,7 @@ def make_blocks():
         out, h_n, c_n = body()
         return (out * w_out).sum() + (h_n * w_h).sum() + (c_n * w_c).sum()
 
-    loss, grads = checked_gradients("two blocks", loss_fn, {**params, "input": x, "c0": c0})
+    loss, grads = checked_gradients(filename, loss_fn, {**params, "input": x, "c0": c0}, floor)
     with torch.no_grad():
         out, h_n, c_n = body()
     tensors = {k: v.detach() for k, v in params.items()}
@@ -122,12 +122,17 @@ def make_blocks():
                     "loss_weight.output": w_out, "loss_weight.h_n": w_h, "loss_weight.c_n": w_c, "loss": loss.detach().reshape(1)})
     for k, g in grads.items():
         tensors["grad." + k] = g
-    path = save("lru_2blocks.safetensors", tensors, {"T": T, "B": B, "m": m, "H": H, "layers": L})
+    path = save(filename, tensors, {"T": T, "B": B, "m": m, "H": H, "layers": L})
     describe(path)
 
 
 def main():
-    make_blocks()
+    # The widths take every path of the 16-lane passes: H = 6, rows and states partial chunks
+    # (N = 3); H = 16, full rows and half-register states (N = 8, FitzHugh-Nagumo's shape);
+    # H = 40, rows of 16 + 16 + 8 and states of 16 + 4.
+    make_blocks(5, 2, 3, 6, 2, "lru_2blocks.safetensors", 12)
+    make_blocks(4, 3, 3, 16, 2, "lru_2blocks_h16.safetensors", 13, floor=1e-2)
+    make_blocks(3, 2, 3, 40, 1, "lru_block_h40.safetensors", 14, floor=1e-2)
     T, B, H, N = 6, 2, 3, 4
     gen = torch.Generator().manual_seed(11)
     params = {k: f32(v).requires_grad_() for k, v in init_lru(N, H, 0.5, 0.95, 6.28, gen).items()}

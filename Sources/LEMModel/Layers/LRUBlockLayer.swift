@@ -114,6 +114,17 @@ public final class LRUBlockLayer: RecurrentLayer, @unchecked Sendable {
         let t = tanhFast(0.7978845608 * (v + 0.044715 * v * v * v))
         return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * 0.7978845608 * (1 + 3 * 0.044715 * v * v)
     }
+    @inline(__always) static func gelu(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        0.5 * v * (1 + tanhFast(0.7978845608 * (v + 0.044715 * v * v * v)))
+    }
+    @inline(__always) static func geluDerivative(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        let v2: SIMD16<Float> = v * v
+        let inner: SIMD16<Float> = 0.7978845608 * (v + 0.044715 * v2 * v)
+        let t: SIMD16<Float> = tanhFast(inner)
+        let slope: SIMD16<Float> = 0.7978845608 * (1 + 0.134145 * v2)
+        let half: SIMD16<Float> = 0.5 * (1 + t)
+        return half + 0.5 * v * (1 - t * t) * slope
+    }
 
     // MARK: - Forward
 
@@ -145,19 +156,20 @@ public final class LRUBlockLayer: RecurrentLayer, @unchecked Sendable {
         let x = self.x!
         // LayerNorm over the H features of each row.
         let xhat = ensure(&normed, rows * h), z = ensure(&normOut, rows * h), r = ensure(&rstd, rows)
+        let (nw, nb) = (normWeight.value, normBias.value)
         for row in 0..<rows {
             let v = x + row * h
-            var mean: Float = 0
-            for k in 0..<h { mean += v[k] }
-            mean /= Float(h)
-            var variance: Float = 0
-            for k in 0..<h { let c = v[k] - mean; variance += c * c }
-            let s = 1 / (variance / Float(h) + 1e-5).squareRoot()
+            var sum = SIMD16<Float>(repeating: 0)
+            forEachChunk(h) { k, lanes in sum += loadLanes(v + k, lanes) }
+            let mean = sum.sum() / Float(h)
+            var squares = SIMD16<Float>(repeating: 0)
+            forEachChunk(h) { k, lanes in let c = zeroingTail(loadLanes(v + k, lanes) - mean, lanes); squares += c * c }
+            let s = 1 / (squares.sum() / Float(h) + 1e-5).squareRoot()
             r[row] = s
-            for k in 0..<h {
-                let n = (v[k] - mean) * s
-                xhat[row * h + k] = n
-                z[row * h + k] = n * normWeight.value[k] + normBias.value[k]
+            forEachChunk(h) { k, lanes in
+                let n = (loadLanes(v + k, lanes) - mean) * s
+                storeLanes(n, xhat + row * h + k, lanes)
+                storeLanes(n * loadLanes(nw + k, lanes) + loadLanes(nb + k, lanes), z + row * h + k, lanes)
             }
         }
         let n2 = 2 * stateSize
@@ -170,9 +182,9 @@ public final class LRUBlockLayer: RecurrentLayer, @unchecked Sendable {
         Self.repack(lru.finalStates, from: n2, into: ensure(&packedState, B * h), to: h, rows: B)
         let a = ensure(&activated, rows * h), v = lru.outputs
         if let stateMask { ensure(&mask, B * h).update(from: stateMask, count: B * h) }
-        for i in 0..<(rows * h) { a[i] = Self.gelu(v[i]) }
-        if let stateMask {
-            for row in 0..<rows { let m = stateMask + (row % B) * h; for k in 0..<h { a[row * h + k] *= m[k] } }
+        forEachChunk(rows * h) { i, lanes in storeLanes(Self.gelu(loadLanes(v + i, lanes)), a + i, lanes) }
+        if stateMask != nil {
+            for row in 0..<rows { let m = UnsafePointer(mask!.pointer) + (row % B) * h; multiplyLanes(a + row * h, by: m, count: h) }
         }
         // GLU: out = x + (W₁a + b₁) ⊙ σ(W₂a + b₂), both products as one [T·B, H]·[H, 2H] GEMM.
         let o = ensure(&out, rows * h), p = ensure(&glu, rows * 2 * h)
@@ -188,14 +200,16 @@ public final class LRUBlockLayer: RecurrentLayer, @unchecked Sendable {
         (w + h * h).update(from: out2.weight.value, count: h * h)
         bias.update(from: out1.bias!.value, count: h)
         (bias + h).update(from: out2.bias!.value, count: h)
-        for row in 0..<rows { (p + row * 2 * h).update(from: bias, count: 2 * h) }
-        gemm(transposeB: true, m: rows, n: 2 * h, k: h, a, lda: h, w, ldb: h, beta: 1, p, ldc: 2 * h)
+        gemm(transposeB: true, m: rows, n: 2 * h, k: h, a, lda: h, w, ldb: h, beta: 0, p, ldc: 2 * h)
+        // The biases join here (not as a GEMM's initial C: that is a copy per row).
         for row in 0..<rows {
             let (lin, gate, x, o) = (p + row * 2 * h, p + row * 2 * h + h, x + row * h, o + row * h)
-            for k in 0..<h {
-                let s = sigmoidFast(gate[k])
-                gate[k] = s
-                o[k] = x[k] + lin[k] * s
+            forEachChunk(h) { k, lanes in
+                let l = loadLanes(lin + k, lanes) + loadLanes(bias + k, lanes)
+                let s = sigmoidFast(loadLanes(gate + k, lanes) + loadLanes(bias + h + k, lanes))
+                storeLanes(l, lin + k, lanes)
+                storeLanes(s, gate + k, lanes)
+                storeLanes(loadLanes(x + k, lanes) + l * s, o + k, lanes)
             }
         }
     }
@@ -218,27 +232,25 @@ public final class LRUBlockLayer: RecurrentLayer, @unchecked Sendable {
         let dp = ensure(&gluGrad, max(rows * 2 * h, 2 * h * h))
         for row in 0..<rows {
             let (lin, sig, d, dpr) = (p + row * 2 * h, p + row * 2 * h + h, dOut + row * h, dp + row * 2 * h)
-            for k in 0..<h {
-                dpr[k] = d[k] * sig[k]
-                dpr[h + k] = d[k] * lin[k] * sig[k] * (1 - sig[k])
+            forEachChunk(h) { k, lanes in
+                let (dk, sk) = (loadLanes(d + k, lanes), loadLanes(sig + k, lanes))
+                storeLanes(dk * sk, dpr + k, lanes)
+                storeLanes(dk * loadLanes(lin + k, lanes) * sk * (1 - sk), dpr + h + k, lanes)
             }
         }
         // ∂a = ∂p · [W₁; W₂]; the biases' gradients are ∂p's column sums; ∂[W₁; W₂] = ∂pᵀ a.
         let da = ensure(&daBuffer, count), w = packedGLU!.pointer
         gemm(m: rows, n: h, k: 2 * h, dp, lda: 2 * h, w, ldb: h, beta: 0, da, ldc: h)
-        for row in 0..<rows {
-            let dpr = dp + row * 2 * h
-            for k in 0..<h { out1.bias!.grad[k] += dpr[k]; out2.bias!.grad[k] += dpr[h + k] }
-        }
+        addColumnSums(dp, rows: rows, width: h, stride: 2 * h, into: out1.bias!.grad)
+        addColumnSums(dp + h, rows: rows, width: h, stride: 2 * h, into: out2.bias!.grad)
         let wg = ensure(&gluWeightGrad, 2 * h * h)
         gemm(transposeA: true, m: 2 * h, n: h, k: rows, dp, lda: 2 * h, a, ldb: h, beta: 0, wg, ldc: h)
         for j in 0..<(h * h) { out1.weight.grad[j] += wg[j]; out2.weight.grad[j] += wg[h * h + j] }
         // GELU and the mask: ∂v = (∂a₁ + ∂a₂) ⊙ mask ⊙ GELU'(v).
         let v = lru.outputs, dv = ensure(&grad2, count)
-        for i in 0..<(rows * h) { dv[i] = da[i] * Self.geluDerivative(v[i]) }
+        forEachChunk(rows * h) { i, lanes in storeLanes(loadLanes(da + i, lanes) * Self.geluDerivative(loadLanes(v + i, lanes)), dv + i, lanes) }
         if hasMask {
-            let mask = self.mask!.pointer
-            for row in 0..<rows { let m = mask + (row % B) * h; for k in 0..<h { dv[row * h + k] *= m[k] } }
+            for row in 0..<rows { let m = UnsafePointer(mask!.pointer) + (row % B) * h; multiplyLanes(dv + row * h, by: m, count: h) }
         }
         let dz = ensure(&grad3, count)
         let n2 = 2 * stateSize
@@ -253,20 +265,22 @@ public final class LRUBlockLayer: RecurrentLayer, @unchecked Sendable {
         // LayerNorm: ∂w += Σ dz ⊙ x̂, ∂b += Σ dz; ∂x = rstd·(g − mean(g) − x̂·mean(g ⊙ x̂)) with g = dz ⊙ w; plus the skip's dOut.
         let xhat = normed!.pointer, r = rstd!.pointer
         let dx = encoder == nil ? (inputGrad ?? da) : da   // da is free now
+        addColumnSumsOfProducts(dz, xhat, rows: rows, width: h, into: normWeight.grad)
+        addColumnSums(dz, rows: rows, width: h, stride: h, into: normBias.grad)
+        let nw = normWeight.value
         for row in 0..<rows {
-            var meanG: Float = 0, meanGX: Float = 0
-            for k in 0..<h {
+            var sumG = SIMD16<Float>(repeating: 0), sumGX = SIMD16<Float>(repeating: 0)
+            forEachChunk(h) { k, lanes in   // a tail's unused lanes load as 0, so add 0
                 let i = row * h + k
-                normWeight.grad[k] += dz[i] * xhat[i]
-                normBias.grad[k] += dz[i]
-                let gk = dz[i] * normWeight.value[k]
-                meanG += gk
-                meanGX += gk * xhat[i]
+                let gk = loadLanes(dz + i, lanes) * loadLanes(nw + k, lanes)
+                sumG += gk
+                sumGX += gk * loadLanes(xhat + i, lanes)
             }
-            meanG /= Float(h); meanGX /= Float(h)
-            for k in 0..<h {
+            let (meanG, meanGX, rs) = (sumG.sum() / Float(h), sumGX.sum() / Float(h), r[row])
+            forEachChunk(h) { k, lanes in
                 let i = row * h + k
-                dx[i] = dOut[i] + r[row] * (dz[i] * normWeight.value[k] - meanG - xhat[i] * meanGX)
+                let gk = loadLanes(dz + i, lanes) * loadLanes(nw + k, lanes)
+                storeLanes(loadLanes(dOut + i, lanes) + rs * (gk - meanG - loadLanes(xhat + i, lanes) * meanGX), dx + i, lanes)
             }
         }
         if let encoder {

@@ -90,6 +90,7 @@ public final class LRULayer: @unchecked Sendable {
     private var cotangents: FloatBuffer?        // [T, B, 2N]: backward's G, then γ ⊙ G
     private var outputGradCopy: FloatBuffer?    // [T, B, H]: dy with the final step's extra gradient
     private var weightGrad: FloatBuffer?        // [2N·H]: a packed weight's gradient before it is added to B's or C's
+    private var gammaTwice: FloatBuffer?        // [2N]: γ, γ (scales a [Re | Im] row)
 
     /// y₁ … y_T of the last forward pass, `[T, B, H]`.
     public var outputs: UnsafeMutablePointer<Float> { output!.pointer }
@@ -130,19 +131,21 @@ public final class LRULayer: @unchecked Sendable {
         // The recurrence, the only per-step work: h_t = λ ⊙ h_{t−1} + γ ⊙ (B x_t).
         let s = ensure(&states, (T + 1) * B * n2)
         if let initialState { s.update(from: initialState, count: B * n2) } else { s.update(repeating: 0, count: B * n2) }
+        // Chunks of 16 state values outermost within a step, so λ and γ stay in registers over the batch.
         for t in 0..<T {
-            for b in 0..<B {
-                let prev = s + (t * B + b) * n2, next = prev + B * n2, ub = u + (t * B + b) * n2
-                for i in 0..<n {
-                    let (lr, li, hr, hi) = (lam[i], lam[n + i], prev[i], prev[n + i])
-                    next[i] = lr * hr - li * hi + g[i] * ub[i]
-                    next[n + i] = lr * hi + li * hr + g[i] * ub[n + i]
+            forEachChunk(n) { i, lanes in
+                let (lr, li, gi) = (loadLanes(lam + i, lanes), loadLanes(lam + n + i, lanes), loadLanes(g + i, lanes))
+                for b in 0..<B {
+                    let prev = s + (t * B + b) * n2, next = prev + B * n2, ub = u + (t * B + b) * n2
+                    let (hr, hi) = (loadLanes(prev + i, lanes), loadLanes(prev + n + i, lanes))
+                    storeLanes(lr * hr - li * hi + gi * loadLanes(ub + i, lanes), next + i, lanes)
+                    storeLanes(lr * hi + li * hr + gi * loadLanes(ub + n + i, lanes), next + n + i, lanes)
                 }
             }
         }
         // y = Re h · C_reᵀ − Im h · C_imᵀ + D ⊙ x = h · [C_re | −C_im]ᵀ + D ⊙ x.
         let y = ensure(&output, rows * h)
-        for r in 0..<rows { for k in 0..<h { y[r * h + k] = d.value[k] * input![r * h + k] } }
+        scaleColumns(input!, by: d.value, rows: rows, width: h, into: y)
         gemm(transposeB: true, m: rows, n: h, k: n2, s + B * n2, lda: n2, pc, ldb: n2, beta: 1, y, ldc: h)
     }
 
@@ -178,31 +181,34 @@ public final class LRULayer: @unchecked Sendable {
         // The reverse scan G_t += conj(λ) ⊙ G_{t+1} (G_T also gets ∂L/∂h_T from a later window), with the
         // gradients of λ and γ summed on the way: g_λ += conj(h_{t−1}) ⊙ G_t, g_γ += Re(conj(Bx_t) ⊙ G_t).
         var gLamRe = [Double](repeating: 0, count: n), gLamIm = [Double](repeating: 0, count: n), gGamma = [Double](repeating: 0, count: n)
-        var sumRe = [Float](repeating: 0, count: n), sumIm = [Float](repeating: 0, count: n), sumGamma = [Float](repeating: 0, count: n)
+        if let finalStateGrad {   // ∂L/∂h_T itself joins G_T
+            let last = G + (T - 1) * B * n2
+            for j in 0..<(B * n2) { last[j] += finalStateGrad[j] }
+        }
         for t in stride(from: T - 1, through: 0, by: -1) {
-            for b in 0..<B {
-                let c = G + (t * B + b) * n2, prev = s + (t * B + b) * n2, ub = u + (t * B + b) * n2
-                if t < T - 1 {
-                    let next = c + B * n2
-                    for i in 0..<n {
-                        let (nr, ni) = (next[i], next[n + i])
-                        c[i] += lam[i] * nr + lam[n + i] * ni
-                        c[n + i] += lam[i] * ni - lam[n + i] * nr
+            forEachChunk(n) { i, lanes in
+                let (lr, li) = (loadLanes(lam + i, lanes), loadLanes(lam + n + i, lanes))
+                // This step's sums over the batch, in Float; Double across steps (below): long
+                // sequences keep their precision.
+                var sumRe = SIMD16<Float>(repeating: 0), sumIm = sumRe, sumGamma = sumRe
+                for b in 0..<B {
+                    let c = G + (t * B + b) * n2, prev = s + (t * B + b) * n2, ub = u + (t * B + b) * n2
+                    var (cr, ci) = (loadLanes(c + i, lanes), loadLanes(c + n + i, lanes))
+                    if t < T - 1 {
+                        let next = c + B * n2
+                        let (nr, ni) = (loadLanes(next + i, lanes), loadLanes(next + n + i, lanes))
+                        cr += lr * nr + li * ni
+                        ci += lr * ni - li * nr
+                        storeLanes(cr, c + i, lanes); storeLanes(ci, c + n + i, lanes)
                     }
-                } else if let finalStateGrad {   // ∂L/∂h_T itself
-                    for i in 0..<2 * n { c[i] += finalStateGrad[b * n2 + i] }
+                    let (pr, pi) = (loadLanes(prev + i, lanes), loadLanes(prev + n + i, lanes))   // h_{t−1} (states are one step ahead)
+                    sumRe += pr * cr + pi * ci
+                    sumIm += pr * ci - pi * cr
+                    sumGamma += loadLanes(ub + i, lanes) * cr + loadLanes(ub + n + i, lanes) * ci
                 }
-                for i in 0..<n {
-                    let (cr, ci, pr, pi) = (c[i], c[n + i], prev[i], prev[n + i])   // prev: h_{t−1} (states are one step ahead)
-                    sumRe[i] += pr * cr + pi * ci
-                    sumIm[i] += pr * ci - pi * cr
-                    sumGamma[i] += ub[i] * cr + ub[n + i] * ci
+                for lane in 0..<lanes {
+                    gLamRe[i + lane] += Double(sumRe[lane]); gLamIm[i + lane] += Double(sumIm[lane]); gGamma[i + lane] += Double(sumGamma[lane])
                 }
-            }
-            // Float partial sums per step, Double across steps: long sequences keep their precision.
-            for i in 0..<n {
-                gLamRe[i] += Double(sumRe[i]); gLamIm[i] += Double(sumIm[i]); gGamma[i] += Double(sumGamma[i])
-                (sumRe[i], sumIm[i], sumGamma[i]) = (0, 0, 0)
             }
         }
         if let initialStateGrad {
@@ -228,13 +234,15 @@ public final class LRULayer: @unchecked Sendable {
         for k in 0..<h {
             for i in 0..<n { cRe.grad[k * n + i] += wg[k * n2 + i]; cIm.grad[k * n + i] -= wg[k * n2 + n + i] }
         }
-        for r in 0..<rows { for k in 0..<h { d.grad[k] += dy[r * h + k] * x[r * h + k] } }
+        addColumnSumsOfProducts(dy, x, rows: rows, width: h, into: d.grad)
         // γ ⊙ G is B x's cotangent: ∂[B_re; B_im] = (γ⊙G)ᵀ x; ∂L/∂x = D ⊙ dy + (γ⊙G) · [B_re; B_im].
-        for r in 0..<rows { for i in 0..<n { G[r * n2 + i] *= g[i]; G[r * n2 + n + i] *= g[i] } }
+        let gg = ensure(&gammaTwice, n2)
+        gg.update(from: g, count: n); (gg + n).update(from: g, count: n)
+        scaleColumns(G, by: gg, rows: rows, width: n2, into: G)
         gemm(transposeA: true, m: n2, n: h, k: rows, G, lda: n2, x, ldb: h, beta: 0, wg, ldc: h)
         for j in 0..<(n * h) { bRe.grad[j] += wg[j]; bIm.grad[j] += wg[n * h + j] }
         if let inputGrad {
-            for r in 0..<rows { for k in 0..<h { inputGrad[r * h + k] = d.value[k] * dy[r * h + k] } }
+            scaleColumns(dy, by: d.value, rows: rows, width: h, into: inputGrad)
             gemm(m: rows, n: h, k: n2, G, lda: n2, packedB!.pointer, ldb: h, beta: 1, inputGrad, ldc: h)
         }
     }
