@@ -24,9 +24,11 @@ package final class AddingModel: @unchecked Sendable {
         hiddenGrads = predictions
     }
 
+    /// The authors' initialisation (tk-rusch/LEM `src/adding/network.py`): the cell's, then the
+    /// read-out's weight N(0, 2/d) (`kaiming_normal_`) and bias U(±1/√d); every cell alike.
     package func initialize(_ rng: inout RandomGenerator) {
         replicas[0].layer.initialize(&rng)
-        replicas[0].readout.initialize(&rng)
+        replicas[0].readout.initializeKaimingNormal(&rng)
     }
 
     /// Forward (and with `train` backward) of replica `w` on `data`; returns the summed squared error.
