@@ -1137,6 +1137,19 @@ def _():
     ]
 
 
+@text("paper-fhn-equal-time")
+def _():
+    """FitzHugh-Nagumo at equal time: all of lem's seeds against one PyTorch run's training time,
+    the seed chosen by validation RMSE, its test RMSE against each PyTorch run's."""
+    lem, torch = fhn_runs("lem"), fhn_runs("pytorch")
+    total = sum(r["train_seconds"] for r in lem)
+    chosen = min(lem, key=lambda r: r["best"])
+    one = min(r["train_seconds"] for r in torch)
+    tests = sorted(r["test_at_best"]["rmse"] for r in torch)
+    return [str(len(lem)), n(total), n(one), str(chosen["seed"]), sig(chosen["best"], 2), sig(chosen["test"], 2), n(len(lem) and 1024)] \
+        + [sig(t, 2) for t in tests]
+
+
 # ---------------------------------------------------------------- markdown
 
 NUMBER = re.compile(r"(?<![\w.])[−-]?\d[\d,]*(?:\.\d+)?[kM]?(?![\w])")
