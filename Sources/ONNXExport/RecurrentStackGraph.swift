@@ -1,3 +1,4 @@
+import Foundation
 import LEMModel
 
 /// A checkpoint's tensors by name: shape and row-major float values (an int8 checkpoint gives its
@@ -40,6 +41,9 @@ extension GraphBuilder {
     /// - LSTM, GRU: ONNX's own `LSTM` / `GRU` operators, with the gate blocks reordered from
     ///   PyTorch's (i, f, g, o → i, o, f, c; r, z, n → z, r, h) and the GRU's
     ///   `linear_before_reset = 1` (PyTorch applies the reset gate after the recurrent product).
+    /// - LRU: each block's position-wise parts on the whole sequence (encoder, LayerNorm, B x,
+    ///   the read-out, GELU, GLU, skip) and the diagonal complex recurrence as a `Scan` over the
+    ///   real and imaginary halves of the state (`lruBlock`).
     mutating func recurrentStack(_ spec: RecurrentStackSpec, input: String, stateY: String, stateZ: String?,
                                  tensors: TensorLookup) throws -> StackValues {
         var x = input
@@ -58,7 +62,7 @@ extension GraphBuilder {
             case .gru:
                 result = try gatedLayer(.gru, layer: layer, inputSize: m, hiddenSize: spec.hiddenSize, input: x, h0: y0, c0: nil, tensors: tensors)
             case .lru:
-                throw ONNXExportError("ONNX export of LRU blocks is not written yet (their complex recurrence needs its own graph); LEM, LSTM and GRU models export")
+                result = try lruBlock(layer: layer, inputSize: m, hiddenSize: spec.hiddenSize, input: x, c0: z0!, tensors: tensors)
             }
             x = result.outputs
             lastHidden = result.y
@@ -116,6 +120,89 @@ extension GraphBuilder {
         let scan = node("Scan", [y0, z0, projected], outputCount: 3,
                         attributes: [Attribute.graph("body", body.graph), Attribute.int("num_scan_inputs", 1)])
         return (scan[2], scan[0], scan[1])
+    }
+
+    /// One LRU block (`LRUBlockLayer`): outputs [T, B, d], the final output out_T and the complex
+    /// state h_T packed in the cell-state slot [B, d] (N = ⌊d/2⌋ real parts, N imaginary, a 0 when d
+    /// is odd). λ and γ are computed here from ν, θ and gamma_log as the layer computes them (in
+    /// Double, rounded to Float); B and C go in packed, [B_re; B_im]ᵀ [d, 2N] and [C_re | −C_im]ᵀ
+    /// [2N, d]. The state input `c0` [B, d] is the same packed state.
+    private mutating func lruBlock(layer k: Int, inputSize m: Int, hiddenSize d: Int, input: String, c0: String,
+                                   tensors: TensorLookup) throws -> (outputs: String, y: String, z: String?) {
+        let p = LRUBlockLayer.prefix(layer: k), n = d / 2, n2 = 2 * n
+        let perm = Attribute.ints("perm", [1, 0])
+        var x = input
+        if m != d {   // the encoder (layer 0 when the input width differs)
+            let w = try weight("encoder.weight", [d, m], tensors), b = try weight("encoder.bias", [d], tensors)
+            x = op("Add", op("MatMul", input, op("Transpose", w, attributes: [perm])), b)
+        }
+        // Pre-norm: LayerNorm over the features, ε = 1e-5 as the layer's.
+        let normWeight = try weight(p + "norm.weight", [d], tensors), normBias = try weight(p + "norm.bias", [d], tensors)
+        let z = node("LayerNormalization", [x, normWeight, normBias], attributes: [Attribute.int("axis", -1), Attribute.float("epsilon", 1e-5)])[0]
+
+        // The recurrence's constants.
+        func values(_ name: String, _ shape: [Int]) throws -> [Float] {
+            let t = try tensors(p + "lru." + name)
+            guard t.shape == shape else { throw ONNXExportError("tensor \"\(p)lru.\(name)\" has shape \(t.shape), the model settings need \(shape)") }
+            return t.values
+        }
+        let (nu, theta, gammaLog) = (try values("nu_log", [n]), try values("theta_log", [n]), try values("gamma_log", [n]))
+        let (bRe, bIm) = (try values("B_re", [n, d]), try values("B_im", [n, d]))
+        let (cRe, cIm) = (try values("C_re", [d, n]), try values("C_im", [d, n]))
+        let dValues = try values("D", [d])
+        var lamRe = [Float](repeating: 0, count: n), lamIm = lamRe, gammaTwice = [Float](repeating: 0, count: n2)
+        for i in 0..<n {
+            let modulus = exp(-exp(Double(nu[i]))), phase = exp(Double(theta[i]))
+            lamRe[i] = Float(modulus * cos(phase)); lamIm[i] = Float(modulus * sin(phase))
+            gammaTwice[i] = Float(exp(Double(gammaLog[i]))); gammaTwice[n + i] = gammaTwice[i]
+        }
+        var bPacked = [Float](repeating: 0, count: d * n2), cPacked = [Float](repeating: 0, count: n2 * d)
+        for i in 0..<n {
+            for j in 0..<d {
+                bPacked[j * n2 + i] = bRe[i * d + j]; bPacked[j * n2 + n + i] = bIm[i * d + j]
+                cPacked[i * d + j] = cRe[j * n + i]; cPacked[(n + i) * d + j] = -cIm[j * n + i]
+            }
+        }
+        let q = "onnx_lru_l\(k)."
+        initializer(q + "B_packed", shape: [d, n2], floats: bPacked)
+        initializer(q + "C_packed", shape: [n2, d], floats: cPacked)
+        initializer(q + "gamma", shape: [n2], floats: gammaTwice)
+        initializer(q + "lambda_re", shape: [n], floats: lamRe)
+        initializer(q + "lambda_im", shape: [n], floats: lamIm)
+        let dWeight = try weight(p + "lru.D", [d], tensors)
+        // γ ⊙ B x for every step: [T, B, d] × [d, 2N].
+        let u = op("Mul", op("MatMul", z, q + "B_packed"), q + "gamma")
+        let halves = int64s("split_lru\(k)", [Int64(n), Int64(n)])
+        let h0 = d == n2 ? c0 : op("Slice", c0, int64s("zero", [0]), int64s("state_width\(k)", [Int64(n2)]), int64s("axes1", [1]))
+
+        // One step: h' = λ ⊙ h + u_t on the (Re, Im) halves; the new state is also the step's output.
+        var body = GraphBuilder(name: "lru_step_l\(k)", prefix: "r\(k)_")
+        let (h, ut) = ("r\(k)_h", "r\(k)_u")
+        for name in [h, ut] { body.input(name, .float, nil) }
+        let hs = body.node("Split", [h, halves], outputCount: 2, attributes: [Attribute.int("axis", 1)])
+        let us = body.node("Split", [ut, halves], outputCount: 2, attributes: [Attribute.int("axis", 1)])
+        let (lr, li) = (q + "lambda_re", q + "lambda_im")
+        let newRe = body.op("Add", body.op("Sub", body.op("Mul", lr, hs[0]), body.op("Mul", li, hs[1])), us[0])
+        let newIm = body.op("Add", body.op("Add", body.op("Mul", lr, hs[1]), body.op("Mul", li, hs[0])), us[1])
+        let next = body.node("Concat", [newRe, newIm], attributes: [Attribute.int("axis", 1)])[0]
+        let stepOut = body.op("Identity", next)
+        body.output(next, .float, nil)
+        body.output(stepOut, .float, nil)
+        let scan = node("Scan", [h0, u], outputCount: 2, attributes: [Attribute.graph("body", body.graph), Attribute.int("num_scan_inputs", 1)])
+
+        // v = Re(C h) + D ⊙ z; a = GELU(v) (tanh form); out = x + (W₁a + b₁) ⊙ σ(W₂a + b₂).
+        let v = op("Add", op("Mul", z, dWeight), op("MatMul", scan[1], q + "C_packed"))
+        let cubic = op("Mul", scalar("gelu_c", 0.044715), op("Mul", v, op("Mul", v, v)))
+        let t = op("Tanh", op("Mul", scalar("gelu_s", 0.7978845608), op("Add", v, cubic)))
+        let a = op("Mul", op("Mul", scalar("half", 0.5), v), op("Add", scalar("one", 1), t))
+        let w1 = try weight(p + "out1.weight", [d, d], tensors), b1 = try weight(p + "out1.bias", [d], tensors)
+        let w2 = try weight(p + "out2.weight", [d, d], tensors), b2 = try weight(p + "out2.bias", [d], tensors)
+        let lin = op("Add", op("MatMul", a, op("Transpose", w1, attributes: [perm])), b1)
+        let gate = op("Sigmoid", op("Add", op("MatMul", a, op("Transpose", w2, attributes: [perm])), b2))
+        let out = op("Add", x, op("Mul", lin, gate))
+        let last = op("Gather", out, int64s("last", [-1], scalar: true), attributes: [Attribute.int("axis", 0)])
+        let state = d == n2 ? scan[0] : op("Pad", scan[0], int64s("pad_odd", [0, 0, 0, 1]))
+        return (out, last, state)
     }
 
     /// One LSTM or GRU layer through ONNX's operator: outputs [T, B, d], final h (and c) [B, d].

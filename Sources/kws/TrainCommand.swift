@@ -11,7 +11,7 @@ extension FeatureSettings.Kind: ExpressibleByArgument {}
 extension KWS {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a keyword spotter: LEM (the paper's), LSTM or GRU, one or more layers.",
+            abstract: "Train a keyword spotter: LEM (the paper's), LSTM, GRU or LRU, one or more layers.",
             discussion: """
                 Reads a Speech Commands folder (one folder per word; validation_list.txt and
                 testing_list.txt name the evaluation clips, or, without them, TensorFlow's

@@ -9,7 +9,8 @@ extension LM {
             discussion: """
                 The model maps token ids and the recurrent state to next-token logits and
                 the state after the last token (every cell, any number of layers; the LEM
-                as a Scan over ONNX operators, LSTM and GRU as ONNX's own operators). The
+                and the LRU's recurrence as Scans over ONNX operators, LSTM and GRU as
+                ONNX's own operators). The
                 vocabulary and settings are in the model's metadata. An int8 checkpoint is
                 exported with its dequantized weights. docs/DEPLOYING.md shows the use from
                 Python and what is checked.

@@ -9,7 +9,7 @@ import Text
 extension LM {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a language model: LEM (the paper's), LSTM or GRU, one or more layers.",
+            abstract: "Train a language model: LEM (the paper's), LSTM, GRU or LRU, one or more layers.",
             discussion: """
                 Reads a corpus in Mikolov's PTB layout (--data DIR with ptb.train.txt,
                 ptb.valid.txt, ptb.test.txt, or ptb.char.*.txt for --level char), or your own

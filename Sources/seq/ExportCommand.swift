@@ -11,8 +11,8 @@ extension Seq {
                 them) and the recurrent state to class probabilities after the last step (a
                 classifier) or to the predictions after the last step or at every step (a
                 regressor), and the new state, so a caller can run whole sequences or stream
-                them in pieces. Class names or the target width are in the metadata. LEM,
-                LSTM and GRU, any number of layers (not yet the LRU); an int8 checkpoint goes
+                them in pieces. Class names or the target width are in the metadata. Every
+                cell (LEM, LSTM, GRU, LRU), any number of layers; an int8 checkpoint goes
                 out with its dequantized weights. docs/DEPLOYING.md shows the use from Python.
 
                 Example:

@@ -8,7 +8,7 @@ import ToolSupport
 extension Seq {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a sequence classifier or regressor: LEM (the paper's), LSTM or GRU, one or more layers.",
+            abstract: "Train a sequence classifier or regressor: LEM (the paper's), LSTM, GRU or LRU, one or more layers.",
             discussion: """
                 --task trains on one of the paper's tasks with the authors' data pipeline and
                 their settings (hidden size, Δt, Adam's learning rate and schedule, batch,

@@ -179,13 +179,24 @@ import Testing
         }
     }
 
-    @Test func lruModelsAreRefusedWithAMessage() throws {
-        do {
-            _ = try classifier(.lru, layers: 1)
-            Issue.record("expected an error")
-        } catch let error as ONNXExportError {
-            #expect(error.description.contains("ONNX export of LRU blocks is not written yet"))
+    @Test func lruBlocksAreAScanOverTheComplexStateBetweenPositionWiseParts() throws {
+        // d = 3: N = 1 complex state, packed with a 0 in the cell-state slot (Slice in, Pad out).
+        let (model, fake) = try classifier(.lru, layers: 2)
+        let g = model.graph
+        #expect(g.input.map(\.name) == ["features", "state_y", "state_z"])
+        #expect(g.node.filter { $0.opType == "Scan" }.count == 2)
+        #expect(g.node.filter { $0.opType == "LayerNormalization" }.count == 2)
+        #expect(g.node.contains { $0.opType == "Slice" } && g.node.contains { $0.opType == "Pad" })
+        for name in ["encoder.weight", "layers.0.norm.weight", "layers.1.lru.D", "layers.1.out2.bias", "onnx_lru_l0.B_packed", "onnx_lru_l1.lambda_re"] {
+            #expect(g.initializer.contains { $0.name == name }, "\(name)")
         }
+        // [B_re; B_im]ᵀ: row j holds B_re[:, j] then B_im[:, j] (N = 1: two values per row).
+        let packed = try #require(g.initializer.first { $0.name == "onnx_lru_l0.B_packed" })
+        #expect(packed.dims == [3, 2])
+        let (re, im) = (fake.values("layers.0.lru.B_re"), fake.values("layers.0.lru.B_im"))
+        let gamma = Float(exp(Double(fake.values("layers.0.lru.gamma_log")[0])))
+        #expect(Self.floats(packed) == [re[0], im[0], re[1], im[1], re[2], im[2]])
+        #expect(Self.floats(try #require(g.initializer.first { $0.name == "onnx_lru_l0.gamma" })) == [gamma, gamma])
     }
 
     @Test func rawAudioGraphsComputeTheFeaturesThemselves() throws {

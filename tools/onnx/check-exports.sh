@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI's check of `lm export`, `kws export` and `seq export` in onnxruntime (docs/DEPLOYING.md): tiny
-# models of every exportable cell (LEM, LSTM, GRU; one and two layers; tied and untied; a
+# models of every cell (LEM, LSTM, GRU, LRU; one and two layers; tied and untied; a
 # quantised one) trained for a few steps on data made here, exported, and compared with the tools
 # by tools/reference/check_onnx_export.py (kws classify's and seq eval's probabilities and
 # predictions within 1e-5, lm eval's perplexity within 1e-4 relative, streaming with the state in
@@ -67,7 +67,7 @@ clips=$(find "$work/speech" -name '*.wav' -not -path '*_background_noise_*' | so
 # Each spotter also goes out with the feature front end in the graph (--raw-audio): MFCC (constant
 # padding, power spectrum, dB against 1, DCT) and the paper's log-mel (reflect padding, magnitude,
 # dB against the clip maximum, per-clip z-score).
-for spec in "lem 1 mfcc" "lstm 2 mfcc" "gru 1 mfcc" "lem 2 logmel"; do
+for spec in "lem 1 mfcc" "lstm 2 mfcc" "gru 1 mfcc" "lem 2 logmel" "lru 2 mfcc"; do
   set -- $spec
   ckpt="$work/kws-$1-$2.ckpt"
   "$bin/kws" train --data "$work/speech" --cell "$1" --layers "$2" --features "$3" --hidden 8 --epochs 2 --checkpoint "$ckpt" >/dev/null 2>"$work/train.err" \
@@ -82,7 +82,7 @@ done
 "$bin/kws" quantize --checkpoint "$work/kws-lem-1.ckpt" --output "$work/kws-lem-1.int8.ckpt" >/dev/null
 "$bin/kws" export --checkpoint "$work/kws-lem-1.int8.ckpt" --onnx "$work/kws-int8.onnx"
 check kws --kws "$bin/kws" --checkpoint "$work/kws-lem-1.int8.ckpt" --onnx "$work/kws-int8.onnx" --tolerance 0.02 $clips
-for spec in "lem 1 --no-tied" "lem 2 --no-tied" "lstm 2 --no-tied" "gru 1 --tied"; do
+for spec in "lem 1 --no-tied" "lem 2 --no-tied" "lstm 2 --no-tied" "gru 1 --tied" "lru 2 --tied"; do
   set -- $spec
   ckpt="$work/lm-$1-$2.ckpt"
   "$bin/lm" train --data "$work" --cell "$1" --layers "$2" $3 --hidden 16 --embedding 16 --epochs 1 --checkpoint "$ckpt" >/dev/null 2>"$work/train.err" \
@@ -91,11 +91,12 @@ for spec in "lem 1 --no-tied" "lem 2 --no-tied" "lstm 2 --no-tied" "gru 1 --tied
   check lm --lm "$bin/lm" --checkpoint "$ckpt" --onnx "$work/lm-$1-$2.onnx" --file "$work/ptb.test.txt"
 done
 "$bin/seq" make-data fhn --out "$work/fhn" --train 8 --valid 4 --test 4 --seed 5 >/dev/null
-for spec in "lem 1 classes" "lstm 2 classes" "gru 1 classes" "lem 2 targets" "gru 1 fhn"; do
+# (LRU blocks: an even width, and an odd one whose packed state has a 0 after the complex values.)
+for spec in "lem 1 classes 8" "lstm 2 classes 8" "gru 1 classes 8" "lem 2 targets 8" "gru 1 fhn 8" "lru 2 classes 8" "lru 1 targets 7" "lru 1 fhn 6"; do
   set -- $spec
   ckpt="$work/seq-$1-$2-$3.ckpt"
   if [ "$3" = fhn ]; then data=("$work/fhn/train.npz" "$work/fhn/test.npz"); else data=("$work/seq-$3.npz" "$work/seq-$3.npz"); fi
-  "$bin/seq" train --train "${data[0]}" --valid "${data[1]}" --cell "$1" --layers "$2" --hidden 8 --epochs 2 --checkpoint "$ckpt" >/dev/null 2>"$work/train.err" \
+  "$bin/seq" train --train "${data[0]}" --valid "${data[1]}" --cell "$1" --layers "$2" --hidden "$4" --epochs 2 --checkpoint "$ckpt" >/dev/null 2>"$work/train.err" \
     || { cat "$work/train.err" >&2; exit 1; }
   "$bin/seq" export --checkpoint "$ckpt" --onnx "$work/seq-$1-$2-$3.onnx" >/dev/null
   check seq --seq "$bin/seq" --checkpoint "$ckpt" --onnx "$work/seq-$1-$2-$3.onnx" --file "${data[1]}"
