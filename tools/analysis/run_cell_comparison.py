@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""The cells compared on one `seq` task the way issue 27 asks: the learning rate chosen per cell
+on a small grid by validation (one tuning seed), then several other seeds at the chosen rate,
+every run the same wall-clock budget on one pinned core with one thread, and the ranking read at
+several fractions of the budget to show whether it still changes.
+
+    python3 tools/analysis/run_cell_comparison.py --task fhn --minutes 1 \\
+        --cell lem:16 --cell lstm:16 --cell gru:19 --cell lru:16 \\
+        --lr 0.003 --lr 0.009 --lr 0.027 --seeds 2 3 4 --cores 0 1 --out fhn-cells.jsonl
+
+Each `--cell NAME:HIDDEN` gives the hidden size (choose them for equal parameter counts; each
+run's count is recorded). The output is JSON lines: a provenance record (commands, machine),
+one "run" record per training run (phase "tune" or "seed": cell, hidden, parameters, lr, seed,
+the best validation figure and its epoch, the test figure at the best checkpoint, the best
+validation figure reached by 25, 50 and 75 % of the budget, epochs and training seconds) and one
+"choice" record per cell (the grid's figures and the rate chosen). Lower is better for
+regression (RMSE), higher for classification (accuracy): the task's `seq` log says which.
+Runs go two at a time with `--cores 0 1`; the per-run metrics logs stay in --work.
+"""
+import argparse
+import json
+import os
+import platform
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run_one(args, job, core):
+    cell, hidden, lr, seed, phase = job
+    name = f"{args.task}-{cell}-h{hidden}-lr{lr:g}-s{seed}"
+    ckpt = os.path.join(args.work, name + ".ckpt")
+    for suffix in ("", ".resume", ".metrics.jsonl"):
+        if os.path.exists(ckpt + suffix):
+            os.remove(ckpt + suffix)
+    command = ["taskset", "-c", str(core), args.seq, "train", "--task", args.task, "--cell", cell, "--hidden", str(hidden),
+               "--lr", f"{lr:g}", "--seed", str(seed), "--epochs", "1000000", "--max-minutes", f"{args.minutes:g}",
+               "--checkpoint", ckpt] + (["--data", args.data] if args.data else [])
+    env = dict(os.environ, LEM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    env.pop("OPENBLAS_CORETYPE", None)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{name}: seq train failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    m = re.search(r"([\d,]+) parameters", done.stderr)
+    records = [json.loads(line) for line in open(ckpt + ".metrics.jsonl") if line.strip()]
+    valid = [r for r in records if r.get("event") == "valid"]
+    test = [r for r in records if r.get("event") == "test"]
+    key = "rmse" if test and "rmse" in test[-1] else "accuracy"
+    lower = key == "rmse"
+    best_of = (lambda rows: min(rows, key=lambda r: r["metric"])) if lower else (lambda rows: max(rows, key=lambda r: r["metric"]))
+    best = best_of(valid)
+    budget = args.minutes * 60
+    marks = {}
+    for fraction in (0.25, 0.5, 0.75):
+        by = [r for r in valid if r["elapsed_s"] <= fraction * budget]
+        marks[f"best_valid_by_{int(fraction * 100)}pct"] = best_of(by)["metric"] if by else None
+    return {"record": "run", "phase": phase, "task": args.task, "cell": cell, "hidden": hidden,
+            "parameters": int(m.group(1).replace(",", "")) if m else None, "lr": lr, "seed": seed,
+            "budget_minutes": args.minutes, "metric": key, "lower_is_better": lower,
+            "best_valid": best["metric"], "best_epoch": best["epoch"], **marks,
+            "test": test[-1][key] if test else None, "test_count": test[-1].get("count") if test else None,
+            "epochs": valid[-1]["epoch"], "train_seconds": valid[-1]["elapsed_s"], "log": os.path.basename(ckpt) + ".metrics.jsonl",
+            "command": " ".join(["LEM_THREADS=1", "OPENBLAS_NUM_THREADS=1"] + command[:3] + ["seq"] + command[4:])}
+
+
+def run_all(args, jobs):
+    """Runs `jobs` on the cores, one at a time per core; returns their records in job order."""
+    work = queue.Queue()
+    for i, job in enumerate(jobs):
+        work.put((i, job))
+    results = [None] * len(jobs)
+    errors = []
+
+    def worker(core):
+        while True:
+            try:
+                i, job = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[i] = run_one(args, job, core)
+                r = results[i]
+                print(f"{r['phase']} {r['cell']} lr {r['lr']:g} seed {r['seed']}: best valid {r['best_valid']:.5g} "
+                      f"(epoch {r['best_epoch']}), test {r['test']}", file=sys.stderr, flush=True)
+            except BaseException as e:   # noqa: BLE001 - reported after the others finish
+                errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in args.cores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--task", required=True)
+    ap.add_argument("--data", help="the task's data folder (not needed for fhn)")
+    ap.add_argument("--cell", action="append", required=True, help="NAME:HIDDEN, e.g. lem:16")
+    ap.add_argument("--lr", action="append", type=float, required=True, help="a learning rate of the grid (repeat)")
+    ap.add_argument("--tune-seed", type=int, default=1)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4])
+    ap.add_argument("--minutes", type=float, default=1)
+    ap.add_argument("--cores", type=int, nargs="+", default=[0])
+    ap.add_argument("--seq", default=os.path.join(ROOT, ".build", "release", "seq"))
+    ap.add_argument("--work", default="cell-comparison-runs")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    cells = [(c.split(":")[0], int(c.split(":")[1])) for c in args.cell]
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
+    out = open(args.out, "w")
+    out.write(json.dumps({"record": "provenance", "date": started, "command": " ".join(["python3", "tools/analysis/run_cell_comparison.py"] + sys.argv[1:]),
+                          "machine": f"{os.cpu_count()} cores, {cpu}; one thread per run, pinned (taskset), OPENBLAS_CORETYPE unset",
+                          "protocol": "learning rate chosen per cell on the grid by the tuning seed's best validation figure; "
+                                      "then the other seeds at that rate; every run the same training-time budget"}) + "\n")
+    tune = run_all(args, [(c, h, lr, args.tune_seed, "tune") for c, h in cells for lr in args.lr])
+    for r in tune:
+        out.write(json.dumps(r) + "\n")
+    chosen = {}
+    for c, h in cells:
+        rows = [r for r in tune if r["cell"] == c]
+        best = (min if rows[0]["lower_is_better"] else max)(rows, key=lambda r: r["best_valid"])
+        chosen[c] = best["lr"]
+        out.write(json.dumps({"record": "choice", "cell": c, "hidden": h, "grid": {f"{r['lr']:g}": r["best_valid"] for r in rows},
+                              "lr": best["lr"]}) + "\n")
+    out.flush()
+    for r in run_all(args, [(c, h, chosen[c], s, "seed") for c, h in cells for s in args.seeds]):
+        out.write(json.dumps(r) + "\n")
+    out.close()
+
+
+if __name__ == "__main__":
+    main()
