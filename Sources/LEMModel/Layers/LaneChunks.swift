@@ -41,32 +41,54 @@ func zeroingTail(_ v: SIMD16<Float>, _ lanes: Int) -> SIMD16<Float> {
     lanes == 16 ? v : v.replacing(with: 0, where: laneNumbers .>= Int32(lanes))
 }
 
+// The column sums and scalings below go row by row (each row's chunks together), so that a
+// matrix larger than the caches streams through once: column by column would read it once per
+// 16 columns. The per-chunk sums live in a small buffer that stays in L1.
+
 /// target[k] += Σ_rows source[row · stride + k] for k < width: the column sums of a row-major
 /// `[rows, stride]` block's first `width` columns (a bias's gradient), in 16-lane chunks.
 func addColumnSums(_ source: UnsafePointer<Float>, rows: Int, width: Int, stride: Int, into target: UnsafeMutablePointer<Float>) {
-    forEachChunk(width) { k, lanes in
-        var sum = SIMD16<Float>(repeating: 0)
-        for row in 0..<rows { sum += loadLanes(source + row * stride + k, lanes) }
-        storeLanes(loadLanes(target + k, lanes) + sum, target + k, lanes)
+    let chunks = (width + 15) / 16
+    let sums = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: chunks)
+    defer { sums.deallocate() }
+    sums.initialize(repeating: SIMD16(repeating: 0), count: chunks)
+    let full = width / 16 * 16
+    for row in 0..<rows {
+        let r = source + row * stride
+        var k = 0
+        while k < full { sums[k / 16] += load16(r + k); k += 16 }
+        if k < width { sums[k / 16] += loadLanes(r + k, width - k) }
     }
+    forEachChunk(width) { k, lanes in storeLanes(loadLanes(target + k, lanes) + sums[k / 16], target + k, lanes) }
 }
 
 /// target[k] += Σ_rows a[row · width + k] · b[row · width + k]: the column sums of a ⊙ b
 /// (`[rows, width]` each), e.g. a per-feature scale's gradient.
 func addColumnSumsOfProducts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, width: Int,
                              into target: UnsafeMutablePointer<Float>) {
-    forEachChunk(width) { k, lanes in
-        var sum = SIMD16<Float>(repeating: 0)
-        for row in 0..<rows { sum += loadLanes(a + row * width + k, lanes) * loadLanes(b + row * width + k, lanes) }
-        storeLanes(loadLanes(target + k, lanes) + sum, target + k, lanes)
+    let chunks = (width + 15) / 16
+    let sums = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: chunks)
+    defer { sums.deallocate() }
+    sums.initialize(repeating: SIMD16(repeating: 0), count: chunks)
+    let full = width / 16 * 16
+    for row in 0..<rows {
+        let (ra, rb) = (a + row * width, b + row * width)
+        var k = 0
+        while k < full { sums[k / 16] += load16(ra + k) * load16(rb + k); k += 16 }
+        if k < width { sums[k / 16] += loadLanes(ra + k, width - k) * loadLanes(rb + k, width - k) }
     }
+    forEachChunk(width) { k, lanes in storeLanes(loadLanes(target + k, lanes) + sums[k / 16], target + k, lanes) }
 }
 
-/// out[row · width + k] = scale[k] · x[row · width + k] (`[rows, width]`, a per-feature scale).
+/// out[row · width + k] = scale[k] · x[row · width + k] (`[rows, width]`, a per-feature scale;
+/// `out` may be `x`).
 func scaleColumns(_ x: UnsafePointer<Float>, by scale: UnsafePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
-    forEachChunk(width) { k, lanes in
-        let s = loadLanes(scale + k, lanes)
-        for row in 0..<rows { storeLanes(s * loadLanes(x + row * width + k, lanes), out + row * width + k, lanes) }
+    let full = width / 16 * 16
+    for row in 0..<rows {
+        let (r, o) = (x + row * width, out + row * width)
+        var k = 0
+        while k < full { store16(load16(scale + k) * load16(r + k), o + k); k += 16 }
+        if k < width { storeLanes(loadLanes(scale + k, width - k) * loadLanes(r + k, width - k), o + k, width - k) }
     }
 }
 
