@@ -26,11 +26,14 @@ extension Seq {
                              --period steps
                   fhn-drift  FitzHugh-Nagumo's v every 0.4 time units, its input current
                              cycling 0.5, 1.0, 0.3 every --period steps, plus 0.1·ε
+                With --labels each vector is followed by the regime that produced it (0, 1, …):
+                a classification stream (seq online --classes 2 for switching, 3 for fhn-drift).
 
                 Examples:
                   seq make-data fhn --out corpora/fhn
                   seq make-data switching --steps 200000 --out - | seq online - --cell lru
                   seq make-data fhn --out /tmp/fhn-small --train 16 --valid 8 --test 8 --seed 7
+                  seq make-data switching --labels --period 2000 --out - | seq online - --classes 2
                 """)
 
         @Argument(help: "What to write: fhn, or a stream: linear, switching, fhn-drift.") var task: String
@@ -41,6 +44,7 @@ extension Seq {
         @Option(help: "Test sequences.") var test = 1024
         @Option(help: "Streams: vectors to write (0: endless).") var steps = 100_000
         @Option(help: "Streams: steps per regime (switching, fhn-drift).") var period = 5000
+        @Flag(help: "Streams: follow each vector with the regime that produced it (a class, for seq online --classes).") var labels = false
 
         mutating func validate() throws {
             guard task == "fhn" || SyntheticStream.Kind(rawValue: task) != nil else {
@@ -81,7 +85,7 @@ extension Seq {
             }
             var text = "", written = 0
             while steps == 0 || written < steps {
-                text += stream.next().map { String(format: "%.6g", $0) }.joined(separator: ",") + "\n"
+                text += (labels ? stream.labelled() : stream.next()).map { String(format: "%.6g", $0) }.joined(separator: ",") + "\n"
                 written += 1
                 if written % 4096 == 0 || written == steps {
                     do { try handle.write(contentsOf: Data(text.utf8)) } catch { return }   // a closed pipe ends the stream

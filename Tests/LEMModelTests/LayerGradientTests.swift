@@ -244,6 +244,37 @@ final class LayerGradientTests: XCTestCase {
         assertClose(dy, numericalGradient(at: Y) { meanLoss(W, b, $0) }, "readout ∂y_T")
     }
 
+    /// The same head read as K logits per row (`seq online --classes`): the mean over the rows of
+    /// −log softmax[class], against its Double gradient.
+    func testLastStepRegressorCrossEntropy() {
+        var rng = RandomGenerator(seed: 10)
+        var layout = LayoutBuilder()
+        Linear.declare(&layout, prefix: "readout.", inputSize: 4, outputSize: 3)
+        let block = ParameterBlock(layout)
+        let head = LastStepRegressor(linear: Linear(weight: block.parameter("readout.weight"), bias: block.parameter("readout.bias")))
+        head.linear.initialize(&rng)
+        let B = 5
+        let y = randomArray(B * 4, &rng)
+        let classes: [Float] = [0, 2, 1, 2, 0]
+        head.forward(finalHidden: y, batch: B)
+        let total = head.crossEntropy(classes: classes, training: true)
+        var dy = [Float](repeating: 0, count: B * 4)
+        head.backward(finalHiddenGrad: &dy)
+        func meanLoss(_ W: [Double], _ b: [Double], _ Y: [Double]) -> Double {
+            var s = 0.0
+            for r in 0..<B {
+                let z = (0..<3).map { o in b[o] + (0..<4).reduce(0.0) { $0 + W[o * 4 + $1] * Y[r * 4 + $1] } }
+                s += log(z.map { exp($0) }.reduce(0, +)) - z[Int(classes[r])]
+            }
+            return s / Double(B)
+        }
+        let W = head.linear.weight.values.map(Double.init), b = head.linear.bias!.values.map(Double.init), Y = y.map(Double.init)
+        XCTAssertEqual(total / Double(B), meanLoss(W, b, Y), accuracy: 1e-5)
+        assertClose(head.linear.weight.grads, numericalGradient(at: W) { meanLoss($0, b, Y) }, "readout ∂W (cross-entropy)")
+        assertClose(head.linear.bias!.grads, numericalGradient(at: b) { meanLoss(W, $0, Y) }, "readout ∂b (cross-entropy)")
+        assertClose(dy, numericalGradient(at: Y) { meanLoss(W, b, $0) }, "readout ∂y_T (cross-entropy)")
+    }
+
     func testWeightDecayIsTheGradientOfTheL2Penalty() {
         // Adam/SGD add λw to the gradient: the derivative of (λ/2)‖w‖². One SGD step with zero loss
         // gradient must therefore move w to (1 − lr·λ)w exactly.

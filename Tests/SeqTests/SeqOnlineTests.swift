@@ -2,8 +2,9 @@ import Foundation
 import ToolTestSupport
 import XCTest
 
-/// `seq online` through the built binary: a known linear system learnt online to a stated error,
-/// memory that does not grow with the stream, both input formats, and bad input refused.
+/// `seq online` through the built binary: a known linear system and a labelled stream learnt online
+/// to a stated error and accuracy, memory that does not grow with the stream, both input formats,
+/// and bad input refused.
 final class SeqOnlineTests: XCTestCase {
     func toolPath(_ name: String) -> String { productsDirectory().appendingPathComponent(name).path }
 
@@ -54,6 +55,35 @@ final class SeqOnlineTests: XCTestCase {
         }
         print("seq online: peak memory \(peaks[0]) MB over 4,000 steps, \(peaks[1]) MB over 40,000 (tolerance +4 MB)")
         XCTAssertLessThan(peaks[1], peaks[0] + 4)
+    }
+
+    /// A labelled stream (`make-data switching --labels`: which of two rotations produced each
+    /// point, switching every 1,000 steps) learnt online: the last 5,000 of 30,000 steps must be
+    /// classified at ≥ 90 % before each label is seen (chance and the most frequent class: 50 %).
+    func testLearnsALabelledStreamOnline() throws {
+        let dir = makeTemporaryDirectory()
+        let make = try runTool("seq", ["make-data", "switching", "--labels", "--period", "1000", "--steps", "30000", "--out", dir + "/labels.txt", "--seed", "3"])
+        XCTAssertEqual(make.status, 0, make.stderr)
+        let r = try runTool("seq", ["online", dir + "/labels.txt", "--classes", "2", "--cell", "gru", "--hidden", "16", "--lr", "0.01",
+                                    "--report-every", "5000", "--json", "--plot", dir + "/accuracy.svg"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try reports(r.stdout)
+        let last = try XCTUnwrap(lines.last { $0["event"] as? String == "report" })
+        let (accuracy, majority) = (last["accuracy"] as! Double, last["majority_accuracy"] as! Double)
+        print("seq online, labelled switching stream: prequential accuracy over the last 5,000 steps \(accuracy) (tolerance ≥ 0.9); most frequent class \(majority)")
+        XCTAssertGreaterThanOrEqual(accuracy, 0.9)
+        XCTAssertLessThan(majority, 0.6)
+        XCTAssertNotNil(last["cross_entropy"] as? Double)
+        let summary = try XCTUnwrap(lines.last)
+        XCTAssertEqual(summary["classes"] as? Int, 2)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/accuracy.svg"))
+        try "0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,2\n".write(toFile: dir + "/bad-label.txt", atomically: true, encoding: .utf8)
+        let bad = try runTool("seq", ["online", dir + "/bad-label.txt", "--classes", "2"])
+        XCTAssertEqual(bad.status, 1, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("bad-label.txt: vector 3: its last value 2.0 is not a class (an integer from 0 to 1: --classes 2)"), bad.stderr)
+        try "0.1,0.2,0.5\n".write(toFile: dir + "/half.txt", atomically: true, encoding: .utf8)
+        let half = try runTool("seq", ["online", dir + "/half.txt", "--classes", "2"])
+        XCTAssertTrue(half.stderr.contains("vector 1: its last value 0.5 is not a class"), half.stderr)
     }
 
     func testRawFloat32AndBadInput() throws {

@@ -13,12 +13,16 @@ public struct SequenceRegressorConfig: Codable, Sendable, Equatable {
     public var layers: Int = 1
     /// Read out K values at every step (targets `[T, B, K]`) rather than once from the last step.
     public var everyStep = false
+    /// What the K outputs are trained on: their squared error against K targets (regression), or
+    /// as the logits of K classes against one class index per output row (`seq online --classes`).
+    public var loss: Loss = .squaredError
+    public enum Loss: String, Codable, Sendable { case squaredError = "squared-error", crossEntropy = "cross-entropy" }
 
     public init(inputSize: Int, hiddenSize: Int, outputSize: Int, dt: Float = 1, everyStep: Bool = false) {
         (self.inputSize, self.hiddenSize, self.outputSize, self.dt, self.everyStep) = (inputSize, hiddenSize, outputSize, dt, everyStep)
     }
 
-    private enum CodingKeys: String, CodingKey { case inputSize, hiddenSize, outputSize, dt, layerDropout, cell, layers, everyStep }
+    private enum CodingKeys: String, CodingKey { case inputSize, hiddenSize, outputSize, dt, layerDropout, cell, layers, everyStep, loss }
 
     /// Settings added after the first checkpoints keep their declared defaults when absent.
     public init(from decoder: Decoder) throws {
@@ -29,6 +33,7 @@ public struct SequenceRegressorConfig: Codable, Sendable, Equatable {
         cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? cell
         layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
         everyStep = try c.decodeIfPresent(Bool.self, forKey: .everyStep) ?? everyStep
+        loss = try c.decodeIfPresent(Loss.self, forKey: .loss) ?? loss
     }
 
     public var problem: String? {
@@ -99,6 +104,8 @@ public final class SequenceRegressor: @unchecked Sendable {
     /// (`[T, B, K]` with `everyStep`): the summed squared error over the outputs; the predictions
     /// are in `predictions` afterwards. With `training`, prepares the `backward` (of the mean
     /// squared error) that must follow; the features must stay valid and unchanged until it has run.
+    /// With the cross-entropy `loss`, `targets` holds one class index per output row (`[B]`, or
+    /// `[T, B]` with `everyStep`) and the loss is the summed cross-entropy of the K logits.
     ///
     /// `state`: the layers start from it (a stream learnt window by window, `seq online`) instead
     /// of zeros; `finalState` then gives the state after the last step.
@@ -124,7 +131,10 @@ public final class SequenceRegressor: @unchecked Sendable {
             head.forward(finalHidden: recurrent.top.finalHidden, batch: B)
         }
         pending = training ? (T, B) : nil
-        return head.loss(targets: targets, training: training)
+        switch config.loss {
+        case .squaredError: return head.loss(targets: targets, training: training)
+        case .crossEntropy: return head.crossEntropy(classes: targets, training: training)
+        }
     }
 
     /// Backpropagation of the last training `forward` into the parameter gradients (the caller zeroes them).

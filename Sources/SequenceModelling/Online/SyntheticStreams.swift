@@ -13,6 +13,10 @@ import Runtime
 ///   sampled every 0.4 time units (the authors' grid) with its input current I changing every
 ///   `period` steps (0.5, 1.0, 0.3, …: spiking at different rates, then resting), plus σ·ε of
 ///   observation noise; one value per step (v).
+///
+/// Labelled (`labelled()`), each vector is followed by the regime that produced it (the angle's
+/// or the current's index): a classification stream for `seq online --classes`, whose class
+/// changes every `period` steps and can only be read from the dynamics, not from one vector.
 package struct SyntheticStream {
     package enum Kind: String, CaseIterable, Sendable { case linear, switching, fhnDrift = "fhn-drift" }
     package var kind: Kind
@@ -21,6 +25,8 @@ package struct SyntheticStream {
     private var rng: RandomGenerator
     private var x = [0.0, 0.0], t = 0
     private var fhn = (v: -1.0, w: 0.0)
+    /// The regime whose dynamics produced the vector `next` returns (the one of the step before).
+    private var producedBy = 0
 
     package init(kind: Kind, seed: UInt64) {
         self.kind = kind
@@ -30,11 +36,17 @@ package struct SyntheticStream {
 
     package var features: Int { kind == .fhnDrift ? 1 : 2 }
 
+    /// The next vector followed by the regime that produced it.
+    package mutating func labelled() -> [Float] {
+        let label = producedBy
+        return next() + [Float(label)]
+    }
+
     /// The regime in force at the current step (0 for `linear`).
     package var regime: Int { kind == .linear ? 0 : (t / period) % (kind == .switching ? omegas.count : currents.count) }
 
     package mutating func next() -> [Float] {
-        defer { t += 1 }
+        defer { producedBy = regime; t += 1 }
         switch kind {
         case .linear, .switching:
             let out = x.map(Float.init)
