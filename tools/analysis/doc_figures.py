@@ -1414,6 +1414,46 @@ def _():
     return out
 
 
+OL = "docs/online/logs/online-labels.jsonl"
+LABEL_STREAMS = ("switching", "fhn-drift")
+
+
+def labelled_runs(**match):
+    rows = [r for r in log(OL) if r.get("record") == "run" and all(r.get(k) == v for k, v in match.items())]
+    if not rows:
+        raise LogError(f"{OL}: no run record with {match}")
+    return rows
+
+
+@table("online-labels-cells")
+def _():
+    rows = []
+    for kind in LABEL_STREAMS:
+        for cell in ONLINE_CELLS:
+            runs = labelled_runs(phase="evaluation", stream=kind, cell=cell)
+            if len(runs) != 3:
+                raise LogError(f"{OL}: {kind} {cell}: {len(runs)} evaluation runs, expected 3")
+            acc = [100 * r["summary"]["accuracy"] for r in runs]
+            rows.append([None, None, [sig(runs[0]["lr"], 1)], [n(sum(acc) / 3, 1)], [n(max(acc), 1)], [n(min(acc), 1)]])
+    return rows
+
+
+@table("online-labels-tuning")
+def _():
+    rows = []
+    for kind in LABEL_STREAMS:
+        for cell in ONLINE_CELLS:
+            runs = sorted(labelled_runs(phase="tuning", stream=kind, cell=cell), key=lambda r: r["lr"])
+            rows.append([None, None] + [[n(100 * r["summary"]["accuracy"], 1)] for r in runs])
+    return rows
+
+
+@text("online-labels-majority")
+def _():
+    return [n(100 * sum(r["summary"]["majority_accuracy"] for r in runs) / len(runs), 1)
+            for runs in (labelled_runs(phase="evaluation", stream=k) for k in LABEL_STREAMS)]
+
+
 # ---------------------------------------------------------------- BENCHMARKS.md: the cells at seq's shapes
 
 SEQ_CELLS_LOG = "docs/benchmarks/logs/seq-cells-2026-12-04.jsonl"

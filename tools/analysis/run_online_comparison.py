@@ -11,6 +11,12 @@ layer, an update every 20 steps, clip 1.
 
     swift build -c release
     python3 tools/analysis/run_online_comparison.py
+    python3 tools/analysis/run_online_comparison.py --labels
+
+With --labels the streams are labelled (`make-data --labels`: each vector followed by the regime
+that produced it; `seq online --classes`): the rate is chosen by the whole-stream prequential
+accuracy, and the log is docs/online/logs/online-labels.jsonl with reports as [step, accuracy,
+majority_accuracy].
 """
 import json
 import os
@@ -20,11 +26,15 @@ import time
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SEQ = os.path.join(ROOT, ".build", "release", "seq")
-OUT = os.path.join(ROOT, "docs", "online", "logs", "online.jsonl")
+LABELS = "--labels" in sys.argv[1:]
+OUT = os.path.join(ROOT, "docs", "online", "logs", "online-labels.jsonl" if LABELS else "online.jsonl")
 STREAMS = {"linear": dict(steps=100_000, period=None), "switching": dict(steps=200_000, period=20_000),
            "fhn-drift": dict(steps=300_000, period=30_000)}
+CLASSES = {"switching": 2, "fhn-drift": 3}     # labelled streams: the regimes
+if LABELS:   # regimes switching ten times as often: how fast each cell notices a switch decides the figure
+    STREAMS = {"switching": dict(steps=200_000, period=2_000), "fhn-drift": dict(steps=300_000, period=3_000)}
 CELLS = ["lem", "lstm", "gru", "lru"]
-RATES = ["3e-4", "1e-3", "3e-3", "1e-2"]
+RATES = ["1e-3", "3e-3", "1e-2", "3e-2"] if LABELS else ["3e-4", "1e-3", "3e-3", "1e-2"]
 REPORT = 2000
 
 
@@ -35,6 +45,9 @@ def run(kind, cell, lr, data_seed, model_seed):
         make += ["--period", str(s["period"])]
     online = [SEQ, "online", "-", "--cell", cell, "--hidden", "32", "--lr", lr, "--window", "20", "--seed", str(model_seed),
               "--report-every", str(REPORT), "--json"]
+    if LABELS:
+        make.append("--labels")
+        online += ["--classes", str(CLASSES[kind])]
     producer = subprocess.Popen(make, stdout=subprocess.PIPE)
     result = subprocess.run(online, stdin=producer.stdout, capture_output=True, text=True)
     producer.stdout.close()
@@ -42,30 +55,36 @@ def run(kind, cell, lr, data_seed, model_seed):
     if result.returncode != 0:
         sys.exit(f"{' '.join(online)}: {result.stderr}")
     lines = [json.loads(l) for l in result.stdout.splitlines()]
-    reports = [[r["step"], r["mse"], r["persistence_mse"]] for r in lines if r["event"] == "report"]
+    keys = ("accuracy", "majority_accuracy") if LABELS else ("mse", "persistence_mse")
+    reports = [[r["step"], r[keys[0]], r[keys[1]]] for r in lines if r["event"] == "report"]
     summary = lines[-1]
     return {"record": "run", "stream": kind, "cell": cell, "lr": float(lr), "data_seed": data_seed, "model_seed": model_seed,
             "period": s["period"], "command": " ".join(os.path.relpath(c, ROOT) if c == SEQ else c for c in make) + " | "
             + " ".join(os.path.relpath(c, ROOT) if c == SEQ else c for c in online), "reports": reports, "summary": summary}
 
 
+def score(r):
+    return f"accuracy {r['summary']['accuracy']:.4f}" if LABELS else f"MSE {r['summary']['mse']:.5g}"
+
+
 def main():
     machine = subprocess.run(["bash", "-c", "lscpu | grep 'Model name' | sed 's/.*: *//'"], capture_output=True, text=True).stdout.strip()
-    records = [{"record": "provenance", "source": "tools/analysis/run_online_comparison.py (raw seq online --json output, reports compacted to [step, mse, persistence_mse])",
-                "command": "python3 tools/analysis/run_online_comparison.py", "machine": f"{machine}, 2 cores (other jobs running on the machine: speeds are not figures)",
+    compacted = "[step, accuracy, majority_accuracy]" if LABELS else "[step, mse, persistence_mse]"
+    records = [{"record": "provenance", "source": f"tools/analysis/run_online_comparison.py (raw seq online --json output, reports compacted to {compacted})",
+                "command": "python3 tools/analysis/run_online_comparison.py" + (" --labels" if LABELS else ""), "machine": f"{machine}, 2 cores (other jobs running on the machine: speeds are not figures)",
                 "sgemm_peak_gflops": 209.2, "date": time.strftime("%Y-%m-%d")}]
     for kind in STREAMS:
         for cell in CELLS:
             tuning = [run(kind, cell, lr, 11, 1) for lr in RATES]
             for r in tuning:
                 r["phase"] = "tuning"
-                print(f"tuning {kind} {cell} lr {r['lr']}: MSE {r['summary']['mse']:.5g}", flush=True)
+                print(f"tuning {kind} {cell} lr {r['lr']}: {score(r)}", flush=True)
             records += tuning
-            best = min(tuning, key=lambda r: r["summary"]["mse"])["lr"]
+            best = (max(tuning, key=lambda r: r["summary"]["accuracy"]) if LABELS else min(tuning, key=lambda r: r["summary"]["mse"]))["lr"]
             for seed in (1, 2, 3):
                 r = run(kind, cell, f"{best:g}", 12, seed)
                 r["phase"] = "evaluation"
-                print(f"evaluation {kind} {cell} lr {best:g} seed {seed}: MSE {r['summary']['mse']:.5g}", flush=True)
+                print(f"evaluation {kind} {cell} lr {best:g} seed {seed}: {score(r)}", flush=True)
                 records.append(r)
     with open(OUT + ".partial", "w") as f:
         for r in records:
