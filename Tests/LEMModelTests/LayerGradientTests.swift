@@ -213,13 +213,21 @@ final class LayerGradientTests: XCTestCase {
 
     /// The regression head of `seq` (heart rate, FitzHugh-Nagumo): Linear(y_T) → K outputs, mean
     /// squared error over the B·K outputs (PyTorch's `nn.MSELoss()`), against its Double gradient.
-    func testLastStepRegressor() {
-        var rng = RandomGenerator(seed: 9)
+    /// A read-out of 4 hidden values into `outputs`, initialised as nn.Linear from `seed`, with the
+    /// parameter block that holds its tensors (keep it alive while the head is used).
+    func regressionHead(outputs: Int, seed: UInt64) -> (LastStepRegressor, ParameterBlock, RandomGenerator) {
+        var rng = RandomGenerator(seed: seed)
         var layout = LayoutBuilder()
-        Linear.declare(&layout, prefix: "readout.", inputSize: 4, outputSize: 2)
+        Linear.declare(&layout, prefix: "readout.", inputSize: 4, outputSize: outputs)
         let block = ParameterBlock(layout)
         let head = LastStepRegressor(linear: Linear(weight: block.parameter("readout.weight"), bias: block.parameter("readout.bias")))
         head.linear.initialize(&rng)
+        return (head, block, rng)
+    }
+
+    func testLastStepRegressor() {
+        var (head, block, rng) = regressionHead(outputs: 2, seed: 9)
+        defer { withExtendedLifetime(block) {} }
         let B = 5
         let y = randomArray(B * 4, &rng)
         let targets = randomArray(B * 2, &rng)
@@ -247,12 +255,8 @@ final class LayerGradientTests: XCTestCase {
     /// The same head read as K logits per row (`seq online --classes`): the mean over the rows of
     /// −log softmax[class], against its Double gradient.
     func testLastStepRegressorCrossEntropy() {
-        var rng = RandomGenerator(seed: 10)
-        var layout = LayoutBuilder()
-        Linear.declare(&layout, prefix: "readout.", inputSize: 4, outputSize: 3)
-        let block = ParameterBlock(layout)
-        let head = LastStepRegressor(linear: Linear(weight: block.parameter("readout.weight"), bias: block.parameter("readout.bias")))
-        head.linear.initialize(&rng)
+        var (head, block, rng) = regressionHead(outputs: 3, seed: 10)
+        defer { withExtendedLifetime(block) {} }
         let B = 5
         let y = randomArray(B * 4, &rng)
         let classes: [Float] = [0, 2, 1, 2, 0]

@@ -357,12 +357,3 @@ public final class LEMLayer: RecurrentLayer, @unchecked Sendable {
         saved.valid = false
     }
 }
-
-/// `into[j] += Σ_r matrix[r·stride + j]` for j < columns (a bias gradient).
-@inline(always)
-func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
-    for r in 0..<rows {
-        let row = matrix + r * stride
-        for j in 0..<columns { out[j] += row[j] }
-    }
-}

@@ -241,8 +241,8 @@ public final class LRUBlockLayer: RecurrentLayer, @unchecked Sendable {
         // ∂a = ∂p · [W₁; W₂]; the biases' gradients are ∂p's column sums; ∂[W₁; W₂] = ∂pᵀ a.
         let da = ensure(&daBuffer, count), w = packedGLU!.pointer
         gemm(m: rows, n: h, k: 2 * h, dp, lda: 2 * h, w, ldb: h, beta: 0, da, ldc: h)
-        addColumnSums(dp, rows: rows, width: h, stride: 2 * h, into: out1.bias!.grad)
-        addColumnSums(dp + h, rows: rows, width: h, stride: 2 * h, into: out2.bias!.grad)
+        addColumnSums(dp, rows: rows, columns: h, stride: 2 * h, into: out1.bias!.grad)
+        addColumnSums(dp + h, rows: rows, columns: h, stride: 2 * h, into: out2.bias!.grad)
         let wg = ensure(&gluWeightGrad, 2 * h * h)
         gemm(transposeA: true, m: 2 * h, n: h, k: rows, dp, lda: 2 * h, a, ldb: h, beta: 0, wg, ldc: h)
         for j in 0..<(h * h) { out1.weight.grad[j] += wg[j]; out2.weight.grad[j] += wg[h * h + j] }
@@ -266,7 +266,7 @@ public final class LRUBlockLayer: RecurrentLayer, @unchecked Sendable {
         let xhat = normed!.pointer, r = rstd!.pointer
         let dx = encoder == nil ? (inputGrad ?? da) : da   // da is free now
         addColumnSumsOfProducts(dz, xhat, rows: rows, width: h, into: normWeight.grad)
-        addColumnSums(dz, rows: rows, width: h, stride: h, into: normBias.grad)
+        addColumnSums(dz, rows: rows, columns: h, stride: h, into: normBias.grad)
         let nw = normWeight.value
         for row in 0..<rows {
             var sumG = SIMD16<Float>(repeating: 0), sumGX = SIMD16<Float>(repeating: 0)

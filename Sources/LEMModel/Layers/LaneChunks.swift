@@ -43,39 +43,32 @@ func zeroingTail(_ v: SIMD16<Float>, _ lanes: Int) -> SIMD16<Float> {
 
 // The column sums and scalings below go row by row (each row's chunks together), so that a
 // matrix larger than the caches streams through once: column by column would read it once per
-// 16 columns. The per-chunk sums live in a small buffer that stays in L1.
+// 16 columns. Per-chunk sums live in a small buffer that stays in L1.
 
-/// target[k] += Σ_rows source[row · stride + k] for k < width: the column sums of a row-major
-/// `[rows, stride]` block's first `width` columns (a bias's gradient), in 16-lane chunks.
-func addColumnSums(_ source: UnsafePointer<Float>, rows: Int, width: Int, stride: Int, into target: UnsafeMutablePointer<Float>) {
-    let chunks = (width + 15) / 16
-    let sums = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: chunks)
-    defer { sums.deallocate() }
-    sums.initialize(repeating: SIMD16(repeating: 0), count: chunks)
-    let full = width / 16 * 16
-    for row in 0..<rows {
-        let r = source + row * stride
-        var k = 0
-        while k < full { sums[k / 16] += load16(r + k); k += 16 }
-        if k < width { sums[k / 16] += loadLanes(r + k, width - k) }
+/// `into[j] += Σ_r matrix[r·stride + j]` for j < columns (a bias gradient), row by row.
+@inline(always)
+func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        let row = matrix + r * stride
+        for j in 0..<columns { out[j] += row[j] }
     }
-    forEachChunk(width) { k, lanes in storeLanes(loadLanes(target + k, lanes) + sums[k / 16], target + k, lanes) }
 }
 
-/// target[k] += Σ_rows a[row · width + k] · b[row · width + k]: the column sums of a ⊙ b
-/// (`[rows, width]` each), e.g. a per-feature scale's gradient.
+/// target[k] += Σ_rows a[row · width + k] · b[row · width + k] for k < width: the column sums of
+/// a ⊙ b (`[rows, width]` each), a per-feature scale's gradient, in 16-lane chunks.
 func addColumnSumsOfProducts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, width: Int,
                              into target: UnsafeMutablePointer<Float>) {
-    let chunks = (width + 15) / 16
-    let sums = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: chunks)
+    let sums = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: (width + 15) / 16)
     defer { sums.deallocate() }
-    sums.initialize(repeating: SIMD16(repeating: 0), count: chunks)
-    let full = width / 16 * 16
+    sums.initialize(repeating: SIMD16(repeating: 0), count: (width + 15) / 16)
     for row in 0..<rows {
         let (ra, rb) = (a + row * width, b + row * width)
         var k = 0
-        while k < full { sums[k / 16] += load16(ra + k) * load16(rb + k); k += 16 }
-        if k < width { sums[k / 16] += loadLanes(ra + k, width - k) * loadLanes(rb + k, width - k) }
+        while k < width {
+            let lanes = min(16, width - k)
+            sums[k / 16] += loadLanes(ra + k, lanes) * loadLanes(rb + k, lanes)
+            k += 16
+        }
     }
     forEachChunk(width) { k, lanes in storeLanes(loadLanes(target + k, lanes) + sums[k / 16], target + k, lanes) }
 }
