@@ -1472,22 +1472,40 @@ def _():
 
 # ---------------------------------------------------------------- BENCHMARKS.md: the cells at seq's shapes
 
-SEQ_CELLS_LOG = "docs/benchmarks/logs/seq-cells-2026-12-04.jsonl"
+SEQ_CELLS_LOG = "docs/benchmarks/logs/seq-cells-2026-12-04.jsonl"       # before the LRU's 16-lane passes
+SEQ_CELLS_LOG_B = "docs/benchmarks/logs/seq-cells-2026-12-04b.jsonl"    # after them (session 16)
 CELL_ORDER = ("lem", "lstm", "gru", "lru")
+
+
+def seq_cell_speeds(path):
+    """{config: {cell: mean steps/s over the log's two rounds}}."""
+    out = {}
+    for config in ("smnist", "eigenworms", "fhn"):
+        out[config] = {}
+        for cell in CELL_ORDER:
+            runs = [r for r in log(path) if r.get("config") == config and r.get("cell") == cell]
+            if len(runs) != 2:
+                raise LogError(f"{path}: {len(runs)} {config} {cell} rows, expected 2 rounds")
+            out[config][cell] = sum(r["steps_per_s"] for r in runs) / len(runs)
+    return out
 
 
 @table("bench-seq-cells")
 def _():
-    rows = []
-    for config in ("smnist", "eigenworms", "fhn"):
-        speeds = {}
-        for cell in CELL_ORDER:
-            runs = [r for r in log(SEQ_CELLS_LOG) if r.get("config") == config and r.get("cell") == cell]
-            if len(runs) != 2:
-                raise LogError(f"{SEQ_CELLS_LOG}: {len(runs)} {config} {cell} rows, expected 2 rounds")
-            speeds[cell] = sum(r["steps_per_s"] for r in runs) / len(runs)
-        rows.append([None] + [[n(speeds[c])] for c in CELL_ORDER] + [[n(speeds["lru"] / speeds["lem"], 2)]])
-    return rows
+    speeds = seq_cell_speeds(SEQ_CELLS_LOG)
+    return [[None] + [[n(s[c])] for c in CELL_ORDER] + [[n(s["lru"] / s["lem"], 2)]] for s in speeds.values()]
+
+
+@table("bench-seq-cells-b")
+def _():
+    before, after = seq_cell_speeds(SEQ_CELLS_LOG), seq_cell_speeds(SEQ_CELLS_LOG_B)
+    return [[None] + [[n(after[k][c])] for c in CELL_ORDER] + [[n(after[k]["lru"] / after[k]["lem"], 2)], [n(after[k]["lru"] / before[k]["lru"], 2)]]
+            for k in after]
+
+
+@text("bench-seq-cells-b-sgemm")
+def _():
+    return [n([r for r in log(SEQ_CELLS_LOG_B) if r.get("config") == "sgemm"][0]["gflops"], 1)]
 
 
 def check_logs():
