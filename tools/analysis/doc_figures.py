@@ -1470,6 +1470,47 @@ def _():
             for runs in (labelled_runs(phase="evaluation", stream=k) for k in LABEL_STREAMS)]
 
 
+# ---------------------------------------------------------------- COMPARISON.md: the protocol done right
+
+CMP_FHN = "docs/comparison/logs/fhn-cells.jsonl"
+
+
+def cmp_runs(path, **match):
+    rows = [r for r in log(path) if r.get("record") == "run" and all(r.get(k) == v for k, v in match.items())]
+    if not rows:
+        raise LogError(f"{path}: no run record with {match}")
+    return rows
+
+
+def cmp_cells(path):
+    return [c["cell"] for c in log(path) if c.get("record") == "choice"]
+
+
+@table("cmp-fhn-cells")
+def _():
+    """Per cell: hidden, parameters, the chosen rate, the seeds' test RMSE (mean, min, max) and
+    their best validation RMSE at 25/50/100 % of the budget (mean)."""
+    rows = []
+    for cell in cmp_cells(CMP_FHN):
+        runs = cmp_runs(CMP_FHN, phase="seed", cell=cell)
+        test = [r["test"] for r in runs]
+        mean = lambda xs: sum(xs) / len(xs)
+        rows.append([None, [str(runs[0]["hidden"])], [n(runs[0]["parameters"])], [sig(runs[0]["lr"], 1)],
+                     [sig(mean(test), 2)], [sig(min(test), 2)], [sig(max(test), 2)],
+                     [sig(mean([r["best_valid_by_25pct"] for r in runs]), 2)], [sig(mean([r["best_valid_by_50pct"] for r in runs]), 2)],
+                     [sig(mean([r["best_valid"] for r in runs]), 2)], [n(mean([r["epochs"] for r in runs]))]])
+    return rows
+
+
+@table("cmp-fhn-tuning")
+def _():
+    rows = []
+    for cell in cmp_cells(CMP_FHN):
+        runs = sorted(cmp_runs(CMP_FHN, phase="tune", cell=cell), key=lambda r: r["lr"])
+        rows.append([None] + [[sig(r["best_valid"], 2)] for r in runs])
+    return rows
+
+
 # ---------------------------------------------------------------- BENCHMARKS.md: the cells at seq's shapes
 
 SEQ_CELLS_LOG = "docs/benchmarks/logs/seq-cells-2026-12-04.jsonl"       # before the LRU's 16-lane passes

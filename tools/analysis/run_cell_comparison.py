@@ -15,14 +15,16 @@ the best validation figure and its epoch, the test figure at the best checkpoint
 validation figure reached by 25, 50 and 75 % of the budget, epochs and training seconds) and one
 "choice" record per cell (the grid's figures and the rate chosen). Lower is better for
 regression (RMSE), higher for classification (accuracy): the task's `seq` log says which.
-Runs go two at a time with `--cores 0 1`; the per-run metrics logs stay in --work.
+Runs go two at a time with `--cores 0 1`; the per-run metrics logs stay in --work, and `--reuse`
+keeps the finished ones (an interrupted comparison goes on). A run whose loss diverges counts
+with its best validation before it did (`"diverged": true`).
 """
 import argparse
 import json
 import os
 import platform
 import queue
-import re
+import struct
 import subprocess
 import sys
 import threading
@@ -31,27 +33,57 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def parameter_count(ckpt):
+    """The model's parameter count from a checkpoint's safetensors header (every tensor's size)."""
+    with open(ckpt, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+    total = 0
+    for name, t in header.items():
+        if name != "__metadata__":
+            size = 1
+            for d in t["shape"]:
+                size *= d
+            total += size
+    return total
+
+
+def finished(ckpt):
+    """Whether a run's files are those of a finished run (its test record, or its divergence noted)."""
+    try:
+        records = [json.loads(line) for line in open(ckpt + ".metrics.jsonl") if line.strip()]
+    except (OSError, ValueError):
+        return False
+    return any(r.get("event") == "test" for r in records) or os.path.exists(ckpt + ".diverged")
+
+
 def run_one(args, job, core):
     cell, hidden, lr, seed, phase = job
     name = f"{args.task}-{cell}-h{hidden}-lr{lr:g}-s{seed}"
     ckpt = os.path.join(args.work, name + ".ckpt")
-    for suffix in ("", ".resume", ".metrics.jsonl"):
-        if os.path.exists(ckpt + suffix):
-            os.remove(ckpt + suffix)
+    reused = args.reuse and finished(ckpt)
+    if not reused:
+        for suffix in ("", ".resume", ".metrics.jsonl", ".diverged"):
+            if os.path.exists(ckpt + suffix):
+                os.remove(ckpt + suffix)
     command = ["taskset", "-c", str(core), args.seq, "train", "--task", args.task, "--cell", cell, "--hidden", str(hidden),
                "--lr", f"{lr:g}", "--seed", str(seed), "--epochs", "1000000", "--max-minutes", f"{args.minutes:g}",
                "--checkpoint", ckpt] + (["--data", args.data] if args.data else [])
     env = dict(os.environ, LEM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     env.pop("OPENBLAS_CORETYPE", None)
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{name}: seq train failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    m = re.search(r"([\d,]+) parameters", done.stderr)
+    if not reused:
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            # A diverged run is a result (its best validation before it diverged), not a failure.
+            if "the training loss became" not in done.stderr:
+                raise SystemExit(f"{name}: seq train failed ({done.returncode}):\n{done.stderr[-2000:]}")
+            open(ckpt + ".diverged", "w").write(done.stderr[-2000:])
+    diverged = os.path.exists(ckpt + ".diverged")
     records = [json.loads(line) for line in open(ckpt + ".metrics.jsonl") if line.strip()]
-    valid = [r for r in records if r.get("event") == "valid"]
+    valid = [r for r in records if r.get("event") == "valid" and isinstance(r.get("metric"), (int, float))]
     test = [r for r in records if r.get("event") == "test"]
-    key = "rmse" if test and "rmse" in test[-1] else "accuracy"
-    lower = key == "rmse"
+    lower = "accuracy" not in valid[-1]       # classification's validations carry the accuracy
+    key = "rmse" if lower else "accuracy"
     best_of = (lambda rows: min(rows, key=lambda r: r["metric"])) if lower else (lambda rows: max(rows, key=lambda r: r["metric"]))
     best = best_of(valid)
     budget = args.minutes * 60
@@ -60,7 +92,7 @@ def run_one(args, job, core):
         by = [r for r in valid if r["elapsed_s"] <= fraction * budget]
         marks[f"best_valid_by_{int(fraction * 100)}pct"] = best_of(by)["metric"] if by else None
     return {"record": "run", "phase": phase, "task": args.task, "cell": cell, "hidden": hidden,
-            "parameters": int(m.group(1).replace(",", "")) if m else None, "lr": lr, "seed": seed,
+            "parameters": parameter_count(ckpt) if os.path.exists(ckpt) else None, "lr": lr, "seed": seed, "diverged": diverged,
             "budget_minutes": args.minutes, "metric": key, "lower_is_better": lower,
             "best_valid": best["metric"], "best_epoch": best["epoch"], **marks,
             "test": test[-1][key] if test else None, "test_count": test[-1].get("count") if test else None,
@@ -113,15 +145,21 @@ def main():
     ap.add_argument("--seq", default=os.path.join(ROOT, ".build", "release", "seq"))
     ap.add_argument("--work", default="cell-comparison-runs")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--reuse", action="store_true", help="keep the finished runs already in --work (an interrupted comparison goes on)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     cells = [(c.split(":")[0], int(c.split(":")[1])) for c in args.cell]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
     out = open(args.out, "w")
-    out.write(json.dumps({"record": "provenance", "date": started, "command": " ".join(["python3", "tools/analysis/run_cell_comparison.py"] + sys.argv[1:]),
+    sgemm = subprocess.run(["taskset", "-c", str(args.cores[0]), args.seq, "bench", "--config", "sgemm", "--json"],
+                           env={k: v for k, v in dict(os.environ, LEM_THREADS="1", OPENBLAS_NUM_THREADS="1").items() if k != "OPENBLAS_CORETYPE"},
+                           capture_output=True, text=True)
+    peak = json.loads(sgemm.stdout.splitlines()[0])["gflops"] if sgemm.returncode == 0 and sgemm.stdout.strip() else None
+    out.write(json.dumps({"record": "provenance", "date": started, "source": "tools/analysis/run_cell_comparison.py, its output as written",
+                          "sgemm_peak_gflops": {"values": [peak], "command": "seq bench --config sgemm --json, one thread, before the runs"}, "command": " ".join(["python3", "tools/analysis/run_cell_comparison.py"] + sys.argv[1:]),
                           "machine": f"{os.cpu_count()} cores, {cpu}; one thread per run, pinned (taskset), OPENBLAS_CORETYPE unset",
-                          "protocol": "learning rate chosen per cell on the grid by the tuning seed's best validation figure; "
+                          "protocol": "learning rate chosen per cell on the grid by the tuning seed's best validation figure (a rate whose run diverged is not chosen); "
                                       "then the other seeds at that rate; every run the same training-time budget"}) + "\n")
     tune = run_all(args, [(c, h, lr, args.tune_seed, "tune") for c, h in cells for lr in args.lr])
     for r in tune:
@@ -129,9 +167,11 @@ def main():
     chosen = {}
     for c, h in cells:
         rows = [r for r in tune if r["cell"] == c]
-        best = (min if rows[0]["lower_is_better"] else max)(rows, key=lambda r: r["best_valid"])
+        stable = [r for r in rows if not r["diverged"]] or rows      # a rate that diverged is not chosen
+        best = (min if rows[0]["lower_is_better"] else max)(stable, key=lambda r: r["best_valid"])
         chosen[c] = best["lr"]
         out.write(json.dumps({"record": "choice", "cell": c, "hidden": h, "grid": {f"{r['lr']:g}": r["best_valid"] for r in rows},
+                              "diverged": [r["lr"] for r in rows if r["diverged"]],
                               "lr": best["lr"]}) + "\n")
     out.flush()
     for r in run_all(args, [(c, h, chosen[c], s, "seed") for c, h in cells for s in args.seeds]):
