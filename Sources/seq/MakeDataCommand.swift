@@ -51,6 +51,9 @@ extension Seq {
                 throw ValidationError("make-data writes fhn, linear, switching or fhn-drift (got \(task))")
             }
             if steps < 0 || period < 1 { throw ValidationError("--steps must be ≥ 0 and --period ≥ 1") }
+            if labels && !(task == "switching" || task == "fhn-drift") {
+                throw ValidationError("--labels needs a stream with regimes: switching or fhn-drift (got \(task))")
+            }
             for (name, v) in [("--train", train), ("--valid", valid), ("--test", test)] where v < 1 {
                 throw ValidationError("\(name) must be at least 1 (got \(v))")
             }

@@ -81,6 +81,8 @@ final class SeqOnlineTests: XCTestCase {
         let bad = try runTool("seq", ["online", dir + "/bad-label.txt", "--classes", "2"])
         XCTAssertEqual(bad.status, 1, bad.stderr)
         XCTAssertTrue(bad.stderr.contains("bad-label.txt: vector 3: its last value 2.0 is not a class (an integer from 0 to 1: --classes 2)"), bad.stderr)
+        let noRegimes = try runTool("seq", ["make-data", "linear", "--labels", "--out", dir + "/x.txt"])
+        XCTAssertTrue(noRegimes.stderr.contains("--labels needs a stream with regimes: switching or fhn-drift (got linear)"), noRegimes.stderr)
         try "0.1,0.2,0.5\n".write(toFile: dir + "/half.txt", atomically: true, encoding: .utf8)
         let half = try runTool("seq", ["online", dir + "/half.txt", "--classes", "2"])
         XCTAssertTrue(half.stderr.contains("vector 1: its last value 0.5 is not a class"), half.stderr)

@@ -16,8 +16,9 @@ validation figure reached by 25, 50 and 75 % of the budget, epochs and training 
 "choice" record per cell (the grid's figures and the rate chosen). Lower is better for
 regression (RMSE), higher for classification (accuracy): the task's `seq` log says which.
 Runs go two at a time with `--cores 0 1`; the per-run metrics logs stay in --work, and `--reuse`
-keeps the finished ones (an interrupted comparison goes on). A run whose loss diverges counts
-with its best validation before it did (`"diverged": true`).
+keeps the finished ones of the same budget (an interrupted comparison goes on). A run whose loss
+diverges is recorded with its best validation before it did (`"diverged": true`, no test figure)
+and its rate is not chosen.
 """
 import argparse
 import json
@@ -59,7 +60,7 @@ def finished(ckpt):
 
 def run_one(args, job, core):
     cell, hidden, lr, seed, phase = job
-    name = f"{args.task}-{cell}-h{hidden}-lr{lr:g}-s{seed}"
+    name = f"{args.task}-{cell}-h{hidden}-lr{lr:g}-s{seed}-{args.minutes:g}min"
     ckpt = os.path.join(args.work, name + ".ckpt")
     reused = args.reuse and finished(ckpt)
     if not reused:
@@ -82,8 +83,17 @@ def run_one(args, job, core):
     records = [json.loads(line) for line in open(ckpt + ".metrics.jsonl") if line.strip()]
     valid = [r for r in records if r.get("event") == "valid" and isinstance(r.get("metric"), (int, float))]
     test = [r for r in records if r.get("event") == "test"]
-    lower = "accuracy" not in valid[-1]       # classification's validations carry the accuracy
-    key = "rmse" if lower else "accuracy"
+    # The direction: from the test record when there is one (regression reports its RMSE,
+    # classification its accuracy), else from --higher-is-better.
+    key = ("rmse" if "rmse" in test[-1] else "accuracy") if test else ("accuracy" if args.higher_is_better else "rmse")
+    lower = key == "rmse"
+    base = {"record": "run", "phase": phase, "task": args.task, "cell": cell, "hidden": hidden,
+            "parameters": parameter_count(ckpt) if os.path.exists(ckpt) else None, "lr": lr, "seed": seed, "diverged": diverged,
+            "budget_minutes": args.minutes, "metric": key, "lower_is_better": lower, "log": os.path.basename(ckpt) + ".metrics.jsonl",
+            "command": " ".join(["LEM_THREADS=1", "OPENBLAS_NUM_THREADS=1"] + command[:3] + ["seq"] + command[4:])}
+    if not valid:   # diverged before its first validation
+        return {**base, "best_valid": None, "best_epoch": None, "best_valid_by_25pct": None, "best_valid_by_50pct": None,
+                "best_valid_by_75pct": None, "test": None, "test_count": None, "epochs": 0, "train_seconds": None}
     best_of = (lambda rows: min(rows, key=lambda r: r["metric"])) if lower else (lambda rows: max(rows, key=lambda r: r["metric"]))
     best = best_of(valid)
     budget = args.minutes * 60
@@ -91,13 +101,9 @@ def run_one(args, job, core):
     for fraction in (0.25, 0.5, 0.75):
         by = [r for r in valid if r["elapsed_s"] <= fraction * budget]
         marks[f"best_valid_by_{int(fraction * 100)}pct"] = best_of(by)["metric"] if by else None
-    return {"record": "run", "phase": phase, "task": args.task, "cell": cell, "hidden": hidden,
-            "parameters": parameter_count(ckpt) if os.path.exists(ckpt) else None, "lr": lr, "seed": seed, "diverged": diverged,
-            "budget_minutes": args.minutes, "metric": key, "lower_is_better": lower,
-            "best_valid": best["metric"], "best_epoch": best["epoch"], **marks,
+    return {**base, "best_valid": best["metric"], "best_epoch": best["epoch"], **marks,
             "test": test[-1][key] if test else None, "test_count": test[-1].get("count") if test else None,
-            "epochs": valid[-1]["epoch"], "train_seconds": valid[-1]["elapsed_s"], "log": os.path.basename(ckpt) + ".metrics.jsonl",
-            "command": " ".join(["LEM_THREADS=1", "OPENBLAS_NUM_THREADS=1"] + command[:3] + ["seq"] + command[4:])}
+            "epochs": valid[-1]["epoch"], "train_seconds": valid[-1]["elapsed_s"]}
 
 
 def run_all(args, jobs):
@@ -117,8 +123,8 @@ def run_all(args, jobs):
             try:
                 results[i] = run_one(args, job, core)
                 r = results[i]
-                print(f"{r['phase']} {r['cell']} lr {r['lr']:g} seed {r['seed']}: best valid {r['best_valid']:.5g} "
-                      f"(epoch {r['best_epoch']}), test {r['test']}", file=sys.stderr, flush=True)
+                print(f"{r['phase']} {r['cell']} lr {r['lr']:g} seed {r['seed']}: best valid {r['best_valid']} "
+                      f"(epoch {r['best_epoch']}), test {r['test']}{' (diverged)' if r['diverged'] else ''}", file=sys.stderr, flush=True)
             except BaseException as e:   # noqa: BLE001 - reported after the others finish
                 errors.append(e)
 
@@ -145,6 +151,8 @@ def main():
     ap.add_argument("--seq", default=os.path.join(ROOT, ".build", "release", "seq"))
     ap.add_argument("--work", default="cell-comparison-runs")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--higher-is-better", action="store_true",
+                    help="the validation metric is an accuracy (only needed when a run has no test record to say so)")
     ap.add_argument("--reuse", action="store_true", help="keep the finished runs already in --work (an interrupted comparison goes on)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -166,15 +174,18 @@ def main():
         out.write(json.dumps(r) + "\n")
     chosen = {}
     for c, h in cells:
-        rows = [r for r in tune if r["cell"] == c]
-        stable = [r for r in rows if not r["diverged"]] or rows      # a rate that diverged is not chosen
-        best = (min if rows[0]["lower_is_better"] else max)(stable, key=lambda r: r["best_valid"])
-        chosen[c] = best["lr"]
+        rows = [r for r in tune if (r["cell"], r["hidden"]) == (c, h)]
+        scored = [r for r in rows if r["best_valid"] is not None]
+        stable = [r for r in scored if not r["diverged"]] or scored      # a rate that diverged is not chosen
+        if not stable:
+            raise SystemExit(f"{c} (hidden {h}): every rate of the grid diverged before its first validation")
+        best = (min if stable[0]["lower_is_better"] else max)(stable, key=lambda r: r["best_valid"])
+        chosen[(c, h)] = best["lr"]
         out.write(json.dumps({"record": "choice", "cell": c, "hidden": h, "grid": {f"{r['lr']:g}": r["best_valid"] for r in rows},
                               "diverged": [r["lr"] for r in rows if r["diverged"]],
                               "lr": best["lr"]}) + "\n")
     out.flush()
-    for r in run_all(args, [(c, h, chosen[c], s, "seed") for c, h in cells for s in args.seeds]):
+    for r in run_all(args, [(c, h, chosen[(c, h)], s, "seed") for c, h in cells for s in args.seeds]):
         out.write(json.dumps(r) + "\n")
     out.close()
 
