@@ -149,7 +149,6 @@ extension GraphBuilder {
         let (nu, theta, gammaLog) = (try values("nu_log", [n]), try values("theta_log", [n]), try values("gamma_log", [n]))
         let (bRe, bIm) = (try values("B_re", [n, d]), try values("B_im", [n, d]))
         let (cRe, cIm) = (try values("C_re", [d, n]), try values("C_im", [d, n]))
-        let dValues = try values("D", [d])
         var lamRe = [Float](repeating: 0, count: n), lamIm = lamRe, gammaTwice = [Float](repeating: 0, count: n2)
         for i in 0..<n {
             let modulus = exp(-exp(Double(nu[i]))), phase = exp(Double(theta[i]))
