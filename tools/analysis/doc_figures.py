@@ -1511,6 +1511,22 @@ def _():
     return rows
 
 
+CMP_ADDING = "docs/comparison/logs/adding-T2000-recipe.jsonl"
+
+
+@table("cmp-adding-recipe")
+def _():
+    """Per seed of the authors' adding recipe at T = 2000: the first evaluation below 0.05 (or
+    none), the best test MSE and the last step's."""
+    rows = []
+    for r in sorted(cmp_runs(CMP_ADDING), key=lambda r: r["seed"]):
+        curve = r["curve"]
+        below = [step for step, mse in curve if mse < 0.05]
+        rows.append([[str(r["seed"])], [n(below[0]) if below else n(curve[-1][0])],   # "not by <last step>"
+                     [sig(min(mse for _, mse in curve), 3)], [sig(curve[-1][1], 3)]])
+    return rows
+
+
 # ---------------------------------------------------------------- BENCHMARKS.md: the cells at seq's shapes
 
 SEQ_CELLS_LOG = "docs/benchmarks/logs/seq-cells-2026-12-04.jsonl"       # before the LRU's 16-lane passes
