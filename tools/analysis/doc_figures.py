@@ -1376,10 +1376,7 @@ ONLINE_CELLS = ("lem", "lstm", "gru", "lru")
 
 def online_runs(**match):
     """The run records of the online log whose fields equal `match`."""
-    rows = [r for r in log(O) if r.get("record") == "run" and all(r.get(k) == v for k, v in match.items())]
-    if not rows:
-        raise LogError(f"{O}: no run record with {match}")
-    return rows
+    return cmp_runs(O, **match)
 
 
 def switch_cost(run):
@@ -1435,10 +1432,7 @@ LABEL_STREAMS = ("switching", "fhn-drift")
 
 
 def labelled_runs(**match):
-    rows = [r for r in log(OL) if r.get("record") == "run" and all(r.get(k) == v for k, v in match.items())]
-    if not rows:
-        raise LogError(f"{OL}: no run record with {match}")
-    return rows
+    return cmp_runs(OL, **match)
 
 
 @table("online-labels-cells")
@@ -1476,6 +1470,7 @@ CMP_FHN = "docs/comparison/logs/fhn-cells.jsonl"
 
 
 def cmp_runs(path, **match):
+    """The run records of the log at `path` whose fields equal `match` (every runs log's helper)."""
     rows = [r for r in log(path) if r.get("record") == "run" and all(r.get(k) == v for k, v in match.items())]
     if not rows:
         raise LogError(f"{path}: no run record with {match}")

@@ -80,8 +80,8 @@ package struct OnlineRun {
             guard x.count == settings.features else {
                 throw SequenceDataError(stream.source, "vectors of \(x.count) values, the model reads \(settings.features) (--features)")
             }
-            if let classes = settings.classes, let label = x.last, !(label >= 0 && label < Float(classes) && label == label.rounded()) {
-                throw SequenceDataError(stream.source, "vector \(learner.steps + 1): its last value \(label) is not a class (an integer from 0 to \(classes - 1): --classes \(classes))")
+            if let classes = settings.classes, VectorStream.label(of: x, classes: classes) == nil {
+                throw SequenceDataError(stream.source, "vector \(learner.steps + 1): its last value \(x.last!) is not a class (an integer from 0 to \(classes - 1): --classes \(classes))")
             }
             let step = learner.observe(x)
             window.add(step); total.add(step)

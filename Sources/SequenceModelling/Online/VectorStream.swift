@@ -36,6 +36,13 @@ public final class VectorStream {
     }
 
     /// The next vector, or nil at the end of the stream.
+    /// The class a labelled stream's vector ends with (`seq online --classes`): its last value
+    /// when that is an integer from 0 to `classes` − 1, else nil.
+    public static func label(of vector: [Float], classes: Int) -> Int? {
+        guard let last = vector.last, last >= 0, last < Float(classes), last == last.rounded() else { return nil }
+        return Int(last)
+    }
+
     public func next() throws -> [Float]? {
         switch format {
         case .f32:

@@ -5,7 +5,7 @@ let scratch = "/dev/shm/lem-fuzz-seq-\(getpid()).npz"
 
 /// Every reader of sequence data on untrusted bytes: IDX (and gzip), CIFAR-10 batches, `.ts`
 /// text, NumPy `.npy` / `.npz` (and the sequences made of their arrays), CSV (labelled or not),
-/// `seq online`'s vector streams (text and raw float32). Each must return data or throw; never crash or hang.
+/// `seq online`'s vector streams (text and raw float32) and their labels. Each must return data or throw; never crash or hang.
 func fuzzOne(_ bytes: [UInt8]) {
     _ = try? IDXArray(parsing: bytes, source: "fuzz")
     _ = try? gunzip(bytes, source: "fuzz", limit: 1 << 20)
@@ -25,7 +25,10 @@ func fuzzOne(_ bytes: [UInt8]) {
         for (format, features) in [(VectorStream.Format.text, nil), (.f32, 3), (.text, 2)] as [(VectorStream.Format, Int?)] {
             guard let stream = try? VectorStream(path: scratch, format: format, features: features) else { continue }
             var count = 0
-            while let v = try? stream.next() { count += v.count }
+            while let v = try? stream.next() {
+                count += v.count
+                _ = VectorStream.label(of: v, classes: 3)   // a labelled stream's class (seq online --classes)
+            }
         }
     }
     if let text = String(validating: bytes, as: UTF8.self) {
