@@ -60,8 +60,10 @@ package struct SequenceBenchmark {
         let adam = Optimizer(settings: OptimizerSettings(kind: .adam), parameterCount: model.parameters.count)
         return timeSteps(minimumSeconds: minimumSeconds, minimumRuns: minimumRuns) {
             model.parameters.zeroGrads()
-            _ = model.forward(features: x, targets: y, steps: s.steps, batch: s.batch, training: true, rng: &rng)
-            model.backward()
+            x.withUnsafeBufferPointer { xp in   // (alive until the backward has read it)
+                _ = model.forward(features: xp.baseAddress!, targets: y, steps: s.steps, batch: s.batch, training: true, rng: &rng)
+                model.backward()
+            }
             adam.step(model.parameters, learningRate: 1e-3)
         }
     }

@@ -43,11 +43,17 @@ package final class SequenceRegressionTask: TrainingTask {
         guard let (indices, _) = batches.share(index, group) else { return BatchStats(lossSum: 0, lossCount: 0, units: 0) }
         let x = timeMajor(train, indices)
         let y = targetBatch(train, indices)
+        // The backward reads the features again (the input weights' gradient), so it runs while
+        // `x` is certainly alive: after the closure Swift may free it, and a backward reading
+        // freed memory gave a NaN gradient now and then (CI, check-exports).
         let loss = x.withUnsafeBufferPointer { xp in
-            y.withUnsafeBufferPointer { model.forward(features: xp.baseAddress!, targets: $0.baseAddress!, steps: train.steps, batch: indices.count,
-                                                      training: true, rng: &rng) }
+            y.withUnsafeBufferPointer {
+                let loss = model.forward(features: xp.baseAddress!, targets: $0.baseAddress!, steps: train.steps, batch: indices.count,
+                                         training: true, rng: &rng)
+                model.backward()
+                return loss
+            }
         }
-        model.backward()
         return BatchStats(lossSum: loss, lossCount: indices.count * width, units: indices.count * train.steps)
     }
 

@@ -17,6 +17,9 @@ final class ToyTask: TrainingTask {
     /// The parameters at the start of every batch (= after the previous optimizer step).
     var parametersSeen: [[Float]] = []
     var interruptAtStep: Int?
+    /// From this epoch on, validation reads NaN (as diverged weights give).
+    var nanValidationFromEpoch: Int?
+    var validations = 0
     var steps = 0
 
     init(seed: UInt64) {
@@ -59,8 +62,11 @@ final class ToyTask: TrainingTask {
         batchesSeen.append(index)
         parametersSeen.append(parameterBytes)
         let (x, y) = batch(order[index * B ..< (index + 1) * B])
-        let loss = model.forward(features: x, labels: y, steps: T, batch: B, training: true, rng: &rng)
-        model.backward()
+        let loss = withExtendedLifetime(x) {   // the backward reads the features again
+            let loss = model.forward(features: x, labels: y, steps: T, batch: B, training: true, rng: &rng)
+            model.backward()
+            return loss
+        }
         return BatchStats(lossSum: loss, lossCount: B, units: T * B)
     }
 
@@ -75,6 +81,10 @@ final class ToyTask: TrainingTask {
             if guess == Int(y[b]) { correct += 1 }
         }
         let accuracy = Double(correct) / Double(examples.count)
+        validations += 1
+        if let e = nanValidationFromEpoch, validations >= e {
+            return Evaluation(loss: .nan, metric: .nan, metricName: "accuracy", higherIsBetter: true, summary: "valid accuracy nan")
+        }
         return Evaluation(loss: loss / Double(examples.count), metric: accuracy, metricName: "accuracy", higherIsBetter: true,
                           summary: "valid accuracy \(accuracy)")
     }
@@ -239,6 +249,34 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(task: task, settings: settings(dir), progress: quiet).run()) { error in
             XCTAssertTrue("\(error)".contains("loss became nan"), "\(error)")
         }
+    }
+
+    /// A NaN validation figure stops the run with a message (it used to crash writing the NaN
+    /// into the resumable state's JSON) and never replaces the best model.
+    func testNonFiniteValidationStopsWithAClearErrorAndKeepsTheBest() throws {
+        let dir = temporaryDirectory()
+        let task = ToyTask(seed: 4)
+        task.nanValidationFromEpoch = 2
+        XCTAssertThrowsError(try Trainer(task: task, settings: settings(dir), progress: quiet).run()) { error in
+            print("the error: \(error)")
+            XCTAssertTrue("\(error)".contains("validation gave valid accuracy nan at epoch 2"), "\(error)")
+            XCTAssertTrue("\(error)".contains("the best model so far is in \(dir)/toy.ckpt"), "\(error)")
+        }
+        let best = try Checkpoint.read(path: dir + "/toy.ckpt", expectedKind: "kws")
+        let kept = ToyTask(seed: 5).parameters   // a block of the same layout
+        try best.loadParameters(into: kept)
+        XCTAssertTrue(UnsafeBufferPointer(start: kept.values, count: kept.count).allSatisfy(\.isFinite))
+    }
+
+    /// Non-finite numbers in a checkpoint's JSON sections are written and read back (as strings).
+    func testNonFiniteNumbersInTheJSONSectionsRoundTrip() throws {
+        struct Figures: Codable, Equatable { var a: Double; var b: Double; var c: Float }
+        let json = Checkpoint.encode(Figures(a: .infinity, b: -.infinity, c: 1.5))
+        print("encoded: \(json)")
+        let checkpoint = Checkpoint(kind: "kws", model: ["x": 1], tool: ["y": 2], parameters: ToyTask(seed: 1).parameters)
+        XCTAssertEqual(try checkpoint.decode(Figures.self, json, "figures"), Figures(a: .infinity, b: -.infinity, c: 1.5))
+        let nan = try checkpoint.decode(Figures.self, Checkpoint.encode(Figures(a: .nan, b: 0, c: .nan)), "figures")
+        XCTAssertTrue(nan.a.isNaN && nan.c.isNaN)
     }
 }
 

@@ -192,7 +192,9 @@ public struct Checkpoint: Sendable {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ json: String, _ what: String) throws -> T {
-        do { return try JSONDecoder().decode(type, from: Data(json.utf8)) } catch {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = Checkpoint.nonFinite.decoding
+        do { return try decoder.decode(type, from: Data(json.utf8)) } catch {
             throw CheckpointError(path: path, problem: "unreadable \(what) (\(error))")
         }
     }
@@ -200,9 +202,15 @@ public struct Checkpoint: Sendable {
     static func encode<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        // Encoding plain Codable structs of numbers and strings cannot fail.
+        // A non-finite number (a diverged run's metric) is written as a string, which JSON has
+        // no number for; with that, encoding plain Codable structs of numbers and strings cannot fail.
+        encoder.nonConformingFloatEncodingStrategy = nonFinite.encoding
         return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
+
+    /// How the JSON sections write and read ±∞ and NaN: as the strings "inf", "-inf", "nan".
+    static let nonFinite = (encoding: JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan"),
+                            decoding: JSONDecoder.NonConformingFloatDecodingStrategy.convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan"))
 }
 
 /// A checkpoint that cannot be read or written; `description` is "<path>: <problem>".

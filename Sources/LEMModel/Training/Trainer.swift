@@ -339,6 +339,12 @@ public final class Trainer {
             var note = ""
             func validateAndKeepBest() throws -> Evaluation {
                 let evaluation = task.validate()
+                // A non-finite validation figure means the weights diverged (or the validation
+                // data hold a NaN): stop before it becomes the "best" model or the scheduler's state.
+                guard evaluation.metric.isFinite, evaluation.loss.isFinite else {
+                    let kept = best == nil ? "" : "; the best model so far is in \(settings.checkpointPath)"
+                    throw TrainingError(description: "validation gave \(evaluation.summary) at epoch \(epoch): stopping\(kept) (try a lower --lr or a --clip)")
+                }
                 if evaluation.isBetter(than: best) {
                     best = evaluation.metric
                     bestEpoch = epoch
