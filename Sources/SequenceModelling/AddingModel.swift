@@ -1,4 +1,5 @@
 import LEMModel
+import Runtime
 import TaskSupport
 
 /// One recurrent layer and a linear read-out of its last hidden state, trained on the mean squared
@@ -7,7 +8,14 @@ import TaskSupport
 package final class AddingModel: @unchecked Sendable {
     package let parameters: ParameterBlock
     private let replicas: [(block: ParameterBlock, layer: any RecurrentLayer, readout: Linear)]
-    private var predictions: [[Float]], hiddenGrads: [[Float]]
+    /// Each replica's own scratch: an object per replica in an array that never changes, so the
+    /// workers grow their buffers without touching shared storage (growing a shared `[[Float]]`
+    /// from several threads raced: a copy-on-write of the outer array could free it under another
+    /// worker).
+    private let scratch: [ReplicaScratch]
+    private final class ReplicaScratch: @unchecked Sendable {
+        var predictions: FloatBuffer?, hiddenGrads: FloatBuffer?
+    }
 
     package init(cell: CellKind, hiddenSize d: Int, dt: Float, workers: Int) {
         var layout = LayoutBuilder()
@@ -20,8 +28,7 @@ package final class AddingModel: @unchecked Sendable {
             return (block, cell.makeLayer(parameters: block, layer: 0, inputSize: 2, hiddenSize: d, dt: dt),
                     Linear(weight: block.parameter("readout.weight"), bias: block.parameter("readout.bias")))
         }
-        predictions = Array(repeating: [], count: replicas.count)
-        hiddenGrads = predictions
+        scratch = replicas.map { _ in ReplicaScratch() }
     }
 
     /// The authors' initialisation (tk-rusch/LEM `src/adding/network.py`): the cell's, then the
@@ -35,27 +42,23 @@ package final class AddingModel: @unchecked Sendable {
     private func run(_ w: Int, _ data: AddingBatch, train: Bool) -> Double {
         let (block, layer, readout) = replicas[w]
         let B = data.count
-        if predictions[w].count < B { predictions[w] = [Float](repeating: 0, count: B) }
+        let p = ensure(&scratch[w].predictions, B)
         var sum = 0.0
         data.inputs.withUnsafeBufferPointer { u in
             layer.forward(input: u.baseAddress!, steps: data.length, batch: B, initialHidden: nil, initialCell: nil,
                           stateMask: nil, inputStaysValid: true)
-            predictions[w].withUnsafeMutableBufferPointer { p in
-                readout.forward(input: layer.finalHidden, rows: B, output: p.baseAddress!)
-                for b in 0..<B {
-                    let error = p[b] - data.targets[b]
-                    sum += Double(error * error)
-                    p[b] = 2 * error / Float(B)   // ∂(mean squared error)/∂prediction
-                }
-                guard train else { return }
-                if hiddenGrads[w].count < B * layer.hiddenSize { hiddenGrads[w] = [Float](repeating: 0, count: B * layer.hiddenSize) }
-                block.zeroGrads()
-                hiddenGrads[w].withUnsafeMutableBufferPointer { dh in
-                    readout.backward(input: layer.finalHidden, outputGrad: p.baseAddress!, rows: B, inputGrad: dh.baseAddress!, biasGradientDone: false)
-                    layer.backward(outputGrad: nil, finalHiddenGrad: dh.baseAddress!, finalCellGrad: nil, inputGrad: nil,
-                                   initialHiddenGrad: nil, initialCellGrad: nil)
-                }
+            readout.forward(input: layer.finalHidden, rows: B, output: p)
+            for b in 0..<B {
+                let error = p[b] - data.targets[b]
+                sum += Double(error * error)
+                p[b] = 2 * error / Float(B)   // ∂(mean squared error)/∂prediction
             }
+            guard train else { return }
+            let dh = ensure(&scratch[w].hiddenGrads, B * layer.hiddenSize)
+            block.zeroGrads()
+            readout.backward(input: layer.finalHidden, outputGrad: p, rows: B, inputGrad: dh, biasGradientDone: false)
+            layer.backward(outputGrad: nil, finalHiddenGrad: dh, finalCellGrad: nil, inputGrad: nil,
+                           initialHiddenGrad: nil, initialCellGrad: nil)   // (inside: it reads the inputs again)
         }
         return sum
     }

@@ -15,6 +15,7 @@ final class GradientStabilityTests: XCTestCase {
         LEMLayer.declare(&layout, prefix: "", config: config)
         let block = ParameterBlock(layout)
         let lem = LEMLayer(config: config, parameters: block, prefix: "")
+        defer { withExtendedLifetime(block) {} }   // the layer reads the block through raw pointers
         var rng = RandomGenerator(seed: seed)
         lem.initialize(&rng)
         for i in 0..<block.count { block.values[i] *= weightScale }

@@ -101,6 +101,7 @@ final class Int8Tests: XCTestCase {
             cell.declare(&layout, layer: 0, inputSize: m, hiddenSize: d, dt: 1)
             let parameters = ParameterBlock(layout)
             let float = cell.makeLayer(parameters: parameters, layer: 0, inputSize: m, hiddenSize: d, dt: 1)
+            defer { withExtendedLifetime(parameters) {} }   // the layers read the block through raw pointers
             float.initialize(&rng)
             let int8 = cell.makeLayer(parameters: parameters, layer: 0, inputSize: m, hiddenSize: d, dt: 1)
             int8.quantizeForInference()

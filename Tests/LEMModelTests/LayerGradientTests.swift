@@ -20,6 +20,7 @@ final class LayerGradientTests: XCTestCase {
         Linear.declare(&layout, prefix: "fc.", inputSize: 5, outputSize: 3)
         let block = ParameterBlock(layout)
         let fc = Linear(weight: block.parameter("fc.weight"), bias: block.parameter("fc.bias"))
+        defer { withExtendedLifetime(block) {} }   // the layer reads the block through raw pointers
         fc.initialize(&rng)
         let rows = 4
         let x = randomArray(rows * 5, &rng), w = randomArray(rows * 3, &rng)
@@ -187,6 +188,7 @@ final class LayerGradientTests: XCTestCase {
         Linear.declare(&layout, prefix: "classifier.", inputSize: 4, outputSize: 3)
         let block = ParameterBlock(layout)
         let head = LastStepClassifier(linear: Linear(weight: block.parameter("classifier.weight"), bias: block.parameter("classifier.bias")))
+        defer { withExtendedLifetime(block) {} }   // the layer reads the block through raw pointers
         head.linear.initialize(&rng)
         let B = 5
         let y = randomArray(B * 4, &rng)

@@ -54,6 +54,7 @@ final class StepProductTests: XCTestCase {
             let layer = LSTMLayer(config: config, parameters: block, prefix: "rnn.", layer: 0)
             layer.initialize(&rng)
             let input = randomArray(T * B * m, &rng), outGrad = randomArray(T * B * d, &rng)
+            defer { withExtendedLifetime(input) {} }   // the backward reads the input again
             block.zeroGrads()
             var dInput = [Float](repeating: 0, count: T * B * m)
             input.withUnsafeBufferPointer { layer.forward(input: $0.baseAddress!, steps: T, batch: B, inputStaysValid: true) }
@@ -82,6 +83,8 @@ final class StepProductTests: XCTestCase {
                 let layer = LEMLayer(config: config, parameters: block, prefix: "lem.")
                 layer.initialize(&rng)
                 let input = randomArray(T * B * m, &rng), outGrad = randomArray(T * B * d, &rng)
+                defer { withExtendedLifetime(input) {} }   // the backward reads the input again
+            defer { withExtendedLifetime(input) {} }   // the backward reads the input again
                 var mask = [Float](repeating: 0, count: B * d)
                 fillDropoutMask(&mask, count: B * d, probability: 0.3, rng: &rng)
                 block.zeroGrads()
@@ -117,6 +120,7 @@ final class StepProductTests: XCTestCase {
                 let layer = GRULayer(config: config, parameters: block, prefix: "rnn.", layer: 0)
                 layer.initialize(&rng)
                 let input = randomArray(T * B * m, &rng), outGrad = randomArray(T * B * d, &rng), h0 = randomArray(B * d, &rng)
+                defer { withExtendedLifetime(input) {} }   // the backward reads the input again
                 var mask = [Float](repeating: 0, count: B * d)
                 fillDropoutMask(&mask, count: B * d, probability: 0.3, rng: &rng)
                 block.zeroGrads()

@@ -144,6 +144,7 @@ public final class SequenceClassifier: @unchecked Sendable {
     /// Logits `[B, C]` without computing a loss (classification); valid until the next call.
     /// A few sequences run with one BLAS thread (their per-step products are too small to split).
     public func logits(features: UnsafePointer<Float>, steps T: Int, batch B: Int) -> UnsafeMutablePointer<Float> {
+        pendingBatch = nil   // this forward replaced a training forward's activations: no backward now
         let forward = {
             self.recurrent.disableMasks()
             self.recurrent.forward(input: features, steps: T, batch: B, initialHidden: nil, initialCell: nil)   // no backward
