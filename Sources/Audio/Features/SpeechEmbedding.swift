@@ -92,11 +92,30 @@ public struct OpenWakeWordMel: Sendable {
 /// × 32 bands → 96 values, through 20 convolutions (kernels alternately 1×3 over the bands with
 /// one zero on each side and 3×1 over time without padding; the first 3×3; batch norm folded),
 /// each but the last followed by max(LeakyReLU₀.₂(v), −0.4), with 2×2 and 1×2 max-pools between
-/// (FRONTEND-SPEC.md §5). Convolutions are im2col + one GEMM each.
+/// (FRONTEND-SPEC.md §5).
+///
+/// Activations are channel-major `[C, T, M]`. A 3×1 convolution over time is three matrix
+/// products on shifted views of its input, y += W_dt · x[:, dt…, :] (a time shift of the whole
+/// `[T, M]` plane is a plain offset, so nothing is copied); the 1×3 (and the first 3×3)
+/// convolutions build their im2col rows by whole blocks, one copy per (channel, tap) and zeros at
+/// the band edges. (Rows copied one time step at a time, and a fresh array per layer, cost as
+/// much as the products: `kws listen` spent 42 % of its time outside them.)
 public struct SpeechEmbedding: @unchecked Sendable {
     public static let frames = 76, bands = 32, width = 96
-    struct Layer { var weight: [Float], bias: [Float]?, out: Int, input: Int, kt: Int, km: Int, padM: Int, poolAfter: (Int, Int)? }
+    struct Layer {
+        /// `[out, input·kt·km]` as stored (im2col order), or for a 3×1 layer `[kt][out, input]`.
+        var weight: [Float]
+        var bias: [Float]?
+        var out: Int, input: Int, kt: Int, km: Int, padM: Int, poolAfter: (Int, Int)?
+        /// The input's time and band sizes, and the output's before any pool.
+        var t = 0, m = 0, tOut = 0, mOut = 0
+        /// A convolution over time only: three shifted products, no im2col.
+        var overTimeOnly: Bool { km == 1 && padM == 0 }
+    }
     let layers: [Layer]
+    /// Floats of the largest activation (any layer's output before pooling, or the input) and of
+    /// the largest im2col matrix: the workspace of one call.
+    let activationCapacity: Int, columnCapacity: Int
 
     /// The weights shipped with lem (`Resources/speech-embedding.safetensors`, Apache-2.0, from
     /// openWakeWord 0.5.1's embedding_model.onnx), or those of `path`.
@@ -109,26 +128,41 @@ public struct SpeechEmbedding: @unchecked Sendable {
         // Pools after layers 2, 6, 10, 14, 18 (0-based): 2×2, 1×2, 2×2, 1×2, 2×2 (time × mel).
         let pools: [Int: (Int, Int)] = [2: (2, 2), 6: (1, 2), 10: (2, 2), 14: (1, 2), 18: (2, 2)]
         var layers: [Layer] = []
+        var (t, m, total) = (Self.frames, Self.bands, 0)
+        var (activations, columns) = (t * m, 0)
         for i in 0..<20 {
             let shape = weights.tensors["conv\(i).weight"]?.shape ?? []
             guard shape.count == 4 else { throw AudioError(source: file, problem: "no conv\(i).weight of 4 dimensions") }
-            let w: [Float], b: [Float]?
+            var w: [Float], b: [Float]?
             do {
                 w = try weights.floats("conv\(i).weight")
                 b = i < 19 ? try weights.floats("conv\(i).bias") : nil
             } catch { throw AudioError(source: file, problem: "\(error)") }
-            layers.append(Layer(weight: w, bias: b, out: shape[0], input: shape[1], kt: shape[2], km: shape[3], padM: shape[3] == 3 ? 1 : 0,
-                                poolAfter: pools[i]))
-        }
-        guard layers.first?.input == 1, layers.last?.out == Self.width else { throw AudioError(source: file, problem: "not the speech embedding's layers") }
-        self.layers = layers
-        var (t, m, total) = (Self.frames, Self.bands, 0)
-        for layer in layers {
-            (t, m) = (t - layer.kt + 1, m + 2 * layer.padM - layer.km + 1)
-            total += layer.out * layer.input * layer.kt * layer.km * t * m
+            var layer = Layer(weight: w, bias: b, out: shape[0], input: shape[1], kt: shape[2], km: shape[3], padM: shape[3] == 3 ? 1 : 0,
+                              poolAfter: pools[i])
+            guard i == 0 ? layer.input == 1 : layer.input == layers[i - 1].out else { throw AudioError(source: file, problem: "conv\(i)'s input is not conv\(i - 1)'s output") }
+            (layer.t, layer.m) = (t, m)
+            (layer.tOut, layer.mOut) = (t - layer.kt + 1, m + 2 * layer.padM - layer.km + 1)
+            guard layer.tOut > 0, layer.mOut == m else { throw AudioError(source: file, problem: "conv\(i) does not fit the embedding's shapes") }
+            if layer.overTimeOnly {
+                // [out, input, kt] → [kt][out, input]: each tap's matrix contiguous.
+                let (o, c, k) = (layer.out, layer.input, layer.kt)
+                var taps = [Float](repeating: 0, count: w.count)
+                for r in 0..<o { for ci in 0..<c { for dt in 0..<k { taps[(dt * o + r) * c + ci] = w[(r * c + ci) * k + dt] } } }
+                layer.weight = taps
+            } else {
+                columns = max(columns, layer.input * layer.kt * layer.km * layer.tOut * layer.mOut)
+            }
+            total += layer.out * layer.input * layer.kt * layer.km * layer.tOut * layer.mOut
+            activations = max(activations, layer.out * layer.tOut * layer.mOut)
+            (t, m) = (layer.tOut, layer.mOut)
             if let (pt, pm) = layer.poolAfter { (t, m) = (t / pt, m / pm) }
+            layers.append(layer)
         }
+        guard layers.last?.out == Self.width, t == 1, m == 1 else { throw AudioError(source: file, problem: "not the speech embedding's layers") }
+        self.layers = layers
         multiplyAdds = total
+        (activationCapacity, columnCapacity) = (activations, columns)
     }
 
     /// Multiply-adds of one embedding (its convolutions).
@@ -137,50 +171,72 @@ public struct SpeechEmbedding: @unchecked Sendable {
     /// The embedding of one window: `mel` holds 76 × 32 values (frame-major, openWakeWord's units).
     public func callAsFunction(_ mel: UnsafeBufferPointer<Float>) -> [Float] {
         precondition(mel.count == Self.frames * Self.bands)
-        var x = Array(mel), (c, t, m) = (1, Self.frames, Self.bands)
-        var columns: [Float] = []
-        for (i, layer) in layers.enumerated() {
-            let (tOut, mOut) = (t - layer.kt + 1, m + 2 * layer.padM - layer.km + 1)
-            let k = c * layer.kt * layer.km, n = tOut * mOut
-            if columns.count < k * n { columns = [Float](repeating: 0, count: k * n) }
-            // im2col: row (ci, dt, dm), column (to, mo) = x[ci, to + dt, mo + dm − pad] (0 outside):
-            // each (row, to) is one shifted run of a mel row, copied whole.
-            x.withUnsafeBufferPointer { src in
-                columns.withUnsafeMutableBufferPointer { col in
-                    for ci in 0..<c {
-                        for dt in 0..<layer.kt {
-                            for dm in 0..<layer.km {
-                                let row = ((ci * layer.kt + dt) * layer.km + dm) * n
-                                let shift = dm - layer.padM
-                                let lo = max(0, -shift), hi = min(mOut, m - shift)   // mo with 0 ≤ mo + shift < m
-                                for to in 0..<tOut {
-                                    let out = col.baseAddress! + row + to * mOut
-                                    let input = src.baseAddress! + (ci * t + to + dt) * m + shift
-                                    if lo > 0 { out.initialize(repeating: 0, count: lo) }
-                                    if hi > lo { (out + lo).update(from: input + lo, count: hi - lo) }
-                                    if hi < mOut { (out + max(hi, lo)).initialize(repeating: 0, count: mOut - max(hi, lo)) }
-                                }
+        // One workspace per call (the struct is shared between threads): two activation buffers
+        // used in turn, and the im2col matrix.
+        let work = UnsafeMutablePointer<Float>.allocate(capacity: 2 * activationCapacity + columnCapacity)
+        defer { work.deallocate() }
+        var (x, y) = (work, work + activationCapacity)
+        let columns = work + 2 * activationCapacity
+        x.update(from: mel.baseAddress!, count: mel.count)
+        for layer in layers {
+            let (c, t, m, o) = (layer.input, layer.t, layer.m, layer.out)
+            let (tOut, mOut) = (layer.tOut, layer.mOut)
+            let n = tOut * mOut
+            if layer.overTimeOnly {
+                // y[o, to, mo] = Σ_dt Σ_ci W_dt[o, ci] · x[ci, to + dt, mo]: x shifted by dt·m
+                // floats is the tap's [c, tOut·m] matrix, with rows t·m apart.
+                layer.weight.withUnsafeBufferPointer { w in
+                    for dt in 0..<layer.kt {
+                        gemm(m: o, n: n, k: c, w.baseAddress! + dt * o * c, lda: c, x + dt * m, ldb: t * m, beta: dt == 0 ? 0 : 1, y, ldc: n)
+                    }
+                }
+            } else {
+                // im2col: row (ci, dt, dm), column (to, mo) = x[ci, to + dt, mo + dm − pad], 0 outside
+                // the bands. A row is the plane x[ci, dt…, :] shifted by (dm − pad) floats, copied
+                // whole; the positions whose band falls outside are then zeroed (one per time step).
+                for ci in 0..<c {
+                    for dt in 0..<layer.kt {
+                        for dm in 0..<layer.km {
+                            let row = columns + ((ci * layer.kt + dt) * layer.km + dm) * n
+                            let source = x + (ci * t + dt) * m
+                            let shift = dm - layer.padM
+                            let lo = max(0, -shift), hi = min(mOut, m - shift)   // mo with 0 ≤ mo + shift < m
+                            (row + lo).update(from: source + lo + shift, count: n - lo - (mOut - hi))
+                            for to in 0..<tOut {
+                                for mo in 0..<lo { row[to * mOut + mo] = 0 }
+                                for mo in hi..<mOut { row[to * mOut + mo] = 0 }
                             }
                         }
                     }
                 }
+                layer.weight.withUnsafeBufferPointer { w in
+                    gemm(m: o, n: n, k: c * layer.kt * layer.km, w.baseAddress!, lda: c * layer.kt * layer.km, columns, ldb: n, beta: 0, y, ldc: n)
+                }
             }
-            var y = [Float](repeating: 0, count: layer.out * n)
-            if let bias = layer.bias { for o in 0..<layer.out { for j in 0..<n { y[o * n + j] = bias[o] } } }
-            gemm(m: layer.out, n: n, k: k, layer.weight, lda: k, columns, ldb: n, beta: layer.bias == nil ? 0 : 1, &y, ldc: n)
-            if i < 19 { for j in y.indices { let v = y[j]; y[j] = v < 0 ? max(0.2 * v, -0.4) : v } }
-            (x, c, t, m) = (y, layer.out, tOut, mOut)
+            // Bias and activation in one pass (the last layer has neither).
+            if let bias = layer.bias {
+                for r in 0..<o {
+                    let (b, out) = (bias[r], y + r * n)
+                    for j in 0..<n { let v = out[j] + b; out[j] = v < 0 ? max(0.2 * v, -0.4) : v }
+                }
+            }
+            swap(&x, &y)
             if let (pt, pm) = layer.poolAfter {
-                let (tp, mp) = (t / pt, m / pm)
-                var pooled = [Float](repeating: -.infinity, count: c * tp * mp)
-                for ci in 0..<c { for a in 0..<tp { for b in 0..<mp {
-                    var v = -Float.infinity
-                    for u in 0..<pt { for w in 0..<pm { v = max(v, x[(ci * t + a * pt + u) * m + b * pm + w]) } }
-                    pooled[(ci * tp + a) * mp + b] = v
-                } } }
-                (x, t, m) = (pooled, tp, mp)
+                // Max-pool [o, tOut, mOut] → [o, tOut/pt, mOut/pm] from x into y, then swap back.
+                let (tp, mp) = (tOut / pt, mOut / pm)
+                for ci in 0..<o {
+                    for a in 0..<tp {
+                        let out = y + (ci * tp + a) * mp
+                        for b in 0..<mp {
+                            var v = -Float.infinity
+                            for u in 0..<pt { for w in 0..<pm { v = max(v, x[(ci * tOut + a * pt + u) * mOut + b * pm + w]) } }
+                            out[b] = v
+                        }
+                    }
+                }
+                swap(&x, &y)
             }
         }
-        return x   // [96, 1, 1]
+        return Array(UnsafeBufferPointer(start: x, count: Self.width))   // [96, 1, 1]
     }
 }
