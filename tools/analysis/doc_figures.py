@@ -1361,7 +1361,7 @@ def _():
 @table("wake-cost")
 def _():
     rows = []
-    for rid in ("cost-logmel-lem", "cost-embedding-lem", "cost-embedding-lem-80ms", "cost-openwakeword", "cost-pocketsphinx"):
+    for rid in ("cost-logmel-lem", "cost-embedding-lem", "cost-embedding-lem-80ms", "cost-embedding-lem-80ms-blocks", "cost-openwakeword", "cost-pocketsphinx"):
         r = one(W, id=rid)
         rows.append([None, [n(r["percent_of_one_core"], 2)], [n(r["ms_per_decision"], 2)]])
     return rows
