@@ -25,6 +25,11 @@ package struct KWSToolData: Codable {
     }
 }
 
+/// The decision layer saved in the `kws` checkpoint at `path` (nil when none was saved).
+package func savedDetectionSettings(checkpoint path: String) throws -> DetectionSettings? {
+    try Checkpoint.read(path: path, expectedKind: "kws").tool(KWSToolData.self).detection
+}
+
 /// The decision layer a checkpoint carries for `kws listen` (flags override each setting): per
 /// keyword thresholds chosen on a validation stream for a false-alarm rate, and the rules they
 /// were chosen with.

@@ -39,6 +39,9 @@ package struct StreamEvaluation {
     /// With `sweep`: write the per-keyword thresholds that meet `targetFAPerHour` (and these
     /// settings) into the checkpoint, for `kws listen`.
     package var saveDecision = false
+    /// Without `sweep`: these keywords' own thresholds instead of `threshold` (a checkpoint's
+    /// decision layer, as `kws listen` applies it).
+    package var perKeywordThresholds: [String: Float] = [:]
     package var tfToleranceMs = 1500
     package var sweep = false
     package var targetFAPerHour: Double = 2
@@ -75,7 +78,7 @@ package struct StreamEvaluation {
 
     private func recognizers(labels: [String], thresholds: [Float], external: Bool) -> [CommandRecognizer] {
         thresholds.map {
-            var r = CommandRecognizer(labels: labels, threshold: $0, averageMs: averageMs, suppressMs: suppressMs)
+            var r = CommandRecognizer(labels: labels, threshold: $0, perClass: sweep ? [:] : perKeywordThresholds, averageMs: averageMs, suppressMs: suppressMs)
             r.minimumCount = external ? 1 : minimumCount
             r.cooldownMs = cooldownMs
             r.consecutive = consecutive
@@ -211,6 +214,7 @@ package struct StreamEvaluation {
             "protocol": protocolName, "stride_ms": scoresFile == nil ? scan.strideMs as Any : NSNull(), "average_ms": averageMs, "minimum_count": minimumCount,
             "scoring": scoring.rawValue, "cooldown_ms": cooldownMs, "false_alarms": m.falseAlarms, "consecutive": consecutive,
             "energy_gate_db": energyGateDB ?? NSNull(), "gated_windows": scan.gated,
+            "keyword_thresholds": sweep || perKeywordThresholds.isEmpty ? NSNull() : perKeywordThresholds.mapValues { Double(formatThreshold($0))! } as Any,
             "false_alarm_sources": Dictionary(uniqueKeysWithValues: FalseAlarmSource.allCases.map { ($0.rawValue, m.falseAlarmsBySource[$0] ?? 0) }),
             "windows": scan.windows,
             "latency_ms": m.latency.map { ["median": $0.medianMs, "p90": $0.p90Ms, "found": m.latenciesMs.count,
@@ -285,7 +289,9 @@ package struct StreamEvaluation {
                          scan.windows, scoresFile!))
         }
         let scoringNote = scoring == .picovoice ? "Picovoice's scoring: 500 ms after each keyword" : String(format: "tolerance %.0f ms after each clip", toleranceMs)
-        lines.append("threshold \(formatThreshold(thresholds[main])): " + String(format: "miss rate %.1f%% (%d of %d), %.1f false alarms per hour (%d; ",
+        let shown = sweep || perKeywordThresholds.isEmpty ? formatThreshold(thresholds[main])
+            : perKeywordThresholds.sorted { $0.key < $1.key }.map { "\($0.key) \(formatThreshold($0.value))" }.joined(separator: ", ")
+        lines.append("threshold \(shown): " + String(format: "miss rate %.1f%% (%d of %d), %.1f false alarms per hour (%d; ",
                      100 * m.missRate, m.misses, m.keywordWords, m.falseAlarmsPerHour, m.falseAlarms)
                      + FalseAlarmSource.allCases.filter { scoring == .lem || $0 != .repeatedKeyword }
                         .map { "\(m.falseAlarmsBySource[$0] ?? 0) \($0.rawValue.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")

@@ -34,7 +34,8 @@ extension KWS {
                 are silence); --save-decision writes each keyword's threshold for
                 --target-fa-per-hour into the checkpoint, and kws listen uses it. Choose it on a
                 validation stream (make-stream --speech-split valid, training's noise range),
-                never on the test stream. A stream too long to keep
+                never on the test stream; eval-stream of that checkpoint without --sweep or
+                --threshold then measures it as listen applies it (flags override a setting). A stream too long to keep
                 comes on standard input ("-", raw PCM as kws listen takes it), e.g. straight
                 from kws make-stream --out -: its labels are read when the audio ends.
 
@@ -69,8 +70,8 @@ extension KWS {
         @Option(help: "Raw PCM sample format on standard input: s16 or f32 (little-endian).") var format: PCMInput.Format = .s16
         @Option(help: "Interleaved channels of raw PCM on standard input (mixed to mono).") var channels: Int = 1
         @Option(help: "How detections are scored: lem (ours, --tolerance-ms) or picovoice (Picovoice's benchmark).") var scoring: Scoring = .lem
-        @Option(name: .customLong("cooldown-ms"), help: "Nothing fires for this long after any firing (0: TensorFlow's rule).") var cooldownMs: Double = 0
-        @Option(help: "Windows in a row whose averaged score passes the threshold before a keyword fires.") var consecutive: Int = 1
+        @Option(name: .customLong("cooldown-ms"), help: "Nothing fires for this long after any firing (default: the checkpoint's decision layer's, else 0: TensorFlow's rule).") var cooldownMs: Double?
+        @Option(help: "Windows in a row whose averaged score passes the threshold before a keyword fires (default: the checkpoint's decision layer's, else 1).") var consecutive: Int?
         @Option(name: .customLong("energy-gate-db"), help: ArgumentHelp("Windows quieter than this RMS level (dBFS) count as silence, e.g. --energy-gate-db=-50.", valueName: "dB")) var energyGateDB: Double?
         @Flag(name: .customLong("save-decision"), help: "With --sweep: write each keyword's threshold for --target-fa-per-hour (and --cooldown-ms, --consecutive, --energy-gate-db, --average-ms) into the checkpoint; kws listen then uses them.") var saveDecision = false
         @Option(help: "Defaults of the settings below: lem (ours) or tf (test_streaming_accuracy.py's).") var `protocol`: StreamProtocol = .lem
@@ -99,10 +100,10 @@ extension KWS {
             if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be in (0, 1)") }
             if let strideMs, strideMs < 1 { throw ValidationError("--stride-ms must be at least 1") }
             if let averageMs, !(averageMs > 0) { throw ValidationError("--average-ms must be positive") }
-            if consecutive < 1 || consecutive > 100 { throw ValidationError("--consecutive must be from 1 to 100") }
+            if let consecutive, consecutive < 1 || consecutive > 100 { throw ValidationError("--consecutive must be from 1 to 100") }
             if let energyGateDB, !(energyGateDB.isFinite && energyGateDB <= 0) { throw ValidationError("--energy-gate-db is a level in dBFS: a number ≤ 0, e.g. -50") }
             if saveDecision && !sweep { throw ValidationError("--save-decision chooses thresholds on the sweep: add --sweep") }
-            if !(cooldownMs >= 0 && cooldownMs.isFinite) { throw ValidationError("--cooldown-ms must be a number ≥ 0") }
+            if let cooldownMs, !(cooldownMs >= 0 && cooldownMs.isFinite) { throw ValidationError("--cooldown-ms must be a number ≥ 0") }
             if channels < 1 || channels > 64 { throw ValidationError("--channels must be from 1 to 64") }
             if stream != "-" && rate != nil { throw ValidationError("--rate is for raw PCM on standard input; a file says its own rate") }
             if scores != nil && (stream == "-" || saveFalseAlarms != nil || precision.int8) {
@@ -116,14 +117,23 @@ extension KWS {
         func run() throws {
             try reportingErrors {
                 let (threshold, strideMs, averageMs, minimumCount) = settings
+                // A checkpoint's decision layer (eval-stream --sweep --save-decision) is what kws
+                // listen applies: measure it the same way, unless a sweep or --threshold asks otherwise.
+                let decision = scores == nil && !sweep && self.threshold == nil ? try savedDetectionSettings(checkpoint: checkpoint) : nil
                 var evaluation = StreamEvaluation(checkpoint: checkpoint, stream: stream)
+                if let decision {
+                    evaluation.perKeywordThresholds = decision.thresholds
+                    writeStandardError("kws eval-stream: the checkpoint's decision layer: thresholds " + decision.thresholds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                                       + String(format: " (for %g false alarms per hour on %@)\n", decision.targetFAPerHour, decision.chosenOn))
+                }
                 evaluation.scoresFile = scores
                 (evaluation.int8, evaluation.labels, evaluation.protocolName) = (precision.int8, labels, `protocol`.rawValue)
-                (evaluation.threshold, evaluation.strideMs, evaluation.averageMs, evaluation.minimumCount) = (threshold, strideMs, averageMs, minimumCount)
+                (evaluation.threshold, evaluation.strideMs, evaluation.minimumCount) = (threshold, strideMs, minimumCount)
+                evaluation.averageMs = self.averageMs ?? decision?.averageMs ?? averageMs
                 (evaluation.suppressMs, evaluation.toleranceMs, evaluation.tfToleranceMs) = (suppressMs, toleranceMs, tfToleranceMs)
                 (evaluation.sweep, evaluation.targetFAPerHour, evaluation.det, evaluation.saveFalseAlarms) = (sweep, targetFAPerHour, det, saveFalseAlarms)
-                (evaluation.scoring, evaluation.cooldownMs) = (scoring == .picovoice ? .picovoice : .lem, cooldownMs)
-                (evaluation.consecutive, evaluation.energyGateDB, evaluation.saveDecision) = (consecutive, energyGateDB, saveDecision)
+                (evaluation.scoring, evaluation.cooldownMs) = (scoring == .picovoice ? .picovoice : .lem, cooldownMs ?? decision?.cooldownMs ?? 0)
+                (evaluation.consecutive, evaluation.energyGateDB, evaluation.saveDecision) = (consecutive ?? decision?.consecutive ?? 1, energyGateDB ?? decision?.energyGateDB, saveDecision)
                 if stream == "-" {
                     evaluation.standardInput = PCMInput(format: format, channels: channels)
                     evaluation.standardInputRate = rate

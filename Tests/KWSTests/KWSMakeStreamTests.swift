@@ -124,6 +124,21 @@ final class KWSMakeStreamTests: XCTestCase {
         XCTAssertEqual(saved.count, listened.stdout.split(separator: "\n").count, "one WAV per detection")
         XCTAssertGreaterThan(saved.count, 0)
         XCTAssertEqual(try readAudio(path: dir + "/wakes/" + saved[0]).samples.count, 16000)
+        // eval-stream measures the saved decision layer as listen applies it: the same figures as
+        // its settings given as flags; --threshold overrides it.
+        let applied = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, dir + "/w.wav", "--json"])
+        XCTAssertEqual(applied.status, 0, applied.stderr)
+        XCTAssertTrue(applied.stderr.contains("the checkpoint's decision layer: thresholds") && applied.stderr.contains("yes 0.3"), applied.stderr)
+        let flags = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, dir + "/w.wav", "--threshold", "0.3", "--cooldown-ms", "1000", "--consecutive", "2",
+                                        "--energy-gate-db=-60", "--json"])
+        XCTAssertEqual(flags.status, 0, flags.stderr)
+        let a = try JSONSerialization.jsonObject(with: Data(applied.stdout.utf8)) as! [String: Any]
+        let f = try JSONSerialization.jsonObject(with: Data(flags.stdout.utf8)) as! [String: Any]
+        print("decision layer applied: miss rate \(a["miss_rate"]!), \(a["fa_per_hour"]!) FA/h; as flags: \(f["miss_rate"]!), \(f["fa_per_hour"]!)")
+        XCTAssertEqual((a["keyword_thresholds"] as? [String: Double])?["yes"], 0.3)
+        XCTAssertTrue(f["keyword_thresholds"] is NSNull)
+        for key in ["miss_rate", "fa_per_hour", "cooldown_ms", "energy_gate_db", "average_ms"] { XCTAssertEqual(a[key] as? Double, f[key] as? Double, key) }
+        XCTAssertEqual(a["consecutive"] as? Int, 2)
         let noPipeLabels = try runTool("kws", ["eval-stream", "--checkpoint", ckpt, "-"])
         XCTAssertNotEqual(noPipeLabels.status, 0)
         XCTAssertTrue(noPipeLabels.stderr.contains("a stream on standard input needs --labels"), noPipeLabels.stderr)
