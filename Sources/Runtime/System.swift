@@ -23,19 +23,20 @@ public func writeStandardError(_ text: String) {
     }
 }
 
-/// Runs `path` with `arguments` to its end and returns its exit status (128 + the signal if a
-/// signal ended it), its standard input, output and error redirected to the given files (input
-/// from /dev/null when nil). posix_spawn and waitpid, not Foundation's `Process`, whose
-/// `waitUntilExit` on Linux can wait forever for a child that has already exited when several
-/// threads start children at once (seen with `kws synthesize`'s parallel engines).
+/// Runs `path` (a full path) with `arguments` to its end and returns its exit status (128 + the
+/// signal if a signal ended it), its standard input, output and error redirected to the given
+/// files (input from /dev/null when nil; output and error this process's own when nil).
+/// posix_spawn and waitpid, not Foundation's `Process`, whose `waitUntilExit` on Linux can wait
+/// forever for a child that has already exited when several threads start children at once
+/// (seen with `kws synthesize`'s parallel engines).
 public func spawnAndWait(_ path: String, _ arguments: [String], standardInput: String? = nil,
-                         standardOutput: String, standardError: String) throws -> Int32 {
+                         standardOutput: String?, standardError: String?) throws -> Int32 {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, standardInput ?? "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, standardError, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if let standardOutput { posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+    if let standardError { posix_spawn_file_actions_addopen(&actions, 2, standardError, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
     let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
     defer { for arg in argv { free(arg) } }
     var pid = pid_t()

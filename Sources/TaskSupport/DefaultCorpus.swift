@@ -31,13 +31,9 @@ public enum DefaultCorpus: String, Sendable {
         let dir = root + "/corpora/generated/" + rawValue
         if !fm.fileExists(atPath: dir + "/" + marker) {
             writeStandardError("building the default \(rawValue) corpus (corpora/\(script), once)…\n")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [root + "/corpora/" + script, dir]
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0, fm.fileExists(atPath: dir + "/" + marker) else {
-                throw ToolError(description: "\(root)/corpora/\(script): failed to build the default \(rawValue) corpus (exit \(process.terminationStatus))")
+            let status = try spawnAndWait("/bin/bash", [root + "/corpora/" + script, dir], standardOutput: nil, standardError: nil)
+            guard status == 0, fm.fileExists(atPath: dir + "/" + marker) else {
+                throw ToolError(description: "\(root)/corpora/\(script): failed to build the default \(rawValue) corpus (exit \(status))")
             }
         }
         return dir

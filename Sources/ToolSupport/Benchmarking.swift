@@ -56,24 +56,18 @@ public enum Benchmarking {
     /// With `ranks`, the child is `mpirun -np ranks` of this executable (on this machine, more
     /// ranks than cores allowed; as root, `--allow-run-as-root`), for the data-parallel rows.
     public static func runChild(_ arguments: [String], ranks: Int? = nil) throws -> [[String: Any]] {
-        let process = Process()
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        if let ranks {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["mpirun"] + (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "-np", "\(ranks)", executable.path]
-                + arguments
-        } else {
-            process.executableURL = executable
-            process.arguments = arguments
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let (path, argv) = ranks.map { ("/usr/bin/env", ["mpirun"] + (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "-np", "\($0)", executable]
+                                         + arguments) } ?? (executable, arguments)
+        // The child's JSON lines go to a file (posix_spawn and waitpid: Foundation's Process can
+        // hang in waitUntilExit on Linux; see spawnAndWait).
+        let output = NSTemporaryDirectory() + "lem-bench-\(getpid())-\(UInt64.random(in: 0 ... .max)).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let status = try spawnAndWait(path, argv, standardOutput: output, standardError: nil)
+        guard status == 0 else {
+            throw ToolError(description: "benchmark \(arguments.joined(separator: " ")) failed (exit \(status))")
         }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ToolError(description: "benchmark \(arguments.joined(separator: " ")) failed (exit \(process.terminationStatus))")
-        }
+        let data = FileManager.default.contents(atPath: output) ?? Data()
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
         }
