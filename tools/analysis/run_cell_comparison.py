@@ -15,6 +15,14 @@ the best validation figure and its epoch, the test figure at the best checkpoint
 validation figure reached by 25, 50 and 75 % of the budget, epochs and training seconds) and one
 "choice" record per cell (the grid's figures and the rate chosen). Lower is better for
 regression (RMSE), higher for classification (accuracy): the task's `seq` log says which.
+`--tool kws` compares keyword spotters the same way (`kws train --data D --preset google12`
+with the cell and rate, plus `--tool-args`; the test figure is `kws eval --split test`'s clip
+accuracy of the best checkpoint):
+
+    python3 tools/analysis/run_cell_comparison.py --tool kws --task google12 --data speech_commands_dev \
+        --cell lem:128 --cell lstm:128 --cell gru:152 --cell lru:152 --lr 0.0003 --lr 0.00089 --lr 0.0027 \
+        --minutes 3 --cores 0 1 --out google12-cells.jsonl
+
 Runs go two at a time with `--cores 0 1`; the per-run metrics logs stay in --work, and `--reuse`
 keeps the finished ones of the same budget (an interrupted comparison goes on). A run whose loss
 diverges is recorded with its best validation before it did (`"diverged": true`, no test figure)
@@ -49,13 +57,22 @@ def parameter_count(ckpt):
     return total
 
 
+def test_records(ckpt):
+    """A finished run's test records: `seq train`'s in its metrics log, or the `kws eval` kept beside it."""
+    records = [json.loads(line) for line in open(ckpt + ".metrics.jsonl") if line.strip()]
+    tests = [r for r in records if r.get("event") == "test"]
+    if not tests and os.path.exists(ckpt + ".test.json"):
+        e = json.load(open(ckpt + ".test.json"))
+        tests = [{"event": "test", "accuracy": e["accuracy"], "count": e.get("count", e.get("clips"))}]
+    return records, tests
+
+
 def finished(ckpt):
     """Whether a run's files are those of a finished run (its test record, or its divergence noted)."""
     try:
-        records = [json.loads(line) for line in open(ckpt + ".metrics.jsonl") if line.strip()]
+        return bool(test_records(ckpt)[1]) or os.path.exists(ckpt + ".diverged")
     except (OSError, ValueError):
         return False
-    return any(r.get("event") == "test" for r in records) or os.path.exists(ckpt + ".diverged")
 
 
 def run_one(args, job, core):
@@ -64,25 +81,36 @@ def run_one(args, job, core):
     ckpt = os.path.join(args.work, name + ".ckpt")
     reused = args.reuse and finished(ckpt)
     if not reused:
-        for suffix in ("", ".resume", ".metrics.jsonl", ".diverged"):
+        for suffix in ("", ".resume", ".metrics.jsonl", ".diverged", ".test.json"):
             if os.path.exists(ckpt + suffix):
                 os.remove(ckpt + suffix)
-    command = ["taskset", "-c", str(core), args.seq, "train", "--task", args.task, "--cell", cell, "--hidden", str(hidden),
-               "--lr", f"{lr:g}", "--seed", str(seed), "--epochs", "1000000", "--max-minutes", f"{args.minutes:g}",
-               "--checkpoint", ckpt] + (["--data", args.data] if args.data else [])
+    if args.tool == "kws":
+        command = ["taskset", "-c", str(core), args.kws, "train", "--data", args.data, "--preset", args.task, "--cell", cell, "--hidden", str(hidden),
+                   "--lr", f"{lr:g}", "--seed", str(seed), "--epochs", "1000000", "--max-minutes", f"{args.minutes:g}",
+                   "--checkpoint", ckpt] + args.tool_args.split()
+    else:
+        command = ["taskset", "-c", str(core), args.seq, "train", "--task", args.task, "--cell", cell, "--hidden", str(hidden),
+                   "--lr", f"{lr:g}", "--seed", str(seed), "--epochs", "1000000", "--max-minutes", f"{args.minutes:g}",
+                   "--checkpoint", ckpt] + (["--data", args.data] if args.data else []) + args.tool_args.split()
     env = dict(os.environ, LEM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     env.pop("OPENBLAS_CORETYPE", None)
     if not reused:
         done = subprocess.run(command, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             # A diverged run is a result (its best validation before it diverged), not a failure.
-            if "the training loss became" not in done.stderr:
-                raise SystemExit(f"{name}: seq train failed ({done.returncode}):\n{done.stderr[-2000:]}")
+            if "the training loss became" not in done.stderr and "validation gave" not in done.stderr:
+                raise SystemExit(f"{name}: {args.tool} train failed ({done.returncode}):\n{done.stderr[-2000:]}")
             open(ckpt + ".diverged", "w").write(done.stderr[-2000:])
+        elif args.tool == "kws":
+            # The test split's clip accuracy of the best checkpoint (kws train does not test).
+            evaluated = subprocess.run(["taskset", "-c", str(core), args.kws, "eval", "--checkpoint", ckpt, "--data", args.data, "--split", "test", "--json"],
+                                       env=env, capture_output=True, text=True)
+            if evaluated.returncode != 0:
+                raise SystemExit(f"{name}: kws eval failed ({evaluated.returncode}):\n{evaluated.stderr[-2000:]}")
+            open(ckpt + ".test.json", "w").write(evaluated.stdout)
     diverged = os.path.exists(ckpt + ".diverged")
-    records = [json.loads(line) for line in open(ckpt + ".metrics.jsonl") if line.strip()]
+    records, test = test_records(ckpt)
     valid = [r for r in records if r.get("event") == "valid" and isinstance(r.get("metric"), (int, float))]
-    test = [r for r in records if r.get("event") == "test"]
     # The direction: from the test record when there is one (regression reports its RMSE,
     # classification its accuracy), else from --higher-is-better.
     key = ("rmse" if "rmse" in test[-1] else "accuracy") if test else ("accuracy" if args.higher_is_better else "rmse")
@@ -90,7 +118,7 @@ def run_one(args, job, core):
     base = {"record": "run", "phase": phase, "task": args.task, "cell": cell, "hidden": hidden,
             "parameters": parameter_count(ckpt) if os.path.exists(ckpt) else None, "lr": lr, "seed": seed, "diverged": diverged,
             "budget_minutes": args.minutes, "metric": key, "lower_is_better": lower, "log": os.path.basename(ckpt) + ".metrics.jsonl",
-            "command": " ".join(["LEM_THREADS=1", "OPENBLAS_NUM_THREADS=1"] + command[:3] + ["seq"] + command[4:])}
+            "command": " ".join(["LEM_THREADS=1", "OPENBLAS_NUM_THREADS=1"] + command[:3] + [args.tool] + command[4:])}
     if not valid:   # diverged before its first validation
         return {**base, "best_valid": None, "best_epoch": None, "best_valid_by_25pct": None, "best_valid_by_50pct": None,
                 "best_valid_by_75pct": None, "test": None, "test_count": None, "epochs": 0, "train_seconds": None}
@@ -140,7 +168,9 @@ def run_all(args, jobs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tool", choices=["seq", "kws"], default="seq", help="seq tasks, or keyword spotting (--task is then kws's --preset)")
     ap.add_argument("--task", required=True)
+    ap.add_argument("--tool-args", default="", help="more flags for every training run (one string)")
     ap.add_argument("--data", help="the task's data folder (not needed for fhn)")
     ap.add_argument("--cell", action="append", required=True, help="NAME:HIDDEN, e.g. lem:16")
     ap.add_argument("--lr", action="append", type=float, required=True, help="a learning rate of the grid (repeat)")
@@ -149,6 +179,7 @@ def main():
     ap.add_argument("--minutes", type=float, default=1)
     ap.add_argument("--cores", type=int, nargs="+", default=[0])
     ap.add_argument("--seq", default=os.path.join(ROOT, ".build", "release", "seq"))
+    ap.add_argument("--kws", default=os.path.join(ROOT, ".build", "release", "kws"))
     ap.add_argument("--work", default="cell-comparison-runs")
     ap.add_argument("--out", required=True)
     ap.add_argument("--higher-is-better", action="store_true",
@@ -160,12 +191,12 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
     out = open(args.out, "w")
-    sgemm = subprocess.run(["taskset", "-c", str(args.cores[0]), args.seq, "bench", "--config", "sgemm", "--json"],
+    sgemm = subprocess.run(["taskset", "-c", str(args.cores[0]), args.seq if args.tool == "seq" else args.kws, "bench", "--config", "sgemm", "--json"],
                            env={k: v for k, v in dict(os.environ, LEM_THREADS="1", OPENBLAS_NUM_THREADS="1").items() if k != "OPENBLAS_CORETYPE"},
                            capture_output=True, text=True)
     peak = json.loads(sgemm.stdout.splitlines()[0])["gflops"] if sgemm.returncode == 0 and sgemm.stdout.strip() else None
     out.write(json.dumps({"record": "provenance", "date": started, "source": "tools/analysis/run_cell_comparison.py, its output as written",
-                          "sgemm_peak_gflops": {"values": [peak], "command": "seq bench --config sgemm --json, one thread, before the runs"}, "command": " ".join(["python3", "tools/analysis/run_cell_comparison.py"] + sys.argv[1:]),
+                          "sgemm_peak_gflops": {"values": [peak], "command": f"{args.tool} bench --config sgemm --json, one thread, before the runs"}, "command": " ".join(["python3", "tools/analysis/run_cell_comparison.py"] + sys.argv[1:]),
                           "machine": f"{os.cpu_count()} cores, {cpu}; one thread per run, pinned (taskset), OPENBLAS_CORETYPE unset",
                           "protocol": "learning rate chosen per cell on the grid by the tuning seed's best validation figure (a rate whose run diverged is not chosen); "
                                       "then the other seeds at that rate; every run the same training-time budget"}) + "\n")
