@@ -1481,29 +1481,38 @@ def cmp_cells(path):
     return [c["cell"] for c in log(path) if c.get("record") == "choice"]
 
 
-@table("cmp-fhn-cells")
-def _():
-    """Per cell: hidden, parameters, the chosen rate, the seeds' test RMSE (mean, min, max) and
-    their best validation RMSE at 25/50/100 % of the budget (mean)."""
+def cmp_cell_rows(path, figure):
+    """Per cell of a `run_cell_comparison.py` log: hidden, parameters, the chosen rate, the seeds'
+    test figure (mean, best, worst: min and max for an error, max and min for an accuracy) and
+    their best validation figure at 25/50/100 % of the budget (mean), and the epochs run;
+    `figure` formats one value."""
     rows = []
-    for cell in cmp_cells(CMP_FHN):
-        runs = cmp_runs(CMP_FHN, phase="seed", cell=cell)
+    for cell in cmp_cells(path):
+        runs = cmp_runs(path, phase="seed", cell=cell)
         test = [r["test"] for r in runs]
+        lower = runs[0]["lower_is_better"]
         mean = lambda xs: sum(xs) / len(xs)
         rows.append([None, [str(runs[0]["hidden"])], [n(runs[0]["parameters"])], [sig(runs[0]["lr"], 1)],
-                     [sig(mean(test), 2)], [sig(min(test), 2)], [sig(max(test), 2)],
-                     [sig(mean([r["best_valid_by_25pct"] for r in runs]), 2)], [sig(mean([r["best_valid_by_50pct"] for r in runs]), 2)],
-                     [sig(mean([r["best_valid"] for r in runs]), 2)], [n(mean([r["epochs"] for r in runs]))]])
+                     [figure(mean(test))], [figure(min(test) if lower else max(test))], [figure(max(test) if lower else min(test))],
+                     [figure(mean([r["best_valid_by_25pct"] for r in runs]))], [figure(mean([r["best_valid_by_50pct"] for r in runs]))],
+                     [figure(mean([r["best_valid"] for r in runs]))], [n(mean([r["epochs"] for r in runs]))]])
     return rows
+
+
+def cmp_tuning_rows(path, figure):
+    """Per cell: the tuning seed's best validation figure at each rate of the grid."""
+    return [[None] + [[figure(r["best_valid"])] for r in sorted(cmp_runs(path, phase="tune", cell=cell), key=lambda r: r["lr"])]
+            for cell in cmp_cells(path)]
+
+
+@table("cmp-fhn-cells")
+def _():
+    return cmp_cell_rows(CMP_FHN, lambda v: sig(v, 2))
 
 
 @table("cmp-fhn-tuning")
 def _():
-    rows = []
-    for cell in cmp_cells(CMP_FHN):
-        runs = sorted(cmp_runs(CMP_FHN, phase="tune", cell=cell), key=lambda r: r["lr"])
-        rows.append([None] + [[sig(r["best_valid"], 2)] for r in runs])
-    return rows
+    return cmp_tuning_rows(CMP_FHN, lambda v: sig(v, 2))
 
 
 CMP_ADDING = "docs/comparison/logs/adding-T2000-recipe.jsonl"
