@@ -49,11 +49,16 @@ final class DataParallelTests: XCTestCase {
             loss += part.forward(tokens: cols(tokens), targets: cols(targets), steps: T, batch: r.count, state: &s, training: true, rng: &partRNG,
                              firstStream: r.lowerBound)
             part.backward()
-            XCTAssertEqual(s, full.streams(r, of: B), "final state of streams \(r)")
+            // Equal up to float rounding: with one BLAS thread (a one-core machine, or taskset)
+            // the per-step products go through libxsmm, whose kernels for 2 or 3 rows sum in
+            // another order than for 5 (bit-equal with OpenBLAS on two threads).
+            let (got, want) = (s, full.streams(r, of: B))
+            let stateError = scaledMaxError(got.hidden + got.cell, (want.hidden + want.cell).map(Double.init))
+            XCTAssertLessThan(stateError, 1e-5, "final state of streams \(r)")
         }
         model.parameters.combineGradients([model.parameters, replica.parameters], weights: [2 / 5, 3 / 5])
         let combined = Array(UnsafeBufferPointer(start: model.parameters.grads, count: model.parameters.count))
-        XCTAssertEqual(loss, fullLoss, accuracy: 1e-9 * abs(fullLoss) + 1e-9)
+        XCTAssertEqual(loss, fullLoss, accuracy: 1e-6 * abs(fullLoss) + 1e-9)
         let err = scaledMaxError(combined, expected.map(Double.init))
         print("data-parallel gradient vs full batch, \(L) × \(cell): max scaled error \(err)")
         XCTAssertLessThan(err, 1e-5)
