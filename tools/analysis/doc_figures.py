@@ -1327,6 +1327,18 @@ def _():
         points = {p["fa_per_hour_limit"]: p for p in one(J, id=rid)["eval"]["operating_points"]}
         rows.append([None] + [[n(100 * points[x]["miss_rate_interpolated"], 1), str(points[x]["false_alarms"])]
                               if points[x].get("threshold") is not None else [] for x in WAKE_LIMITS])
+    rows.append([None] + [pocketsphinx_best(limit, J) for limit in WAKE_LIMITS])
+    return rows
+
+
+@table("wake-pocketsphinx-jarvis")
+def _():
+    rows = []
+    for s in PS_SENSITIVITIES:
+        e = one(J, id=f"pocketsphinx-s{s}")["eval"]
+        lat = e.get("latency_ms")
+        rows.append([[str(s)], [n(100 * e["miss_rate"], 1), str(round(e["miss_rate"] * e["keywords"])), str(e["keywords"])],
+                     [n(e["fa_per_hour"], 2), str(e["false_alarms"])], [n(lat["median"])] if lat else []])
     return rows
 
 
@@ -1547,6 +1559,20 @@ def _():
 @table("cmp-fhn-tuning")
 def _():
     return cmp_tuning_rows(CMP_FHN, lambda v: sig(v, 2))
+
+
+CMP_G12 = "docs/comparison/logs/google12-cells.jsonl"
+percent = lambda v: n(100 * v, 1)
+
+
+@table("cmp-g12-cells")
+def _():
+    return cmp_cell_rows(CMP_G12, percent)
+
+
+@table("cmp-g12-tuning")
+def _():
+    return cmp_tuning_rows(CMP_G12, percent)
 
 
 CMP_ADDING = "docs/comparison/logs/adding-T2000-recipe.jsonl"
