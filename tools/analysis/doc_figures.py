@@ -1296,15 +1296,21 @@ def _():
     return rows
 
 
-@table("wake-pocketsphinx")
-def _():
+def pocketsphinx_rows(log_path):
+    """PocketSphinx's point at each sensitivity: missed (of the keywords), false alarms per hour,
+    median latency."""
     rows = []
     for s in PS_SENSITIVITIES:
-        e = one(W, id=f"pocketsphinx-s{s}")["eval"]
+        e = one(log_path, id=f"pocketsphinx-s{s}")["eval"]
         lat = e.get("latency_ms")
         rows.append([[str(s)], [n(100 * e["miss_rate"], 1), str(round(e["miss_rate"] * e["keywords"])), str(e["keywords"])],
                      [n(e["fa_per_hour"], 2), str(e["false_alarms"])], [n(lat["median"])] if lat else []])
     return rows
+
+
+@table("wake-pocketsphinx")
+def _():
+    return pocketsphinx_rows(W)
 
 
 @table("wake-latency")
@@ -1333,13 +1339,7 @@ def _():
 
 @table("wake-pocketsphinx-jarvis")
 def _():
-    rows = []
-    for s in PS_SENSITIVITIES:
-        e = one(J, id=f"pocketsphinx-s{s}")["eval"]
-        lat = e.get("latency_ms")
-        rows.append([[str(s)], [n(100 * e["miss_rate"], 1), str(round(e["miss_rate"] * e["keywords"])), str(e["keywords"])],
-                     [n(e["fa_per_hour"], 2), str(e["false_alarms"])], [n(lat["median"])] if lat else []])
-    return rows
+    return pocketsphinx_rows(J)
 
 
 @table("wake-jarvis-decided")
