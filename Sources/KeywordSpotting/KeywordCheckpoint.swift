@@ -46,6 +46,12 @@ package struct DetectionSettings: Codable, Equatable {
     package var chosenOn: String
     package var scoring: String
 
+    /// One line for the user: "thresholds down 0.99, go 0.993, … (for 1 false alarms per hour on valid.wav)".
+    package var summary: String {
+        "thresholds " + thresholds.sorted { $0.key < $1.key }.map { "\($0.key) \(formatThreshold($0.value))" }.joined(separator: ", ")
+            + String(format: " (for %g false alarms per hour on %@)", targetFAPerHour, chosenOn)
+    }
+
     package init(thresholds: [String: Float], averageMs: Double, cooldownMs: Double, consecutive: Int, energyGateDB: Double?,
                  targetFAPerHour: Double, chosenOn: String, scoring: String) {
         (self.thresholds, self.averageMs, self.cooldownMs, self.consecutive, self.energyGateDB) = (thresholds, averageMs, cooldownMs, consecutive, energyGateDB)

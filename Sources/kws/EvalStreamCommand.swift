@@ -123,8 +123,7 @@ extension KWS {
                 var evaluation = StreamEvaluation(checkpoint: checkpoint, stream: stream)
                 if let decision {
                     evaluation.perKeywordThresholds = decision.thresholds
-                    writeStandardError("kws eval-stream: the checkpoint's decision layer: thresholds " + decision.thresholds.sorted { $0.key < $1.key }.map { "\($0.key) \(formatThreshold($0.value))" }.joined(separator: ", ")
-                                       + String(format: " (for %g false alarms per hour on %@)\n", decision.targetFAPerHour, decision.chosenOn))
+                    writeStandardError("kws eval-stream: the checkpoint's decision layer: \(decision.summary)\n")
                 }
                 evaluation.scoresFile = scores
                 (evaluation.int8, evaluation.labels, evaluation.protocolName) = (precision.int8, labels, `protocol`.rawValue)

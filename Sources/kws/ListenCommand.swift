@@ -90,8 +90,7 @@ extension KWS {
                 let gate = energyGateDB ?? decision?.energyGateDB
                 let silent = silenceScores(labels: spotter.tool.labels)
                 if let decision, threshold.isEmpty {
-                    writeStandardError("kws listen: the checkpoint's decision layer: thresholds " + decision.thresholds.sorted { $0.key < $1.key }.map { "\($0.key) \(formatThreshold($0.value))" }.joined(separator: ", ")
-                                       + String(format: " (for %g false alarms per hour on %@)\n", decision.targetFAPerHour, decision.chosenOn))
+                    writeStandardError("kws listen: the checkpoint's decision layer: \(decision.summary)\n")
                 }
                 if let saveDetections {
                     do { try FileManager.default.createDirectory(atPath: saveDetections, withIntermediateDirectories: true) } catch {
