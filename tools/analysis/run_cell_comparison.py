@@ -23,6 +23,15 @@ accuracy of the best checkpoint):
         --cell lem:128 --cell lstm:128 --cell gru:152 --cell lru:152 --lr 0.0003 --lr 0.00089 --lr 0.0027 \
         --minutes 3 --cores 0 1 --out google12-cells.jsonl
 
+`--tool lm` compares language models (`lm train --data D --level TASK` with a tied embedding of
+the hidden size, plus `--tool-args`; the test figure is the perplexity `lm train` reports for its
+best checkpoint); `--tune-minutes` gives the tuning runs a shorter budget when runs are long:
+
+    python3 tools/analysis/run_cell_comparison.py --tool lm --task word --data ptb \
+        --cell lem:256 --cell lstm:256 --cell gru:264 --cell lru:278 --lr 0.00067 --lr 0.002 --lr 0.006 \
+        --tool-args "--tied --batch 20 --bptt 70 --clip 1 --dropout 0.4" --tune-minutes 6.5 --minutes 13 \
+        --cores 0 1 --out ptb-word-cells.jsonl
+
 Runs go two at a time with `--cores 0 1`; the per-run metrics logs stay in --work, and `--reuse`
 keeps the finished ones of the same budget (an interrupted comparison goes on). A run whose loss
 diverges is recorded with its best validation before it did (`"diverged": true`, no test figure)
@@ -61,6 +70,9 @@ def test_records(ckpt):
     """A finished run's test records: `seq train`'s in its metrics log, or the `kws eval` kept beside it."""
     records = [json.loads(line) for line in open(ckpt + ".metrics.jsonl") if line.strip()]
     tests = [r for r in records if r.get("event") == "test"]
+    for r in tests:
+        if "tokens" in r and "perplexity" not in r:   # `lm train`'s test record: its metric is the perplexity
+            r["perplexity"] = r["metric"]
     if not tests and os.path.exists(ckpt + ".test.json"):
         e = json.load(open(ckpt + ".test.json"))
         tests = [{"event": "test", "accuracy": e["accuracy"], "count": e.get("count", e.get("clips"))}]
@@ -77,21 +89,25 @@ def finished(ckpt):
 
 def run_one(args, job, core):
     cell, hidden, lr, seed, phase = job
-    name = f"{args.task}-{cell}-h{hidden}-lr{lr:g}-s{seed}-{args.minutes:g}min"
+    minutes = args.tune_minutes if phase == "tune" and args.tune_minutes else args.minutes
+    name = f"{args.task}-{cell}-h{hidden}-lr{lr:g}-s{seed}-{minutes:g}min"
     ckpt = os.path.join(args.work, name + ".ckpt")
     reused = args.reuse and finished(ckpt)
     if not reused:
         for suffix in ("", ".resume", ".metrics.jsonl", ".diverged", ".test.json"):
             if os.path.exists(ckpt + suffix):
                 os.remove(ckpt + suffix)
+    common = ["--cell", cell, "--hidden", str(hidden), "--lr", f"{lr:g}", "--seed", str(seed), "--epochs", "1000000",
+              "--max-minutes", f"{minutes:g}", "--checkpoint", ckpt]
     if args.tool == "kws":
-        command = ["taskset", "-c", str(core), args.kws, "train", "--data", args.data, "--preset", args.task, "--cell", cell, "--hidden", str(hidden),
-                   "--lr", f"{lr:g}", "--seed", str(seed), "--epochs", "1000000", "--max-minutes", f"{args.minutes:g}",
-                   "--checkpoint", ckpt] + args.tool_args.split()
+        command = ["taskset", "-c", str(core), args.kws, "train", "--data", args.data, "--preset", args.task] + common + args.tool_args.split()
+    elif args.tool == "lm":
+        # Tied embedding of the hidden size (the task names the corpus level: word or char).
+        command = ["taskset", "-c", str(core), args.lm, "train", "--data", args.data, "--level", args.task] + common \
+            + ["--embedding", str(hidden)] + args.tool_args.split()
     else:
-        command = ["taskset", "-c", str(core), args.seq, "train", "--task", args.task, "--cell", cell, "--hidden", str(hidden),
-                   "--lr", f"{lr:g}", "--seed", str(seed), "--epochs", "1000000", "--max-minutes", f"{args.minutes:g}",
-                   "--checkpoint", ckpt] + (["--data", args.data] if args.data else []) + args.tool_args.split()
+        command = ["taskset", "-c", str(core), args.seq, "train", "--task", args.task] + common \
+            + (["--data", args.data] if args.data else []) + args.tool_args.split()
     env = dict(os.environ, LEM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     env.pop("OPENBLAS_CORETYPE", None)
     if not reused:
@@ -113,18 +129,19 @@ def run_one(args, job, core):
     valid = [r for r in records if r.get("event") == "valid" and isinstance(r.get("metric"), (int, float))]
     # The direction: from the test record when there is one (regression reports its RMSE,
     # classification its accuracy), else from --higher-is-better.
-    key = ("rmse" if "rmse" in test[-1] else "accuracy") if test else ("accuracy" if args.higher_is_better else "rmse")
-    lower = key == "rmse"
+    key = next((k for k in ("rmse", "perplexity") if k in test[-1]), "accuracy") if test \
+        else ("accuracy" if args.higher_is_better else "perplexity" if args.tool == "lm" else "rmse")
+    lower = key != "accuracy"
     base = {"record": "run", "phase": phase, "task": args.task, "cell": cell, "hidden": hidden,
             "parameters": parameter_count(ckpt) if os.path.exists(ckpt) else None, "lr": lr, "seed": seed, "diverged": diverged,
-            "budget_minutes": args.minutes, "metric": key, "lower_is_better": lower, "log": os.path.basename(ckpt) + ".metrics.jsonl",
+            "budget_minutes": minutes, "metric": key, "lower_is_better": lower, "log": os.path.basename(ckpt) + ".metrics.jsonl",
             "command": " ".join(["LEM_THREADS=1", "OPENBLAS_NUM_THREADS=1"] + command[:3] + [args.tool] + command[4:])}
     if not valid:   # diverged before its first validation
         return {**base, "best_valid": None, "best_epoch": None, "best_valid_by_25pct": None, "best_valid_by_50pct": None,
                 "best_valid_by_75pct": None, "test": None, "test_count": None, "epochs": 0, "train_seconds": None}
     best_of = (lambda rows: min(rows, key=lambda r: r["metric"])) if lower else (lambda rows: max(rows, key=lambda r: r["metric"]))
     best = best_of(valid)
-    budget = args.minutes * 60
+    budget = minutes * 60
     marks = {}
     for fraction in (0.25, 0.5, 0.75):
         by = [r for r in valid if r["elapsed_s"] <= fraction * budget]
@@ -168,7 +185,8 @@ def run_all(args, jobs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tool", choices=["seq", "kws"], default="seq", help="seq tasks, or keyword spotting (--task is then kws's --preset)")
+    ap.add_argument("--tool", choices=["seq", "kws", "lm"], default="seq",
+                    help="seq tasks, keyword spotting (--task is then kws's --preset) or language models (--task word or char)")
     ap.add_argument("--task", required=True)
     ap.add_argument("--tool-args", default="", help="more flags for every training run (one string)")
     ap.add_argument("--data", help="the task's data folder (not needed for fhn)")
@@ -177,9 +195,12 @@ def main():
     ap.add_argument("--tune-seed", type=int, default=1)
     ap.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4])
     ap.add_argument("--minutes", type=float, default=1)
+    ap.add_argument("--tune-minutes", type=float,
+                    help="a shorter budget for the tuning runs (default: --minutes), for tasks whose runs are long")
     ap.add_argument("--cores", type=int, nargs="+", default=[0])
     ap.add_argument("--seq", default=os.path.join(ROOT, ".build", "release", "seq"))
     ap.add_argument("--kws", default=os.path.join(ROOT, ".build", "release", "kws"))
+    ap.add_argument("--lm", default=os.path.join(ROOT, ".build", "release", "lm"))
     ap.add_argument("--work", default="cell-comparison-runs")
     ap.add_argument("--out", required=True)
     ap.add_argument("--higher-is-better", action="store_true",
@@ -191,7 +212,7 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
     out = open(args.out, "w")
-    sgemm = subprocess.run(["taskset", "-c", str(args.cores[0]), args.seq if args.tool == "seq" else args.kws, "bench", "--config", "sgemm", "--json"],
+    sgemm = subprocess.run(["taskset", "-c", str(args.cores[0]), {"seq": args.seq, "kws": args.kws, "lm": args.lm}[args.tool], "bench", "--config", "sgemm", "--json"],
                            env={k: v for k, v in dict(os.environ, LEM_THREADS="1", OPENBLAS_NUM_THREADS="1").items() if k != "OPENBLAS_CORETYPE"},
                            capture_output=True, text=True)
     peak = json.loads(sgemm.stdout.splitlines()[0])["gflops"] if sgemm.returncode == 0 and sgemm.stdout.strip() else None
@@ -199,7 +220,8 @@ def main():
                           "sgemm_peak_gflops": {"values": [peak], "command": f"{args.tool} bench --config sgemm --json, one thread, before the runs"}, "command": " ".join(["python3", "tools/analysis/run_cell_comparison.py"] + sys.argv[1:]),
                           "machine": f"{os.cpu_count()} cores, {cpu}; one thread per run, pinned (taskset), OPENBLAS_CORETYPE unset",
                           "protocol": "learning rate chosen per cell on the grid by the tuning seed's best validation figure (a rate whose run diverged is not chosen); "
-                                      "then the other seeds at that rate; every run the same training-time budget"}) + "\n")
+                                      "then the other seeds at that rate; every run of a phase the same training-time budget",
+                          "budget_minutes": {"tune": args.tune_minutes or args.minutes, "seed": args.minutes}}) + "\n")
     tune = run_all(args, [(c, h, lr, args.tune_seed, "tune") for c, h in cells for lr in args.lr])
     for r in tune:
         out.write(json.dumps(r) + "\n")
