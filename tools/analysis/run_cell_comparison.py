@@ -32,6 +32,10 @@ best checkpoint); `--tune-minutes` gives the tuning runs a shorter budget when r
         --tool-args "--tied --batch 20 --bptt 70 --clip 1 --dropout 0.4" --tune-minutes 6.5 --minutes 13 \
         --cores 0 1 --out ptb-word-cells.jsonl
 
+`--tool adding` compares cells on the adding problem (`adding train` with `--tool-args "--length
+2000"`; validation and test are its two fixed sets of sequences, the test figure the test MSE at
+the best validation).
+
 Runs go two at a time with `--cores 0 1`; the per-run metrics logs stay in --work, and `--reuse`
 keeps the finished ones of the same budget (an interrupted comparison goes on). A run whose loss
 diverges is recorded with its best validation before it did (`"diverged": true`, no test figure)
@@ -97,9 +101,12 @@ def run_one(args, job, core):
         for suffix in ("", ".resume", ".metrics.jsonl", ".diverged", ".test.json"):
             if os.path.exists(ckpt + suffix):
                 os.remove(ckpt + suffix)
-    common = ["--cell", cell, "--hidden", str(hidden), "--lr", f"{lr:g}", "--seed", str(seed), "--epochs", "1000000",
-              "--max-minutes", f"{minutes:g}", "--checkpoint", ckpt]
-    if args.tool == "kws":
+    common = ["--cell", cell, "--hidden", str(hidden), "--lr", f"{lr:g}", "--seed", str(seed), "--max-minutes", f"{minutes:g}",
+              "--checkpoint", ckpt] + (["--steps", "100000000"] if args.tool == "adding" else ["--epochs", "1000000"])
+    if args.tool == "adding":
+        # The task's length and other settings come in --tool-args (e.g. "--length 2000").
+        command = ["taskset", "-c", str(core), args.adding, "train"] + common + args.tool_args.split()
+    elif args.tool == "kws":
         command = ["taskset", "-c", str(core), args.kws, "train", "--data", args.data, "--preset", args.task] + common + args.tool_args.split()
     elif args.tool == "lm":
         # Tied embedding of the hidden size (the task names the corpus level: word or char).
@@ -129,8 +136,8 @@ def run_one(args, job, core):
     valid = [r for r in records if r.get("event") == "valid" and isinstance(r.get("metric"), (int, float))]
     # The direction: from the test record when there is one (regression reports its RMSE,
     # classification its accuracy), else from --higher-is-better.
-    key = next((k for k in ("rmse", "perplexity") if k in test[-1]), "accuracy") if test \
-        else ("accuracy" if args.higher_is_better else "perplexity" if args.tool == "lm" else "rmse")
+    key = next((k for k in ("rmse", "mse", "perplexity") if k in test[-1]), "accuracy") if test \
+        else ("accuracy" if args.higher_is_better else {"lm": "perplexity", "adding": "mse"}.get(args.tool, "rmse"))
     lower = key != "accuracy"
     base = {"record": "run", "phase": phase, "task": args.task, "cell": cell, "hidden": hidden,
             "parameters": parameter_count(ckpt) if os.path.exists(ckpt) else None, "lr": lr, "seed": seed, "diverged": diverged,
@@ -146,7 +153,11 @@ def run_one(args, job, core):
     for fraction in (0.25, 0.5, 0.75):
         by = [r for r in valid if r["elapsed_s"] <= fraction * budget]
         marks[f"best_valid_by_{int(fraction * 100)}pct"] = best_of(by)["metric"] if by else None
+    # Training throughput (tokens, sequences or clips per second): the median of the log's
+    # progress records, so that one slow moment does not move it.
+    speeds = sorted(r["units_per_s"] for r in records if r.get("event") == "train" and isinstance(r.get("units_per_s"), (int, float)))
     return {**base, "best_valid": best["metric"], "best_epoch": best["epoch"], **marks,
+            "train_units_per_s": speeds[len(speeds) // 2] if speeds else None,
             "test": test[-1][key] if test else None, "test_count": test[-1].get("count") if test else None,
             "epochs": valid[-1]["epoch"], "train_seconds": valid[-1]["elapsed_s"]}
 
@@ -185,8 +196,9 @@ def run_all(args, jobs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tool", choices=["seq", "kws", "lm"], default="seq",
-                    help="seq tasks, keyword spotting (--task is then kws's --preset) or language models (--task word or char)")
+    ap.add_argument("--tool", choices=["seq", "kws", "lm", "adding"], default="seq",
+                    help="seq tasks, keyword spotting (--task is then kws's --preset), language models (--task word or char) "
+                         "or the adding problem (--task names the runs; --tool-args gives --length)")
     ap.add_argument("--task", required=True)
     ap.add_argument("--tool-args", default="", help="more flags for every training run (one string)")
     ap.add_argument("--data", help="the task's data folder (not needed for fhn)")
@@ -201,6 +213,7 @@ def main():
     ap.add_argument("--seq", default=os.path.join(ROOT, ".build", "release", "seq"))
     ap.add_argument("--kws", default=os.path.join(ROOT, ".build", "release", "kws"))
     ap.add_argument("--lm", default=os.path.join(ROOT, ".build", "release", "lm"))
+    ap.add_argument("--adding", default=os.path.join(ROOT, ".build", "release", "adding"))
     ap.add_argument("--work", default="cell-comparison-runs")
     ap.add_argument("--out", required=True)
     ap.add_argument("--higher-is-better", action="store_true",
@@ -212,7 +225,7 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
     out = open(args.out, "w")
-    sgemm = subprocess.run(["taskset", "-c", str(args.cores[0]), {"seq": args.seq, "kws": args.kws, "lm": args.lm}[args.tool], "bench", "--config", "sgemm", "--json"],
+    sgemm = subprocess.run(["taskset", "-c", str(args.cores[0]), {"seq": args.seq, "kws": args.kws, "lm": args.lm, "adding": args.seq}[args.tool], "bench", "--config", "sgemm", "--json"],
                            env={k: v for k, v in dict(os.environ, LEM_THREADS="1", OPENBLAS_NUM_THREADS="1").items() if k != "OPENBLAS_CORETYPE"},
                            capture_output=True, text=True)
     peak = json.loads(sgemm.stdout.splitlines()[0])["gflops"] if sgemm.returncode == 0 and sgemm.stdout.strip() else None
