@@ -1527,28 +1527,39 @@ def cmp_cells(path):
     return [c["cell"] for c in log(path) if c.get("record") == "choice"]
 
 
-def cmp_cell_rows(path, figure):
+def cmp_cell_rows(path, figure, speed=False):
     """Per cell of a `run_cell_comparison.py` log: hidden, parameters, the chosen rate, the seeds'
     test figure (mean, best, worst: min and max for an error, max and min for an accuracy) and
-    their best validation figure at 25/50/100 % of the budget (mean), and the epochs run;
-    `figure` formats one value."""
+    their best validation figure at 25/50/100 % of the budget (mean), and the epochs run (with
+    `speed`, then the training throughput, mean of the seeds); `figure` formats one value."""
     rows = []
     for cell in cmp_cells(path):
         runs = cmp_runs(path, phase="seed", cell=cell)
         test = [r["test"] for r in runs]
         lower = runs[0]["lower_is_better"]
         mean = lambda xs: sum(xs) / len(xs)
+        # A seed with no validation yet at a mark (its first epoch ends later) leaves the mean open.
+        by = lambda runs, key: None if any(r[key] is None for r in runs) else [figure(mean([r[key] for r in runs]))]
         rows.append([None, [str(runs[0]["hidden"])], [n(runs[0]["parameters"])], [sig(runs[0]["lr"], 1)],
                      [figure(mean(test))], [figure(min(test) if lower else max(test))], [figure(max(test) if lower else min(test))],
-                     [figure(mean([r["best_valid_by_25pct"] for r in runs]))], [figure(mean([r["best_valid_by_50pct"] for r in runs]))],
-                     [figure(mean([r["best_valid"] for r in runs]))], [n(mean([r["epochs"] for r in runs]))]])
+                     by(runs, "best_valid_by_25pct"), by(runs, "best_valid_by_50pct"),
+                     [figure(mean([r["best_valid"] for r in runs]))], [n(mean([r["epochs"] for r in runs]))]]
+                    + ([[n(mean([r["train_units_per_s"] for r in runs]))]] if speed else []))
     return rows
 
 
-def cmp_tuning_rows(path, figure):
-    """Per cell: the tuning seed's best validation figure at each rate of the grid."""
-    return [[None] + [[figure(r["best_valid"])] for r in sorted(cmp_runs(path, phase="tune", cell=cell), key=lambda r: r["lr"])]
-            for cell in cmp_cells(path)]
+def cmp_tuning_rows(path, figure, grid=None):
+    """Per cell: the tuning seed's best validation figure at each rate of the grid (with `grid`,
+    the table's columns: a rate a cell did not run is not checked, the doc says "—")."""
+    rows = []
+    for cell in cmp_cells(path):
+        runs = sorted(cmp_runs(path, phase="tune", cell=cell), key=lambda r: r["lr"])
+        if grid is None:
+            rows.append([None] + [[figure(r["best_valid"])] for r in runs])
+        else:
+            by_rate = {round(r["lr"], 8): r for r in runs}
+            rows.append([None] + [[figure(by_rate[round(lr, 8)]["best_valid"])] if round(lr, 8) in by_rate else None for lr in grid])
+    return rows
 
 
 @table("cmp-fhn-cells")
@@ -1573,6 +1584,19 @@ def _():
 @table("cmp-g12-tuning")
 def _():
     return cmp_tuning_rows(CMP_G12, percent)
+
+
+CMP_PTB = "docs/comparison/logs/ptb-word-cells.jsonl"
+
+
+@table("cmp-ptb-cells")
+def _():
+    return cmp_cell_rows(CMP_PTB, lambda v: n(v, 1), speed=True)
+
+
+@table("cmp-ptb-tuning")
+def _():
+    return cmp_tuning_rows(CMP_PTB, lambda v: n(v, 1), grid=[0.00067, 0.002, 0.006, 0.018])
 
 
 CMP_ADDING = "docs/comparison/logs/adding-T2000-recipe.jsonl"
