@@ -33,8 +33,9 @@ best checkpoint); `--tune-minutes` gives the tuning runs a shorter budget when r
         --cores 0 1 --out ptb-word-cells.jsonl
 
 `--tool adding` compares cells on the adding problem (`adding train` with `--tool-args "--length
-2000"`; validation and test are its two fixed sets of sequences, the test figure the test MSE at
-the best validation).
+2000"`; the test figure is the test MSE at the best validation). It needs `adding train`'s own
+validation set (`--valid-size`, on branch wip-adding-validation until it is built and merged):
+without it the runs would choose on the test sequences.
 
 Runs go two at a time with `--cores 0 1`; the per-run metrics logs stay in --work, and `--reuse`
 keeps the finished ones of the same budget (an interrupted comparison goes on). A run whose loss
