@@ -1548,17 +1548,14 @@ def cmp_cell_rows(path, figure, speed=False):
     return rows
 
 
-def cmp_tuning_rows(path, figure, grid=None):
-    """Per cell: the tuning seed's best validation figure at each rate of the grid (with `grid`,
-    the table's columns: a rate a cell did not run is not checked, the doc says "—")."""
+def cmp_tuning_rows(path, figure):
+    """Per cell: the tuning seed's best validation figure at each rate any cell tried (the
+    table's columns); a rate a cell did not run is not checked (the doc says "—")."""
+    grid = sorted({r["lr"] for r in cmp_runs(path, phase="tune")})
     rows = []
     for cell in cmp_cells(path):
-        runs = sorted(cmp_runs(path, phase="tune", cell=cell), key=lambda r: r["lr"])
-        if grid is None:
-            rows.append([None] + [[figure(r["best_valid"])] for r in runs])
-        else:
-            by_rate = {round(r["lr"], 8): r for r in runs}
-            rows.append([None] + [[figure(by_rate[round(lr, 8)]["best_valid"])] if round(lr, 8) in by_rate else None for lr in grid])
+        by_rate = {r["lr"]: r for r in cmp_runs(path, phase="tune", cell=cell)}
+        rows.append([None] + [[figure(by_rate[lr]["best_valid"])] if lr in by_rate else None for lr in grid])
     return rows
 
 
@@ -1596,7 +1593,7 @@ def _():
 
 @table("cmp-ptb-tuning")
 def _():
-    return cmp_tuning_rows(CMP_PTB, lambda v: n(v, 1), grid=[0.00067, 0.002, 0.006, 0.018])
+    return cmp_tuning_rows(CMP_PTB, lambda v: n(v, 1))
 
 
 CMP_ADDING = "docs/comparison/logs/adding-T2000-recipe.jsonl"
